@@ -1,0 +1,29 @@
+//! assay: evaluate language models on benchmarks packaged as sandboxed
+//! WebAssembly environments.
+//!
+//! Data flows one way through the modules:
+//!
+//! ```text
+//! config ──► plan ──► runner ──► store ──► (process ──► analyse: later)
+//!   │          │        │  ▲
+//!   dataset    │        ▼  │
+//!              └──► runtime (wasm environments)   models (HTTP / oracle)
+//! ```
+//!
+//! - [`config`]: the YAML schema users write, with file/line/field errors.
+//! - [`dataset`]: reading records from JSONL, JSON, CSV and parquet.
+//! - [`plan`]: expanding configs into concrete jobs (matrix sweeps, ids, merged args).
+//! - [`runtime`]: loading and sandboxing environment plugins (wasmtime).
+//! - [`models`]: OpenAI-compatible chat client with retries.
+//! - [`runner`]: driving every sample of every job through environment and model.
+//! - [`store`]: the run directory: manifest, results, summaries, metadata.
+//! - [`cli`]: the `assay` command line.
+
+pub mod cli;
+pub mod config;
+pub mod dataset;
+pub mod models;
+pub mod plan;
+pub mod runner;
+pub mod runtime;
+pub mod store;
