@@ -27,11 +27,7 @@ pub(crate) fn decode<T: DeserializeOwned>(json: &str) -> std::result::Result<T, 
     let mut deserializer = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
-        if path == "." {
-            err.into_inner().to_string()
-        } else {
-            format!("field `{path}`: {}", err.into_inner())
-        }
+        if path == "." { err.into_inner().to_string() } else { format!("field `{path}`: {}", err.into_inner()) }
     })
 }
 
@@ -49,21 +45,13 @@ fn encode_state<E: Environment>(state: &E::State) -> Result<String> {
     serde_json::to_string(state).map_err(|e| Error::internal(format!("cannot encode state: {e}")))
 }
 
-pub(crate) fn prepare_json<E: Environment>(
-    env: &E,
-    record_json: &str,
-    seed: u64,
-) -> Result<Step<String>> {
+pub(crate) fn prepare_json<E: Environment>(env: &E, record_json: &str, seed: u64) -> Result<Step<String>> {
     let record = decode::<E::Record>(record_json).map_err(Error::BadRecord)?;
     let (prompt, state) = env.prepare(record, &mut Rng::new(seed))?;
     Ok(Step::ask(prompt, encode_state::<E>(&state)?))
 }
 
-pub(crate) fn advance_json<E: Environment>(
-    env: &E,
-    state_json: &str,
-    event: Event,
-) -> Result<Step<String>> {
+pub(crate) fn advance_json<E: Environment>(env: &E, state_json: &str, event: Event) -> Result<Step<String>> {
     let step = env.advance(decode_state::<E>(state_json)?, event)?;
     Ok(Step { action: step.action, state: encode_state::<E>(&step.state)? })
 }
@@ -108,11 +96,7 @@ impl From<Score> for wit::Score {
             reward: score.reward,
             parsed_answer: score.parsed_answer,
             parse_status: score.parse_status,
-            metrics: score
-                .metrics
-                .into_iter()
-                .map(|(name, value)| wit::Metric { name, value })
-                .collect(),
+            metrics: score.metrics.into_iter().map(|(name, value)| wit::Metric { name, value }).collect(),
             info_json: serde_json::Value::Object(score.info).to_string(),
         }
     }

@@ -145,9 +145,9 @@ pub trait Environment: Sized + 'static {
                 let score = self.grade(&state, &text)?;
                 Ok(Step::finish(score, state))
             }
-            Event::CodeOutput(_) => Err(Error::internal(
-                "received code output, but this environment does not override `advance`",
-            )),
+            Event::CodeOutput(_) => {
+                Err(Error::internal("received code output, but this environment does not override `advance`"))
+            }
         }
     }
 
@@ -164,8 +164,11 @@ pub trait Environment: Sized + 'static {
 #[macro_export]
 macro_rules! register_environment {
     ($env:ty) => {
+        // Private, so the environment type may be private too. Natively it is
+        // never constructed (only the wasm export glue uses it).
         #[doc(hidden)]
-        pub struct __AssayPlugin;
+        #[allow(dead_code)]
+        struct __AssayPlugin;
 
         impl $crate::__private::Registered for __AssayPlugin {
             type Env = $env;

@@ -58,11 +58,7 @@ impl Rng {
 
     /// A uniformly chosen element, or `None` for an empty slice.
     pub fn choose<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        if items.is_empty() {
-            None
-        } else {
-            Some(&items[self.below(items.len() as u64) as usize])
-        }
+        if items.is_empty() { None } else { Some(&items[self.below(items.len() as u64) as usize]) }
     }
 }
 

@@ -23,13 +23,7 @@ pub struct Score {
 impl Score {
     /// A score with this reward and parse status `ok`.
     pub fn new(reward: f64) -> Self {
-        Score {
-            reward,
-            parsed_answer: None,
-            parse_status: ParseStatus::Ok,
-            metrics: Vec::new(),
-            info: Map::new(),
-        }
+        Score { reward, parsed_answer: None, parse_status: ParseStatus::Ok, metrics: Vec::new(), info: Map::new() }
     }
     /// Reward 1 if `correct`, else 0.
     pub fn correct_if(correct: bool) -> Self {

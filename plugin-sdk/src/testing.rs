@@ -64,9 +64,7 @@ impl<E: Environment> Harness<E> {
     /// `oracle` model does. Errors if there is no reference.
     pub fn oracle(&self, record: Value, seed: u64) -> Result<Score> {
         let prepared = self.prepare(record, seed)?;
-        let reference = self
-            .reference(&prepared)?
-            .ok_or_else(|| Error::internal("environment gave no reference"))?;
+        let reference = self.reference(&prepared)?.ok_or_else(|| Error::internal("environment gave no reference"))?;
         self.grade(&prepared, &reference)
     }
 }

@@ -1,0 +1,76 @@
+//! A test environment that misbehaves on request: each record's `behavior`
+//! field says what `prepare` does (`ok`, `loop`, `alloc`, `panic`,
+//! `read_file`, `recurse`). The sandbox tests run a job mixing these with
+//! well-behaved records and check that only the hostile ones fail.
+
+use assay_sdk::{Environment, Error, NoArgs, Prompt, Result, Rng, Score};
+use serde::{Deserialize, Serialize};
+
+struct Hostile;
+
+#[derive(Deserialize)]
+struct Record {
+    behavior: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct State {}
+
+impl Environment for Hostile {
+    type Args = NoArgs;
+    type Record = Record;
+    type State = State;
+
+    fn new(_args: NoArgs) -> Result<Self> {
+        Ok(Hostile)
+    }
+
+    fn prepare(&self, record: Record, _rng: &mut Rng) -> Result<(Prompt, State)> {
+        misbehave(&record.behavior)?;
+        Ok((Prompt::new().user("Say ok."), State {}))
+    }
+
+    fn grade(&self, _state: &State, completion: &str) -> Result<Score> {
+        Ok(Score::correct_if(completion.trim() == "ok").answer(completion.trim()))
+    }
+
+    fn reference(&self, _state: &State) -> Option<String> {
+        Some("ok".into())
+    }
+}
+
+fn misbehave(behavior: &str) -> Result<()> {
+    match behavior {
+        "ok" => Ok(()),
+        "loop" => {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+        "alloc" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![1u8; 1 << 20]);
+                std::hint::black_box(&hoard);
+            }
+        }
+        "panic" => panic!("hostile plugin panics on purpose"),
+        "read_file" => {
+            let text = std::fs::read_to_string("/etc/passwd")
+                .map_err(|e| Error::internal(format!("cannot read /etc/passwd: {e}")))?;
+            Err(Error::internal(format!("read {} bytes it should not see", text.len())))
+        }
+        "recurse" => {
+            // Recursion deep enough to overflow any wasm stack.
+            fn deeper(n: u64) -> u64 {
+                if n == u64::MAX { 0 } else { std::hint::black_box(deeper(n + 1)) + 1 }
+            }
+            std::hint::black_box(deeper(0));
+            Ok(())
+        }
+        other => Err(Error::bad_record(format!("field `behavior`: unknown value `{other}`"))),
+    }
+}
+
+assay_sdk::register_environment!(Hostile);

@@ -1,0 +1,222 @@
+//! The OpenAI-compatible chat-completions client (`POST
+//! {base_url}/chat/completions`), as served by vLLM, SGLang, llama.cpp,
+//! OpenAI and most hosted APIs.
+
+use super::retry::{Backoff, parse_retry_after};
+use super::{ChatReply, ChatRequest, Endpoint, ModelError, Usage};
+use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Longest part of an error body kept in messages.
+const BODY_EXCERPT: usize = 200;
+
+/// A client for one model. Cheap to clone; clones share the connection
+/// pool and the concurrency limit, so every job using a model shares its
+/// `max_concurrent`.
+#[derive(Clone)]
+pub struct ChatClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    url: String,
+    model: String,
+    auth: Option<HeaderValue>,
+    timeout: Duration,
+    max_retries: u32,
+    backoff: Backoff,
+    slots: Semaphore,
+}
+
+impl ChatClient {
+    /// A client for `endpoint`.
+    pub fn new(endpoint: Endpoint) -> anyhow::Result<Self> {
+        let auth = match &endpoint.api_key {
+            Some(key) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+                    .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(endpoint.timeout.min(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot create the HTTP client: {e}"))?;
+        Ok(ChatClient {
+            inner: Arc::new(Inner {
+                http,
+                url: format!("{}/chat/completions", endpoint.base_url.trim_end_matches('/')),
+                model: endpoint.model,
+                auth,
+                timeout: endpoint.timeout,
+                max_retries: endpoint.max_retries,
+                backoff: endpoint.backoff,
+                slots: Semaphore::new(endpoint.max_concurrent.max(1)),
+            }),
+        })
+    }
+
+    /// Send a request, retrying what may succeed on another attempt.
+    pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, ModelError> {
+        let body = self.inner.body(request);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // A permit per attempt, not across the backoff sleep, so a
+            // request waiting to retry does not hold up others.
+            let outcome = {
+                let _slot = self.inner.slots.acquire().await.expect("client semaphore is never closed");
+                self.inner.attempt(&body).await
+            };
+            match outcome {
+                Ok(mut reply) => {
+                    reply.attempts = attempt;
+                    return Ok(reply);
+                }
+                Err(error) if error.is_retryable() && attempt <= self.inner.max_retries => {
+                    let retry_after = match &error {
+                        ModelError::Status { retry_after, .. } => *retry_after,
+                        _ => None,
+                    };
+                    tracing::debug!(attempt, "retrying after: {error}");
+                    tokio::time::sleep(self.inner.backoff.delay(attempt - 1, retry_after)).await;
+                }
+                Err(error) if attempt > 1 => {
+                    return Err(ModelError::GaveUp { attempts: attempt, last: Box::new(error) });
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// The JSON body: model, messages, the environment's limits, then the
+    /// sampling args verbatim (so they win).
+    fn body(&self, request: &ChatRequest) -> Vec<u8> {
+        let mut body = Map::new();
+        body.insert("model".into(), Value::String(self.model.clone()));
+        body.insert("messages".into(), serde_json::to_value(&request.messages).expect("messages serialise"));
+        if let Some(max_tokens) = request.max_tokens {
+            body.insert("max_tokens".into(), max_tokens.into());
+        }
+        if !request.stop.is_empty() {
+            body.insert("stop".into(), request.stop.clone().into());
+        }
+        body.extend(request.sampling_args.iter().map(|(k, v)| (k.clone(), v.clone())));
+        serde_json::to_vec(&Value::Object(body)).expect("JSON body serialises")
+    }
+
+    /// One attempt, bounded by the timeout from connect to the last byte.
+    async fn attempt(&self, body: &[u8]) -> Result<ChatReply, ModelError> {
+        let started = Instant::now();
+        let exchange = async {
+            let mut builder = self.http.post(&self.url).header("content-type", "application/json").body(body.to_vec());
+            if let Some(auth) = &self.auth {
+                builder = builder.header(AUTHORIZATION, auth.clone());
+            }
+            let response = builder.send().await.map_err(transport_error)?;
+            let status = response.status();
+            let retry_after =
+                response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            let bytes = response.bytes().await.map_err(transport_error)?;
+            if !status.is_success() {
+                return Err(ModelError::Status { status: status.as_u16(), body: excerpt(&bytes), retry_after });
+            }
+            parse_reply(&bytes)
+        };
+        let mut reply = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| ModelError::Timeout(self.timeout.as_secs_f64()))??;
+        reply.latency_ms = started.elapsed().as_millis() as u64;
+        Ok(reply)
+    }
+}
+
+/// A transport error without its URL (which is the user's, but long) and
+/// never with headers.
+fn transport_error(error: reqwest::Error) -> ModelError {
+    let error = error.without_url();
+    if error.is_timeout() {
+        return ModelError::Connection("connecting timed out".into());
+    }
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message = format!("{message}: {cause}");
+        source = cause.source();
+    }
+    ModelError::Connection(one_line(&message))
+}
+
+/// Parse a chat completion.
+fn parse_reply(bytes: &[u8]) -> Result<ChatReply, ModelError> {
+    let json: Value =
+        serde_json::from_slice(bytes).map_err(|_| ModelError::Malformed(format!("not JSON: {}", excerpt(bytes))))?;
+    let choice = json
+        .get("choices")
+        .and_then(Value::as_array)
+        .and_then(|choices| choices.first())
+        .ok_or_else(|| ModelError::Malformed(format!("no `choices`: {}", excerpt(bytes))))?;
+    let message = choice.get("message").ok_or_else(|| ModelError::Malformed("no `choices[0].message`".into()))?;
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(String::from);
+    let usage = json.get("usage");
+    let count = |path: &[&str]| path.iter().try_fold(usage?, |value, key| value.get(key)).and_then(Value::as_u64);
+    Ok(ChatReply {
+        content: text(message.get("content")).unwrap_or_default(),
+        reasoning: text(message.get("reasoning_content")).or_else(|| text(message.get("reasoning"))),
+        finish_reason: text(choice.get("finish_reason")),
+        usage: Usage {
+            prompt_tokens: count(&["prompt_tokens"]),
+            completion_tokens: count(&["completion_tokens"]),
+            reasoning_tokens: count(&["completion_tokens_details", "reasoning_tokens"]),
+        },
+        latency_ms: 0,
+        attempts: 1,
+    })
+}
+
+/// The start of a body, on one line.
+fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let line = one_line(&text);
+    match line.char_indices().nth(BODY_EXCERPT) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_content_reasoning_and_usage() {
+        let body = br#"{"choices":[{"message":{"content":"B","reasoning_content":"think"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":10,"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":3}}}"#;
+        let reply = parse_reply(body).unwrap();
+        assert_eq!(reply.content, "B");
+        assert_eq!(reply.reasoning.as_deref(), Some("think"));
+        assert_eq!(
+            reply.usage,
+            Usage { prompt_tokens: Some(10), completion_tokens: Some(5), reasoning_tokens: Some(3) }
+        );
+    }
+
+    #[test]
+    fn null_content_is_empty_and_missing_choices_is_malformed() {
+        assert_eq!(parse_reply(br#"{"choices":[{"message":{"content":null}}]}"#).unwrap().content, "");
+        assert!(matches!(parse_reply(b"{}"), Err(ModelError::Malformed(_))));
+        assert!(matches!(parse_reply(b"<html>"), Err(ModelError::Malformed(_))));
+    }
+}

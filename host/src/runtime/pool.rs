@@ -1,0 +1,279 @@
+//! Warm plugin instances for one job, and every call into them.
+//!
+//! Calls are pure functions of their inputs (the per-record state travels
+//! through the host), so any idle instance can serve any call. Each call
+//! gets a fresh fuel budget, a wall-clock timeout and WASI randomness seeded
+//! from the sample seed. An instance that traps, times out or runs out of
+//! fuel is poisoned and dropped; the next call instantiates a new one from
+//! the pre-instantiated component, so one bad record never affects another.
+
+use super::Plugin;
+use super::bindings::{EnvError, Event, Metadata, Plugin as Bindings, PluginPre, Score, Step};
+use super::sandbox::Sandbox;
+use anyhow::{Result, anyhow};
+use serde::Serialize;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use wasmtime::{Store, Trap};
+
+/// Sandbox limits for every call into a plugin.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PluginLimits {
+    /// Linear memory cap per instance, in MiB.
+    pub memory_mb: u64,
+    /// Wall-clock limit per call, in milliseconds.
+    pub call_timeout_ms: u64,
+    /// Deterministic CPU budget per call (wasmtime fuel; about 10^10 per CPU-second).
+    pub fuel: u64,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        PluginLimits { memory_mb: 256, call_timeout_ms: 10_000, fuel: 10_000_000_000 }
+    }
+}
+
+/// Which record a call is for, and its seed.
+#[derive(Debug, Clone, Copy)]
+pub struct CallContext<'a> {
+    /// The record's example id, for messages and logs.
+    pub record: &'a str,
+    /// The sample seed (seeds WASI randomness for this call).
+    pub seed: u64,
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallErrorKind {
+    /// The plugin returned an error (bad args, bad record, internal).
+    Plugin,
+    /// The wall-clock limit passed.
+    Timeout,
+    /// The fuel budget ran out.
+    Cpu,
+    /// Linear memory would exceed its cap.
+    Memory,
+    /// The plugin panicked.
+    Panic,
+    /// Any other trap or failure to instantiate.
+    Trap,
+}
+
+/// A failed call, with a one-line message naming plugin, version and record.
+#[derive(Debug, Clone)]
+pub struct CallError {
+    /// The category.
+    pub kind: CallErrorKind,
+    /// The full message.
+    pub message: String,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CallError {}
+
+struct Instance {
+    store: Store<Sandbox>,
+    bindings: Bindings,
+}
+
+/// A call moves its instance in and hands it back with the outcome, so a
+/// timed-out call drops the (poisoned) instance with the future.
+type CallFuture<'s, T> = Pin<Box<dyn Future<Output = (Instance, wasmtime::Result<Result<T, EnvError>>)> + Send + 's>>;
+
+/// A plugin configured with one job's arguments, with warm instances.
+pub struct EnvironmentPool {
+    plugin: Arc<Plugin>,
+    args_json: String,
+    limits: PluginLimits,
+    idle: Mutex<Vec<Instance>>,
+    /// Calls are CPU-bound and take microseconds, so a few instances per
+    /// core serve any number of in-flight samples.
+    slots: Semaphore,
+}
+
+impl EnvironmentPool {
+    pub(super) async fn new(plugin: Arc<Plugin>, args_json: String, limits: PluginLimits) -> Result<Self> {
+        let slots = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
+        let pool =
+            EnvironmentPool { plugin, args_json, limits, idle: Mutex::new(Vec::new()), slots: Semaphore::new(slots) };
+        // Configure one instance now so bad arguments fail the job before any sample.
+        let instance = pool.instantiate("(configure)").await.map_err(|e| anyhow!(e.message))?;
+        pool.idle.lock().expect("pool lock").push(instance);
+        Ok(pool)
+    }
+
+    /// The plugin this pool runs.
+    pub fn plugin(&self) -> &Arc<Plugin> {
+        &self.plugin
+    }
+
+    /// Turn a record into its first step.
+    pub async fn prepare(&self, ctx: CallContext<'_>, record_json: &str) -> Result<Step, CallError> {
+        let seed = ctx.seed;
+        self.call(ctx, move |mut i| {
+            Box::pin(async move {
+                let outcome = i.bindings.assay_env_environment().call_prepare(&mut i.store, record_json, seed).await;
+                (i, outcome)
+            })
+        })
+        .await
+    }
+
+    /// Report an event and get the next step.
+    pub async fn advance(&self, ctx: CallContext<'_>, state: &str, event: &Event) -> Result<Step, CallError> {
+        self.call(ctx, move |mut i| {
+            Box::pin(async move {
+                let outcome = i.bindings.assay_env_environment().call_advance(&mut i.store, state, event).await;
+                (i, outcome)
+            })
+        })
+        .await
+    }
+
+    /// Grade a completion directly.
+    pub async fn grade(&self, ctx: CallContext<'_>, state: &str, completion: &str) -> Result<Score, CallError> {
+        self.call(ctx, move |mut i| {
+            Box::pin(async move {
+                let outcome = i.bindings.assay_env_environment().call_grade(&mut i.store, state, completion).await;
+                (i, outcome)
+            })
+        })
+        .await
+    }
+
+    /// The reference completion for a prepared record, if any.
+    pub async fn reference(&self, ctx: CallContext<'_>, state: &str) -> Result<Option<String>, CallError> {
+        self.call(ctx, move |mut i| {
+            Box::pin(async move {
+                let outcome = i.bindings.assay_env_environment().call_reference(&mut i.store, state).await;
+                (i, outcome.map(Ok))
+            })
+        })
+        .await
+    }
+
+    /// Run one call on an idle (or new) instance with the job's limits.
+    async fn call<'s, T>(
+        &self,
+        ctx: CallContext<'_>,
+        invoke: impl FnOnce(Instance) -> CallFuture<'s, T>,
+    ) -> Result<T, CallError> {
+        let _slot = self.slots.acquire().await.expect("pool semaphore is never closed");
+        let idle = self.idle.lock().expect("pool lock").pop();
+        let mut instance = match idle {
+            Some(instance) => instance,
+            None => self.instantiate(ctx.record).await?,
+        };
+        instance.store.data_mut().begin_call(ctx.record, ctx.seed);
+        instance.store.set_fuel(self.limits.fuel).expect("fuel is enabled");
+        let timeout = Duration::from_millis(self.limits.call_timeout_ms);
+        match tokio::time::timeout(timeout, invoke(instance)).await {
+            Ok((instance, Ok(result))) => {
+                self.recycle(instance);
+                result.map_err(|e| self.error(ctx.record, CallErrorKind::Plugin, e.to_string()))
+            }
+            Ok((instance, Err(trap))) => Err(self.trap_error(ctx.record, &instance, &trap)),
+            Err(_) => Err(self.error(
+                ctx.record,
+                CallErrorKind::Timeout,
+                format!("timed out after {} ms", self.limits.call_timeout_ms),
+            )),
+        }
+    }
+
+    /// Keep a healthy instance for the next call.
+    fn recycle(&self, instance: Instance) {
+        if !instance.store.data().stderr_nearly_full() {
+            self.idle.lock().expect("pool lock").push(instance);
+        }
+    }
+
+    /// A new instance, configured with the job's arguments.
+    async fn instantiate(&self, record: &str) -> Result<Instance, CallError> {
+        let mut instance = new_instance(&self.plugin.pre, &self.plugin.metadata.name, self.limits)
+            .await
+            .map_err(|e| self.error(record, CallErrorKind::Trap, format!("cannot instantiate: {e:#}")))?;
+        let args = self.args_json.as_str();
+        let configured = tokio::time::timeout(
+            Duration::from_millis(self.limits.call_timeout_ms),
+            instance.bindings.assay_env_environment().call_configure(&mut instance.store, args),
+        )
+        .await;
+        match configured {
+            Ok(Ok(Ok(()))) => Ok(instance),
+            Ok(Ok(Err(e))) => Err(self.error(record, CallErrorKind::Plugin, format!("configure: {e}"))),
+            Ok(Err(trap)) => Err(self.trap_error(record, &instance, &trap)),
+            Err(_) => Err(self.error(record, CallErrorKind::Timeout, "configure timed out".into())),
+        }
+    }
+
+    fn trap_error(&self, record: &str, instance: &Instance, error: &wasmtime::Error) -> CallError {
+        let (kind, message) = classify_trap(error, &instance.store, &self.limits);
+        self.error(record, kind, message)
+    }
+
+    fn error(&self, record: &str, kind: CallErrorKind, detail: String) -> CallError {
+        let message = format!("plugin {}, record {record}: {detail}", self.plugin.label());
+        CallError { kind, message: one_line(&message) }
+    }
+}
+
+/// Turn a trap into a category and a message a user can act on.
+fn classify_trap(error: &wasmtime::Error, store: &Store<Sandbox>, limits: &PluginLimits) -> (CallErrorKind, String) {
+    let stderr = store.data().stderr_tail();
+    if let Some(trap) = error.downcast_ref::<Trap>() {
+        if *trap == Trap::OutOfFuel {
+            return (CallErrorKind::Cpu, format!("exceeded its CPU budget (fuel {})", limits.fuel));
+        }
+    }
+    let text = format!("{error:#}");
+    if text.contains("forcing trap when growing memory") {
+        return (CallErrorKind::Memory, format!("exceeded its memory limit of {} MiB", limits.memory_mb));
+    }
+    if let Some(panic) = stderr.split("panicked at").nth(1) {
+        return (CallErrorKind::Panic, format!("panicked at{}", panic.trim_end()));
+    }
+    let first = text.lines().next().unwrap_or("trap");
+    let mut message = format!("trapped: {first}");
+    if !stderr.is_empty() {
+        message.push_str(&format!(" (stderr: {stderr})"));
+    }
+    (CallErrorKind::Trap, message)
+}
+
+/// Collapse a message to one line, so every error is one log line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn new_instance(pre: &PluginPre<Sandbox>, name: &str, limits: PluginLimits) -> Result<Instance> {
+    let memory = usize::try_from(limits.memory_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+    let mut store = Store::new(pre.engine(), Sandbox::new(Arc::from(name), memory));
+    store.limiter(|sandbox| &mut sandbox.limits);
+    store.set_fuel(limits.fuel)?;
+    store.epoch_deadline_async_yield_and_update(1);
+    let bindings = pre.instantiate_async(&mut store).await?;
+    Ok(Instance { store, bindings })
+}
+
+/// Instantiate once with default limits and ask the plugin to describe itself.
+pub(super) async fn describe(pre: &PluginPre<Sandbox>, shown: &str) -> Result<Metadata> {
+    let mut instance = new_instance(pre, shown, PluginLimits::default())
+        .await
+        .map_err(|e| anyhow!("plugin {shown}: cannot instantiate: {e:#}"))?;
+    let call = instance.bindings.assay_env_environment().call_describe(&mut instance.store);
+    tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .map_err(|_| anyhow!("plugin {shown}: describe timed out"))?
+        .map_err(|e| anyhow!("plugin {shown}: describe trapped: {e:#}"))
+}
