@@ -1,0 +1,163 @@
+//! The environment's arguments (`env_args`): which record fields hold the
+//! question, options and answer, the prompt, and answer shuffling. Every
+//! argument is optional; [`describe`] documents each with its default.
+
+use crate::letters::MAX_OPTIONS;
+use crate::template;
+use assay_sdk::{Description, Error, Result};
+use serde::Deserialize;
+
+/// The prompt used when `prompt_template` is not set. It asks for the
+/// final line the extractor reads most reliably.
+pub const DEFAULT_TEMPLATE: &str = "Answer the following multiple-choice question. You may think step by step \
+first. Finish with the line \"The answer is (X)\", where X is the letter of the correct option ({letters}).\n\n\
+Question: {question}\n\n{choices}";
+
+/// `env_args` of the `mcq` environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Args {
+    /// Record field holding the question text.
+    pub question_field: String,
+    /// Record field holding the options as a list; `None` auto-detects
+    /// `choices`, then `options`.
+    pub choices_field: Option<String>,
+    /// Record fields holding one option each, in letter order; `None`
+    /// auto-detects columns `A`, `B`, … or `choice0`, `choice1`, ….
+    pub choice_fields: Option<Vec<String>>,
+    /// Record field holding the gold answer: a letter, an index or a
+    /// string of digits.
+    pub answer_field: String,
+    /// What index the first option has when the answer is a number.
+    pub answer_index_base: u32,
+    /// The user message, with `{question}`, `{choices}` and `{letters}`.
+    pub prompt_template: String,
+    /// An optional system message sent before the user message, verbatim.
+    pub system_prompt: Option<String>,
+    /// Shuffle each record's options (the gold answer moves with them).
+    pub shuffle_answers: bool,
+    /// Seed of the shuffle; `None` uses the host's per-sample seed.
+    pub shuffle_seed: Option<u64>,
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            question_field: "question".into(),
+            choices_field: None,
+            choice_fields: None,
+            answer_field: "answer".into(),
+            answer_index_base: 0,
+            prompt_template: DEFAULT_TEMPLATE.into(),
+            system_prompt: None,
+            shuffle_answers: false,
+            shuffle_seed: None,
+        }
+    }
+}
+
+impl Args {
+    /// Reject argument combinations that cannot work, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in [("question_field", &self.question_field), ("answer_field", &self.answer_field)] {
+            non_empty(name, value)?;
+        }
+        if let Some(field) = &self.choices_field {
+            non_empty("choices_field", field)?;
+        }
+        self.validate_choice_fields()?;
+        self.validate_template()?;
+        if self.shuffle_seed.is_some() && !self.shuffle_answers {
+            // A seed that shuffles nothing is almost surely a forgotten
+            // `shuffle_answers: true` (e.g. a seed sweep giving identical runs).
+            return Err(Error::bad_args("field `shuffle_seed`: set, but `shuffle_answers` is false"));
+        }
+        Ok(())
+    }
+
+    fn validate_choice_fields(&self) -> Result<()> {
+        let Some(fields) = &self.choice_fields else { return Ok(()) };
+        if self.choices_field.is_some() {
+            return Err(Error::bad_args("field `choice_fields`: set only one of `choices_field` and `choice_fields`"));
+        }
+        if fields.is_empty() || fields.len() > MAX_OPTIONS {
+            let message = format!("field `choice_fields`: needs 1 to {MAX_OPTIONS} names, got {}", fields.len());
+            return Err(Error::bad_args(message));
+        }
+        fields.iter().try_for_each(|f| non_empty("choice_fields", f))
+    }
+
+    fn validate_template(&self) -> Result<()> {
+        if !self.prompt_template.contains("{question}") {
+            return Err(Error::bad_args("field `prompt_template`: must contain `{question}`"));
+        }
+        if let Some(name) = template::unknown_placeholder(&self.prompt_template) {
+            let known = template::PLACEHOLDERS.join("`, `");
+            let message = format!("field `prompt_template`: unknown placeholder `{{{name}}}` (known: `{known}`)");
+            return Err(Error::bad_args(message));
+        }
+        Ok(())
+    }
+}
+
+fn non_empty(name: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::bad_args(format!("field `{name}`: must not be empty")));
+    }
+    Ok(())
+}
+
+/// What `assay plugin info` shows: the environment and every argument
+/// with its default as JSON.
+pub fn describe() -> Description {
+    let template_default = serde_json::Value::from(DEFAULT_TEMPLATE).to_string();
+    Description::new(
+        "Multiple-choice question answering. Shows the question with lettered options, reads the chosen letter \
+         from the reply (answer tags, \\boxed{}, \"the answer is (X)\", a bare letter, or the text of one option) \
+         and scores 1 for the gold letter. Options can be shuffled per record with a seed, keeping \"none of the \
+         above\"-style options in place.",
+    )
+    .arg("question_field", "string", Some("\"question\""), "Record field holding the question text.")
+    .arg(
+        "choices_field",
+        "string",
+        Some("null"),
+        "Record field holding the options as a list. Default: `choices`, else `options`, else the columns below.",
+    )
+    .arg(
+        "choice_fields",
+        "list<string>",
+        Some("null"),
+        "Record fields holding one option each, in letter order, e.g. [\"A\",\"B\",\"C\",\"D\"]. Default: \
+         auto-detect columns `A`, `B`, … or `choice0`, `choice1`, …. Trailing empty options are dropped.",
+    )
+    .arg(
+        "answer_field",
+        "string",
+        Some("\"answer\""),
+        "Record field with the gold answer: a letter (\"B\"), an integer index, or a string of digits (\"1\").",
+    )
+    .arg("answer_index_base", "int", Some("0"), "Index of the first option when the answer is a number (0 or 1).")
+    .arg(
+        "prompt_template",
+        "string",
+        Some(&template_default),
+        "The user message. Placeholders: {question}, {choices} (lines \"A. text\"), {letters} (\"A, B, C or D\"). \
+         Must contain {question}; leave out {choices} only if the question text lists the options itself.",
+    )
+    .arg("system_prompt", "string", Some("null"), "A system message sent first, verbatim.")
+    .arg(
+        "shuffle_answers",
+        "bool",
+        Some("false"),
+        "Shuffle each record's options; the gold answer follows. Options such as \"None of the above\" stay in \
+         place, and records whose options name other letters (\"A and B\") are not shuffled.",
+    )
+    .arg(
+        "shuffle_seed",
+        "int",
+        Some("null"),
+        "Seed of the shuffle, combined with the record's `id` (else its question), so every run and rollout \
+         sees the same order. Default: the host's per-sample seed (job seed, record id and rollout).",
+    )
+}
