@@ -1,11 +1,21 @@
-//! Dataset records from JSONL (optionally gzipped), JSON, CSV and parquet
-//! files, each with a stable example id.
+//! Dataset records from JSONL, JSON, CSV and parquet files, each with a
+//! stable example id.
+//!
+//! The format comes from the extension (case-insensitive):
+//! - `.jsonl` / `.ndjson`: one JSON object per line; blank lines are skipped.
+//! - `.json`: an array of objects, or (what Hugging Face `to_json` writes
+//!   under that name) one object per line.
+//! - `.csv`: a header row, then one record per row; every value is a string.
+//! - `.parquet`: one record per row, values as parquet's JSON conversion gives them.
+//! - any of these with `.gz` appended: gzip-compressed.
 //!
 //! The id comes from `id_field` when given, else from an `id` field when
-//! every record has one, else it is the 0-based row index. Ids must be
-//! unique: results, resume and win rates are keyed by them.
+//! every record has one, else it is the 0-based row index; numbers become
+//! their decimal text. Ids must be unique: results, resume and comparisons
+//! are keyed by them. Ids are chosen and checked over the whole file before
+//! `limit` applies, so a record keeps its id whatever `num_examples` is.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -13,11 +23,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// A loaded dataset.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Dataset {
     /// The file read.
     pub path: PathBuf,
-    /// sha256 of the file's bytes (hex); part of job identity.
+    /// sha256 of the file's bytes (compressed bytes for `.gz`), in hex.
     pub sha256: String,
     /// The records, in file order (the first `limit` when one was given).
     pub records: Vec<Record>,
@@ -26,7 +36,7 @@ pub struct Dataset {
 /// One record.
 #[derive(Debug, Clone)]
 pub struct Record {
-    /// 0-based position in the file.
+    /// 0-based position among the file's records.
     pub index: usize,
     /// The example id.
     pub id: String,
@@ -34,118 +44,169 @@ pub struct Record {
     pub json: String,
 }
 
-/// Read `path`, taking ids from `id_field` (see the module docs) and keeping
-/// the first `limit` records.
+/// A parsed record and the line it starts on (text formats only), for messages.
+struct Row {
+    object: Map<String, Value>,
+    line: Option<usize>,
+}
+
+/// Read the dataset at `path`, taking ids as the module docs say and keeping
+/// the first `limit` records (all when `None`).
 pub fn load(path: &Path, id_field: Option<&str>, limit: Option<usize>) -> Result<Dataset> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read dataset {}", path.display()))?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let shown = path.display().to_string();
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let mut objects = if let Some(inner) = name.strip_suffix(".gz") {
-        let mut text = Vec::new();
-        flate2::read::GzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut text)
-            .with_context(|| format!("{shown}: not valid gzip"))?;
-        parse(inner, &text, &shown)?
-    } else {
-        parse(&name, &bytes, &shown)?
+    let rows = match name.strip_suffix(".gz") {
+        Some(inner) => {
+            let mut text = Vec::new();
+            flate2::read::GzDecoder::new(bytes.as_slice())
+                .read_to_end(&mut text)
+                .with_context(|| format!("{shown}: not valid gzip"))?;
+            parse(inner, &text, &shown)?
+        }
+        None => parse(&name, &bytes, &shown)?,
     };
-    if let Some(limit) = limit {
-        objects.truncate(limit);
-    }
-    let records = assign_ids(objects, id_field, &shown)?;
+    let records = assign_ids(rows, id_field, limit.unwrap_or(usize::MAX), &shown)?;
     Ok(Dataset { path: path.to_path_buf(), sha256, records })
 }
 
-/// Parse by file extension into JSON objects.
-fn parse(name: &str, bytes: &[u8], shown: &str) -> Result<Vec<Map<String, Value>>> {
-    match name.rsplit('.').next().unwrap_or_default() {
-        "jsonl" | "ndjson" => parse_jsonl(bytes, shown),
-        "json" => parse_json(bytes, shown),
+/// Parse by the extension of `name` into rows.
+fn parse(name: &str, bytes: &[u8], shown: &str) -> Result<Vec<Row>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes); // a UTF-8 byte-order mark
+    match name.rsplit_once('.').map(|(_, ext)| ext).unwrap_or_default() {
+        "jsonl" | "ndjson" => parse_lines(text(bytes, shown)?, shown),
+        "json" => parse_json(text(bytes, shown)?, shown),
         "csv" => parse_csv(bytes, shown),
         "parquet" => parse_parquet(bytes, shown),
-        _ => bail!("{shown}: unknown dataset format (use .jsonl, .jsonl.gz, .json, .csv or .parquet)"),
+        _ => {
+            bail!("{shown}: unknown dataset format (use .jsonl, .ndjson, .json, .csv or .parquet, optionally with .gz)")
+        }
     }
 }
 
-fn parse_jsonl(bytes: &[u8], shown: &str) -> Result<Vec<Map<String, Value>>> {
-    let text = std::str::from_utf8(bytes).with_context(|| format!("{shown}: not UTF-8"))?;
-    let mut objects = Vec::new();
-    for (number, line) in text.lines().enumerate() {
+fn text<'a>(bytes: &'a [u8], shown: &str) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| anyhow!("{shown}: not UTF-8 text ({e})"))
+}
+
+/// One object per line; blank lines skipped.
+fn parse_lines(text: &str, shown: &str) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for (number, line) in text.lines().enumerate().map(|(i, line)| (i + 1, line)) {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str(line) {
-            Ok(Value::Object(object)) => objects.push(object),
-            Ok(_) => bail!("{shown}:{}: expected a JSON object", number + 1),
-            Err(e) => bail!("{shown}:{}: invalid JSON: {e}", number + 1),
-        }
+        let value: Value =
+            serde_json::from_str(line).map_err(|e| anyhow!("{shown}:{number}:{}: {}", e.column(), json_error(&e)))?;
+        let Value::Object(object) = value else {
+            bail!("{shown}:{number}: expected a JSON object, found {}", kind(&value));
+        };
+        rows.push(Row { object, line: Some(number) });
     }
-    Ok(objects)
+    Ok(rows)
 }
 
-fn parse_json(bytes: &[u8], shown: &str) -> Result<Vec<Map<String, Value>>> {
-    let value: Value = serde_json::from_slice(bytes).with_context(|| format!("{shown}: invalid JSON"))?;
-    let Value::Array(items) = value else { bail!("{shown}: expected an array of objects") };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            Value::Object(object) => Ok(object),
-            _ => bail!("{shown}: element {i} is not an object"),
-        })
-        .collect()
+/// An array of objects, or JSON lines under a `.json` name.
+fn parse_json(text: &str, shown: &str) -> Result<Vec<Row>> {
+    if !text.trim_start().starts_with('[') {
+        return parse_lines(text, shown);
+    }
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| anyhow!("{shown}:{}:{}: {}", e.line(), e.column(), json_error(&e)))?;
+    let Value::Array(items) = value else { unreachable!("text starting with `[` parsed as an array") };
+    let mut rows = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let Value::Object(object) = item else {
+            bail!("{shown}: element {i}: expected a JSON object, found {}", kind(&item));
+        };
+        rows.push(Row { object, line: None });
+    }
+    Ok(rows)
+}
+
+/// serde_json's message without its ` at line L column C` (given separately).
+fn json_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    format!("invalid JSON: {}", message.strip_suffix(&suffix).unwrap_or(&message))
+}
+
+/// `an array`, `a string`, ...: what a value is, for messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// CSV values stay strings: a CSV file has no types, and guessing them
 /// would turn ids like `007` into numbers.
-fn parse_csv(bytes: &[u8], shown: &str) -> Result<Vec<Map<String, Value>>> {
+fn parse_csv(bytes: &[u8], shown: &str) -> Result<Vec<Row>> {
     let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader.headers().with_context(|| format!("{shown}: cannot read the header row"))?.clone();
-    let mut objects = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let row = row.with_context(|| format!("{shown}: row {}", i + 2))?;
-        objects.push(headers.iter().zip(row.iter()).map(|(k, v)| (k.to_string(), Value::String(v.into()))).collect());
+    let headers = reader.headers().map_err(|e| anyhow!("{shown}: cannot read the header row: {e}"))?.clone();
+    let mut rows = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| anyhow!("{shown}: {e}"))?;
+        let object = headers.iter().zip(row.iter()).map(|(k, v)| (k.to_string(), Value::String(v.into()))).collect();
+        rows.push(Row { object, line: row.position().map(|p| p.line() as usize) });
     }
-    Ok(objects)
+    Ok(rows)
 }
 
-fn parse_parquet(bytes: &[u8], shown: &str) -> Result<Vec<Map<String, Value>>> {
+fn parse_parquet(bytes: &[u8], shown: &str) -> Result<Vec<Row>> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let reader = SerializedFileReader::new(bytes::Bytes::copy_from_slice(bytes))
-        .with_context(|| format!("{shown}: not a readable parquet file"))?;
-    let rows = reader.get_row_iter(None).with_context(|| format!("{shown}: cannot read rows"))?;
-    let mut objects = Vec::new();
-    for (i, row) in rows.enumerate() {
-        match row.with_context(|| format!("{shown}: row {i}"))?.to_json_value() {
-            Value::Object(object) => objects.push(object),
-            _ => bail!("{shown}: row {i} is not a record"),
+        .map_err(|e| anyhow!("{shown}: not a readable parquet file: {e}"))?;
+    let mut rows = Vec::new();
+    for (i, row) in reader.get_row_iter(None).map_err(|e| anyhow!("{shown}: cannot read rows: {e}"))?.enumerate() {
+        let row = row.map_err(|e| anyhow!("{shown}: row {i}: {e}"))?;
+        match row.to_json_value() {
+            Value::Object(object) => rows.push(Row { object, line: None }),
+            other => bail!("{shown}: row {i}: expected a record, found {}", kind(&other)),
         }
     }
-    Ok(objects)
+    Ok(rows)
 }
 
-/// Give every object its id and check ids are unique.
-fn assign_ids(objects: Vec<Map<String, Value>>, id_field: Option<&str>, shown: &str) -> Result<Vec<Record>> {
-    let field = id_field.or_else(|| objects.iter().all(|o| o.contains_key("id")).then_some("id"));
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(objects.len());
-    let mut records = Vec::with_capacity(objects.len());
-    for (index, object) in objects.into_iter().enumerate() {
+/// Give every row its id (see the module docs), check ids are unique, and
+/// keep the first `limit` rows as records.
+fn assign_ids(rows: Vec<Row>, id_field: Option<&str>, limit: usize, shown: &str) -> Result<Vec<Record>> {
+    let field = id_field.or_else(|| rows.iter().all(|row| row.object.contains_key("id")).then_some("id"));
+    let mut seen: HashMap<String, (usize, Option<usize>)> = HashMap::with_capacity(rows.len());
+    let mut records = Vec::with_capacity(rows.len().min(limit));
+    for (index, row) in rows.into_iter().enumerate() {
+        let at = || place(index, row.line);
         let id = match field {
-            Some(field) => match object.get(field) {
+            None => index.to_string(),
+            Some(field) => match row.object.get(field) {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Number(n)) => n.to_string(),
-                Some(other) => bail!("{shown}: record {index}: id field `{field}` is {other}, not a string or number"),
-                None => bail!("{shown}: record {index}: missing id field `{field}`"),
+                Some(other) => {
+                    bail!("{shown}: {}: id field `{field}` is {}, not a string or number", at(), kind(other))
+                }
+                None => bail!("{shown}: {}: missing id field `{field}`", at()),
             },
-            None => index.to_string(),
         };
-        if let Some(first) = seen.insert(id.clone(), index) {
-            bail!("{shown}: records {first} and {index} have the same id `{id}`");
+        if let Some((first, line)) = seen.insert(id.clone(), (index, row.line)) {
+            bail!("{shown}: {} and {} have the same id `{id}`", place(first, line), at());
         }
-        records.push(Record { index, id, json: Value::Object(object).to_string() });
+        if index < limit {
+            records.push(Record { index, id, json: Value::Object(row.object).to_string() });
+        }
     }
     Ok(records)
+}
+
+/// `record 3 (line 5)`: a row, with its line in text formats.
+fn place(index: usize, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("record {index} (line {line})"),
+        None => format!("record {index}"),
+    }
 }
 
 #[cfg(test)]
@@ -153,50 +214,126 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = dir.join(name);
+    fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         path
     }
 
-    #[test]
-    fn jsonl_ids_from_id_field_or_index() {
+    fn ids(dataset: &Dataset) -> Vec<&str> {
+        dataset.records.iter().map(|record| record.id.as_str()).collect()
+    }
+
+    /// The error of loading `name` holding `bytes`, minus the temp dir prefix.
+    fn error(name: &str, bytes: &[u8], id_field: Option<&str>) -> String {
         let dir = tempfile::tempdir().unwrap();
-        let with_ids = write(dir.path(), "a.jsonl", b"{\"id\": 7, \"q\": \"x\"}\n\n{\"id\": \"b\", \"q\": \"y\"}\n");
-        let ids: Vec<String> = load(&with_ids, None, None).unwrap().records.into_iter().map(|r| r.id).collect();
-        assert_eq!(ids, ["7", "b"]);
-        let without = write(dir.path(), "b.jsonl", b"{\"q\": \"x\"}\n{\"q\": \"y\"}\n{\"q\": \"z\"}\n");
-        let dataset = load(&without, None, Some(2)).unwrap();
-        assert_eq!(dataset.records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["0", "1"]);
-        assert_eq!(dataset.sha256.len(), 64);
-        let custom = load(&without, Some("q"), None).unwrap();
-        assert_eq!(custom.records[2].id, "z");
+        let message = format!("{:#}", load(&write(&dir, name, bytes), id_field, None).unwrap_err());
+        message.replace(&format!("{}/", dir.path().display()), "")
     }
 
     #[test]
-    fn errors_name_file_and_line() {
+    fn jsonl_records_keep_file_order_and_compact_json() {
         let dir = tempfile::tempdir().unwrap();
-        let bad = write(dir.path(), "bad.jsonl", b"{\"q\": 1}\n[1, 2]\n");
-        assert!(load(&bad, None, None).unwrap_err().to_string().ends_with("bad.jsonl:2: expected a JSON object"));
-        let dup = write(dir.path(), "dup.jsonl", b"{\"id\": 1}\n{\"id\": 1}\n");
-        assert!(load(&dup, None, None).unwrap_err().to_string().contains("records 0 and 1 have the same id `1`"));
-        let missing = load(&dup, Some("key"), None).unwrap_err().to_string();
-        assert!(missing.contains("missing id field `key`"), "{missing}");
-        let unknown = write(dir.path(), "data.xml", b"<x/>");
-        assert!(load(&unknown, None, None).unwrap_err().to_string().contains("unknown dataset format"));
+        let path = write(&dir, "a.ndjson", b"{\"q\": \"x\",  \"n\": [1, 2]}\r\n\n  \n{\"q\": \"y\"}\n");
+        let dataset = load(&path, None, None).unwrap();
+        assert_eq!(dataset.records.len(), 2);
+        assert_eq!((dataset.records[1].index, dataset.records[1].id.as_str()), (1, "1"));
+        assert_eq!(dataset.records[0].json, r#"{"n":[1,2],"q":"x"}"#);
+        assert_eq!(dataset.path, path);
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(dataset.sha256, hex::encode(Sha256::digest(bytes)));
     }
 
     #[test]
-    fn json_csv_and_gzip() {
+    fn ids_come_from_id_field_then_id_then_index() {
         let dir = tempfile::tempdir().unwrap();
-        let json = write(dir.path(), "a.json", br#"[{"id": "x", "n": 1}]"#);
-        assert_eq!(load(&json, None, None).unwrap().records[0].json, r#"{"id":"x","n":1}"#);
-        let csv = write(dir.path(), "a.csv", b"question,answer\n\"a, b\",007\n");
-        assert_eq!(load(&csv, None, None).unwrap().records[0].json, r#"{"answer":"007","question":"a, b"}"#);
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(b"{\"id\": \"g\"}\n").unwrap();
-        let gz = write(dir.path(), "a.jsonl.gz", &gz.finish().unwrap());
-        assert_eq!(load(&gz, None, None).unwrap().records[0].id, "g");
+        let path = write(&dir, "a.jsonl", b"{\"id\": 7, \"key\": \"k1\"}\n{\"id\": \"b\", \"key\": 2.5}\n");
+        assert_eq!(ids(&load(&path, None, None).unwrap()), ["7", "b"]);
+        assert_eq!(ids(&load(&path, Some("key"), None).unwrap()), ["k1", "2.5"]);
+        let partial = write(&dir, "b.jsonl", b"{\"id\": \"a\"}\n{\"other\": 1}\n");
+        assert_eq!(ids(&load(&partial, None, None).unwrap()), ["0", "1"], "not every record has an id");
+    }
+
+    #[test]
+    fn limit_keeps_the_first_records_with_the_ids_of_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "a.jsonl", b"{\"id\": \"a\"}\n{\"id\": \"b\"}\n{\"x\": 1}\n");
+        let dataset = load(&path, None, Some(2)).unwrap();
+        assert_eq!(ids(&dataset), ["0", "1"], "the third record has no id, so none use `id`");
+        assert_eq!(ids(&load(&path, None, Some(10)).unwrap()), ["0", "1", "2"]);
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_their_numbers() {
+        assert_eq!(
+            error("d.jsonl", b"{\"q\": 1}\n\n[1, 2]\n", None),
+            "d.jsonl:3: expected a JSON object, found an array"
+        );
+        assert_eq!(error("d.jsonl", b"{\"q\": 1}\n{\"q\": }\n", None), "d.jsonl:2:7: invalid JSON: expected value");
+        assert_eq!(
+            error("d.json", b"[{\"q\": 1},\n 5]", None),
+            "d.json: element 1: expected a JSON object, found a number"
+        );
+        assert_eq!(
+            error("d.xml", b"<x/>", None),
+            "d.xml: unknown dataset format (use .jsonl, .ndjson, .json, .csv or .parquet, optionally with .gz)"
+        );
+    }
+
+    #[test]
+    fn id_problems_name_the_records() {
+        let jsonl = b"{\"id\": 1}\n{\"id\": 2}\n\n{\"id\": 1}\n";
+        assert_eq!(
+            error("d.jsonl", jsonl, None),
+            "d.jsonl: record 0 (line 1) and record 2 (line 4) have the same id `1`"
+        );
+        assert_eq!(error("d.jsonl", jsonl, Some("key")), "d.jsonl: record 0 (line 1): missing id field `key`");
+        assert_eq!(
+            error("d.json", b"[{\"id\": null}]", None),
+            "d.json: record 0: id field `id` is null, not a string or number"
+        );
+        assert_eq!(
+            error("d.csv", b"id,q\nx,1\ny,2\nx,3\n", None),
+            "d.csv: record 0 (line 2) and record 2 (line 4) have the same id `x`"
+        );
+    }
+
+    #[test]
+    fn json_arrays_and_json_lines_under_a_json_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let array = write(&dir, "a.json", "\u{feff}[{\"id\": \"x\", \"n\": 1}, {\"id\": \"y\"}]".as_bytes());
+        let dataset = load(&array, None, None).unwrap();
+        assert_eq!((ids(&dataset), dataset.records[0].json.as_str()), (vec!["x", "y"], r#"{"id":"x","n":1}"#));
+        let lines = write(&dir, "b.json", b"{\"id\": \"p\"}\n{\"id\": \"q\"}\n");
+        assert_eq!(ids(&load(&lines, None, None).unwrap()), ["p", "q"]);
+    }
+
+    #[test]
+    fn csv_values_are_strings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "a.CSV", b"question,answer\n\"a, \"\"b\"\"\",007\nc,\n");
+        let dataset = load(&path, Some("answer"), None).unwrap();
+        assert_eq!(dataset.records[0].json, r#"{"answer":"007","question":"a, \"b\""}"#);
+        assert_eq!(ids(&dataset), ["007", ""]);
+        let ragged = error("r.csv", b"a,b\n1,2\n3\n", None);
+        assert!(ragged.starts_with("r.csv: CSV error: record 2 (line: 3"), "{ragged}");
+    }
+
+    #[test]
+    fn gzip_wraps_any_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let gzip = |text: &[u8]| {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(text).unwrap();
+            encoder.finish().unwrap()
+        };
+        let compressed = gzip(b"{\"id\": \"g\"}\n");
+        let path = write(&dir, "a.jsonl.gz", &compressed);
+        let dataset = load(&path, None, None).unwrap();
+        assert_eq!(ids(&dataset), ["g"]);
+        assert_eq!(dataset.sha256, hex::encode(Sha256::digest(&compressed)), "hash of the file as stored");
+        assert_eq!(ids(&load(&write(&dir, "b.csv.gz", &gzip(b"id\nc\n")), None, None).unwrap()), ["c"]);
+        assert_eq!(error("c.jsonl.gz", b"plain text", None), "c.jsonl.gz: not valid gzip: invalid gzip header");
     }
 
     #[test]
@@ -213,16 +350,18 @@ mod tests {
         let mut writer = SerializedFileWriter::new(file, std::sync::Arc::new(schema), Default::default()).unwrap();
         let mut group = writer.next_row_group().unwrap();
         let mut column = group.next_column().unwrap().unwrap();
-        column.typed::<Int64Type>().write_batch(&[3, 4], None, None).unwrap();
+        column.typed::<Int64Type>().write_batch(&[3, 4, 5], None, None).unwrap();
         column.close().unwrap();
         let mut column = group.next_column().unwrap().unwrap();
-        let texts = [ByteArray::from("two plus two?"), ByteArray::from("three?")];
+        let texts = ["two plus two?", "three?", "four?"].map(ByteArray::from);
         column.typed::<ByteArrayType>().write_batch(&texts, None, None).unwrap();
         column.close().unwrap();
         group.close().unwrap();
         writer.close().unwrap();
-        let dataset = load(&path, None, None).unwrap();
-        assert_eq!(dataset.records[1].id, "4");
+        let dataset = load(&path, None, Some(2)).unwrap();
+        assert_eq!(ids(&dataset), ["3", "4"]);
         assert_eq!(dataset.records[0].json, r#"{"id":3,"question":"two plus two?"}"#);
+        let broken = error("b.parquet", b"PAR1 not really", None);
+        assert!(broken.starts_with("b.parquet: not a readable parquet file"), "{broken}");
     }
 }

@@ -1,47 +1,69 @@
 //! From a config to concrete jobs: matrix variants expanded, models and
 //! plugins resolved, arguments merged, ids assigned.
 //!
-//! Precedence: `env_args` = env < matrix value < job; `sampling_args` =
-//! model < job. A job id is `<model>-<env variant>[-<name>]`, slugged.
-//! Only envs that jobs use need their plugin and dataset to exist.
+//! - Precedence: `env_args` = env < matrix value < job; `sampling_args` =
+//!   model < job (shallow merges: a later top-level key replaces an earlier one).
+//! - A job id is `slug(model)-slug(env variant)[-slug(name)]`; two jobs with
+//!   one id are an error.
+//! - A job's env may be a variant id or an env's own id; the latter means
+//!   every variant of that env.
+//! - Every env is expanded and checked (so a broken env file is reported even
+//!   when no job uses it), but only envs that jobs use need their plugin and
+//!   dataset to exist.
+//! - Plugins named by `module` are found as `<dir>/<name>.wasm` in the
+//!   config's `plugin_dirs`, then in each directory of `$ASSAY_PLUGIN_PATH`.
 
-use crate::config::{self, DeclaredEnv, EnvConfig, LoadedConfig, ModelConfig, parent_dir};
-use crate::runtime::PluginLimits;
+use crate::config::{self, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE, defaults};
 use crate::store::slug;
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// The id of the built-in offline model.
-pub const ORACLE: &str = "oracle";
+pub use crate::config::PluginLimits;
 
-/// Matrix keys that cannot be swept.
-const RESERVED_KEYS: [&str; 7] =
-    ["id", "module", "dataset", "env_args", "matrix", "matrix_exclude", "matrix_id_format"];
+/// The environment variable listing extra plugin directories (colon-separated).
+pub const PLUGIN_PATH_VAR: &str = "ASSAY_PLUGIN_PATH";
+
+/// Matrix keys that override env fields rather than going into `env_args`.
+const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
+
+/// Env fields that cannot be swept: declare separate envs instead.
+const UNSWEPT_KEYS: [&str; 10] = [
+    "id",
+    "module",
+    "dataset",
+    "id_field",
+    "env_args",
+    "limits",
+    "capabilities",
+    "matrix",
+    "matrix_exclude",
+    "matrix_id_format",
+];
 
 /// Everything a run needs, resolved.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     /// Run name.
     pub name: String,
-    /// The run config file.
+    /// The run config file, as given.
     pub config_path: PathBuf,
-    /// Where runs are written.
+    /// Where runs are written (relative to the current directory).
     pub output_dir: PathBuf,
     /// The run seed.
     pub seed: u64,
-    /// Jobs at once.
+    /// Jobs run at once.
     pub parallel: usize,
-    /// The jobs, in config order.
+    /// The jobs, in config order (a job's envs in the order it lists them).
     pub jobs: Vec<JobPlan>,
 }
 
 /// One model on one env variant.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobPlan {
-    /// `<model>-<env variant>[-<name>]`.
+    /// `slug(model)-slug(env variant)[-slug(name)]`.
     pub job_id: String,
     /// The model.
     pub model: ModelSpec,
@@ -54,15 +76,15 @@ pub struct JobPlan {
 /// A resolved model. Holds the name of the key variable, never a key.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelSpec {
-    /// The config id.
+    /// The config id (the key under `models`), or `oracle`.
     pub id: String,
     /// The endpoint; `None` for the oracle.
     pub endpoint: Option<EndpointSpec>,
-    /// Requests in flight at once.
+    /// Requests in flight at once (the oracle sends none: the default).
     pub max_concurrent: usize,
-    /// Seconds per request attempt.
+    /// Seconds per request attempt (the oracle sends none: the default).
     pub timeout_secs: f64,
-    /// Retries per request.
+    /// Retries per request (0 for the oracle).
     pub max_retries: u32,
 }
 
@@ -71,30 +93,30 @@ pub struct ModelSpec {
 pub struct EndpointSpec {
     /// The model name the server knows.
     pub model: String,
-    /// The base URL.
+    /// The base URL, e.g. `https://api.openai.com/v1`.
     pub api_base_url: String,
-    /// The variable holding the key.
+    /// The environment variable holding the key; `None`: no auth header.
     pub api_key_var: Option<String>,
 }
 
 /// A resolved env variant.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvSpec {
-    /// The variant id.
+    /// The variant id (the env id when it has no matrix).
     pub id: String,
-    /// The id it was declared with (the matrix base).
+    /// The id the env was declared with (the matrix base).
     pub base_id: String,
-    /// The plugin file.
+    /// The plugin file (it exists).
     pub plugin: PathBuf,
-    /// The dataset file.
+    /// The dataset file (it exists).
     pub dataset: PathBuf,
     /// The record field holding example ids.
     pub id_field: Option<String>,
-    /// Records to use (`None`: all).
+    /// Records to use from the start of the dataset (`None`: all).
     pub num_examples: Option<usize>,
     /// Samples per record.
     pub rollouts: u32,
-    /// Arguments for the plugin.
+    /// Arguments for the plugin: env, then matrix, then job.
     pub env_args: Map<String, Value>,
     /// Model turns per episode.
     pub max_turns: u32,
@@ -104,52 +126,56 @@ pub struct EnvSpec {
     pub capabilities: Vec<String>,
 }
 
-/// An expanded env variant before its files are resolved.
+/// An expanded env variant, before its files are resolved.
+#[derive(Debug)]
 struct Variant<'a> {
     declared: &'a DeclaredEnv,
     id: String,
     env_args: Map<String, Value>,
-    num_examples: i64,
+    num_examples: Option<usize>,
     rollouts: u32,
+    max_turns: u32,
 }
 
-/// Plan the jobs of the config at `config_path`.
+/// Plan the jobs of the config at `config_path`, with plugin dirs from
+/// `$ASSAY_PLUGIN_PATH` after the config's own.
 pub fn plan(config_path: &Path) -> Result<Plan> {
     let loaded = config::load(config_path)?;
+    let extra_dirs: Vec<PathBuf> = std::env::var_os(PLUGIN_PATH_VAR)
+        .map(|paths| std::env::split_paths(&paths).filter(|dir| !dir.as_os_str().is_empty()).collect())
+        .unwrap_or_default();
+    plan_loaded(&loaded, &extra_dirs)
+}
+
+/// Plan the jobs of a loaded config; `extra_plugin_dirs` are searched after
+/// the config's `plugin_dirs`.
+pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Result<Plan> {
     let variants = expand_all(&loaded.envs)?;
+    let mut plugin_dirs: Vec<PathBuf> = loaded.run.plugin_dirs.iter().map(|dir| loaded.dir().join(dir)).collect();
+    plugin_dirs.extend_from_slice(extra_plugin_dirs);
+    let shown = loaded.path.display();
     let mut jobs: Vec<JobPlan> = Vec::new();
-    let mut job_index: HashMap<String, usize> = HashMap::new();
+    let mut made_by: HashMap<String, usize> = HashMap::new();
     for (index, job) in loaded.run.jobs.iter().enumerate() {
-        let model = resolve_model(&loaded, &job.model, index)?;
-        for env_id in job.env.as_slice() {
-            let matched: Vec<&Variant> =
-                variants.iter().filter(|v| v.id == *env_id || v.declared.env.id == *env_id).collect();
-            if matched.is_empty() {
-                let known: Vec<&str> = variants.iter().map(|v| v.id.as_str()).collect();
-                bail!("{}: jobs[{index}]: unknown env `{env_id}` (known: {})", config_path.display(), known.join(", "));
+        let model = resolve_model(loaded, &job.model).map_err(|e| anyhow!("{shown}: jobs[{index}]: {e}"))?;
+        let mut sampling_args = model_sampling_args(loaded, &job.model);
+        sampling_args.extend(job.sampling_args.clone());
+        for variant in job_variants(&variants, &job.env).map_err(|e| anyhow!("{shown}: jobs[{index}]: {e}"))? {
+            let mut job_id = format!("{}-{}", slug(&model.id), slug(&variant.id));
+            if let Some(name) = &job.name {
+                job_id = format!("{job_id}-{}", slug(name));
             }
-            for variant in matched {
-                let mut job_id = format!("{}-{}", slug(&model.id), slug(&variant.id));
-                if let Some(name) = &job.name {
-                    job_id = format!("{job_id}-{}", slug(name));
-                }
-                if let Some(first) = job_index.insert(job_id.clone(), index) {
-                    bail!(
-                        "{}: jobs[{first}] and jobs[{index}] both make job `{job_id}`; give one a `name`",
-                        config_path.display()
-                    );
-                }
-                let mut env = resolve_env(&loaded, variant)?;
-                env.env_args.extend(job.env_args.clone());
-                let mut sampling_args = model_sampling_args(&loaded, &job.model);
-                sampling_args.extend(job.sampling_args.clone());
-                jobs.push(JobPlan { job_id, model: model.clone(), env, sampling_args });
+            if let Some(first) = made_by.insert(job_id.clone(), index) {
+                bail!("{shown}: jobs[{first}] and jobs[{index}] both make job `{job_id}`; give one of them a `name`");
             }
+            let mut env = resolve_env(variant, &plugin_dirs)?;
+            env.env_args.extend(job.env_args.clone());
+            jobs.push(JobPlan { job_id, model: model.clone(), env, sampling_args: sampling_args.clone() });
         }
     }
     Ok(Plan {
         name: loaded.run.name.clone(),
-        config_path: config_path.to_path_buf(),
+        config_path: loaded.path.clone(),
         output_dir: loaded.run.output_dir.clone(),
         seed: loaded.run.seed,
         parallel: loaded.run.parallel,
@@ -157,25 +183,21 @@ pub fn plan(config_path: &Path) -> Result<Plan> {
     })
 }
 
-fn resolve_model(loaded: &LoadedConfig, id: &str, index: usize) -> Result<ModelSpec> {
-    if loaded.run.models.contains_key(ORACLE) {
-        bail!(
-            "{}: models.{ORACLE}: the id `{ORACLE}` is reserved for the built-in offline model",
-            loaded.path.display()
-        );
-    }
+fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
     if id == ORACLE {
-        return Ok(ModelSpec { id: id.into(), endpoint: None, max_concurrent: 64, timeout_secs: 0.0, max_retries: 0 });
+        return Ok(ModelSpec {
+            id: ORACLE.into(),
+            endpoint: None,
+            max_concurrent: defaults::max_concurrent(),
+            timeout_secs: defaults::timeout(),
+            max_retries: 0,
+        });
     }
     let Some(model) = loaded.run.models.get(id) else {
         let known: Vec<&str> = loaded.run.models.keys().map(String::as_str).chain([ORACLE]).collect();
-        bail!("{}: jobs[{index}]: unknown model `{id}` (known: {})", loaded.path.display(), known.join(", "));
+        bail!("unknown model `{id}` (known: {})", known.join(", "));
     };
-    Ok(model_spec(id, model))
-}
-
-fn model_spec(id: &str, model: &ModelConfig) -> ModelSpec {
-    ModelSpec {
+    Ok(ModelSpec {
         id: id.into(),
         endpoint: Some(EndpointSpec {
             model: model.model.clone(),
@@ -185,59 +207,157 @@ fn model_spec(id: &str, model: &ModelConfig) -> ModelSpec {
         max_concurrent: model.max_concurrent,
         timeout_secs: model.timeout,
         max_retries: model.max_retries,
-    }
+    })
 }
 
 fn model_sampling_args(loaded: &LoadedConfig, id: &str) -> Map<String, Value> {
-    loaded.run.models.get(id).map(|m| m.sampling_args.clone()).unwrap_or_default()
+    loaded.run.models.get(id).map(|model| model.sampling_args.clone()).unwrap_or_default()
 }
 
-/// Expand every env's matrix and check variant ids are unique.
+/// The variants a job's env ids name, in the job's order; a variant named
+/// twice (say by its base id and its own id) runs once.
+fn job_variants<'v, 'a>(variants: &'v [Variant<'a>], env_ids: &[String]) -> Result<Vec<&'v Variant<'a>>> {
+    let mut chosen: Vec<&Variant> = Vec::new();
+    for env_id in env_ids {
+        let matched: Vec<&Variant> =
+            variants.iter().filter(|v| v.id == *env_id || v.declared.env.id == *env_id).collect();
+        if matched.is_empty() {
+            bail!("unknown env `{env_id}` ({})", known_envs(variants));
+        }
+        for variant in matched {
+            if !chosen.iter().any(|c| c.id == variant.id) {
+                chosen.push(variant);
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+/// "known: a, b, b-1, b-2", or why there are none.
+fn known_envs(variants: &[Variant]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for variant in variants {
+        for name in [variant.declared.env.id.as_str(), variant.id.as_str()] {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return "no envs are declared: set `envs` in the config, or put env files in its env dirs".into();
+    }
+    format!("known: {}", names.join(", "))
+}
+
+/// Expand every env's matrix, checking that every name a job could use
+/// (env ids and variant ids) means one env.
 fn expand_all(envs: &[DeclaredEnv]) -> Result<Vec<Variant<'_>>> {
+    // Env id → the env.
+    let mut owners: HashMap<&str, &DeclaredEnv> = HashMap::new();
+    for declared in envs {
+        if let Some(first) = owners.insert(&declared.env.id, declared) {
+            bail!("env id `{}` is declared twice: at {} and at {}", declared.env.id, first.place(), declared.place());
+        }
+    }
     let mut variants: Vec<Variant> = Vec::new();
-    let mut seen: HashMap<String, &Path> = HashMap::new();
     for declared in envs {
         for variant in expand(declared)? {
-            if let Some(first) = seen.insert(variant.id.clone(), &declared.file) {
-                bail!(
-                    "env id `{}` is declared twice: in {} and in {}",
-                    variant.id,
-                    first.display(),
-                    declared.file.display()
-                );
-            }
+            check_variant_id(&variant, &variants, &owners)?;
             variants.push(variant);
         }
     }
     Ok(variants)
 }
 
-/// One variant per combination of matrix values, minus exclusions.
+/// A new variant's id must differ from earlier variants' ids and from the
+/// ids of other envs.
+fn check_variant_id(variant: &Variant, earlier: &[Variant], owners: &HashMap<&str, &DeclaredEnv>) -> Result<()> {
+    let (declared, id) = (variant.declared, &variant.id);
+    if let Some(twin) = earlier.iter().find(|v| v.id == *id) {
+        if std::ptr::eq(twin.declared, declared) {
+            bail!(
+                "{}: env `{}`: two matrix combinations make variant id `{id}`; put every swept key in matrix_id_format",
+                declared.place(),
+                declared.env.id
+            );
+        }
+        bail!(
+            "variant id `{id}` is made by env `{}` at {} and by env `{}` at {}",
+            twin.declared.env.id,
+            twin.declared.place(),
+            declared.env.id,
+            declared.place()
+        );
+    }
+    if let Some(owner) = owners.get(id.as_str()).filter(|owner| !std::ptr::eq(**owner, declared)) {
+        bail!(
+            "{}: env `{}`: variant id `{id}` is also the id of the env at {}",
+            declared.place(),
+            declared.env.id,
+            owner.place()
+        );
+    }
+    Ok(())
+}
+
+/// One variant per combination of matrix values, minus exclusions; the env
+/// itself when it has no matrix.
 fn expand(declared: &DeclaredEnv) -> Result<Vec<Variant<'_>>> {
     let env = &declared.env;
-    let at = || format!("{}: env `{}`", declared.file.display(), env.id);
-    if let Some(key) = env.matrix.keys().find(|k| RESERVED_KEYS.contains(&k.as_str())) {
-        bail!("{}: matrix key `{key}` cannot be swept", at());
-    }
-    let mut combinations: Vec<Vec<(&String, &Value)>> = vec![Vec::new()];
+    let fail = |message: String| anyhow!("{}: env `{}`: {message}", declared.place(), env.id);
+    check_matrix(env).map_err(fail)?;
+    let mut combinations: Vec<Vec<(&str, &Value)>> = vec![Vec::new()];
     for (key, values) in &env.matrix {
         combinations = combinations
             .into_iter()
-            .flat_map(|combo| values.iter().map(move |v| combo.iter().copied().chain([(key, v)]).collect()))
+            .flat_map(|combo| values.iter().map(move |value| [combo.as_slice(), &[(key.as_str(), value)]].concat()))
             .collect();
     }
-    let mut variants = Vec::new();
-    for combo in combinations {
-        if env.matrix_exclude.iter().any(|ex| ex.iter().all(|(k, v)| combo.iter().any(|(ck, cv)| *ck == k && *cv == v)))
-        {
-            continue;
-        }
-        variants.push(apply_combination(declared, &combo).map_err(|e| e.context(at()))?);
+    let excluded = |combo: &[(&str, &Value)]| {
+        env.matrix_exclude.iter().any(|entry| entry.iter().all(|(k, v)| combo.contains(&(k.as_str(), v))))
+    };
+    let variants: Vec<Variant> = combinations
+        .iter()
+        .filter(|combo| !excluded(combo))
+        .map(|combo| apply_combination(declared, combo))
+        .collect::<Result<_, String>>()
+        .map_err(fail)?;
+    if variants.is_empty() {
+        return Err(fail("matrix_exclude drops every combination".into()));
     }
     Ok(variants)
 }
 
-fn apply_combination<'a>(declared: &'a DeclaredEnv, combo: &[(&String, &Value)]) -> Result<Variant<'a>> {
+/// Reject matrix keys that cannot be swept, empty value lists, exclusions
+/// on unknown keys and id-format placeholders that are not matrix keys.
+fn check_matrix(env: &EnvConfig) -> Result<(), String> {
+    for (key, values) in &env.matrix {
+        if UNSWEPT_KEYS.contains(&key.as_str()) {
+            return Err(format!("matrix key `{key}` cannot be swept (declare one env per value instead)"));
+        }
+        if values.is_empty() {
+            return Err(format!("matrix key `{key}` has no values"));
+        }
+    }
+    for (i, entry) in env.matrix_exclude.iter().enumerate() {
+        if let Some(key) = entry.keys().find(|key| !env.matrix.contains_key(*key)) {
+            return Err(format!("matrix_exclude[{i}]: `{key}` is not a matrix key"));
+        }
+    }
+    if let Some(format) = &env.matrix_id_format {
+        for placeholder in format.split('{').skip(1).filter_map(|part| part.split_once('}')).map(|(name, _)| name) {
+            if placeholder != "base" && !env.matrix.contains_key(placeholder) {
+                return Err(format!("matrix_id_format: `{{{placeholder}}}` is neither `{{base}}` nor a matrix key"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The variant for one combination of matrix values. `null` leaves an
+/// `env_args` key out (the plugin's default applies) and keeps an env
+/// field's own value.
+fn apply_combination<'a>(declared: &'a DeclaredEnv, combo: &[(&str, &Value)]) -> Result<Variant<'a>, String> {
     let env = &declared.env;
     let mut variant = Variant {
         declared,
@@ -245,110 +365,113 @@ fn apply_combination<'a>(declared: &'a DeclaredEnv, combo: &[(&String, &Value)])
         env_args: env.env_args.clone(),
         num_examples: env.num_examples,
         rollouts: env.rollouts_per_example,
+        max_turns: env.max_turns,
     };
-    for (key, value) in combo {
-        match (key.as_str(), value) {
-            ("num_examples", v) => {
-                variant.num_examples =
-                    v.as_i64().ok_or_else(|| anyhow::anyhow!("matrix num_examples must be integers"))?
+    for &(key, value) in combo {
+        match (key, value) {
+            (key, Value::Null) if FIELD_KEYS.contains(&key) => {}
+            ("num_examples", value) => {
+                let n = value.as_i64().ok_or_else(|| format!("matrix num_examples: {value} is not an integer"))?;
+                variant.num_examples = config::num_examples(n)?;
             }
-            ("rollouts_per_example", v) => {
-                variant.rollouts = v
-                    .as_u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or_else(|| anyhow::anyhow!("matrix rollouts_per_example must be positive integers"))?
-            }
-            (_, Value::Null) => drop(variant.env_args.remove(key.as_str())),
-            (_, v) => drop(variant.env_args.insert(key.to_string(), (*v).clone())),
+            ("rollouts_per_example", value) => variant.rollouts = positive(key, value)?,
+            ("max_turns", value) => variant.max_turns = positive(key, value)?,
+            (key, Value::Null) => drop(variant.env_args.remove(key)),
+            (key, value) => drop(variant.env_args.insert(key.to_string(), value.clone())),
         }
     }
     Ok(variant)
 }
 
-/// `matrix_id_format` with `{base}` and `{key}` filled in, or
-/// `<id>-<key>-<value>...` (keys sorted); the plain id without a matrix.
-fn variant_id(env: &EnvConfig, combo: &[(&String, &Value)]) -> String {
+fn positive(key: &str, value: &Value) -> Result<u32, String> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("matrix {key}: {value} is not a positive integer"))
+}
+
+/// `matrix_id_format` with `{base}` and `{key}` filled in, or by default
+/// `<id>-<key>-<value>...` (keys sorted); the env id when it has no matrix.
+fn variant_id(env: &EnvConfig, combo: &[(&str, &Value)]) -> String {
     if combo.is_empty() {
         return env.id.clone();
     }
-    let text = |v: &Value| match v {
+    let text = |value: &Value| match value {
         Value::String(s) => s.clone(),
         Value::Null => "none".into(),
         other => other.to_string(),
     };
     match &env.matrix_id_format {
-        Some(format) => {
-            combo.iter().fold(format.replace("{base}", &env.id), |id, (k, v)| id.replace(&format!("{{{k}}}"), &text(v)))
-        }
-        None => combo.iter().fold(env.id.clone(), |id, (k, v)| format!("{id}-{k}-{}", text(v))),
+        Some(format) => combo.iter().fold(format.replace("{base}", &env.id), |id, (key, value)| {
+            id.replace(&format!("{{{key}}}"), &text(value))
+        }),
+        None => combo.iter().fold(env.id.clone(), |id, (key, value)| format!("{id}-{key}-{}", text(value))),
     }
 }
 
-/// Resolve plugin and dataset paths (they must exist) and build the spec.
-fn resolve_env(loaded: &LoadedConfig, variant: &Variant) -> Result<EnvSpec> {
-    let env = &variant.declared.env;
-    let env_dir = parent_dir(&variant.declared.file);
-    let dataset = env_dir.join(&env.dataset);
+/// Resolve plugin and dataset (they must exist) and build the spec.
+fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
+    let declared = variant.declared;
+    let env = &declared.env;
+    let fail = |message: String| anyhow!("{}: env `{}`: {message}", declared.place(), env.id);
+    let dataset = declared.dir().join(&env.dataset);
     if !dataset.is_file() {
-        bail!("{}: env `{}`: dataset {} not found", variant.declared.file.display(), env.id, dataset.display());
+        return Err(fail(format!("dataset {} not found", dataset.display())));
     }
-    let plugin = find_plugin(loaded, &env.module, env_dir).map_err(|e| e.context(format!("env `{}`", env.id)))?;
+    let plugin = find_plugin(&env.module, declared.dir(), plugin_dirs).map_err(fail)?;
     Ok(EnvSpec {
         id: variant.id.clone(),
         base_id: env.id.clone(),
         plugin,
         dataset,
         id_field: env.id_field.clone(),
-        num_examples: usize::try_from(variant.num_examples).ok(),
-        rollouts: variant.rollouts.max(1),
+        num_examples: variant.num_examples,
+        rollouts: variant.rollouts,
         env_args: variant.env_args.clone(),
-        max_turns: env.max_turns,
-        limits: PluginLimits {
-            memory_mb: env.limits.memory_mb,
-            call_timeout_ms: env.limits.call_timeout_ms,
-            fuel: env.limits.fuel,
-        },
+        max_turns: variant.max_turns,
+        limits: env.limits,
         capabilities: env.capabilities.clone(),
     })
 }
 
-/// A path to a `.wasm` (relative to the env file), or a name looked up as
-/// `<name>.wasm` in `plugin_dirs` and then `$ASSAY_PLUGIN_PATH`.
-fn find_plugin(loaded: &LoadedConfig, module: &str, env_dir: &Path) -> Result<PathBuf> {
-    if module.ends_with(".wasm") || module.contains('/') {
+/// A `module` ending in `.wasm` is a path relative to the env's file;
+/// anything else is a plugin name, found as `<name>.wasm` (or, as cargo
+/// names the output of a `my-env` crate, `my_env.wasm`) in `dirs`.
+fn find_plugin(module: &str, env_dir: &Path, dirs: &[PathBuf]) -> Result<PathBuf, String> {
+    if module.ends_with(".wasm") {
         let path = env_dir.join(module);
-        if !path.is_file() {
-            bail!("plugin file {} not found", path.display());
-        }
-        return Ok(path);
+        return if path.is_file() { Ok(path) } else { Err(format!("plugin file {} not found", path.display())) };
     }
-    let mut dirs: Vec<PathBuf> = loaded.run.plugin_dirs.iter().map(|d| loaded.dir().join(d)).collect();
-    if let Some(paths) = std::env::var_os("ASSAY_PLUGIN_PATH") {
-        dirs.extend(std::env::split_paths(&paths));
+    let mut names = vec![format!("{module}.wasm")];
+    if module.contains('-') {
+        names.push(format!("{}.wasm", module.replace('-', "_")));
     }
-    // Cargo writes `my-env` as `my_env.wasm`.
-    let names = [format!("{module}.wasm"), format!("{}.wasm", module.replace('-', "_"))];
-    if let Some(found) = dirs.iter().flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file()) {
+    if let Some(found) = dirs.iter().flat_map(|dir| names.iter().map(move |name| dir.join(name))).find(|p| p.is_file())
+    {
         return Ok(found);
     }
-    let searched: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-    bail!(
-        "plugin `{module}` not found in [{}]; build plugins with scripts/build-plugins.sh, or set plugin_dirs or ASSAY_PLUGIN_PATH",
-        searched.join(", ")
-    )
+    let searched: Vec<String> = dirs.iter().map(|dir| dir.display().to_string()).collect();
+    let searched =
+        if searched.is_empty() { "no plugin dirs set".into() } else { format!("searched {}", searched.join(", ")) };
+    Err(format!(
+        "plugin `{module}` not found ({searched}); build plugins with scripts/build-plugins.sh, or add their directory to plugin_dirs or {PLUGIN_PATH_VAR}"
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
+    /// A temp project with an (empty) `plugins/mcq.wasm` and `data/qa.jsonl`.
     struct Project(tempfile::TempDir);
 
     impl Project {
         fn new() -> Self {
             let project = Project(tempfile::tempdir().unwrap());
             project.write("plugins/mcq.wasm", "");
-            project.write("data.jsonl", "{}\n");
+            project.write("data/qa.jsonl", "{}\n");
             project
         }
         fn write(&self, name: &str, text: &str) -> PathBuf {
@@ -357,78 +480,238 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             path
         }
+        fn path(&self, name: &str) -> PathBuf {
+            self.0.path().join(name)
+        }
+        /// Plan `run.yaml` (with `plugin_dirs: [plugins]` prepended).
         fn plan(&self, run: &str) -> Result<Plan> {
-            plan(&self.write("run.yaml", &format!("plugin_dirs: [plugins]\n{run}")))
+            let path = self.write("run.yaml", &format!("plugin_dirs: [plugins]\n{run}"));
+            plan_loaded(&config::load(&path)?, &[])
+        }
+        /// The one-line error of planning `run`, minus the temp dir prefix.
+        fn error(&self, run: &str) -> String {
+            let message = format!("{:#}", self.plan(run).unwrap_err());
+            assert_eq!(message.lines().count(), 1, "{message}");
+            message.replace(&format!("{}/", self.0.path().display()), "")
         }
     }
 
-    const ENVS: &str = "envs:
-  - id: qa
-    module: mcq
-    dataset: data.jsonl
-    env_args: {a: env, b: env}
-    matrix: {seed: [1, 2], b: [matrix, null]}
-    matrix_exclude: [{seed: 2, b: null}]
+    fn ids(plan: &Plan) -> Vec<&str> {
+        plan.jobs.iter().map(|job| job.job_id.as_str()).collect()
+    }
+
+    const MODELS: &str = "models:
+  gpt:
+    model: gpt-4o-mini
+    api_key_var: OPENAI_API_KEY
+    max_concurrent: 8
+    timeout: 30
+    max_retries: 2
+    sampling_args: {temperature: 0.5, top_k: 3}
+";
+
+    const SHUFFLED: &str = "id: qa-shuffled
+module: mcq
+dataset: ../data/qa.jsonl
+id_field: qid
+num_examples: 10
+env_args: {shuffle: true, seed: 0, style: env}
+matrix: {seed: [1, 2, 3], style: [matrix, null]}
+matrix_exclude: [{seed: 3}, {seed: 2, style: null}]
+matrix_id_format: \"{base}-s{seed}-{style}\"
+max_turns: 2
+limits: {memory_mb: 64}
+capabilities: [run-code:python]
 ";
 
     #[test]
-    fn matrix_variants_ids_and_precedence() {
+    fn a_full_config_plans_every_job() {
         let project = Project::new();
+        project.write("envs/qa.yaml", "id: qa\nmodule: mcq\ndataset: ../data/qa.jsonl\n");
+        project.write("envs/shuffled.yml", SHUFFLED);
         let run = format!(
-            "{ENVS}models:\n  m:\n    model: served\n    sampling_args: {{temperature: 0.5, top_k: 3}}\njobs:\n  - model: m\n    env: qa\n    env_args: {{a: job}}\n    sampling_args: {{temperature: 0}}\n"
+            "name: nightly\nseed: 7\nparallel: 2\noutput_dir: out\n{MODELS}jobs:
+  - {{model: gpt, env: [qa, qa-shuffled], sampling_args: {{temperature: 0}}, env_args: {{style: job}}}}
+  - {{model: oracle, env: qa-shuffled-s1-none, name: \"check #1\"}}
+"
         );
         let plan = project.plan(&run).unwrap();
-        let ids: Vec<&str> = plan.jobs.iter().map(|j| j.job_id.as_str()).collect();
-        assert_eq!(ids, ["m-qa-b-matrix-seed-1", "m-qa-b-matrix-seed-2", "m-qa-b-none-seed-1"]);
-        let first = &plan.jobs[0];
-        assert_eq!(first.env.env_args["a"], "job");
-        assert_eq!(first.env.env_args["b"], "matrix");
-        assert_eq!(first.env.env_args["seed"], 1);
-        assert!(!plan.jobs[2].env.env_args.contains_key("b"), "null leaves the key unset");
-        assert_eq!(first.sampling_args["temperature"], 0);
-        assert_eq!(first.sampling_args["top_k"], 3);
-        assert_eq!(first.env.base_id, "qa");
-        assert_eq!(first.env.num_examples, None);
-    }
-
-    #[test]
-    fn custom_id_format_and_oracle() {
-        let project = Project::new();
-        let envs = "envs:\n  - id: qa\n    module: mcq\n    dataset: data.jsonl\n    matrix: {shuffle_seed: [7]}\n    matrix_id_format: \"{base}-r{shuffle_seed}\"\n";
-        let plan =
-            project.plan(&format!("{envs}jobs:\n  - model: oracle\n    env: [qa-r7]\n    name: try 1\n")).unwrap();
-        assert_eq!(plan.jobs[0].job_id, "oracle-qa-r7-try-1");
-        assert!(plan.jobs[0].model.endpoint.is_none());
-    }
-
-    #[test]
-    fn clear_errors_for_unknown_ids_duplicates_and_missing_files() {
-        let project = Project::new();
-        let error = |run: &str| project.plan(run).unwrap_err().to_string();
-        let e = error(&format!("{ENVS}jobs:\n  - model: nope\n    env: qa\n"));
-        assert!(e.contains("jobs[0]: unknown model `nope` (known: oracle)"), "{e}");
-        let e = error(&format!("{ENVS}jobs:\n  - model: oracle\n    env: nope\n"));
-        assert!(e.contains("unknown env `nope`"), "{e}");
-        let e = error(&format!("{ENVS}jobs:\n  - model: oracle\n    env: qa\n  - model: oracle\n    env: qa\n"));
-        assert!(e.contains("give one a `name`"), "{e}");
-        let e = error(
-            "envs:\n  - id: x\n    module: missing\n    dataset: data.jsonl\njobs:\n  - model: oracle\n    env: x\n",
+        assert_eq!((plan.name.as_str(), plan.seed, plan.parallel), ("nightly", 7, 2));
+        assert_eq!((plan.output_dir.as_path(), plan.config_path.clone()), (Path::new("out"), project.path("run.yaml")));
+        assert_eq!(
+            ids(&plan),
+            [
+                "gpt-qa",
+                "gpt-qa-shuffled-s1-matrix",
+                "gpt-qa-shuffled-s1-none",
+                "gpt-qa-shuffled-s2-matrix",
+                "oracle-qa-shuffled-s1-none-check--1"
+            ]
         );
-        assert!(e.contains("plugin `missing` not found") && e.contains("env `x`"), "{e}");
-        let e =
-            error("envs:\n  - id: x\n    module: mcq\n    dataset: gone.jsonl\njobs:\n  - model: oracle\n    env: x\n");
-        assert!(e.contains("dataset") && e.contains("gone.jsonl not found"), "{e}");
-        let e = error("models:\n  oracle:\n    model: x\njobs: []\n");
-        assert!(e.contains("reserved"), "{e}");
-        let e = error("envs:\n  - {id: x, module: mcq, dataset: data.jsonl, matrix: {module: [a]}}\njobs: []\n");
-        assert!(e.contains("matrix key `module` cannot be swept"), "{e}");
+        let plain = &plan.jobs[0];
+        assert_eq!(plain.model.id, "gpt");
+        let endpoint = plain.model.endpoint.as_ref().unwrap();
+        assert_eq!(
+            (endpoint.model.as_str(), endpoint.api_base_url.as_str(), endpoint.api_key_var.as_deref()),
+            ("gpt-4o-mini", "https://api.openai.com/v1", Some("OPENAI_API_KEY"))
+        );
+        assert_eq!((plain.model.max_concurrent, plain.model.timeout_secs, plain.model.max_retries), (8, 30.0, 2));
+        assert_eq!(json!(plain.sampling_args), json!({"temperature": 0, "top_k": 3}));
+        assert_eq!((plain.env.id.as_str(), plain.env.base_id.as_str()), ("qa", "qa"));
+        assert_eq!(plain.env.plugin, project.path("plugins/mcq.wasm"));
+        assert_eq!(plain.env.dataset, project.path("envs/../data/qa.jsonl"));
+        assert_eq!((plain.env.num_examples, plain.env.rollouts, plain.env.max_turns), (None, 1, 16));
+        assert_eq!(json!(plain.env.env_args), json!({"style": "job"}));
+        let swept = &plan.jobs[1].env;
+        assert_eq!((swept.id.as_str(), swept.base_id.as_str()), ("qa-shuffled-s1-matrix", "qa-shuffled"));
+        assert_eq!((swept.id_field.as_deref(), swept.num_examples, swept.max_turns), (Some("qid"), Some(10), 2));
+        assert_eq!(json!(swept.env_args), json!({"shuffle": true, "seed": 1, "style": "job"}));
+        assert_eq!(swept.limits, PluginLimits { memory_mb: 64, ..PluginLimits::default() });
+        assert_eq!(swept.capabilities, ["run-code:python"]);
+        let oracle = &plan.jobs[4];
+        assert!(oracle.model.endpoint.is_none() && oracle.sampling_args.is_empty());
+        assert_eq!(json!(oracle.env.env_args), json!({"shuffle": true, "seed": 1}), "null leaves the key out");
     }
 
     #[test]
-    fn unused_envs_need_no_files() {
+    fn default_variant_ids_sort_keys_and_spell_values() {
         let project = Project::new();
-        let envs = "envs:\n  - id: used\n    module: mcq\n    dataset: data.jsonl\n  - id: unused\n    module: absent\n    dataset: absent.jsonl\n";
-        let plan = project.plan(&format!("{envs}jobs:\n  - model: oracle\n    env: used\n")).unwrap();
-        assert_eq!(plan.jobs.len(), 1);
+        let envs =
+            "envs:\n  - id: qa\n    module: mcq\n    dataset: data/qa.jsonl\n    matrix: {z: [true], a: [x y, 0.5]}\n";
+        let plan = project.plan(&format!("{envs}jobs:\n  - {{model: oracle, env: qa}}\n")).unwrap();
+        assert_eq!(ids(&plan), ["oracle-qa-a-x-y-z-true", "oracle-qa-a-0.5-z-true"]);
+        assert_eq!(plan.jobs[0].env.id, "qa-a-x y-z-true", "variant ids are not slugged, job ids are");
+    }
+
+    #[test]
+    fn matrix_keys_may_override_env_fields() {
+        let project = Project::new();
+        let envs = "envs:\n  - id: qa\n    module: mcq\n    dataset: data/qa.jsonl\n    num_examples: 5\n    matrix: {num_examples: [-1, 2, null], rollouts_per_example: [4]}\n";
+        let plan = project.plan(&format!("{envs}jobs:\n  - {{model: oracle, env: qa}}\n")).unwrap();
+        let got: Vec<(Option<usize>, u32)> = plan.jobs.iter().map(|j| (j.env.num_examples, j.env.rollouts)).collect();
+        assert_eq!(got, [(None, 4), (Some(2), 4), (Some(5), 4)]);
+        assert!(plan.jobs.iter().all(|job| job.env.env_args.is_empty()));
+    }
+
+    #[test]
+    fn matrix_mistakes_are_reported_even_in_unused_envs() {
+        let project = Project::new();
+        let env = |extra: &str| {
+            project.error(&format!(
+                "envs:\n  - {{id: qa, module: mcq, dataset: data/qa.jsonl}}\n  - {{id: x, module: absent, dataset: absent.jsonl, {extra}}}\njobs:\n  - {{model: oracle, env: qa}}\n"
+            ))
+        };
+        assert_eq!(
+            env("matrix: {module: [a]}"),
+            "run.yaml: envs[1]: env `x`: matrix key `module` cannot be swept (declare one env per value instead)"
+        );
+        assert!(env("matrix: {k: []}").ends_with("matrix key `k` has no values"));
+        assert!(
+            env("matrix: {k: [1]}, matrix_exclude: [{kk: 1}]").ends_with("matrix_exclude[0]: `kk` is not a matrix key")
+        );
+        assert!(env("matrix: {k: [1]}, matrix_exclude: [{k: 1}]").ends_with("matrix_exclude drops every combination"));
+        assert!(
+            env("matrix: {k: [1]}, matrix_id_format: '{base}-{kk}'")
+                .contains("`{kk}` is neither `{base}` nor a matrix key")
+        );
+        assert!(
+            env("matrix: {k: [1, 2]}, matrix_id_format: '{base}'")
+                .contains("two matrix combinations make variant id `x`")
+        );
+        assert!(env("matrix: {max_turns: [0]}").ends_with("matrix max_turns: 0 is not a positive integer"));
+    }
+
+    #[test]
+    fn unknown_ids_list_the_known_ones() {
+        let project = Project::new();
+        let envs = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl, matrix: {k: [1]}}\n";
+        assert_eq!(
+            project
+                .error(&format!("{MODELS}{envs}jobs:\n  - {{model: oracle, env: qa}}\n  - {{model: gtp, env: qa}}\n")),
+            "run.yaml: jobs[1]: unknown model `gtp` (known: gpt, oracle)"
+        );
+        assert_eq!(
+            project.error(&format!("{envs}jobs:\n  - {{model: oracle, env: [qa, q]}}\n")),
+            "run.yaml: jobs[0]: unknown env `q` (known: qa, qa-k-1)"
+        );
+        assert!(
+            project.error("jobs:\n  - {model: oracle, env: q}\n").contains("unknown env `q` (no envs are declared")
+        );
+    }
+
+    #[test]
+    fn duplicate_job_ids_suggest_a_name() {
+        let project = Project::new();
+        let envs = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl, matrix: {k: [1]}}\n";
+        let jobs = "jobs:\n  - {model: oracle, env: qa}\n  - {model: oracle, env: qa-k-1}\n";
+        assert_eq!(
+            project.error(&format!("{envs}{jobs}")),
+            "run.yaml: jobs[0] and jobs[1] both make job `oracle-qa-k-1`; give one of them a `name`"
+        );
+        let renamed = "jobs:\n  - {model: oracle, env: qa}\n  - {model: oracle, env: qa-k-1, name: again}\n";
+        let named = project.plan(&format!("{envs}{renamed}")).unwrap();
+        assert_eq!(ids(&named), ["oracle-qa-k-1", "oracle-qa-k-1-again"]);
+        let once = project.plan(&format!("{envs}jobs:\n  - {{model: oracle, env: [qa, qa-k-1]}}\n")).unwrap();
+        assert_eq!(ids(&once), ["oracle-qa-k-1"], "a variant named twice in one job runs once");
+    }
+
+    #[test]
+    fn duplicate_env_ids_name_both_places() {
+        let project = Project::new();
+        project.write("envs/a.yaml", "id: qa\nmodule: mcq\ndataset: ../data/qa.jsonl\n");
+        project.write("envs/b.yaml", "- {id: other, module: mcq, dataset: ../data/qa.jsonl}\n- {id: qa, module: mcq, dataset: ../data/qa.jsonl}\n");
+        assert_eq!(
+            project.error("jobs: []\n"),
+            "env id `qa` is declared twice: at envs/a.yaml and at envs/b.yaml: [1]"
+        );
+        project.write(
+            "envs/b.yaml",
+            "id: other\nmodule: mcq\ndataset: ../data/qa.jsonl\nmatrix: {k: [1]}\nmatrix_id_format: qa\n",
+        );
+        assert_eq!(
+            project.error("jobs: []\n"),
+            "variant id `qa` is made by env `qa` at envs/a.yaml and by env `other` at envs/b.yaml"
+        );
+        project.write("envs/a.yaml", "id: qa\nmodule: mcq\ndataset: ../data/qa.jsonl\nmatrix: {k: [1]}\n");
+        assert_eq!(
+            project.error("jobs: []\n"),
+            "envs/b.yaml: env `other`: variant id `qa` is also the id of the env at envs/a.yaml"
+        );
+    }
+
+    #[test]
+    fn missing_files_are_reported_for_used_envs_only() {
+        let project = Project::new();
+        let envs = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl}\n  - {id: nodata, module: mcq, dataset: gone.jsonl}\n  - {id: noplugin, module: my-env, dataset: data/qa.jsonl}\n";
+        assert_eq!(project.plan(&format!("{envs}jobs:\n  - {{model: oracle, env: qa}}\n")).unwrap().jobs.len(), 1);
+        assert_eq!(
+            project.error(&format!("{envs}jobs:\n  - {{model: oracle, env: nodata}}\n")),
+            "run.yaml: envs[1]: env `nodata`: dataset gone.jsonl not found"
+        );
+        assert_eq!(
+            project.error(&format!("{envs}jobs:\n  - {{model: oracle, env: noplugin}}\n")),
+            "run.yaml: envs[2]: env `noplugin`: plugin `my-env` not found (searched plugins); build plugins with scripts/build-plugins.sh, or add their directory to plugin_dirs or ASSAY_PLUGIN_PATH"
+        );
+    }
+
+    #[test]
+    fn plugins_are_found_by_name_in_extra_dirs_or_by_path() {
+        let project = Project::new();
+        project.write("elsewhere/my_env.wasm", "");
+        project.write("envs/local/direct.wasm", "");
+        project.write("envs/a.yaml", "- {id: named, module: my-env, dataset: ../data/qa.jsonl}\n- {id: path, module: local/direct.wasm, dataset: ../data/qa.jsonl}\n");
+        let path = project.write("run.yaml", "jobs:\n  - {model: oracle, env: [named, path]}\n");
+        let plan = plan_loaded(&config::load(&path).unwrap(), &[project.path("elsewhere")]).unwrap();
+        assert_eq!(plan.jobs[0].env.plugin, project.path("elsewhere/my_env.wasm"), "cargo's name for `my-env`");
+        assert_eq!(plan.jobs[1].env.plugin, project.path("envs/local/direct.wasm"));
+    }
+
+    #[test]
+    fn plans_serialize_without_secrets() {
+        let project = Project::new();
+        let plan = project.plan(&format!("{MODELS}envs:\n  - {{id: qa, module: mcq, dataset: data/qa.jsonl}}\njobs:\n  - {{model: gpt, env: qa}}\n")).unwrap();
+        let snapshot = serde_json::to_value(&plan).unwrap();
+        assert_eq!(snapshot["jobs"][0]["model"]["endpoint"]["api_key_var"], "OPENAI_API_KEY");
+        assert_eq!(snapshot["jobs"][0]["env"]["limits"]["fuel"], 10_000_000_000u64);
     }
 }
