@@ -97,7 +97,11 @@ pub fn read_jsonl(path: &Path) -> Vec<Value> {
 
 /// stdout and stderr of a finished command, for assertion messages.
 pub fn output_text(output: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 /// A JSONL multiple-choice dataset: `(id, question, choices, gold letter)`.

@@ -88,6 +88,11 @@ pub struct Endpoint {
 pub struct ApiKey(String);
 
 impl ApiKey {
+    /// A key the caller already holds (from a secret store, or a test).
+    pub fn new(value: impl Into<String>) -> ApiKey {
+        ApiKey(value.into())
+    }
+
     /// Read the key from environment variable `var`; the error names the
     /// variable, never a value.
     pub fn from_env(var: &str) -> anyhow::Result<ApiKey> {

@@ -3,14 +3,15 @@
 //! OpenAI and most hosted APIs.
 
 use super::retry::{Backoff, parse_retry_after};
-use super::{ChatReply, ChatRequest, Endpoint, ModelError, Usage};
+use super::{ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, Usage};
+use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
-/// Longest part of an error body kept in messages.
+/// Longest part of a response body quoted in errors, in characters.
 const BODY_EXCERPT: usize = 200;
 
 /// A client for one model. Cheap to clone; clones share the connection
@@ -26,6 +27,9 @@ struct Inner {
     url: String,
     model: String,
     auth: Option<HeaderValue>,
+    /// Kept to scrub from quoted response bodies: some servers echo the
+    /// key they rejected.
+    key: Option<ApiKey>,
     timeout: Duration,
     max_retries: u32,
     backoff: Backoff,
@@ -54,6 +58,7 @@ impl ChatClient {
                 url: format!("{}/chat/completions", endpoint.base_url.trim_end_matches('/')),
                 model: endpoint.model,
                 auth,
+                key: endpoint.api_key,
                 timeout: endpoint.timeout,
                 max_retries: endpoint.max_retries,
                 backoff: endpoint.backoff,
@@ -99,7 +104,7 @@ impl ChatClient {
 impl Inner {
     /// The JSON body: model, messages, the environment's limits, then the
     /// sampling args verbatim (so they win).
-    fn body(&self, request: &ChatRequest) -> Vec<u8> {
+    fn body(&self, request: &ChatRequest) -> Bytes {
         let mut body = Map::new();
         body.insert("model".into(), Value::String(self.model.clone()));
         body.insert("messages".into(), serde_json::to_value(&request.messages).expect("messages serialise"));
@@ -110,14 +115,14 @@ impl Inner {
             body.insert("stop".into(), request.stop.clone().into());
         }
         body.extend(request.sampling_args.iter().map(|(k, v)| (k.clone(), v.clone())));
-        serde_json::to_vec(&Value::Object(body)).expect("JSON body serialises")
+        serde_json::to_vec(&Value::Object(body)).expect("JSON body serialises").into()
     }
 
     /// One attempt, bounded by the timeout from connect to the last byte.
-    async fn attempt(&self, body: &[u8]) -> Result<ChatReply, ModelError> {
+    async fn attempt(&self, body: &Bytes) -> Result<ChatReply, ModelError> {
         let started = Instant::now();
         let exchange = async {
-            let mut builder = self.http.post(&self.url).header("content-type", "application/json").body(body.to_vec());
+            let mut builder = self.http.post(&self.url).header("content-type", "application/json").body(body.clone());
             if let Some(auth) = &self.auth {
                 builder = builder.header(AUTHORIZATION, auth.clone());
             }
@@ -127,9 +132,10 @@ impl Inner {
                 response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
             let bytes = response.bytes().await.map_err(transport_error)?;
             if !status.is_success() {
-                return Err(ModelError::Status { status: status.as_u16(), body: excerpt(&bytes), retry_after });
+                let body = excerpt(&bytes, self.key.as_ref());
+                return Err(ModelError::Status { status: status.as_u16(), body, retry_after });
             }
-            parse_reply(&bytes)
+            parse_reply(&bytes, self.key.as_ref())
         };
         let mut reply = tokio::time::timeout(self.timeout, exchange)
             .await
@@ -155,16 +161,16 @@ fn transport_error(error: reqwest::Error) -> ModelError {
     ModelError::Connection(one_line(&message))
 }
 
-/// Parse a chat completion.
-fn parse_reply(bytes: &[u8]) -> Result<ChatReply, ModelError> {
-    let json: Value =
-        serde_json::from_slice(bytes).map_err(|_| ModelError::Malformed(format!("not JSON: {}", excerpt(bytes))))?;
+/// Parse a chat completion; `key` is scrubbed from quoted bodies.
+fn parse_reply(bytes: &[u8], key: Option<&ApiKey>) -> Result<ChatReply, ModelError> {
+    let malformed = |what: &str| ModelError::Malformed(format!("{what}: {}", excerpt(bytes, key)));
+    let json: Value = serde_json::from_slice(bytes).map_err(|_| malformed("not JSON"))?;
     let choice = json
         .get("choices")
         .and_then(Value::as_array)
         .and_then(|choices| choices.first())
-        .ok_or_else(|| ModelError::Malformed(format!("no `choices`: {}", excerpt(bytes))))?;
-    let message = choice.get("message").ok_or_else(|| ModelError::Malformed("no `choices[0].message`".into()))?;
+        .ok_or_else(|| malformed("no `choices`"))?;
+    let message = choice.get("message").ok_or_else(|| malformed("no `choices[0].message`"))?;
     let text = |value: Option<&Value>| value.and_then(Value::as_str).map(String::from);
     let usage = json.get("usage");
     let count = |path: &[&str]| path.iter().try_fold(usage?, |value, key| value.get(key)).and_then(Value::as_u64);
@@ -182,11 +188,18 @@ fn parse_reply(bytes: &[u8]) -> Result<ChatReply, ModelError> {
     })
 }
 
-/// The start of a body, on one line.
-fn excerpt(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let line = one_line(&text);
-    match line.char_indices().nth(BODY_EXCERPT) {
+/// The start of a body on one line, at most [`BODY_EXCERPT`] characters,
+/// with the key (if any) replaced by `***` before cutting, so no prefix of
+/// it survives.
+fn excerpt(bytes: &[u8], key: Option<&ApiKey>) -> String {
+    let mut line = one_line(&String::from_utf8_lossy(bytes));
+    if let Some(key) = key {
+        line = line.replace(key.expose(), "***");
+    }
+    if line.is_empty() {
+        return "(empty body)".into();
+    }
+    match line.char_indices().nth(BODY_EXCERPT - 1) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line,
     }
@@ -204,9 +217,10 @@ mod tests {
     fn parses_content_reasoning_and_usage() {
         let body = br#"{"choices":[{"message":{"content":"B","reasoning_content":"think"},"finish_reason":"stop"}],
             "usage":{"prompt_tokens":10,"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":3}}}"#;
-        let reply = parse_reply(body).unwrap();
+        let reply = parse_reply(body, None).unwrap();
         assert_eq!(reply.content, "B");
         assert_eq!(reply.reasoning.as_deref(), Some("think"));
+        assert_eq!(reply.finish_reason.as_deref(), Some("stop"));
         assert_eq!(
             reply.usage,
             Usage { prompt_tokens: Some(10), completion_tokens: Some(5), reasoning_tokens: Some(3) }
@@ -214,9 +228,29 @@ mod tests {
     }
 
     #[test]
+    fn reasoning_may_be_named_reasoning_and_usage_may_be_missing() {
+        let reply = parse_reply(br#"{"choices":[{"message":{"content":"A","reasoning":"hm"}}]}"#, None).unwrap();
+        assert_eq!(reply.reasoning.as_deref(), Some("hm"));
+        assert_eq!(reply.finish_reason, None);
+        assert_eq!(reply.usage, Usage::default());
+    }
+
+    #[test]
     fn null_content_is_empty_and_missing_choices_is_malformed() {
-        assert_eq!(parse_reply(br#"{"choices":[{"message":{"content":null}}]}"#).unwrap().content, "");
-        assert!(matches!(parse_reply(b"{}"), Err(ModelError::Malformed(_))));
-        assert!(matches!(parse_reply(b"<html>"), Err(ModelError::Malformed(_))));
+        assert_eq!(parse_reply(br#"{"choices":[{"message":{"content":null}}]}"#, None).unwrap().content, "");
+        for body in [&b"{}"[..], b"<html>", br#"{"choices":[]}"#, br#"{"choices":[{}]}"#] {
+            assert!(matches!(parse_reply(body, None), Err(ModelError::Malformed(_))));
+        }
+    }
+
+    #[test]
+    fn excerpts_are_one_short_line_without_the_key() {
+        let key = ApiKey("sk-secret".into());
+        let long = format!("error\n  for key sk-secret {}", "é".repeat(500));
+        let text = excerpt(long.as_bytes(), Some(&key));
+        assert_eq!(text.chars().count(), BODY_EXCERPT);
+        assert!(text.starts_with("error for key *** éé") && text.ends_with('…'), "{text}");
+        assert_eq!(excerpt(b" \n", None), "(empty body)");
+        assert_eq!(excerpt(b"short", None), "short");
     }
 }

@@ -1,10 +1,13 @@
 //! Delays between attempts: exponential backoff with full jitter, or the
 //! server's `Retry-After` when it gives one.
 //!
-//! Hand-written rather than taken from a retry crate: the delay depends on
-//! the failed response (its `Retry-After` header), which the crates we
-//! looked at (`backon`, `reqwest-retry`) only support through callbacks
-//! longer than this file.
+//! Hand-written rather than taken from a retry crate. `backon` 1.6 could
+//! express the policy (`when` for what to retry, `adjust` for
+//! `Retry-After`), but the client also needs the attempt count (for
+//! `ChatReply::attempts` and "gave up after N attempts") and a concurrency
+//! permit per attempt, which would mean counters captured in closures
+//! around it; the loop in `ChatClient::chat` plus this file is shorter than
+//! that glue. Jitter uses `rand`, which the crate already depends on.
 
 use std::time::{Duration, SystemTime};
 
