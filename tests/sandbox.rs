@@ -65,7 +65,8 @@ jobs:
     assert_eq!(summary["mean_reward"], 1.0, "the well-behaved records still score");
 
     let manifest = read_json(&run_dir.join("run_manifest.json"));
-    let status = |job: &str| manifest["jobs"].as_array().unwrap().iter().find(|j| j["job_id"] == job).unwrap()["status"].clone();
+    let status =
+        |job: &str| manifest["jobs"].as_array().unwrap().iter().find(|j| j["job_id"] == job).unwrap()["status"].clone();
     assert_eq!(status("oracle-hostile"), "failed");
     assert_eq!(status("oracle-mcq"), "completed");
 }
@@ -92,7 +93,9 @@ fn load_error(module: &str) -> String {
     project.write("data.jsonl", &mcq_jsonl(&[("q", "Pick B", ["a", "b", "c", "d"], "B")]));
     project.write(
         "run.yaml",
-        &format!("envs:\n  - id: e\n    module: {module}\n    dataset: data.jsonl\njobs:\n  - model: oracle\n    env: e\n"),
+        &format!(
+            "envs:\n  - id: e\n    module: {module}\n    dataset: data.jsonl\njobs:\n  - model: oracle\n    env: e\n"
+        ),
     );
     let output = project.assay(&["bench", "--config", "run.yaml"]);
     assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));

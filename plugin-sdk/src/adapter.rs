@@ -22,12 +22,18 @@ pub trait Registered {
     const VERSION: &'static str;
 }
 
-/// Decode JSON into `T`, naming the failing field in the message.
+/// Decode JSON into `T`, naming the failing field in the message. The JSON
+/// was written by the host on one line, so serde's ` at line 1 column N`
+/// would only be noise for the user and is dropped.
 pub(crate) fn decode<T: DeserializeOwned>(json: &str) -> std::result::Result<T, String> {
     let mut deserializer = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
-        if path == "." { err.into_inner().to_string() } else { format!("field `{path}`: {}", err.into_inner()) }
+        let inner = err.into_inner();
+        let text = inner.to_string();
+        let position = format!(" at line {} column {}", inner.line(), inner.column());
+        let message = text.strip_suffix(&position).unwrap_or(&text);
+        if path == "." { message.to_string() } else { format!("field `{path}`: {message}") }
     })
 }
 

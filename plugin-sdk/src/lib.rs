@@ -178,6 +178,13 @@ macro_rules! register_environment {
 
         #[cfg(target_arch = "wasm32")]
         $crate::__private::__export_plugin!(__AssayPlugin with_types_in $crate::__private);
+
+        // Natively there are no exports, so without this a plugin whose
+        // types are private would be all dead code to the compiler.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = $crate::__private::native_entry::<__AssayPlugin>;
+        };
     };
 }
 
@@ -193,4 +200,10 @@ pub mod __private {
     });
 
     pub use crate::adapter::Registered;
+
+    /// What the wasm exports would call first, named by the registration
+    /// macro on native targets so the environment counts as used.
+    pub fn native_entry<R: Registered>(args_json: &str) -> crate::Result<R::Env> {
+        crate::adapter::configure_json::<R::Env>(args_json)
+    }
 }

@@ -42,3 +42,14 @@ impl ParseStatus {
         }
     }
 }
+
+impl EnvError {
+    /// The error as users read it: `bad-args: field `x`: ...`.
+    pub fn describe(&self) -> String {
+        match self {
+            EnvError::BadArgs(message) => format!("bad-args: {message}"),
+            EnvError::BadRecord(message) => format!("bad-record: {message}"),
+            EnvError::Internal(message) => format!("internal: {message}"),
+        }
+    }
+}

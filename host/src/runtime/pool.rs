@@ -81,6 +81,10 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
+/// The record name of the check-configure call a pool makes when created:
+/// its errors are about the job's arguments, not about any record.
+const CONFIGURE: &str = "";
+
 struct Instance {
     store: Store<Sandbox>,
     bindings: Bindings,
@@ -107,7 +111,7 @@ impl EnvironmentPool {
         let pool =
             EnvironmentPool { plugin, args_json, limits, idle: Mutex::new(Vec::new()), slots: Semaphore::new(slots) };
         // Configure one instance now so bad arguments fail the job before any sample.
-        let instance = pool.instantiate("(configure)").await.map_err(|e| anyhow!(e.message))?;
+        let instance = pool.instantiate(CONFIGURE).await.map_err(|e| anyhow!(e.message))?;
         pool.idle.lock().expect("pool lock").push(instance);
         Ok(pool)
     }
@@ -180,7 +184,7 @@ impl EnvironmentPool {
         match tokio::time::timeout(timeout, invoke(instance)).await {
             Ok((instance, Ok(result))) => {
                 self.recycle(instance);
-                result.map_err(|e| self.error(ctx.record, CallErrorKind::Plugin, e.to_string()))
+                result.map_err(|e| self.error(ctx.record, CallErrorKind::Plugin, e.describe()))
             }
             Ok((instance, Err(trap))) => Err(self.trap_error(ctx.record, &instance, &trap)),
             Err(_) => Err(self.error(
@@ -211,7 +215,9 @@ impl EnvironmentPool {
         .await;
         match configured {
             Ok(Ok(Ok(()))) => Ok(instance),
-            Ok(Ok(Err(e))) => Err(self.error(record, CallErrorKind::Plugin, format!("configure: {e}"))),
+            Ok(Ok(Err(e))) => {
+                Err(self.error(record, CallErrorKind::Plugin, format!("env_args rejected: {}", e.describe())))
+            }
             Ok(Err(trap)) => Err(self.trap_error(record, &instance, &trap)),
             Err(_) => Err(self.error(record, CallErrorKind::Timeout, "configure timed out".into())),
         }
@@ -223,7 +229,10 @@ impl EnvironmentPool {
     }
 
     fn error(&self, record: &str, kind: CallErrorKind, detail: String) -> CallError {
-        let message = format!("plugin {}, record {record}: {detail}", self.plugin.label());
+        let message = match record {
+            CONFIGURE => format!("plugin {}: {detail}", self.plugin.label()),
+            record => format!("plugin {}, record {record}: {detail}", self.plugin.label()),
+        };
         CallError { kind, message: one_line(&message) }
     }
 }
@@ -231,10 +240,8 @@ impl EnvironmentPool {
 /// Turn a trap into a category and a message a user can act on.
 fn classify_trap(error: &wasmtime::Error, store: &Store<Sandbox>, limits: &PluginLimits) -> (CallErrorKind, String) {
     let stderr = store.data().stderr_tail();
-    if let Some(trap) = error.downcast_ref::<Trap>() {
-        if *trap == Trap::OutOfFuel {
-            return (CallErrorKind::Cpu, format!("exceeded its CPU budget (fuel {})", limits.fuel));
-        }
+    if error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
+        return (CallErrorKind::Cpu, format!("exceeded its CPU budget (fuel {})", limits.fuel));
     }
     let text = format!("{error:#}");
     if text.contains("forcing trap when growing memory") {
