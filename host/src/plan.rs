@@ -183,6 +183,52 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
     })
 }
 
+/// Command-line changes to a plan. Those that change results (args,
+/// example counts) enter job identity through the plan; the others are
+/// connection settings.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Run name (`--name`).
+    pub name: Option<String>,
+    /// Output directory (`--output-dir`).
+    pub output_dir: Option<PathBuf>,
+    /// Merged over every job's env args (`--env-args`).
+    pub env_args: Map<String, Value>,
+    /// Merged over every job's sampling args (`--sampling-args`).
+    pub sampling_args: Map<String, Value>,
+    /// Every model's `max_concurrent` (`--max-concurrent`).
+    pub max_concurrent: Option<usize>,
+    /// Every model's `timeout` in seconds (`--timeout`).
+    pub timeout_secs: Option<f64>,
+    /// At most this many examples per job (`--max-examples`).
+    pub max_examples: Option<usize>,
+}
+
+impl Plan {
+    /// Apply command-line overrides to every job.
+    pub fn apply(&mut self, overrides: &Overrides) {
+        if let Some(name) = &overrides.name {
+            self.name = name.clone();
+        }
+        if let Some(dir) = &overrides.output_dir {
+            self.output_dir = dir.clone();
+        }
+        for job in &mut self.jobs {
+            job.env.env_args.extend(overrides.env_args.clone());
+            job.sampling_args.extend(overrides.sampling_args.clone());
+            if let Some(n) = overrides.max_concurrent {
+                job.model.max_concurrent = n;
+            }
+            if let Some(secs) = overrides.timeout_secs {
+                job.model.timeout_secs = secs;
+            }
+            if let Some(max) = overrides.max_examples {
+                job.env.num_examples = Some(job.env.num_examples.map_or(max, |n| n.min(max)));
+            }
+        }
+    }
+}
+
 fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
     if id == ORACLE {
         return Ok(ModelSpec {

@@ -1,0 +1,150 @@
+//! Everything a run needs, checked before anything is written: datasets
+//! loaded, plugins compiled and checked (API version, capabilities), each
+//! job's environment configured with its arguments, API keys resolved and
+//! every job's identity computed.
+
+use super::episode::Model;
+use super::identity::{self, IdentityInputs};
+use crate::dataset::{self, Dataset};
+use crate::models::{ApiKey, ChatClient, Endpoint};
+use crate::plan::{JobPlan, Plan};
+use crate::runtime::{EnvironmentPool, PluginLimits, Runtime};
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Samples in flight per job when the model is the offline oracle.
+const ORACLE_CONCURRENCY: usize = 64;
+
+/// A job with everything resolved.
+pub struct PreparedJob {
+    /// The job as planned.
+    pub plan: JobPlan,
+    /// Its records (shared with other jobs on the same file).
+    pub dataset: Arc<Dataset>,
+    /// Its configured environment.
+    pub pool: Arc<EnvironmentPool>,
+    pub(super) model: Model,
+    /// The inputs that change its results (see [`identity`]).
+    pub identity: Value,
+    /// sha256 of `identity`.
+    pub checksum: String,
+    /// Samples in flight at once.
+    pub(super) concurrency: usize,
+}
+
+impl PreparedJob {
+    /// Records × rollouts.
+    pub fn sample_count(&self) -> u64 {
+        self.dataset.records.len() as u64 * u64::from(self.plan.env.rollouts)
+    }
+
+    /// The example ids in record order, for reading results back.
+    pub fn record_ids(&self) -> Vec<&str> {
+        self.dataset.records.iter().map(|r| r.id.as_str()).collect()
+    }
+}
+
+/// Load datasets and plugins, configure environments, resolve models.
+pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob>> {
+    let mut datasets: HashMap<(PathBuf, Option<String>, Option<usize>), Arc<Dataset>> = HashMap::new();
+    let mut clients: HashMap<String, ChatClient> = HashMap::new();
+    let mut jobs = Vec::with_capacity(plan.jobs.len());
+    for job in &plan.jobs {
+        let context = || format!("job {}", job.job_id);
+        let env = &job.env;
+        let key = (env.dataset.clone(), env.id_field.clone(), env.num_examples);
+        let dataset = match datasets.get(&key) {
+            Some(dataset) => dataset.clone(),
+            None => {
+                let loaded = Arc::new(
+                    dataset::load(&env.dataset, env.id_field.as_deref(), env.num_examples).with_context(context)?,
+                );
+                datasets.insert(key, loaded.clone());
+                loaded
+            }
+        };
+        let plugin = runtime.load(&env.plugin).await.with_context(context)?;
+        check_capabilities(&plugin.metadata.capabilities, &env.capabilities, &env.id, &plugin.label())?;
+        let limits = PluginLimits {
+            memory_mb: env.limits.memory_mb,
+            call_timeout_ms: env.limits.call_timeout_ms,
+            fuel: env.limits.fuel,
+        };
+        let pool = runtime
+            .environment(plugin, &env.env_args, limits)
+            .await
+            .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
+        let model = resolve_model(job, &mut clients)?;
+        let concurrency = if matches!(model, Model::Oracle) { ORACLE_CONCURRENCY } else { job.model.max_concurrent };
+        let identity = job_identity(job, &pool, &dataset, plan.seed);
+        let checksum = identity::checksum(&identity);
+        jobs.push(PreparedJob {
+            plan: job.clone(),
+            dataset,
+            pool: Arc::new(pool),
+            model,
+            identity,
+            checksum,
+            concurrency,
+        });
+    }
+    Ok(jobs)
+}
+
+fn job_identity(job: &JobPlan, pool: &EnvironmentPool, dataset: &Dataset, seed: u64) -> Value {
+    identity::identity(&IdentityInputs {
+        model: job.model.endpoint.as_ref().map_or(crate::config::ORACLE, |e| e.model.as_str()),
+        api: json!("chat"),
+        sampling_args: &job.sampling_args,
+        plugin_sha256: &pool.plugin().sha256,
+        api_version: &pool.plugin().api_version,
+        env_args: &job.env.env_args,
+        dataset_sha256: &dataset.sha256,
+        id_field: job.env.id_field.as_deref(),
+        num_examples: job.env.num_examples,
+        rollouts: job.env.rollouts,
+        max_turns: job.env.max_turns,
+        seed,
+    })
+}
+
+/// Refuse a plugin that needs a capability its env config does not grant.
+fn check_capabilities(needed: &[String], granted: &[String], env_id: &str, plugin: &str) -> Result<()> {
+    if let Some(missing) = needed.iter().find(|c| !granted.contains(c)) {
+        bail!(
+            "env `{env_id}`: plugin {plugin} needs capability `{missing}`; grant it with `capabilities: [{missing}]` in the env config"
+        );
+    }
+    Ok(())
+}
+
+/// One client per model id, shared by every job using it (so its
+/// concurrency limit is shared too).
+fn resolve_model(job: &JobPlan, clients: &mut HashMap<String, ChatClient>) -> Result<Model> {
+    let Some(endpoint) = &job.model.endpoint else {
+        return Ok(Model::Oracle);
+    };
+    if let Some(client) = clients.get(&job.model.id) {
+        return Ok(Model::Chat(client.clone()));
+    }
+    let api_key = match &endpoint.api_key_var {
+        Some(var) => Some(ApiKey::from_env(var).with_context(|| format!("model `{}`", job.model.id))?),
+        None => None,
+    };
+    let client = ChatClient::new(Endpoint {
+        model: endpoint.model.clone(),
+        base_url: endpoint.api_base_url.clone(),
+        api_key,
+        timeout: Duration::from_secs_f64(job.model.timeout_secs),
+        max_retries: job.model.max_retries,
+        max_concurrent: job.model.max_concurrent,
+        backoff: Default::default(),
+    })
+    .with_context(|| format!("model `{}`", job.model.id))?;
+    clients.insert(job.model.id.clone(), client.clone());
+    Ok(Model::Chat(client))
+}

@@ -1,0 +1,230 @@
+//! `run_manifest.json`: every job of a run with its status, counts and
+//! identity, and the [`RunDir`] that rewrites it atomically on each change.
+
+use super::{now_rfc3339, write_json};
+use anyhow::{Context, Result, anyhow};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Version of the manifest layout.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// The manifest's file name inside a run directory.
+pub const MANIFEST_FILE: &str = "run_manifest.json";
+
+/// Lifecycle of a job in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Not started.
+    Pending,
+    /// Samples are running (or the process died while they were).
+    Running,
+    /// Every sample was scored.
+    Completed,
+    /// The job could not run, or some samples ended in an error.
+    Failed,
+    /// Stopped by Ctrl-C before every sample finished; a rerun resumes it.
+    Interrupted,
+}
+
+impl JobStatus {
+    /// The status as the manifest spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+            JobStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One job in `run_manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobEntry {
+    pub job_id: String,
+    pub model_id: String,
+    pub env_id: String,
+    pub env_base_id: String,
+    pub status: JobStatus,
+    /// Why a job failed, or what happened to its earlier results.
+    pub reason: Option<String>,
+    /// sha256 of `identity`.
+    pub checksum: String,
+    /// The inputs that change this job's results (see `runner::identity`):
+    /// a rerun resumes the job only if they are the same.
+    #[serde(default)]
+    pub identity: Value,
+    pub samples_total: u64,
+    pub samples_done: u64,
+    pub samples_failed: u64,
+    pub mean_reward: Option<f64>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// Time spent running, summed over every invocation that ran the job.
+    pub duration_secs: Option<f64>,
+    /// Results file, relative to the run directory.
+    pub results: String,
+}
+
+/// Counts of jobs by status.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub total: usize,
+    pub pending: usize,
+    pub running: usize,
+    pub completed: usize,
+    pub failed: usize,
+    #[serde(default)]
+    pub interrupted: usize,
+}
+
+/// `run_manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub run_id: String,
+    pub name: String,
+    pub config_path: String,
+    pub assay_version: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The run whose completed jobs seeded this one (`--restart`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_source: Option<String>,
+    pub jobs: Vec<JobEntry>,
+    pub summary: StatusCounts,
+}
+
+impl Manifest {
+    fn recount(&mut self) {
+        let mut counts = StatusCounts { total: self.jobs.len(), ..StatusCounts::default() };
+        for job in &self.jobs {
+            match job.status {
+                JobStatus::Pending => counts.pending += 1,
+                JobStatus::Running => counts.running += 1,
+                JobStatus::Completed => counts.completed += 1,
+                JobStatus::Failed => counts.failed += 1,
+                JobStatus::Interrupted => counts.interrupted += 1,
+            }
+        }
+        self.summary = counts;
+    }
+
+    /// The entry of `job_id`, if the run has that job.
+    pub fn job(&self, job_id: &str) -> Option<&JobEntry> {
+        self.jobs.iter().find(|j| j.job_id == job_id)
+    }
+
+    /// Read `<run_dir>/run_manifest.json`.
+    pub fn read(run_dir: &Path) -> Result<Manifest> {
+        let path = run_dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        if manifest.version != MANIFEST_VERSION {
+            return Err(anyhow!(
+                "{}: manifest version {} is not {MANIFEST_VERSION}, which this assay writes",
+                path.display(),
+                manifest.version
+            ));
+        }
+        Ok(manifest)
+    }
+}
+
+/// An open run directory with its manifest, shared by every job task.
+pub struct RunDir {
+    root: PathBuf,
+    manifest: std::sync::Mutex<Manifest>,
+}
+
+impl RunDir {
+    /// Create `<output_dir>/<run_id>/` and write the initial manifest.
+    pub fn create(output_dir: &Path, manifest: Manifest) -> Result<Self> {
+        let root = output_dir.join(&manifest.run_id);
+        std::fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
+        Self::with_manifest(root, manifest)
+    }
+
+    /// Take over `root` with `manifest` (an existing run's, updated), and
+    /// write it.
+    pub fn with_manifest(root: PathBuf, mut manifest: Manifest) -> Result<Self> {
+        manifest.recount();
+        manifest.updated_at = now_rfc3339();
+        write_json(&root.join(MANIFEST_FILE), &manifest)?;
+        Ok(RunDir { root, manifest: std::sync::Mutex::new(manifest) })
+    }
+
+    /// The run directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A job's directory (created on first use).
+    pub fn job_dir(&self, job_id: &str) -> Result<PathBuf> {
+        let dir = self.root.join(job_id);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(dir)
+    }
+
+    /// Change a job's entry and rewrite the manifest atomically.
+    pub fn update_job(&self, job_id: &str, change: impl FnOnce(&mut JobEntry)) -> Result<()> {
+        let mut manifest = self.manifest.lock().expect("manifest lock");
+        if let Some(entry) = manifest.jobs.iter_mut().find(|j| j.job_id == job_id) {
+            change(entry);
+        }
+        manifest.updated_at = now_rfc3339();
+        manifest.recount();
+        write_json(&self.root.join(MANIFEST_FILE), &*manifest)
+    }
+
+    /// A copy of the manifest as last written.
+    pub fn manifest(&self) -> Manifest {
+        self.manifest.lock().expect("manifest lock").clone()
+    }
+}
+
+/// Move a job's directory out of the way, to
+/// `<run_dir>/superseded/<job_id>-<UTC time>[-n]/`, so a fresh start of the job
+/// loses nothing. Returns where it went (`None` if there was nothing).
+pub fn supersede_job_dir(run_dir: &Path, job_id: &str) -> Result<Option<PathBuf>> {
+    let dir = run_dir.join(job_id);
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let stamp = super::new_run_id(job_id);
+    let parent = run_dir.join("superseded");
+    let target = (1..).map(|n| if n == 1 { parent.join(&stamp) } else { parent.join(format!("{stamp}-{n}")) });
+    let target = target.into_iter().find(|path| !path.exists()).expect("some name is free");
+    std::fs::create_dir_all(&parent)
+        .and_then(|_| std::fs::rename(&dir, &target))
+        .with_context(|| format!("cannot move {} to {}", dir.display(), target.display()))?;
+    Ok(Some(target))
+}
+
+/// Every run under `output_dir` (directories holding a readable manifest),
+/// newest first by `updated_at`. Unreadable manifests are skipped with a
+/// warning: one broken run must not hide the others.
+pub fn list_runs(output_dir: &Path) -> Result<Vec<(PathBuf, Manifest)>> {
+    let entries = match std::fs::read_dir(output_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", output_dir.display())),
+    };
+    let mut runs = Vec::new();
+    for entry in entries {
+        let dir = entry.with_context(|| format!("cannot read {}", output_dir.display()))?.path();
+        if !dir.join(MANIFEST_FILE).is_file() {
+            continue;
+        }
+        match Manifest::read(&dir) {
+            Ok(manifest) => runs.push((dir, manifest)),
+            Err(error) => tracing::warn!("skipping run {}: {error:#}", dir.display()),
+        }
+    }
+    runs.sort_by(|(_, a), (_, b)| b.updated_at.cmp(&a.updated_at).then_with(|| b.run_id.cmp(&a.run_id)));
+    Ok(runs)
+}

@@ -1,0 +1,84 @@
+//! The run directory and every file in it.
+//!
+//! ```text
+//! <output_dir>/<run_id>/
+//!   run_manifest.json         job statuses, counts and identities, rewritten atomically
+//!   <job_id>/results.jsonl    one line per (example, rollout), appended as samples finish
+//!   <job_id>/summary.json     n, mean reward, stderr, counts, tokens, duration
+//!   <job_id>/metadata.json    resolved job snapshot (no secrets), plugin and dataset hashes
+//!   superseded/<job_id>-<time>/   earlier results of a job whose inputs changed
+//!   logs/assay-<time>.log     full tracing log of each invocation
+//! ```
+//!
+//! - [`manifest`]: `run_manifest.json` and the [`RunDir`] that owns it.
+//! - [`results`]: result lines: appending, and reading them back on resume
+//!   (a torn last line from a crash is detected and cut off).
+//! - [`summary`]: per-job summaries and the statistics behind them.
+
+pub mod manifest;
+pub mod results;
+pub mod summary;
+
+pub use manifest::{
+    JobEntry, JobStatus, MANIFEST_FILE, MANIFEST_VERSION, Manifest, RunDir, StatusCounts, list_runs, supersede_job_dir,
+};
+pub use results::{
+    DroppedLines, ExistingResults, JobShape, ResultsWriter, SampleError, SampleResult, SampleSet, StoredMessage,
+    Tokens, read_existing,
+};
+pub use summary::{Summary, SummaryBuilder, mean_and_stderr};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The current time as RFC 3339 (UTC).
+pub fn now_rfc3339() -> String {
+    OffsetDateTime::now_utc().format(&Rfc3339).expect("RFC 3339 formatting")
+}
+
+/// A run id: the slugged run name plus the UTC start time.
+pub fn new_run_id(name: &str) -> String {
+    let now = OffsetDateTime::now_utc();
+    let stamp = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    format!("{}-{}", slug(name), now.format(&stamp).expect("timestamp formatting"))
+}
+
+/// Keep `[A-Za-z0-9_.-]`, turn anything else into `-`.
+pub fn slug(text: &str) -> String {
+    let mapped: String =
+        text.chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' }).collect();
+    let trimmed = mapped.trim_matches('-');
+    if trimmed.is_empty() { "run".into() } else { trimmed.into() }
+}
+
+/// Write `bytes` to `path` atomically: a temp file in the same directory,
+/// synced, then renamed over the target.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(bytes).and_then(|_| file.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+/// Write pretty JSON atomically.
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_keeps_safe_characters() {
+        assert_eq!(slug("gpt-4o mini/v1"), "gpt-4o-mini-v1");
+        assert_eq!(slug("///"), "run");
+    }
+}

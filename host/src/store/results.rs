@@ -1,0 +1,288 @@
+//! Result lines (`results.jsonl`): one per (example, rollout), appended as
+//! samples finish.
+//!
+//! Each line is written with one `write` call, so a killed process leaves at
+//! most a torn last line and never loses a line that was reported done.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+/// Chat message as stored in results.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoredMessage {
+    pub role: String,
+    pub content: String,
+}
+
+/// Token counts of one sample (all turns).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Tokens {
+    pub prompt: u64,
+    pub completion: u64,
+    pub reasoning: u64,
+}
+
+impl Tokens {
+    /// Add another sample's counts.
+    pub fn add(&mut self, other: Tokens) {
+        self.prompt += other.prompt;
+        self.completion += other.completion;
+        self.reasoning += other.reasoning;
+    }
+}
+
+/// Why a sample has no score.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SampleError {
+    /// Category: `model`, `plugin`, `timeout`, `cpu`, `memory`, `panic`, `trap`, `episode`.
+    pub kind: String,
+    /// One line naming what failed.
+    pub message: String,
+}
+
+/// One line of `results.jsonl`: one rollout of one example.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SampleResult {
+    pub example_id: String,
+    pub example_index: usize,
+    pub rollout: u32,
+    pub seed: u64,
+    /// The messages of the first model request.
+    pub prompt: Vec<StoredMessage>,
+    /// The last model reply.
+    pub completion: Option<String>,
+    /// Reasoning text of the last reply, when the server returned it.
+    pub reasoning: Option<String>,
+    pub reward: Option<f64>,
+    pub parsed_answer: Option<String>,
+    /// `ok`, `no-answer` or `malformed`; absent when the sample errored.
+    pub parse_status: Option<String>,
+    pub metrics: BTreeMap<String, f64>,
+    /// The environment's details (gold answer, extraction method...).
+    pub info: Value,
+    /// Every exchange after the first, for multi-turn environments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<StoredMessage>,
+    pub turns: u32,
+    pub tokens: Tokens,
+    /// Model time summed over turns, in milliseconds.
+    pub latency_ms: u64,
+    pub error: Option<SampleError>,
+    pub finished_at: String,
+}
+
+/// Appends result lines to a job's `results.jsonl`.
+pub struct ResultsWriter {
+    file: File,
+    line: Vec<u8>,
+}
+
+impl ResultsWriter {
+    /// Open (creating or appending to) `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(ResultsWriter { file, line: Vec::with_capacity(4096) })
+    }
+
+    /// Append one line with a single write, so lines never interleave.
+    pub fn append(&mut self, result: &SampleResult) -> Result<()> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, result)?;
+        self.line.push(b'\n');
+        self.file.write_all(&self.line).context("cannot append to results.jsonl")
+    }
+}
+
+/// Which (record, rollout) samples a job already holds: one bit each, so
+/// resuming a million-sample job costs 125 KB, not a hash set.
+#[derive(Debug, Clone)]
+pub struct SampleSet {
+    bits: Vec<u64>,
+    rollouts: u32,
+    len: u64,
+}
+
+impl SampleSet {
+    /// An empty set for `records` × `rollouts` samples.
+    pub fn new(records: usize, rollouts: u32) -> Self {
+        let slots = records * rollouts as usize;
+        SampleSet { bits: vec![0; slots.div_ceil(64)], rollouts, len: 0 }
+    }
+
+    /// The slot of a sample, if it is inside the job.
+    fn slot(&self, record: usize, rollout: u32) -> Option<usize> {
+        let slot = record.checked_mul(self.rollouts as usize)?.checked_add(rollout as usize)?;
+        (rollout < self.rollouts && slot < self.bits.len() * 64).then_some(slot)
+    }
+
+    /// Whether the sample is in the set.
+    pub fn contains(&self, record: usize, rollout: u32) -> bool {
+        self.slot(record, rollout).is_some_and(|slot| self.bits[slot / 64] & (1 << (slot % 64)) != 0)
+    }
+
+    /// Add a sample; false if it was already there.
+    fn insert(&mut self, slot: usize) -> bool {
+        let (word, bit) = (slot / 64, 1u64 << (slot % 64));
+        let fresh = self.bits[word] & bit == 0;
+        self.bits[word] |= bit;
+        self.len += u64::from(fresh);
+        fresh
+    }
+
+    /// Samples in the set.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Lines of an existing results file that a resume does not keep.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DroppedLines {
+    /// The last line was cut short by a crash.
+    pub torn: bool,
+    /// Samples that ended in an error: dropped so the resume retries them.
+    pub errored: u64,
+    /// Lines that are not a result of this job (unreadable, or naming an
+    /// example or rollout the job does not have).
+    pub foreign: u64,
+    /// Second copies of a sample already kept.
+    pub duplicate: u64,
+}
+
+impl DroppedLines {
+    fn any_inside(&self) -> bool {
+        self.errored + self.foreign + self.duplicate > 0
+    }
+}
+
+/// What a job's `results.jsonl` already holds, as a resume sees it.
+#[derive(Debug, Clone)]
+pub struct ExistingResults {
+    /// Samples kept (scored, not errored).
+    pub done: SampleSet,
+    /// The summary of the kept lines.
+    pub summary: super::SummaryBuilder,
+    /// What was (or, read-only, would be) dropped.
+    pub dropped: DroppedLines,
+}
+
+/// The job a results file belongs to: its record ids in order, and rollouts.
+pub struct JobShape<'a> {
+    /// `record_ids[i]` is the example id of record `i`.
+    pub record_ids: &'a [&'a str],
+    /// Rollouts per record.
+    pub rollouts: u32,
+}
+
+/// Read a job's results back. With `repair`, the file is made to hold only
+/// what is kept: a torn last line is cut off, and if lines inside were
+/// dropped the file is rewritten (to a temp file, then renamed). Without
+/// it nothing is written (for `--dry-run`). A missing file holds nothing.
+/// The file is streamed, so memory does not grow with its length.
+pub fn read_existing(path: &Path, shape: &JobShape, repair: bool) -> Result<ExistingResults> {
+    let mut existing = ExistingResults::empty(shape);
+    let complete = match scan(path, |line| {
+        existing.classify(line, shape);
+    }) {
+        Ok(complete) => complete,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(existing),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    existing.dropped.torn = complete < std::fs::metadata(path).map(|m| m.len()).unwrap_or(complete);
+    if !repair {
+        return Ok(existing);
+    }
+    if existing.dropped.any_inside() {
+        // The same decisions again, this time copying what is kept.
+        let tmp = path.with_extension("jsonl.tmp");
+        let mut out =
+            std::io::BufWriter::new(File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?);
+        let mut again = ExistingResults::empty(shape);
+        let mut written = Ok(());
+        scan(path, |line| {
+            if again.classify(line, shape) && written.is_ok() {
+                written = out.write_all(line);
+            }
+        })
+        .and(written)
+        .and_then(|_| out.into_inner().map_err(|e| e.into_error()))
+        .and_then(|file| file.sync_all())
+        .with_context(|| format!("cannot rewrite {}", path.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    } else if existing.dropped.torn {
+        let file =
+            OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        file.set_len(complete)
+            .and_then(|_| file.sync_all())
+            .with_context(|| format!("cannot cut the torn last line of {}", path.display()))?;
+    }
+    Ok(existing)
+}
+
+/// Call `on_line` with every complete (newline-terminated) line; returns
+/// the length of the file up to the end of the last complete line.
+fn scan(path: &Path, mut on_line: impl FnMut(&[u8])) -> std::io::Result<u64> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, File::open(path)?);
+    let (mut line, mut complete) = (Vec::new(), 0u64);
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line)?;
+        if read == 0 || line.last() != Some(&b'\n') {
+            return Ok(complete);
+        }
+        complete += read as u64;
+        on_line(&line);
+    }
+}
+
+impl ExistingResults {
+    fn empty(shape: &JobShape) -> Self {
+        ExistingResults {
+            done: SampleSet::new(shape.record_ids.len(), shape.rollouts),
+            summary: Default::default(),
+            dropped: DroppedLines::default(),
+        }
+    }
+
+    /// Count one line; true if it is kept.
+    fn classify(&mut self, line: &[u8], shape: &JobShape) -> bool {
+        let Ok(result) = serde_json::from_slice::<SampleResult>(line) else {
+            self.dropped.foreign += 1;
+            return false;
+        };
+        let slot = self.done.slot(result.example_index, result.rollout);
+        let belongs = shape.record_ids.get(result.example_index).is_some_and(|id| *id == result.example_id);
+        match slot {
+            Some(slot) if belongs => {
+                if result.error.is_some() {
+                    self.dropped.errored += 1;
+                    false
+                } else if self.done.insert(slot) {
+                    self.summary.add(&result);
+                    true
+                } else {
+                    self.dropped.duplicate += 1;
+                    false
+                }
+            }
+            _ => {
+                self.dropped.foreign += 1;
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! A job's `summary.json` and the statistics behind it.
+
+use super::results::{SampleResult, Tokens};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// `summary.json` of a job.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    /// Samples (examples × rollouts) recorded.
+    pub n: u64,
+    /// Samples with a score.
+    pub n_scored: u64,
+    /// Samples that ended in an error.
+    pub n_errors: u64,
+    /// Distinct examples with at least one score.
+    pub n_examples: u64,
+    /// Mean reward over examples, each example's rollouts averaged first.
+    pub mean_reward: Option<f64>,
+    /// Standard error of that mean (sample std of per-example means / √n).
+    pub stderr: Option<f64>,
+    /// Scored samples by parse status.
+    pub parse_status: BTreeMap<String, u64>,
+    /// Errored samples by kind.
+    pub errors: BTreeMap<String, u64>,
+    /// Mean of each metric over scored samples.
+    pub metrics: BTreeMap<String, f64>,
+    pub tokens: Tokens,
+    pub duration_secs: f64,
+}
+
+/// Accumulates a [`Summary`] as results arrive; memory grows with the
+/// number of examples, not samples.
+#[derive(Debug, Clone, Default)]
+pub struct SummaryBuilder {
+    n: u64,
+    errors: BTreeMap<String, u64>,
+    parse_status: BTreeMap<String, u64>,
+    per_example: HashMap<String, (f64, u32)>,
+    metric_sums: BTreeMap<String, (f64, u64)>,
+    tokens: Tokens,
+}
+
+impl SummaryBuilder {
+    /// Count one result.
+    pub fn add(&mut self, result: &SampleResult) {
+        self.n += 1;
+        self.tokens.add(result.tokens);
+        if let Some(error) = &result.error {
+            *self.errors.entry(error.kind.clone()).or_default() += 1;
+            return;
+        }
+        if let Some(status) = &result.parse_status {
+            *self.parse_status.entry(status.clone()).or_default() += 1;
+        }
+        if let Some(reward) = result.reward {
+            let entry = self.per_example.entry(result.example_id.clone()).or_default();
+            entry.0 += reward;
+            entry.1 += 1;
+        }
+        for (name, value) in &result.metrics {
+            let entry = self.metric_sums.entry(name.clone()).or_default();
+            entry.0 += value;
+            entry.1 += 1;
+        }
+    }
+
+    /// Samples counted so far, and how many errored.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.n, self.errors.values().sum())
+    }
+
+    /// The summary so far.
+    pub fn build(&self, duration_secs: f64) -> Summary {
+        let means: Vec<f64> = self.per_example.values().map(|(sum, n)| sum / f64::from(*n)).collect();
+        let (mean_reward, stderr) = mean_and_stderr(&means);
+        let n_errors = self.errors.values().sum();
+        Summary {
+            n: self.n,
+            n_scored: self.n - n_errors,
+            n_errors,
+            n_examples: means.len() as u64,
+            mean_reward,
+            stderr,
+            parse_status: self.parse_status.clone(),
+            errors: self.errors.clone(),
+            metrics: self.metric_sums.iter().map(|(k, (sum, n))| (k.clone(), sum / *n as f64)).collect(),
+            tokens: self.tokens,
+            duration_secs,
+        }
+    }
+}
+
+/// Mean and standard error (sample standard deviation, n − 1, over √n).
+pub fn mean_and_stderr(values: &[f64]) -> (Option<f64>, Option<f64>) {
+    if values.is_empty() {
+        return (None, None);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (Some(mean), None);
+    }
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (Some(mean), Some((variance / n).sqrt()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn stderr_matches_hand_computation() {
+        // values 0, 1, 1, 0: mean 0.5, sample var 1/3, stderr sqrt(1/12)
+        let (mean, stderr) = mean_and_stderr(&[0.0, 1.0, 1.0, 0.0]);
+        assert_eq!(mean, Some(0.5));
+        assert!((stderr.unwrap() - (1.0f64 / 12.0).sqrt()).abs() < 1e-12);
+        assert_eq!(mean_and_stderr(&[1.0]), (Some(1.0), None));
+    }
+
+    #[test]
+    fn rollouts_are_averaged_per_example_first() {
+        let mut builder = SummaryBuilder::default();
+        for (id, reward) in [("a", 1.0), ("a", 0.0), ("b", 1.0)] {
+            builder.add(&SampleResult {
+                example_id: id.into(),
+                example_index: 0,
+                rollout: 0,
+                seed: 0,
+                prompt: vec![],
+                completion: None,
+                reasoning: None,
+                reward: Some(reward),
+                parsed_answer: None,
+                parse_status: Some("ok".into()),
+                metrics: BTreeMap::new(),
+                info: Value::Null,
+                transcript: vec![],
+                turns: 1,
+                tokens: Tokens::default(),
+                latency_ms: 0,
+                error: None,
+                finished_at: String::new(),
+            });
+        }
+        let summary = builder.build(1.0);
+        assert_eq!(summary.mean_reward, Some(0.75));
+        assert_eq!(summary.n_examples, 2);
+        assert_eq!(summary.n, 3);
+    }
+}
