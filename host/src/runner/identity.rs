@@ -28,7 +28,8 @@ pub struct IdentityInputs<'a> {
     pub env_args: &'a Map<String, Value>,
     pub dataset_sha256: &'a str,
     pub id_field: Option<&'a str>,
-    pub num_examples: Option<usize>,
+    /// Records actually used (a cap at or above the dataset size is no change).
+    pub num_examples: usize,
     pub rollouts: u32,
     pub max_turns: u32,
     pub seed: u64,
@@ -114,7 +115,7 @@ mod tests {
             env_args: &env,
             dataset_sha256: &"b".repeat(64),
             id_field: None,
-            num_examples: None,
+            num_examples: 10,
             rollouts: 1,
             max_turns: 16,
             seed: 0,

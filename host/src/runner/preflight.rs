@@ -105,7 +105,7 @@ fn job_identity(job: &JobPlan, pool: &EnvironmentPool, dataset: &Dataset, seed: 
         env_args: &job.env.env_args,
         dataset_sha256: &dataset.sha256,
         id_field: job.env.id_field.as_deref(),
-        num_examples: job.env.num_examples,
+        num_examples: dataset.records.len(),
         rollouts: job.env.rollouts,
         max_turns: job.env.max_turns,
         seed,

@@ -2,7 +2,7 @@
 
 use super::results::{SampleResult, Tokens};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// `summary.json` of a job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -23,7 +23,7 @@ pub struct Summary {
     pub parse_status: BTreeMap<String, u64>,
     /// Errored samples by kind.
     pub errors: BTreeMap<String, u64>,
-    /// Mean of each metric over scored samples.
+    /// Mean of each metric over examples, each example's rollouts averaged first.
     pub metrics: BTreeMap<String, f64>,
     pub tokens: Tokens,
     pub duration_secs: f64,
@@ -31,14 +31,24 @@ pub struct Summary {
 
 /// Accumulates a [`Summary`] as results arrive; memory grows with the
 /// number of examples, not samples.
+///
+/// Per-example sums are combined in example-id order, so the same results
+/// give the same summary to the last bit whatever order they arrived in
+/// (a resumed run matches an uninterrupted one).
 #[derive(Debug, Clone, Default)]
 pub struct SummaryBuilder {
     n: u64,
     errors: BTreeMap<String, u64>,
     parse_status: BTreeMap<String, u64>,
-    per_example: HashMap<String, (f64, u32)>,
-    metric_sums: BTreeMap<String, (f64, u64)>,
+    per_example: BTreeMap<String, ExampleSums>,
     tokens: Tokens,
+}
+
+/// The scored rollouts of one example.
+#[derive(Debug, Clone, Default)]
+struct ExampleSums {
+    reward: (f64, u32),
+    metrics: BTreeMap<String, (f64, u32)>,
 }
 
 impl SummaryBuilder {
@@ -53,13 +63,13 @@ impl SummaryBuilder {
         if let Some(status) = &result.parse_status {
             *self.parse_status.entry(status.clone()).or_default() += 1;
         }
+        let example = self.per_example.entry(result.example_id.clone()).or_default();
         if let Some(reward) = result.reward {
-            let entry = self.per_example.entry(result.example_id.clone()).or_default();
-            entry.0 += reward;
-            entry.1 += 1;
+            example.reward.0 += reward;
+            example.reward.1 += 1;
         }
         for (name, value) in &result.metrics {
-            let entry = self.metric_sums.entry(name.clone()).or_default();
+            let entry = example.metrics.entry(name.clone()).or_default();
             entry.0 += value;
             entry.1 += 1;
         }
@@ -72,8 +82,15 @@ impl SummaryBuilder {
 
     /// The summary so far.
     pub fn build(&self, duration_secs: f64) -> Summary {
-        let means: Vec<f64> = self.per_example.values().map(|(sum, n)| sum / f64::from(*n)).collect();
+        let mean = |(sum, n): (f64, u32)| (n > 0).then(|| sum / f64::from(n));
+        let means: Vec<f64> = self.per_example.values().filter_map(|e| mean(e.reward)).collect();
         let (mean_reward, stderr) = mean_and_stderr(&means);
+        let mut metric_means: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for example in self.per_example.values() {
+            for (name, sums) in &example.metrics {
+                metric_means.entry(name.clone()).or_default().extend(mean(*sums));
+            }
+        }
         let n_errors = self.errors.values().sum();
         Summary {
             n: self.n,
@@ -84,7 +101,7 @@ impl SummaryBuilder {
             stderr,
             parse_status: self.parse_status.clone(),
             errors: self.errors.clone(),
-            metrics: self.metric_sums.iter().map(|(k, (sum, n))| (k.clone(), sum / *n as f64)).collect(),
+            metrics: metric_means.into_iter().filter_map(|(k, v)| Some((k, mean_and_stderr(&v).0?))).collect(),
             tokens: self.tokens,
             duration_secs,
         }
