@@ -266,3 +266,24 @@ fn max_examples_makes_a_smoke_run() {
     assert!(out.contains("num_examples: 2 → 5"), "{out}");
     assert_eq!(read_jsonl(&run.join("served-one/results.jsonl")).len(), 5);
 }
+
+#[test]
+fn every_shipped_config_plans() {
+    let project = Project::new();
+    let configs = support::fixtures::repo_root().join("configs");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&configs).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.extension().is_some_and(|e| e == "yaml" || e == "toml") {
+            continue;
+        }
+        let config = path.to_str().unwrap();
+        let output =
+            project.assay_with_env(&["bench", "--config", config, "--dry-run"], &[("OPENAI_API_KEY", "sk-dummy")]);
+        assert!(output.status.success(), "{config}: {}", output_text(&output));
+        assert!(String::from_utf8_lossy(&output.stdout).contains("dry run: nothing written"), "{config}");
+        checked += 1;
+    }
+    assert!(checked >= 3, "found only {checked} configs");
+    assert!(!project.path().join("runs").exists());
+}

@@ -59,10 +59,11 @@ pub struct RunConfig {
     /// absent, env files are read from `env_dirs`.
     #[serde(default, deserialize_with = "de_inline_envs")]
     pub envs: Option<Vec<EnvEntry>>,
-    /// Directories (relative to the config file) whose `*.yaml` / `*.yml`
-    /// files are env files, read when `envs` is absent. Default `[envs]`.
+    /// Directories (relative to the config file) whose `*.yaml` / `*.yml` /
+    /// `*.toml` files are env files, read when `envs` is absent. Default `[envs]`.
     pub env_dirs: Option<Vec<PathBuf>>,
-    /// What to run.
+    /// What to run (`tasks` is accepted too, as TOML configs often say).
+    #[serde(alias = "tasks")]
     pub jobs: Vec<JobConfig>,
 }
 
@@ -173,6 +174,9 @@ pub struct JobConfig {
     /// Merged over the model's `sampling_args`.
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
+    /// Samples per record for this job's envs (overrides their `rollouts_per_example`).
+    #[serde(default, deserialize_with = "de_optional_at_least_one")]
+    pub rollouts: Option<u32>,
 }
 
 /// An env as parsed, with where it sits in its file.
@@ -260,7 +264,7 @@ fn declared(file: &Path, entry: EnvEntry) -> DeclaredEnv {
     DeclaredEnv { file: file.to_path_buf(), field: entry.field, env: entry.env }
 }
 
-/// Every env in the `*.yaml` / `*.yml` files of `dirs`, files in name order.
+/// Every env in the `*.yaml` / `*.yml` / `*.toml` files of `dirs`, files in name order.
 fn load_env_dirs(base: &Path, dirs: &[PathBuf], must_exist: bool) -> Result<Vec<DeclaredEnv>> {
     let mut envs = Vec::new();
     for dir in dirs.iter().map(|dir| base.join(dir)) {
@@ -270,7 +274,7 @@ fn load_env_dirs(base: &Path, dirs: &[PathBuf], must_exist: bool) -> Result<Vec<
         let mut files = Vec::new();
         for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read env dir {}", dir.display()))? {
             let file = entry.with_context(|| format!("cannot read env dir {}", dir.display()))?.path();
-            if file.is_file() && file.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") {
+            if file.is_file() && file.extension().is_some_and(|ext| ext == "yaml" || ext == "yml" || ext == "toml") {
                 files.push(file);
             }
         }
@@ -283,17 +287,44 @@ fn load_env_dirs(base: &Path, dirs: &[PathBuf], must_exist: bool) -> Result<Vec<
     Ok(envs)
 }
 
-/// Parse a YAML file into `T`, with one-line errors naming file, line:column
-/// and field path.
+/// Parse a config file into `T` (TOML for a `.toml` file, else YAML), with
+/// one-line errors naming file, line:column and field path.
 fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
     parse_str(&text, path)
 }
 
-/// Parse YAML `text` read from `path` (used only in messages) into `T`.
+/// Whether `path` names a TOML file (by extension).
+fn is_toml(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("toml"))
+}
+
+/// Parse `text` read from `path` (whose extension picks the syntax) into `T`.
 fn parse_str<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+    if is_toml(path) {
+        let deserializer =
+            toml::de::Deserializer::parse(text).map_err(|e| anyhow!("{}", describe_toml(path, text, "", e)))?;
+        return serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            let field = error.path().to_string();
+            anyhow!("{}", describe_toml(path, text, &field, error.into_inner()))
+        });
+    }
     serde_path_to_error::deserialize(serde_yaml_ng::Deserializer::from_str(text))
         .map_err(|error| anyhow!("{}", describe(path, error)))
+}
+
+/// `file:line:column: field.path: message` for a TOML error, on one line.
+fn describe_toml(path: &Path, text: &str, field: &str, error: toml::de::Error) -> String {
+    let location = error.span().map_or(String::new(), |span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!(":{line}:{column}")
+    });
+    let field = field.trim_end_matches(".?").trim_end_matches('?');
+    let field = if field == "." || field.is_empty() { String::new() } else { format!(" {field}:") };
+    let message = error.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{}{location}:{field} {message}", path.display())
 }
 
 /// `file:line:column: field.path: message`, on one line.
@@ -516,6 +547,11 @@ where
             Number::Float(x) => Err(format!("expected a positive integer, found {x}")),
         },
     })
+}
+
+/// An optional count that must be at least 1 when given.
+fn de_optional_at_least_one<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    de_at_least_one(deserializer).map(Some)
 }
 
 /// A positive, finite number of seconds.
@@ -781,6 +817,42 @@ mod tests {
         assert_eq!(loaded.run.jobs[0].env, ["a"]);
         assert_eq!(loaded.run.jobs[1].env, ["a", "b"]);
         assert_eq!(loaded.run.jobs[1].name.as_deref(), Some("again"));
+    }
+
+    /// Like [`error`], for a `run.toml`.
+    fn toml_error(run: &str, files: &[(&str, &str)]) -> String {
+        let dir = project(files);
+        std::fs::write(dir.path().join("run.toml"), run).unwrap();
+        let message = format!("{:#}", load(&dir.path().join("run.toml")).unwrap_err());
+        assert_eq!(message.lines().count(), 1, "{message}");
+        message.replace(&format!("{}/", dir.path().display()), "")
+    }
+
+    #[test]
+    fn toml_is_the_same_schema_with_tasks_and_per_job_rollouts() {
+        let dir = project(&[("envs/qa.toml", "id = \"qa\"\nmodule = \"m\"\ndataset = \"d.jsonl\"\n")]);
+        let run = "name = \"t\"\nparallel = 2\n[models.m]\nmodel = \"x\"\nsampling_args = { temperature = 0.5 }\n\n[[tasks]]\nmodel = \"m\"\nenv = [\"qa\"]\nrollouts = 3\n";
+        std::fs::write(dir.path().join("run.toml"), run).unwrap();
+        let loaded = load(&dir.path().join("run.toml")).unwrap();
+        assert_eq!((loaded.run.name.as_str(), loaded.run.parallel), ("t", 2));
+        assert_eq!(loaded.run.models["m"].sampling_args["temperature"], 0.5);
+        assert_eq!(loaded.run.jobs[0].rollouts, Some(3));
+        assert_eq!(loaded.envs[0].env.id, "qa", "TOML env files are read from env dirs");
+        let inline = "[envs.qa]\nmodule = \"m\"\ndataset = \"d.jsonl\"\nmatrix = { seed = [1, 2] }\n[[jobs]]\nmodel = \"m\"\nenv = \"qa\"\n";
+        std::fs::write(dir.path().join("run.toml"), inline).unwrap();
+        let loaded = load(&dir.path().join("run.toml")).unwrap();
+        assert_eq!((loaded.envs[0].env.id.as_str(), loaded.envs[0].field.as_str()), ("qa", "envs.qa"));
+        assert_eq!(loaded.envs[0].env.matrix["seed"].len(), 2);
+    }
+
+    #[test]
+    fn toml_errors_name_file_line_and_field() {
+        let e = toml_error("[[jobs]]\nmodel = \"m\"\nenv = \"e\"\nrolouts = 2\n", &[]);
+        assert!(e.starts_with("run.toml:4:1: jobs[0].rolouts: unknown field `rolouts`"), "{e}");
+        let e = toml_error("parallel = 0\njobs = []\n", &[]);
+        assert_eq!(e, "run.toml:1:12: parallel: must be at least 1");
+        let e = toml_error("name = \"x\njobs = []\n", &[]);
+        assert!(e.starts_with("run.toml:1:10: invalid basic string"), "{e}");
     }
 
     #[test]

@@ -170,6 +170,7 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
             }
             let mut env = resolve_env(variant, &plugin_dirs)?;
             env.env_args.extend(job.env_args.clone());
+            env.rollouts = job.rollouts.unwrap_or(env.rollouts);
             jobs.push(JobPlan { job_id, model: model.clone(), env, sampling_args: sampling_args.clone() });
         }
     }
