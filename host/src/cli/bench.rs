@@ -1,45 +1,18 @@
-//! The `assay` command line.
-//!
-//! Every error reaches the user as one line (`error: ...`) naming the file,
-//! field or job at fault. Exit codes: 0 success, 1 a job failed, 2 the
-//! command could not run (bad config, missing file, bad flag).
+//! `assay bench`: plan, (dry-)run and resume a config's jobs.
 
+use super::table::{jobs_table, new_table, print_reasons};
 use crate::plan::{self, Overrides, Plan};
 use crate::runner::{self, Action, Cancel, Prepared, RunOptions, RunReport, Selection, Target};
 use crate::runtime::Runtime;
 use anyhow::Result;
-use clap::{ArgAction, Parser, Subcommand};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::{Map, Value};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Evaluate language models on benchmarks packaged as sandboxed
-/// WebAssembly environments.
-#[derive(Debug, Parser)]
-#[command(name = "assay", version, propagate_version = true)]
-pub struct Cli {
-    /// More log output on stderr (-v: info, -vv: debug, -vvv: trace).
-    #[arg(short, long, action = ArgAction::Count, global = true)]
-    verbose: u8,
-    /// Only errors on stderr; no progress bars.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    quiet: bool,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Run every job of a config: each model on each environment, over
-    /// every record of its dataset, with repeated rollouts.
-    Bench(BenchArgs),
-}
-
 #[derive(Debug, clap::Args)]
-struct BenchArgs {
+pub struct BenchArgs {
     /// The run config (YAML): models, environments and jobs.
     #[arg(short, long, value_name = "FILE")]
     config: PathBuf,
@@ -141,45 +114,7 @@ const INTERRUPT_GRACE: Duration = Duration::from_secs(30);
 
 /// Exit code after an interrupt (128 + SIGINT, as shells report it).
 const EXIT_INTERRUPTED: u8 = 130;
-
-/// Parse arguments, run the command, print errors as one line.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => return fail(&error.into()),
-    };
-    let outcome = runtime.block_on(async {
-        match cli.command {
-            Command::Bench(args) => bench(args, cli.quiet).await,
-        }
-    });
-    match outcome {
-        Ok(code) => code,
-        Err(error) => fail(&error),
-    }
-}
-
-fn fail(error: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {error:#}");
-    ExitCode::from(2)
-}
-
-fn init_logging(cli: &Cli) {
-    let level = match (cli.quiet, cli.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ASSAY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
-}
-
-async fn bench(args: BenchArgs, quiet: bool) -> Result<ExitCode> {
+pub async fn bench(args: BenchArgs, quiet: bool) -> Result<ExitCode> {
     let mut plan = plan::plan(&args.config)?;
     plan.apply(&args.overrides());
     let options = RunOptions {
@@ -295,43 +230,9 @@ fn print_plan(plan: &Plan, prepared: &Prepared) {
     };
     println!("{} jobs, {total} samples, {to_run} to run; {run} (dry run: nothing written)", prepared.jobs.len());
 }
-
 /// Per-job results and where they went.
 fn print_report(report: &RunReport) {
-    let mut table = new_table(&[
-        "job",
-        "status",
-        "samples",
-        "reward (mean ± stderr)",
-        "unparsed",
-        "errors",
-        "tokens out",
-        "seconds",
-    ]);
-    for job in &report.manifest.jobs {
-        let summary = report.summaries.get(&job.job_id);
-        let reward = summary.and_then(|s| s.mean_reward.map(|m| format!("{m:.3} ± {:.3}", s.stderr.unwrap_or(0.0))));
-        let unparsed = summary.map(|s| s.parse_status.iter().filter(|(k, _)| *k != "ok").map(|(_, v)| v).sum::<u64>());
-        table.add_row(vec![
-            job.job_id.clone(),
-            job.status.as_str().to_string(),
-            format!("{}/{}", job.samples_done, job.samples_total),
-            reward.unwrap_or_else(|| "-".into()),
-            unparsed.map_or("-".into(), |n| n.to_string()),
-            job.samples_failed.to_string(),
-            summary.map_or("-".into(), |s| s.tokens.completion.to_string()),
-            job.duration_secs.map_or("-".into(), |d| format!("{d:.1}")),
-        ]);
-    }
-    println!("{table}");
-    for job in report.manifest.jobs.iter().filter(|j| j.reason.is_some()) {
-        println!("{}: {}", job.job_id, job.reason.as_deref().unwrap_or_default());
-    }
+    println!("{}", jobs_table(&report.manifest, &report.summaries));
+    print_reasons(&report.manifest);
     println!("Results: {}", report.run_dir.display());
-}
-
-fn new_table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).set_header(header.to_vec());
-    table
 }

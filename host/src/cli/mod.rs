@@ -1,0 +1,79 @@
+//! The `assay` command line: one module per command group.
+//!
+//! Every error reaches the user as one line (`error: ...`) naming the file,
+//! field or job at fault. Exit codes: 0 success, 1 a job failed, 2 the
+//! command could not run (bad config, missing file, bad flag), 130
+//! interrupted.
+
+mod bench;
+mod runs;
+mod table;
+
+use clap::{ArgAction, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Evaluate language models on benchmarks packaged as sandboxed
+/// WebAssembly environments.
+#[derive(Debug, Parser)]
+#[command(name = "assay", version, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v: info, -vv: debug, -vvv: trace).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on stderr; no progress bars.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every job of a config: each model on each environment, over
+    /// every record of its dataset, with repeated rollouts. Reruns resume.
+    Bench(bench::BenchArgs),
+    /// List the runs in an output directory, newest first.
+    Runs(runs::RunsArgs),
+    /// Print a run's jobs: status, samples, mean reward ± stderr, parse
+    /// failures, errors, tokens and time.
+    Summarize(runs::SummarizeArgs),
+}
+
+/// Parse arguments, run the command, print errors as one line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&error.into()),
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Bench(args) => bench::bench(args, cli.quiet).await,
+            Command::Runs(args) => runs::runs(args),
+            Command::Summarize(args) => runs::summarize(args),
+        }
+    });
+    match outcome {
+        Ok(code) => code,
+        Err(error) => fail(&error),
+    }
+}
+
+fn fail(error: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {error:#}");
+    ExitCode::from(2)
+}
+
+fn init_logging(cli: &Cli) {
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ASSAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}

@@ -1,0 +1,119 @@
+//! `assay runs` and `assay summarize`: what is in an output directory, and
+//! how each job of a run went.
+
+use super::table::{jobs_table, new_table, print_reasons};
+use crate::runner::read_summaries;
+use crate::store::{self, JobStatus, Manifest};
+use anyhow::{Result, bail};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Where `bench` writes runs unless told otherwise.
+const DEFAULT_RUNS_DIR: &str = "runs/raw";
+
+#[derive(Debug, clap::Args)]
+pub struct RunsArgs {
+    /// The directory holding runs (default `runs/raw`).
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_RUNS_DIR)]
+    output_dir: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SummarizeArgs {
+    /// The run to summarize (default: the newest).
+    #[arg(value_name = "RUN_ID", conflicts_with = "latest")]
+    run_id: Option<String>,
+    /// Summarize the newest run (the default when no RUN_ID is given).
+    #[arg(long)]
+    latest: bool,
+    /// The directory holding runs (default `runs/raw`).
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_RUNS_DIR)]
+    output_dir: PathBuf,
+    /// Print JSON (the manifest's jobs with their summaries) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Jobs completed and samples recorded, over the totals.
+fn progress(manifest: &Manifest) -> (usize, u64, u64) {
+    let completed = manifest.jobs.iter().filter(|j| j.status == JobStatus::Completed).count();
+    let done = manifest.jobs.iter().map(|j| j.samples_done).sum();
+    let total = manifest.jobs.iter().map(|j| j.samples_total).sum();
+    (completed, done, total)
+}
+
+pub fn runs(args: RunsArgs) -> Result<ExitCode> {
+    let runs = store::list_runs(&args.output_dir)?;
+    if args.json {
+        let rows: Vec<_> = runs
+            .iter()
+            .map(|(dir, m)| {
+                let (completed, done, total) = progress(m);
+                json!({
+                    "run_id": m.run_id, "name": m.name, "path": dir, "created_at": m.created_at,
+                    "updated_at": m.updated_at, "jobs_completed": completed, "jobs_total": m.jobs.len(),
+                    "samples_done": done, "samples_total": total,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if runs.is_empty() {
+        println!("No runs in {}", args.output_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = new_table(&["run", "name", "created", "updated", "jobs done", "samples done"]);
+    for (_, manifest) in &runs {
+        let (completed, done, total) = progress(manifest);
+        table.add_row(vec![
+            manifest.run_id.clone(),
+            manifest.name.clone(),
+            short_time(&manifest.created_at),
+            short_time(&manifest.updated_at),
+            format!("{completed}/{}", manifest.jobs.len()),
+            format!("{done}/{total}"),
+        ]);
+    }
+    println!("{table}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `2026-11-23T05:15:04.72Z` as `2026-11-23 05:15:04` (UTC).
+fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
+}
+
+pub fn summarize(args: SummarizeArgs) -> Result<ExitCode> {
+    let (dir, manifest) = find_run(&args.output_dir, args.run_id.as_deref())?;
+    let summaries = read_summaries(&dir, &manifest);
+    if args.json {
+        let jobs: Vec<_> =
+            manifest.jobs.iter().map(|job| json!({"job": job, "summary": summaries.get(&job.job_id)})).collect();
+        let out = json!({"run_id": manifest.run_id, "name": manifest.name, "path": dir, "jobs": jobs});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Run {} ({}), updated {}", manifest.run_id, dir.display(), manifest.updated_at);
+    println!("{}", jobs_table(&manifest, &summaries));
+    print_reasons(&manifest);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The run `run_id` in `output_dir`, or the newest one.
+fn find_run(output_dir: &Path, run_id: Option<&str>) -> Result<(PathBuf, Manifest)> {
+    let runs = store::list_runs(output_dir)?;
+    let found = match run_id {
+        Some(id) => runs.into_iter().find(|(_, m)| m.run_id == id),
+        None => runs.into_iter().next(),
+    };
+    match (found, run_id) {
+        (Some(run), _) => Ok(run),
+        (None, Some(id)) => bail!("no run `{id}` in {} (`assay runs` lists them)", output_dir.display()),
+        (None, None) => bail!("no runs in {}", output_dir.display()),
+    }
+}
