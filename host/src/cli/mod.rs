@@ -31,7 +31,7 @@ pub struct Cli {
 enum Command {
     /// Run every job of a config: each model on each environment, over
     /// every record of its dataset, with repeated rollouts. Reruns resume.
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
     /// List the runs in an output directory, newest first.
     Runs(runs::RunsArgs),
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
@@ -49,7 +49,7 @@ pub fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         match cli.command {
-            Command::Bench(args) => bench::bench(args, cli.quiet).await,
+            Command::Bench(args) => bench::bench(*args, cli.quiet).await,
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
         }

@@ -8,7 +8,7 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use assay::env::types::{
+pub use self::assay::env::types::{
     Action, CodeRequest, CodeResult, EnvError, Event, LogLevel, Message, Metadata, ParseStatus, Prompt, Role, Score,
     Step,
 };
