@@ -287,3 +287,44 @@ fn every_shipped_config_plans() {
     assert!(checked >= 3, "found only {checked} configs");
     assert!(!project.path().join("runs").exists());
 }
+
+#[test]
+fn progress_is_plain_lines_off_a_terminal_and_quiet_prints_nothing() {
+    let server = MockOpenAi::start(|_: &MockRequest| {
+        MockReply::Delay(std::time::Duration::from_millis(60), Box::new(MockReply::Text("(B)".into())))
+    });
+    let project = project(&server);
+    let args = ["bench", "--config", "run.yaml", "--job-id", "served-one", "--max-concurrent", "1"];
+    let output = project.assay_with_env(&args, &[("ASSAY_PROGRESS_SECS", "0.1")]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let progress = stderr.lines().find(|l| l.starts_with("served-one: ") && l.contains("/s, eta "));
+    let line = progress.unwrap_or_else(|| panic!("no progress line: {stderr}"));
+    assert!(line.contains("/5 (") && line.contains("errors 0, reward "), "{line}");
+    assert!(stderr.contains("served-one: completed, 5/5 samples, errors 0, reward 0.400, in "), "{stderr}");
+
+    let output = project.assay(&["bench", "--config", "run.yaml", "-q", "--force", "--job-id", "served-one"]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "", "-q: nothing on stderr");
+}
+
+#[test]
+fn every_invocation_keeps_a_full_log_in_the_run_directory() {
+    let server = MockOpenAi::start(|request: &MockRequest| {
+        if request.last_user_message().contains("Third") {
+            MockReply::Status { code: 400, retry_after: None, body: "context too long".into() }
+        } else {
+            MockReply::Text("(B)".into())
+        }
+    });
+    let project = project(&server);
+    let output = bench(&project, &["-q", "--job-id", "served-one"]);
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
+    let run = run_dirs(&project.path().join("runs/raw")).remove(0);
+    let logs = run_dirs(&run.join("logs"));
+    assert_eq!(logs.len(), 1);
+    let log = std::fs::read_to_string(&logs[0]).unwrap();
+    assert!(log.contains("run opened") && log.contains("job started job=served-one"), "{log}");
+    assert!(log.contains("example=c") && log.contains("HTTP 400: context too long"), "sample errors are logged: {log}");
+    assert!(log.contains("job ended job=\"served-one\" n=5 errors=1"), "{log}");
+}

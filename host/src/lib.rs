@@ -17,11 +17,13 @@
 //! - [`models`]: OpenAI-compatible chat client with retries.
 //! - [`runner`]: driving every sample of every job through environment and model.
 //! - [`store`]: the run directory: manifest, results, summaries, metadata.
+//! - [`logging`]: stderr logs, and the full log kept in each run directory.
 //! - [`cli`]: the `assay` command line.
 
 pub mod cli;
 pub mod config;
 pub mod dataset;
+pub mod logging;
 pub mod models;
 pub mod plan;
 pub mod runner;

@@ -30,6 +30,7 @@ use crate::runtime::Runtime;
 use crate::store::{self, JobShape, JobStatus, Manifest, ResultsWriter, RunDir, SampleSet, Summary, SummaryBuilder};
 use anyhow::{Context, Result};
 use episode::SampleSpec;
+pub use progress::ProgressMode;
 use progress::{JobBars, Progress};
 use serde_json::json;
 use std::collections::HashMap;
@@ -43,8 +44,8 @@ use tokio::task::JoinSet;
 /// How a run is carried out.
 #[derive(Clone, Default)]
 pub struct RunOptions {
-    /// Show progress bars (on a terminal).
-    pub progress: bool,
+    /// How progress is shown.
+    pub progress: ProgressMode,
     /// Where compiled plugins are cached (`None`: no disk cache).
     pub cache_dir: Option<PathBuf>,
     /// Which run, and which jobs to rerun.
@@ -130,14 +131,15 @@ pub async fn execute(
     notice: impl Fn(String),
 ) -> Result<RunReport> {
     let run_dir = Arc::new(schedule::open_run(plan, &prepared.jobs, &prepared.schedule, notice)?);
+    crate::logging::log_to_run_dir(run_dir.root())?;
+    tracing::info!(run = %run_dir.root().display(), config = %plan.config_path.display(), "run opened");
     let running = prepared.jobs.into_iter().zip(prepared.schedule.actions).filter(|(_, action)| action.runs());
     let running: Vec<PreparedJob> = running.map(|(job, _)| job).collect();
     let progress = Progress::new(options.progress, running.iter());
     let job_slots = Arc::new(Semaphore::new(plan.parallel.max(1)));
     let mut tasks = JoinSet::new();
     for job in running {
-        let (run_dir, slots, bars, options) =
-            (run_dir.clone(), job_slots.clone(), progress.job_bars(&job), options.clone());
+        let (run_dir, slots, bars, options) = (run_dir.clone(), job_slots.clone(), progress.job(&job), options.clone());
         let seed = plan.seed;
         tasks.spawn(async move {
             let job_id = job.plan.job_id.clone();
@@ -146,17 +148,18 @@ pub async fn execute(
                     let _slot = slot.expect("job semaphore is never closed");
                     Some(run_job(&run_dir, seed, job, &bars, &options).await)
                 }
-                _ = options.cancel.cancelled() => None,
+                _ = options.cancel.cancelled() => None, // not started: stays as it was
             };
-            bars.job.finish();
-            (job_id, outcome)
+            if let Some(Err(error)) = outcome {
+                fail_job(&run_dir, &job_id, &format!("{error:#}"))?;
+            }
+            let status = run_dir.manifest().job(&job_id).map_or("failed", |entry| entry.status.as_str());
+            bars.finish(status);
+            anyhow::Ok(())
         });
     }
     while let Some(joined) = tasks.join_next().await {
-        let (job_id, outcome) = joined.context("job task panicked")?;
-        if let Some(Err(error)) = outcome {
-            fail_job(&run_dir, &job_id, &format!("{error:#}"))?;
-        }
+        joined.context("job task panicked")??;
     }
     let manifest = run_dir.manifest();
     let summaries = read_summaries(run_dir.root(), &manifest);
@@ -182,14 +185,8 @@ fn fail_job(run_dir: &RunDir, job_id: &str, reason: &str) -> Result<()> {
     })
 }
 
-/// Run one job's missing samples and write its files. Returns its summary.
-async fn run_job(
-    run_dir: &RunDir,
-    seed: u64,
-    job: PreparedJob,
-    bars: &JobBars,
-    options: &RunOptions,
-) -> Result<Summary> {
+/// Run one job's missing samples and write its files.
+async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, options: &RunOptions) -> Result<()> {
     let started = Instant::now();
     let job_id = job.plan.job_id.clone();
     let dir = run_dir.job_dir(&job_id)?;
@@ -206,7 +203,8 @@ async fn run_job(
         entry.reason = None;
         entry.started_at.get_or_insert_with(store::now_rfc3339);
     })?;
-    bars.start_at(existing.done.len());
+    bars.start_at(existing.done.len(), &existing.summary.build(0.0));
+    tracing::info!(job = %job_id, done = existing.done.len(), total = job.sample_count(), dropped = ?existing.dropped, "job started");
     let (sender, receiver) = mpsc::channel(1024);
     let writer = tokio::task::spawn_blocking({
         let (bars, summary) = (bars.clone(), existing.summary);
@@ -216,8 +214,7 @@ async fn run_job(
     let builder = writer.await.context("results writer panicked")??;
     let summary = builder.build(previous_secs + started.elapsed().as_secs_f64());
     store::write_json(&dir.join("summary.json"), &summary)?;
-    finish_job(run_dir, &job_id, &summary, job.sample_count())?;
-    Ok(summary)
+    finish_job(run_dir, &job_id, &summary, job.sample_count())
 }
 
 /// Start every sample not in `done`, at most `concurrency` at once, until
@@ -274,14 +271,18 @@ fn write_results(
 ) -> Result<SummaryBuilder> {
     let mut writer = ResultsWriter::open(path)?;
     while let Some(result) = receiver.blocking_recv() {
+        if let Some(error) = &result.error {
+            tracing::debug!(example = %result.example_id, rollout = result.rollout, kind = %error.kind, "{}", error.message);
+        }
         writer.append(&result)?;
         builder.add(&result);
-        bars.inc();
+        bars.record(&result);
     }
     Ok(builder)
 }
 
 fn finish_job(run_dir: &RunDir, job_id: &str, summary: &Summary, total: u64) -> Result<()> {
+    tracing::info!(job = job_id, n = summary.n, errors = summary.n_errors, mean_reward = ?summary.mean_reward, "job ended");
     run_dir.update_job(job_id, |entry| {
         entry.samples_done = summary.n;
         entry.samples_failed = summary.n_errors;

@@ -2,7 +2,7 @@
 
 use super::table::{jobs_table, new_table, print_reasons};
 use crate::plan::{self, Overrides, Plan};
-use crate::runner::{self, Action, Cancel, Prepared, RunOptions, RunReport, Selection, Target};
+use crate::runner::{self, Action, Cancel, Prepared, ProgressMode, RunOptions, RunReport, Selection, Target};
 use crate::runtime::Runtime;
 use anyhow::Result;
 use serde_json::{Map, Value};
@@ -114,11 +114,11 @@ const INTERRUPT_GRACE: Duration = Duration::from_secs(30);
 
 /// Exit code after an interrupt (128 + SIGINT, as shells report it).
 const EXIT_INTERRUPTED: u8 = 130;
-pub async fn bench(args: BenchArgs, quiet: bool) -> Result<ExitCode> {
+pub async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<ExitCode> {
     let mut plan = plan::plan(&args.config)?;
     plan.apply(&args.overrides());
     let options = RunOptions {
-        progress: !quiet && std::io::stderr().is_terminal(),
+        progress: progress_mode(quiet, verbose),
         cache_dir: Runtime::default_cache_dir(),
         selection: args.selection(),
         cancel: Cancel::default(),
@@ -143,6 +143,23 @@ pub async fn bench(args: BenchArgs, quiet: bool) -> Result<ExitCode> {
         _ if report.any_failed() => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// The environment variable setting seconds between progress lines
+/// (default 10), when progress is shown as lines.
+const PROGRESS_SECS_VAR: &str = "ASSAY_PROGRESS_SECS";
+
+/// Bars on a terminal; plain lines with `-v` or when stderr is not a
+/// terminal (logs of batch jobs); nothing with `-q`.
+fn progress_mode(quiet: bool, verbose: u8) -> ProgressMode {
+    if quiet {
+        return ProgressMode::Hidden;
+    }
+    if verbose == 0 && std::io::stderr().is_terminal() {
+        return ProgressMode::Bars;
+    }
+    let secs = std::env::var(PROGRESS_SECS_VAR).ok().and_then(|v| v.parse::<f64>().ok()).filter(|s| *s > 0.0);
+    ProgressMode::Lines { every: Duration::from_secs_f64(secs.unwrap_or(10.0)) }
 }
 
 /// Say which run is written and how much of it is already done.

@@ -49,7 +49,7 @@ pub fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         match cli.command {
-            Command::Bench(args) => bench::bench(*args, cli.quiet).await,
+            Command::Bench(args) => bench::bench(*args, cli.quiet, cli.verbose).await,
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
         }
@@ -73,7 +73,5 @@ fn init_logging(cli: &Cli) {
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ASSAY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    crate::logging::init(level);
 }

@@ -1,54 +1,177 @@
-//! Progress bars: an overall bar plus one per job; hidden when disabled
-//! (and by indicatif when stderr is not a terminal).
+//! How a run shows its progress on stderr.
+//!
+//! - [`ProgressMode::Bars`] (a terminal): an overall bar and one bar per
+//!   running job with done/total, rate, ETA, errors and mean reward so far.
+//! - [`ProgressMode::Lines`] (`-v`, or stderr is not a terminal): every
+//!   interval, one plain line per running job with the same numbers, and a
+//!   line when each job ends, so logs of batch jobs stay readable.
+//! - [`ProgressMode::Hidden`] (`-q`).
 
 use super::preflight::PreparedJob;
+use crate::store::{SampleResult, Summary};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// The bars of a run.
-pub struct Progress {
-    bars: MultiProgress,
-    overall: ProgressBar,
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum ProgressMode {
+    /// Live bars on stderr.
+    Bars,
+    /// A plain line per running job every `every`.
+    Lines {
+        /// Time between reports.
+        every: Duration,
+    },
+    /// Nothing.
+    #[default]
+    Hidden,
 }
 
-/// The bars one job advances.
+/// The progress display of a run.
+pub struct Progress {
+    mode: ProgressMode,
+    bars: MultiProgress,
+    overall: ProgressBar,
+    running: Arc<Mutex<Vec<JobBars>>>,
+}
+
+/// What one job reports as samples are recorded.
 #[derive(Clone)]
 pub struct JobBars {
-    pub job: ProgressBar,
+    job_id: Arc<str>,
+    pub bar: ProgressBar,
     overall: ProgressBar,
+    stats: Arc<Mutex<JobStats>>,
+    lines: bool,
+}
+
+/// Running counts for the progress message.
+#[derive(Default)]
+struct JobStats {
+    started: bool,
+    errors: u64,
+    rewards: (f64, u64),
 }
 
 impl JobBars {
-    /// One more sample recorded.
-    pub fn inc(&self) {
-        self.job.inc(1);
-        self.overall.inc(1);
+    /// Samples already recorded when the job (re)starts, and their summary.
+    pub fn start_at(&self, done: u64, summary: &Summary) {
+        self.bar.set_position(done);
+        self.bar.reset_eta();
+        self.overall.inc(done);
+        let mut stats = self.stats.lock().expect("stats lock");
+        stats.started = true;
+        if let Some(mean) = summary.mean_reward {
+            stats.rewards = (mean * summary.n_scored as f64, summary.n_scored);
+        }
+        drop(stats);
+        self.refresh();
     }
 
-    /// Samples already recorded when the job (re)starts.
-    pub fn start_at(&self, done: u64) {
-        self.job.set_position(done);
-        self.overall.inc(done);
+    /// One more sample recorded.
+    pub fn record(&self, result: &SampleResult) {
+        {
+            let mut stats = self.stats.lock().expect("stats lock");
+            match (&result.error, result.reward) {
+                (Some(_), _) => stats.errors += 1,
+                (None, Some(reward)) => {
+                    stats.rewards.0 += reward;
+                    stats.rewards.1 += 1;
+                }
+                (None, None) => {}
+            }
+        }
+        self.bar.inc(1);
+        self.overall.inc(1);
+        if self.bar.position().is_multiple_of(8) || self.bar.position() == self.bar.length().unwrap_or(0) {
+            self.refresh();
+        }
+    }
+
+    /// The job ended with `status`.
+    pub fn finish(&self, status: &str) {
+        self.refresh();
+        self.bar.finish();
+        if self.lines {
+            let (done, total) = (self.bar.position(), self.bar.length().unwrap_or(0));
+            let took = indicatif::HumanDuration(self.bar.elapsed());
+            eprintln!("{}: {status}, {done}/{total} samples, {}, in {took}", self.job_id, self.stats_text());
+        }
+    }
+
+    fn refresh(&self) {
+        self.bar.set_message(self.stats_text());
+    }
+
+    /// `errors 2, reward 0.713`.
+    fn stats_text(&self) -> String {
+        let stats = self.stats.lock().expect("stats lock");
+        let reward = match stats.rewards {
+            (_, 0) => "-".to_string(),
+            (sum, n) => format!("{:.3}", sum / n as f64),
+        };
+        format!("errors {}, reward {reward}", stats.errors)
+    }
+
+    /// `120/400 (30%), 12.3/s, eta 23s, errors 0, reward 0.712`.
+    fn numbers(&self) -> String {
+        let (done, total) = (self.bar.position(), self.bar.length().unwrap_or(0));
+        let percent = (done * 100).checked_div(total).unwrap_or(100);
+        let eta = indicatif::HumanDuration(self.bar.eta());
+        format!("{done}/{total} ({percent}%), {:.1}/s, eta {eta}, {}", self.bar.per_sec(), self.stats_text())
     }
 }
 
 impl Progress {
-    /// Bars for the jobs that will run.
-    pub fn new<'a>(enabled: bool, jobs: impl Iterator<Item = &'a PreparedJob> + Clone) -> Self {
-        let target = if enabled { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    /// The display for the jobs that will run.
+    pub fn new<'a>(mode: ProgressMode, jobs: impl Iterator<Item = &'a PreparedJob> + Clone) -> Self {
+        let target =
+            if mode == ProgressMode::Bars { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bars = MultiProgress::with_draw_target(target);
         let total = jobs.clone().map(PreparedJob::sample_count).sum();
         let overall = bars.add(ProgressBar::new(total));
-        overall.set_style(bar_style("{prefix:30} {bar:30.cyan} {pos}/{len} {per_sec} eta {eta}"));
+        overall.set_style(bar_style("{prefix:32} {bar:30.cyan} {pos}/{len} {per_sec} eta {eta}"));
         overall.set_prefix(format!("all {} jobs", jobs.count()));
-        Progress { bars, overall }
+        let progress = Progress { mode, bars, overall, running: Arc::default() };
+        if let ProgressMode::Lines { every } = mode {
+            progress.spawn_reporter(every);
+        }
+        progress
     }
 
-    /// A bar for one job.
-    pub fn job_bars(&self, job: &PreparedJob) -> JobBars {
+    /// The display of one job.
+    pub fn job(&self, job: &PreparedJob) -> JobBars {
         let bar = self.bars.add(ProgressBar::new(job.sample_count()));
-        bar.set_style(bar_style("{prefix:30} {bar:30} {pos}/{len} {per_sec} eta {eta}"));
+        bar.set_style(bar_style("{prefix:32} {bar:30} {pos}/{len} {per_sec} eta {eta} {msg}"));
         bar.set_prefix(job.plan.job_id.clone());
-        JobBars { job: bar, overall: self.overall.clone() }
+        let bars = JobBars {
+            job_id: job.plan.job_id.as_str().into(),
+            bar,
+            overall: self.overall.clone(),
+            stats: Arc::default(),
+            lines: matches!(self.mode, ProgressMode::Lines { .. }),
+        };
+        self.running.lock().expect("progress lock").push(bars.clone());
+        bars
+    }
+
+    /// Print a line per started, unfinished job every `every`.
+    fn spawn_reporter(&self, every: Duration) {
+        let running = Arc::downgrade(&self.running);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(running) = running.upgrade() else { return };
+                for job in running.lock().expect("progress lock").iter() {
+                    if !job.bar.is_finished() && job.stats.lock().expect("stats lock").started {
+                        eprintln!("{}: {}", job.job_id, job.numbers());
+                    }
+                }
+            }
+        });
     }
 }
 
