@@ -4,8 +4,11 @@
 
 mod support;
 
-use assay::models::{ApiKey, Backoff, ChatClient, ChatMessage, ChatReply, ChatRequest, Endpoint, ModelError, Usage};
+use assay::models::{
+    ApiKey, Backoff, ChatClient, ChatMessage, ChatReply, ChatRequest, Endpoint, ModelError, RateLimits, Usage,
+};
 use serde_json::{Map, Value, json};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::openai_mock::{MockOpenAi, MockReply, MockRequest, fail_first};
 
@@ -19,6 +22,7 @@ fn endpoint(base_url: &str) -> Endpoint {
         timeout: Duration::from_secs(5),
         max_retries: 2,
         max_concurrent: 4,
+        rate: Default::default(),
         backoff: Backoff { base: Duration::from_millis(5), max: Duration::from_secs(5) },
     }
 }
@@ -253,6 +257,89 @@ async fn a_request_waiting_to_retry_does_not_hold_its_slot() {
     assert_eq!(quick.attempts, 1);
     assert!(started.elapsed() < Duration::from_millis(700), "blocked by a sleeping retry: {:?}", started.elapsed());
     assert_eq!(backing_off.await.unwrap().expect("reply after the 503").attempts, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_pauses_the_whole_endpoint_not_just_its_request() {
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let server = MockOpenAi::start({
+        let arrivals = arrivals.clone();
+        move |request: &MockRequest| {
+            arrivals.lock().unwrap().push((request.index, Instant::now()));
+            match request.index {
+                0 => MockReply::Status { code: 429, retry_after: Some("1".into()), body: "slow down".into() },
+                _ => MockReply::Delay(Duration::from_millis(20), Box::new(text("ok"))),
+            }
+        }
+    });
+    let client = client(Endpoint { max_concurrent: 4, ..endpoint(server.base_url()) });
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move { client.chat(&ask(&format!("q{i}"))).await }));
+        if i == 0 {
+            while server.request_count() == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+    for task in tasks {
+        task.await.unwrap().expect("every request succeeds in the end");
+    }
+    let arrivals = arrivals.lock().unwrap().clone();
+    let first = arrivals.iter().find(|(i, _)| *i == 0).unwrap().1;
+    // The first four went out together; every later one (including the
+    // retry of the rate-limited request) waited for the pause.
+    let later: Vec<Duration> =
+        arrivals.iter().filter(|(i, _)| *i >= 4).map(|(_, at)| at.duration_since(first)).collect();
+    assert_eq!(later.len(), 5);
+    assert!(later.iter().all(|d| *d >= Duration::from_millis(950)), "sent during the pause: {later:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_per_minute_spaces_requests_out() {
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let server = MockOpenAi::start({
+        let arrivals = arrivals.clone();
+        move |_: &MockRequest| {
+            arrivals.lock().unwrap().push(Instant::now());
+            text("ok")
+        }
+    });
+    let rate = RateLimits { requests_per_minute: Some(1200.0), ..RateLimits::default() }; // 20 a second
+    let client = client(Endpoint { max_concurrent: 16, rate, ..endpoint(server.base_url()) });
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move { client.chat(&ask(&format!("q{i}"))).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().expect("reply");
+    }
+    let mut arrivals = arrivals.lock().unwrap().clone();
+    arrivals.sort();
+    let spread = arrivals[29].duration_since(arrivals[0]);
+    // 20 at once (one second of burst), then 20 a second: 10 more take 0.5 s.
+    assert!(spread >= Duration::from_millis(450), "30 requests in {spread:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_per_minute_counts_the_tokens_servers_report() {
+    // The mock counts prompt words as tokens: 40 + 1 for the reply = 41 a
+    // request. At 50 tokens a second (a bucket of 50), each request after
+    // the first waits about 41/50 s for the bucket to refill.
+    let server = MockOpenAi::start(|_: &MockRequest| text("ok"));
+    let rate = RateLimits { tokens_per_minute: Some(3000.0), ..RateLimits::default() };
+    let client = client(Endpoint { max_concurrent: 8, rate, ..endpoint(server.base_url()) });
+    let prompt = vec!["word"; 40].join(" ");
+    let started = Instant::now();
+    for _ in 0..3 {
+        let reply = client.chat(&ask(&prompt)).await.expect("reply");
+        assert_eq!(reply.usage.prompt_tokens, Some(40));
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(1400), "3 requests of 41 tokens in {elapsed:?}");
 }
 
 #[tokio::test]

@@ -88,6 +88,16 @@ pub struct ModelConfig {
     /// Retries on 429, 5xx, connection errors, timeouts and malformed replies. Default 6.
     #[serde(default = "defaults::max_retries")]
     pub max_retries: u32,
+    /// Requests per minute the endpoint allows; absent: no cap.
+    #[serde(default, deserialize_with = "de_optional_rate")]
+    pub requests_per_minute: Option<f64>,
+    /// Tokens (prompt + completion) per minute the endpoint allows; absent: no cap.
+    #[serde(default, deserialize_with = "de_optional_rate")]
+    pub tokens_per_minute: Option<f64>,
+    /// Cut concurrency when the server answers 429 and grow it back on
+    /// clean replies, up to `max_concurrent`. Default true.
+    #[serde(default = "defaults::adaptive_concurrency")]
+    pub adaptive_concurrency: bool,
     /// Sent verbatim with every request (`temperature`, `top_k`, ...).
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
@@ -554,6 +564,25 @@ fn de_optional_at_least_one<'de, D: Deserializer<'de>>(deserializer: D) -> Resul
     de_at_least_one(deserializer).map(Some)
 }
 
+/// An optional positive rate (per minute).
+fn de_optional_rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    deserializer
+        .deserialize_any(Checked {
+            expecting: "a positive number per minute",
+            check: |number| {
+                let rate = match number {
+                    Number::Int(n) => n as f64,
+                    Number::Float(x) => x,
+                };
+                match rate.is_finite() && rate > 0.0 {
+                    true => Ok(rate),
+                    false => Err(format!("expected a positive number per minute, found {rate}")),
+                }
+            },
+        })
+        .map(Some)
+}
+
 /// A positive, finite number of seconds.
 fn de_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
     deserializer.deserialize_any(Checked {
@@ -650,6 +679,10 @@ pub mod defaults {
     pub fn timeout() -> f64 {
         600.0
     }
+    /// A model's `adaptive_concurrency`: on.
+    pub fn adaptive_concurrency() -> bool {
+        true
+    }
     /// A model's `max_retries`: 6.
     pub fn max_retries() -> u32 {
         6
@@ -732,6 +765,11 @@ mod tests {
         assert_eq!(e, "run.yaml:1:11: parallel: must be at least 1");
         let e = error("models:\n  m:\n    model: x\n    timeout: -1\njobs: []\n", &[]);
         assert!(e.starts_with("run.yaml:4:14: models.m.timeout: expected a positive number of seconds"), "{e}");
+        let e = error("models:\n  m: {model: x, requests_per_minute: 0}\njobs: []\n", &[]);
+        assert!(
+            e.starts_with("run.yaml:2:38: models.m.requests_per_minute: expected a positive number per minute"),
+            "{e}"
+        );
         let e = error("envs:\n  - {id: a, module: m, dataset: d.jsonl, num_examples: 0}\njobs: []\n", &[]);
         assert_eq!(e, "run.yaml:2:56: envs[0].num_examples: num_examples must be -1 (all) or a positive count, not 0");
     }
@@ -750,6 +788,10 @@ mod tests {
         assert_eq!(
             (model.api_key_var.as_deref(), model.max_concurrent, model.timeout, model.max_retries),
             (None, 32, 600.0, 6)
+        );
+        assert_eq!(
+            (model.requests_per_minute, model.tokens_per_minute, model.adaptive_concurrency),
+            (None, None, true)
         );
         let env = &loaded.envs[0].env;
         assert_eq!((env.num_examples, env.rollouts_per_example, env.max_turns), (None, 1, 16));

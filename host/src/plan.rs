@@ -14,6 +14,7 @@
 //!   config's `plugin_dirs`, then in each directory of `$ASSAY_PLUGIN_PATH`.
 
 use crate::config::{self, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE, defaults};
+use crate::models::RateLimits;
 use crate::store::slug;
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
@@ -86,6 +87,8 @@ pub struct ModelSpec {
     pub timeout_secs: f64,
     /// Retries per request (0 for the oracle).
     pub max_retries: u32,
+    /// Request and token rate caps, and adaptive concurrency.
+    pub rate: RateLimits,
 }
 
 /// Where an endpoint model lives.
@@ -238,6 +241,7 @@ fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
             max_concurrent: defaults::max_concurrent(),
             timeout_secs: defaults::timeout(),
             max_retries: 0,
+            rate: RateLimits::default(),
         });
     }
     let Some(model) = loaded.run.models.get(id) else {
@@ -254,6 +258,11 @@ fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
         max_concurrent: model.max_concurrent,
         timeout_secs: model.timeout,
         max_retries: model.max_retries,
+        rate: RateLimits {
+            requests_per_minute: model.requests_per_minute,
+            tokens_per_minute: model.tokens_per_minute,
+            adaptive: model.adaptive_concurrency,
+        },
     })
 }
 

@@ -2,6 +2,7 @@
 //! retries. (The offline `oracle` model needs no client: the runner answers
 //! with the environment's reference completion.)
 
+mod limits;
 mod openai;
 mod retry;
 
@@ -76,10 +77,29 @@ pub struct Endpoint {
     pub timeout: Duration,
     /// Retries after the first attempt.
     pub max_retries: u32,
-    /// Requests in flight at once.
+    /// Requests in flight at once (at most; fewer after 429s when adaptive).
     pub max_concurrent: usize,
+    /// Request and token rates, and whether concurrency adapts to 429s.
+    pub rate: RateLimits,
     /// Delays between attempts.
     pub backoff: Backoff,
+}
+
+/// Rate limits of an endpoint beyond `max_concurrent`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RateLimits {
+    /// Requests per minute, if the provider caps them.
+    pub requests_per_minute: Option<f64>,
+    /// Tokens (prompt + completion) per minute, if the provider caps them.
+    pub tokens_per_minute: Option<f64>,
+    /// Cut concurrency on 429s and grow it back on clean replies.
+    pub adaptive: bool,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits { requests_per_minute: None, tokens_per_minute: None, adaptive: true }
+    }
 }
 
 /// An API key. Its value is only ever put in the `Authorization` header:

@@ -2,14 +2,14 @@
 //! {base_url}/chat/completions`), as served by vLLM, SGLang, llama.cpp,
 //! OpenAI and most hosted APIs.
 
-use super::retry::{Backoff, parse_retry_after};
+use super::limits::{AdaptiveConcurrency, TokenBucket, reset_delay};
+use super::retry::Backoff;
 use super::{ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, Usage};
 use bytes::Bytes;
-use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 
 /// Longest part of a response body quoted in errors, in characters.
 const BODY_EXCERPT: usize = 200;
@@ -33,7 +33,9 @@ struct Inner {
     timeout: Duration,
     max_retries: u32,
     backoff: Backoff,
-    slots: Semaphore,
+    concurrency: AdaptiveConcurrency,
+    requests: Option<TokenBucket>,
+    tokens: Option<TokenBucket>,
 }
 
 impl ChatClient {
@@ -62,7 +64,9 @@ impl ChatClient {
                 timeout: endpoint.timeout,
                 max_retries: endpoint.max_retries,
                 backoff: endpoint.backoff,
-                slots: Semaphore::new(endpoint.max_concurrent.max(1)),
+                concurrency: AdaptiveConcurrency::new(endpoint.max_concurrent, endpoint.rate.adaptive),
+                requests: endpoint.rate.requests_per_minute.map(TokenBucket::per_minute),
+                tokens: endpoint.rate.tokens_per_minute.map(TokenBucket::per_minute),
             }),
         })
     }
@@ -70,15 +74,11 @@ impl ChatClient {
     /// Send a request, retrying what may succeed on another attempt.
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, ModelError> {
         let body = self.inner.body(request);
+        let estimate = estimate_tokens(request);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            // A permit per attempt, not across the backoff sleep, so a
-            // request waiting to retry does not hold up others.
-            let outcome = {
-                let _slot = self.inner.slots.acquire().await.expect("client semaphore is never closed");
-                self.inner.attempt(&body).await
-            };
+            let outcome = self.inner.limited_attempt(&body, estimate).await;
             match outcome {
                 Ok(mut reply) => {
                     reply.attempts = attempt;
@@ -89,8 +89,13 @@ impl ChatClient {
                         ModelError::Status { retry_after, .. } => *retry_after,
                         _ => None,
                     };
-                    tracing::debug!(attempt, "retrying after: {error}");
-                    tokio::time::sleep(self.inner.backoff.delay(attempt - 1, retry_after)).await;
+                    let delay = self.inner.backoff.delay(attempt - 1, retry_after);
+                    tracing::debug!(attempt, "retrying in {delay:?} after: {error}");
+                    if matches!(error, ModelError::Status { status: 429, .. }) {
+                        // Every request to this endpoint waits, not just this one.
+                        self.inner.concurrency.rate_limited(delay);
+                    }
+                    tokio::time::sleep(delay).await;
                 }
                 Err(error) if attempt > 1 => {
                     return Err(ModelError::GaveUp { attempts: attempt, last: Box::new(error) });
@@ -101,7 +106,40 @@ impl ChatClient {
     }
 }
 
+/// Tokens a request may use, reserved against `tokens_per_minute` before
+/// it is sent: about four characters a token for the prompt, plus the reply
+/// cap when there is one.
+fn estimate_tokens(request: &ChatRequest) -> f64 {
+    let prompt: usize = request.messages.iter().map(|m| m.content.len() / 4 + 4).sum();
+    let cap = request.sampling_args.get("max_tokens").and_then(Value::as_u64).or(request.max_tokens.map(u64::from));
+    (prompt as u64 + cap.unwrap_or(0)) as f64
+}
+
 impl Inner {
+    /// One attempt within the endpoint's limits: a concurrency slot, then a
+    /// request and the estimated tokens from the rate buckets. The token
+    /// reservation is settled with the reported usage afterwards.
+    async fn limited_attempt(&self, body: &Bytes, estimate: f64) -> Result<ChatReply, ModelError> {
+        let _slot = self.concurrency.acquire().await;
+        if let Some(requests) = &self.requests {
+            requests.take(1.0).await;
+        }
+        if let Some(tokens) = &self.tokens {
+            tokens.take(estimate).await;
+        }
+        let outcome = self.attempt(body).await;
+        if let Some(tokens) = &self.tokens {
+            let used = outcome
+                .as_ref()
+                .map_or(0, |r| r.usage.prompt_tokens.unwrap_or(0) + r.usage.completion_tokens.unwrap_or(0));
+            tokens.settle(estimate, used as f64);
+        }
+        if outcome.is_ok() {
+            self.concurrency.succeeded();
+        }
+        outcome
+    }
+
     /// The JSON body: model, messages, the environment's limits, then the
     /// sampling args verbatim (so they win).
     fn body(&self, request: &ChatRequest) -> Bytes {
@@ -128,8 +166,7 @@ impl Inner {
             }
             let response = builder.send().await.map_err(transport_error)?;
             let status = response.status();
-            let retry_after =
-                response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            let retry_after = reset_delay(response.headers());
             let bytes = response.bytes().await.map_err(transport_error)?;
             if !status.is_success() {
                 let body = excerpt(&bytes, self.key.as_ref());

@@ -142,6 +142,7 @@ fn resolve_model(job: &JobPlan, clients: &mut HashMap<String, ChatClient>) -> Re
         timeout: Duration::from_secs_f64(job.model.timeout_secs),
         max_retries: job.model.max_retries,
         max_concurrent: job.model.max_concurrent,
+        rate: job.model.rate,
         backoff: Default::default(),
     })
     .with_context(|| format!("model `{}`", job.model.id))?;
