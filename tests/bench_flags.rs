@@ -328,3 +328,30 @@ fn every_invocation_keeps_a_full_log_in_the_run_directory() {
     assert!(log.contains("example=c") && log.contains("HTTP 400: context too long"), "sample errors are logged: {log}");
     assert!(log.contains("job ended job=\"served-one\" n=5 errors=1"), "{log}");
 }
+
+#[test]
+fn base_models_run_through_the_completions_api_with_a_prompt_template() {
+    let server = MockOpenAi::start(|request: &MockRequest| {
+        assert!(request.is_text_completion(), "{}", request.body);
+        MockReply::Text(" B".into())
+    });
+    let project = project(&server);
+    let config = std::fs::read_to_string(project.path().join("run.yaml")).unwrap();
+    let base = "    use_chat_template: false\n    prompt_template: {user: \"{content}\", generation_prefix: \"\\nAnswer:\"}\n    sampling_args: {temperature: 0.5, max_tokens: 1, stop: [\"\\n\"]}\n";
+    project.write("run.yaml", &config.replace("    sampling_args: {temperature: 0.5}\n", base));
+    bench_ok(&project, &["-q", "--job-id", "served-one"]);
+    let body = &server.requests()[0].body;
+    let prompt = body["prompt"].as_str().unwrap();
+    assert!(prompt.contains("Question: ") && prompt.ends_with("\nAnswer:"), "{prompt}");
+    assert_eq!((body["max_tokens"].clone(), body["stop"][0].clone()), (1.into(), "\n".into()));
+    let run = run_dirs(&project.path().join("runs/raw")).remove(0);
+    let summary = read_json(&run.join("served-one/summary.json"));
+    assert_eq!(summary["mean_reward"], 0.4, "B is right for two of five");
+    let identity = &read_json(&run.join("run_manifest.json"))["jobs"][0]["identity"];
+    assert_eq!(identity["api"]["completions"]["generation_prefix"], "\nAnswer:");
+    // The template is part of what the model sees, so changing it is a new job.
+    let edited = std::fs::read_to_string(project.path().join("run.yaml")).unwrap().replace("Answer:", "A:");
+    project.write("run.yaml", &edited);
+    let out = bench_ok(&project, &["--dry-run", "--job-id", "served-one"]);
+    assert!(out.contains("changed: api.completions.generation_prefix"), "{out}");
+}

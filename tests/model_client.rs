@@ -5,7 +5,8 @@
 mod support;
 
 use assay::models::{
-    ApiKey, Backoff, ChatClient, ChatMessage, ChatReply, ChatRequest, Endpoint, ModelError, RateLimits, Usage,
+    Api, ApiKey, Backoff, ChatClient, ChatMessage, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate,
+    RateLimits, Usage,
 };
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,7 @@ fn endpoint(base_url: &str) -> Endpoint {
         max_retries: 2,
         max_concurrent: 4,
         rate: Default::default(),
+        api: Api::Chat,
         backoff: Backoff { base: Duration::from_millis(5), max: Duration::from_secs(5) },
     }
 }
@@ -340,6 +342,37 @@ async fn tokens_per_minute_counts_the_tokens_servers_report() {
     }
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(1400), "3 requests of 41 tokens in {elapsed:?}");
+}
+
+#[tokio::test]
+async fn base_models_get_the_rendered_prompt_on_the_completions_api() {
+    let server = MockOpenAi::start(|request: &MockRequest| {
+        assert!(request.is_text_completion(), "not a text completion: {}", request.body);
+        text(" Paris.")
+    });
+    let template = PromptTemplate {
+        system: "{content}".into(),
+        user: "Q: {content}".into(),
+        assistant: "A: {content}".into(),
+        separator: "\n".into(),
+        generation_prefix: "\nA:".into(),
+    };
+    let client = client(Endpoint { api: Api::Completions(template), ..endpoint(server.base_url()) });
+    let mut request = ask("Capital of France?");
+    request.messages.insert(0, message("system", "Answer briefly."));
+    request.sampling_args =
+        serde_json::from_value(json!({"max_tokens": 8, "stop": ["\n"], "logprobs": 1, "n": 1, "seed": 3})).unwrap();
+    let reply = client.chat(&request).await.expect("reply");
+    assert_eq!(reply.content, " Paris.");
+    assert_eq!(reply.usage.prompt_tokens, Some(7), "the mock counts the words of the rendered prompt");
+    let body = &server.requests()[0].body;
+    assert_eq!(body["prompt"], "Answer briefly.\nQ: Capital of France?\nA:");
+    assert!(body.get("messages").is_none());
+    for (key, value) in
+        [("max_tokens", json!(8)), ("stop", json!(["\n"])), ("logprobs", json!(1)), ("n", json!(1)), ("seed", json!(3))]
+    {
+        assert_eq!(body[key], value, "{key} passes through");
+    }
 }
 
 #[tokio::test]

@@ -98,6 +98,15 @@ pub struct ModelConfig {
     /// clean replies, up to `max_concurrent`. Default true.
     #[serde(default = "defaults::adaptive_concurrency")]
     pub adaptive_concurrency: bool,
+    /// Whether the server applies the model's chat template (the chat API,
+    /// default true). `false` is for base models: requests go to the
+    /// text-completions API with the messages rendered by `prompt_template`.
+    #[serde(default = "defaults::use_chat_template")]
+    pub use_chat_template: bool,
+    /// How messages become one prompt when `use_chat_template` is false:
+    /// `system`, `user`, `assistant` (each `{content}` by default),
+    /// `separator` (a blank line) and `generation_prefix` (empty).
+    pub prompt_template: Option<crate::models::PromptTemplate>,
     /// Sent verbatim with every request (`temperature`, `top_k`, ...).
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
@@ -678,6 +687,10 @@ pub mod defaults {
     /// A model's `timeout`: 600 seconds.
     pub fn timeout() -> f64 {
         600.0
+    }
+    /// A model's `use_chat_template`: yes (the chat API).
+    pub fn use_chat_template() -> bool {
+        true
     }
     /// A model's `adaptive_concurrency`: on.
     pub fn adaptive_concurrency() -> bool {

@@ -14,7 +14,7 @@
 //!   config's `plugin_dirs`, then in each directory of `$ASSAY_PLUGIN_PATH`.
 
 use crate::config::{self, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE, defaults};
-use crate::models::RateLimits;
+use crate::models::{Api, RateLimits};
 use crate::store::slug;
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
@@ -89,6 +89,8 @@ pub struct ModelSpec {
     pub max_retries: u32,
     /// Request and token rate caps, and adaptive concurrency.
     pub rate: RateLimits,
+    /// Chat or text completions (with its prompt template).
+    pub api: Api,
 }
 
 /// Where an endpoint model lives.
@@ -242,6 +244,7 @@ fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
             timeout_secs: defaults::timeout(),
             max_retries: 0,
             rate: RateLimits::default(),
+            api: Api::Chat,
         });
     }
     let Some(model) = loaded.run.models.get(id) else {
@@ -262,6 +265,11 @@ fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
             requests_per_minute: model.requests_per_minute,
             tokens_per_minute: model.tokens_per_minute,
             adaptive: model.adaptive_concurrency,
+        },
+        api: match (model.use_chat_template, &model.prompt_template) {
+            (true, None) => Api::Chat,
+            (true, Some(_)) => bail!("models.{id}.prompt_template: only used with `use_chat_template: false`"),
+            (false, template) => Api::Completions(template.clone().unwrap_or_default()),
         },
     })
 }

@@ -1,7 +1,8 @@
 //! An in-process OpenAI-compatible chat-completions server for tests.
 //!
 //! [`MockOpenAi::start`] binds `127.0.0.1:0` and serves
-//! `POST /v1/chat/completions` on its own thread and tokio runtime, so both
+//! `POST /v1/chat/completions` and `POST /v1/completions` (text
+//! completions, for base models) on its own thread and tokio runtime, so both
 //! async tests and sync tests that run the `assay` binary can use it. A
 //! responder closure decides each reply; the server records every request
 //! and the peak number of requests in flight. Dropping the server stops it.
@@ -36,8 +37,17 @@ pub struct MockRequest {
 }
 
 impl MockRequest {
-    /// The content of the last `user` message, or `""`.
+    /// Whether this is a text completion (`/v1/completions`).
+    pub fn is_text_completion(&self) -> bool {
+        self.body["prompt"].is_string()
+    }
+
+    /// The content of the last `user` message (for a text completion, the
+    /// whole prompt), or `""`.
     pub fn last_user_message(&self) -> &str {
+        if let Some(prompt) = self.body["prompt"].as_str() {
+            return prompt;
+        }
         let messages = self.body["messages"].as_array().map(Vec::as_slice).unwrap_or_default();
         messages.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or("")
     }
@@ -128,7 +138,10 @@ impl MockOpenAi {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the mock server");
         listener.set_nonblocking(true).expect("non-blocking listener");
         let base_url = format!("http://{}/v1", listener.local_addr().expect("local address"));
-        let app = Router::new().route("/v1/chat/completions", post(chat_completions)).with_state(shared.clone());
+        let app = Router::new()
+            .route("/v1/chat/completions", post(chat_completions))
+            .route("/v1/completions", post(chat_completions))
+            .with_state(shared.clone());
         let (shutdown, stop) = oneshot::channel();
         let thread = std::thread::spawn(move || serve(listener, app, stop));
         MockOpenAi { base_url, shared, shutdown: Some(shutdown), thread: Some(thread) }
@@ -289,14 +302,18 @@ fn response(status: StatusCode, content_type: &str, body: Body) -> Response {
     Response::builder().status(status).header(header::CONTENT_TYPE, content_type).body(body).expect("a valid response")
 }
 
-/// A chat completion in OpenAI's shape.
+/// A chat completion in OpenAI's shape, or a text completion when the
+/// request was one.
 fn completion(request: &MockRequest, content: &str, reasoning: Option<&str>) -> Value {
-    let prompt_tokens: u64 = request.body["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| words(m["content"].as_str().unwrap_or("")))
-        .sum();
+    let prompt_tokens: u64 = match request.body["prompt"].as_str() {
+        Some(prompt) => words(prompt),
+        None => request.body["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| words(m["content"].as_str().unwrap_or("")))
+            .sum(),
+    };
     let reasoning_tokens = reasoning.map(words);
     let completion_tokens = words(content) + reasoning_tokens.unwrap_or(0);
     let mut message = json!({ "role": "assistant", "content": content });
@@ -309,12 +326,16 @@ fn completion(request: &MockRequest, content: &str, reasoning: Option<&str>) -> 
         message["reasoning_content"] = json!(text);
         usage["completion_tokens_details"] = json!({ "reasoning_tokens": tokens });
     }
+    let (object, choice) = match request.is_text_completion() {
+        true => ("text_completion", json!({ "index": 0, "text": content, "finish_reason": "stop" })),
+        false => ("chat.completion", json!({ "index": 0, "message": message, "finish_reason": "stop" })),
+    };
     json!({
-        "id": format!("chatcmpl-mock-{}", request.index),
-        "object": "chat.completion",
+        "id": format!("cmpl-mock-{}", request.index),
+        "object": object,
         "created": 0,
         "model": request.model(),
-        "choices": [{ "index": 0, "message": message, "finish_reason": "stop" }],
+        "choices": [choice],
         "usage": usage,
     })
 }

@@ -1,6 +1,9 @@
-//! Model clients: an OpenAI-compatible chat-completions client with
-//! retries. (The offline `oracle` model needs no client: the runner answers
-//! with the environment's reference completion.)
+//! Model clients: an OpenAI-compatible client with retries and rate
+//! limits, speaking the chat API (`/chat/completions`) or, for base models
+//! without a chat template, the text-completions API (`/completions`) with
+//! the conversation rendered by a [`PromptTemplate`]. (The offline `oracle`
+//! model needs no client: the runner answers with the environment's
+//! reference completion.)
 
 mod limits;
 mod openai;
@@ -81,8 +84,69 @@ pub struct Endpoint {
     pub max_concurrent: usize,
     /// Request and token rates, and whether concurrency adapts to 429s.
     pub rate: RateLimits,
+    /// Chat or text completions.
+    pub api: Api,
     /// Delays between attempts.
     pub backoff: Backoff,
+}
+
+/// Which API a model is asked through.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Api {
+    /// `POST /chat/completions` with the messages; the server applies the
+    /// model's chat template.
+    Chat,
+    /// `POST /completions` with the messages rendered into one prompt.
+    Completions(PromptTemplate),
+}
+
+/// How a conversation becomes one prompt for a base model: each message's
+/// text through the template of its role (`{content}` is replaced), joined
+/// by `separator`, then `generation_prefix` (where the model's reply starts).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PromptTemplate {
+    /// Template of a system message. Default `{content}`.
+    pub system: String,
+    /// Template of a user message. Default `{content}`.
+    pub user: String,
+    /// Template of an assistant message. Default `{content}`.
+    pub assistant: String,
+    /// Between messages. Default a blank line.
+    pub separator: String,
+    /// After the last message. Default empty.
+    pub generation_prefix: String,
+}
+
+impl Default for PromptTemplate {
+    fn default() -> Self {
+        PromptTemplate {
+            system: "{content}".into(),
+            user: "{content}".into(),
+            assistant: "{content}".into(),
+            separator: "\n\n".into(),
+            generation_prefix: String::new(),
+        }
+    }
+}
+
+impl PromptTemplate {
+    /// The prompt for `messages`.
+    pub fn render(&self, messages: &[ChatMessage]) -> String {
+        let parts: Vec<String> = messages
+            .iter()
+            .map(|m| {
+                let template = match m.role.as_str() {
+                    "system" => &self.system,
+                    "assistant" => &self.assistant,
+                    _ => &self.user,
+                };
+                template.replace("{content}", &m.content)
+            })
+            .collect();
+        parts.join(&self.separator) + &self.generation_prefix
+    }
 }
 
 /// Rate limits of an endpoint beyond `max_concurrent`.

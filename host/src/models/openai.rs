@@ -1,10 +1,10 @@
-//! The OpenAI-compatible chat-completions client (`POST
-//! {base_url}/chat/completions`), as served by vLLM, SGLang, llama.cpp,
+//! The OpenAI-compatible client (`POST {base_url}/chat/completions`, or
+//! `/completions` for base models), as served by vLLM, SGLang, llama.cpp,
 //! OpenAI and most hosted APIs.
 
 use super::limits::{AdaptiveConcurrency, TokenBucket, reset_delay};
 use super::retry::Backoff;
-use super::{ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, Usage};
+use super::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, Usage};
 use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde_json::{Map, Value};
@@ -26,6 +26,7 @@ struct Inner {
     http: reqwest::Client,
     url: String,
     model: String,
+    api: Api,
     auth: Option<HeaderValue>,
     /// Kept to scrub from quoted response bodies: some servers echo the
     /// key they rejected.
@@ -50,6 +51,10 @@ impl ChatClient {
             }
             None => None,
         };
+        let path = match endpoint.api {
+            Api::Chat => "chat/completions",
+            Api::Completions(_) => "completions",
+        };
         let http = reqwest::Client::builder()
             .connect_timeout(endpoint.timeout.min(Duration::from_secs(30)))
             .build()
@@ -57,8 +62,9 @@ impl ChatClient {
         Ok(ChatClient {
             inner: Arc::new(Inner {
                 http,
-                url: format!("{}/chat/completions", endpoint.base_url.trim_end_matches('/')),
+                url: format!("{}/{path}", endpoint.base_url.trim_end_matches('/')),
                 model: endpoint.model,
+                api: endpoint.api,
                 auth,
                 key: endpoint.api_key,
                 timeout: endpoint.timeout,
@@ -140,12 +146,17 @@ impl Inner {
         outcome
     }
 
-    /// The JSON body: model, messages, the environment's limits, then the
-    /// sampling args verbatim (so they win).
+    /// The JSON body: model, messages (or the rendered prompt), the
+    /// environment's limits, then the sampling args verbatim (so they win).
     fn body(&self, request: &ChatRequest) -> Bytes {
         let mut body = Map::new();
         body.insert("model".into(), Value::String(self.model.clone()));
-        body.insert("messages".into(), serde_json::to_value(&request.messages).expect("messages serialise"));
+        match &self.api {
+            Api::Chat => {
+                body.insert("messages".into(), serde_json::to_value(&request.messages).expect("messages serialise"))
+            }
+            Api::Completions(template) => body.insert("prompt".into(), template.render(&request.messages).into()),
+        };
         if let Some(max_tokens) = request.max_tokens {
             body.insert("max_tokens".into(), max_tokens.into());
         }
@@ -172,7 +183,7 @@ impl Inner {
                 let body = excerpt(&bytes, self.key.as_ref());
                 return Err(ModelError::Status { status: status.as_u16(), body, retry_after });
             }
-            parse_reply(&bytes, self.key.as_ref())
+            parse_reply(&bytes, matches!(self.api, Api::Completions(_)), self.key.as_ref())
         };
         let mut reply = tokio::time::timeout(self.timeout, exchange)
             .await
@@ -198,8 +209,9 @@ fn transport_error(error: reqwest::Error) -> ModelError {
     ModelError::Connection(one_line(&message))
 }
 
-/// Parse a chat completion; `key` is scrubbed from quoted bodies.
-fn parse_reply(bytes: &[u8], key: Option<&ApiKey>) -> Result<ChatReply, ModelError> {
+/// Parse a chat completion (or, with `text`, a text completion); `key` is
+/// scrubbed from quoted bodies.
+fn parse_reply(bytes: &[u8], text: bool, key: Option<&ApiKey>) -> Result<ChatReply, ModelError> {
     let malformed = |what: &str| ModelError::Malformed(format!("{what}: {}", excerpt(bytes, key)));
     let json: Value = serde_json::from_slice(bytes).map_err(|_| malformed("not JSON"))?;
     let choice = json
@@ -207,14 +219,20 @@ fn parse_reply(bytes: &[u8], key: Option<&ApiKey>) -> Result<ChatReply, ModelErr
         .and_then(Value::as_array)
         .and_then(|choices| choices.first())
         .ok_or_else(|| malformed("no `choices`"))?;
-    let message = choice.get("message").ok_or_else(|| malformed("no `choices[0].message`"))?;
-    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(String::from);
+    let string = |value: Option<&Value>| value.and_then(Value::as_str).map(String::from);
+    let (content, reasoning) = if text {
+        (string(Some(choice.get("text").ok_or_else(|| malformed("no `choices[0].text`"))?)), None)
+    } else {
+        let message = choice.get("message").ok_or_else(|| malformed("no `choices[0].message`"))?;
+        let reasoning = string(message.get("reasoning_content")).or_else(|| string(message.get("reasoning")));
+        (string(message.get("content")), reasoning)
+    };
     let usage = json.get("usage");
     let count = |path: &[&str]| path.iter().try_fold(usage?, |value, key| value.get(key)).and_then(Value::as_u64);
     Ok(ChatReply {
-        content: text(message.get("content")).unwrap_or_default(),
-        reasoning: text(message.get("reasoning_content")).or_else(|| text(message.get("reasoning"))),
-        finish_reason: text(choice.get("finish_reason")),
+        content: content.unwrap_or_default(),
+        reasoning,
+        finish_reason: string(choice.get("finish_reason")),
         usage: Usage {
             prompt_tokens: count(&["prompt_tokens"]),
             completion_tokens: count(&["completion_tokens"]),
@@ -254,7 +272,7 @@ mod tests {
     fn parses_content_reasoning_and_usage() {
         let body = br#"{"choices":[{"message":{"content":"B","reasoning_content":"think"},"finish_reason":"stop"}],
             "usage":{"prompt_tokens":10,"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":3}}}"#;
-        let reply = parse_reply(body, None).unwrap();
+        let reply = parse_reply(body, false, None).unwrap();
         assert_eq!(reply.content, "B");
         assert_eq!(reply.reasoning.as_deref(), Some("think"));
         assert_eq!(reply.finish_reason.as_deref(), Some("stop"));
@@ -266,7 +284,7 @@ mod tests {
 
     #[test]
     fn reasoning_may_be_named_reasoning_and_usage_may_be_missing() {
-        let reply = parse_reply(br#"{"choices":[{"message":{"content":"A","reasoning":"hm"}}]}"#, None).unwrap();
+        let reply = parse_reply(br#"{"choices":[{"message":{"content":"A","reasoning":"hm"}}]}"#, false, None).unwrap();
         assert_eq!(reply.reasoning.as_deref(), Some("hm"));
         assert_eq!(reply.finish_reason, None);
         assert_eq!(reply.usage, Usage::default());
@@ -274,9 +292,9 @@ mod tests {
 
     #[test]
     fn null_content_is_empty_and_missing_choices_is_malformed() {
-        assert_eq!(parse_reply(br#"{"choices":[{"message":{"content":null}}]}"#, None).unwrap().content, "");
+        assert_eq!(parse_reply(br#"{"choices":[{"message":{"content":null}}]}"#, false, None).unwrap().content, "");
         for body in [&b"{}"[..], b"<html>", br#"{"choices":[]}"#, br#"{"choices":[{}]}"#] {
-            assert!(matches!(parse_reply(body, None), Err(ModelError::Malformed(_))));
+            assert!(matches!(parse_reply(body, false, None), Err(ModelError::Malformed(_))));
         }
     }
 

@@ -10,7 +10,7 @@ use crate::models::{ApiKey, ChatClient, Endpoint};
 use crate::plan::{JobPlan, Plan};
 use crate::runtime::{EnvironmentPool, PluginLimits, Runtime};
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -98,7 +98,7 @@ pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob
 fn job_identity(job: &JobPlan, pool: &EnvironmentPool, dataset: &Dataset, seed: u64) -> Value {
     identity::identity(&IdentityInputs {
         model: job.model.endpoint.as_ref().map_or(crate::config::ORACLE, |e| e.model.as_str()),
-        api: json!("chat"),
+        api: serde_json::to_value(&job.model.api).expect("the API choice serialises"),
         sampling_args: &job.sampling_args,
         plugin_sha256: &pool.plugin().sha256,
         api_version: &pool.plugin().api_version,
@@ -143,6 +143,7 @@ fn resolve_model(job: &JobPlan, clients: &mut HashMap<String, ChatClient>) -> Re
         max_retries: job.model.max_retries,
         max_concurrent: job.model.max_concurrent,
         rate: job.model.rate,
+        api: job.model.api.clone(),
         backoff: Default::default(),
     })
     .with_context(|| format!("model `{}`", job.model.id))?;
