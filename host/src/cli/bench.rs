@@ -13,7 +13,8 @@ use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// The run config (YAML): models, environments and jobs.
+    /// The run config (YAML, or TOML for a `.toml` file): models,
+    /// environments and jobs.
     #[arg(short, long, value_name = "FILE")]
     config: PathBuf,
     /// Where runs are written (overrides the config's `output_dir`;

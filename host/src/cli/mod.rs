@@ -17,7 +17,8 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "assay", version, propagate_version = true)]
 pub struct Cli {
-    /// More log output on stderr (-v: info, -vv: debug, -vvv: trace).
+    /// More log output on stderr (-v: info, -vv: debug, -vvv: trace); with
+    /// -v, progress is printed as plain lines instead of bars.
     #[arg(short, long, action = ArgAction::Count, global = true)]
     verbose: u8,
     /// Only errors on stderr; no progress bars.
