@@ -65,9 +65,8 @@ fn bench(project: &Project, args: &[&str]) -> std::process::Output {
 }
 
 fn bench_ok(project: &Project, args: &[&str]) -> String {
-    let output = bench(project, args);
-    assert!(output.status.success(), "{}", output_text(&output));
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    let (stdout, stderr) = project.assay_ok(&[&["bench", "--config", "run.yaml"], args].concat());
+    stdout + &stderr
 }
 
 fn bench_error(project: &Project, args: &[&str]) -> String {

@@ -244,13 +244,9 @@ fn ctrl_c_finishes_in_flight_samples_marks_jobs_interrupted_and_resumes_exactly(
     assert_eq!(server.request_count(), EXAMPLES * 2 * 2, "no sample was asked twice ({answered} before the interrupt)");
 }
 
-/// Run `bench` with `args` and return its stderr, asserting success.
+/// `bench` on `run.yaml` with `args`: its stderr, asserting success.
 fn bench_ok(project: &Project, args: &[&str]) -> String {
-    let mut all = vec!["bench", "--config", "run.yaml"];
-    all.extend_from_slice(args);
-    let output = project.assay(&all);
-    assert!(output.status.success(), "{}", output_text(&output));
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    project.assay_ok(&[&["bench", "--config", "run.yaml"], args].concat()).1
 }
 
 #[test]
@@ -299,13 +295,9 @@ fn connection_settings_resume_and_result_inputs_start_fresh_saying_why() {
     assert!(stdout.contains("changed: dataset_sha256:") && stdout.contains("plugin_sha256"), "{stdout}");
 }
 
-/// `bench --dry-run` stdout, asserting success.
+/// `bench --dry-run` on `run.yaml` with `args`: its stdout, asserting success.
 fn dry_run(project: &Project, args: &[&str]) -> String {
-    let mut all = vec!["bench", "--config", "run.yaml", "--dry-run"];
-    all.extend_from_slice(args);
-    let output = project.assay(&all);
-    assert!(output.status.success(), "{}", output_text(&output));
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    project.assay_ok(&[&["bench", "--config", "run.yaml", "--dry-run"], args].concat()).0
 }
 
 #[test]

@@ -14,9 +14,7 @@ fn quickstart(project: &Project, args: &[&str]) {
 }
 
 fn stdout(project: &Project, args: &[&str]) -> String {
-    let output = project.assay(args);
-    assert!(output.status.success(), "{}", output_text(&output));
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    project.assay_ok(args).0
 }
 
 #[test]

@@ -575,38 +575,26 @@ fn de_optional_at_least_one<'de, D: Deserializer<'de>>(deserializer: D) -> Resul
 
 /// An optional positive rate (per minute).
 fn de_optional_rate<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
-    deserializer
-        .deserialize_any(Checked {
-            expecting: "a positive number per minute",
-            check: |number| {
-                let rate = match number {
-                    Number::Int(n) => n as f64,
-                    Number::Float(x) => x,
-                };
-                match rate.is_finite() && rate > 0.0 {
-                    true => Ok(rate),
-                    false => Err(format!("expected a positive number per minute, found {rate}")),
-                }
-            },
-        })
-        .map(Some)
+    let check = |number| positive(number, "a positive number per minute");
+    deserializer.deserialize_any(Checked { expecting: "a positive number per minute", check }).map(Some)
 }
 
 /// A positive, finite number of seconds.
 fn de_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-    deserializer.deserialize_any(Checked {
-        expecting: "a positive number of seconds",
-        check: |number| {
-            let seconds = match number {
-                Number::Int(n) => n as f64,
-                Number::Float(x) => x,
-            };
-            match seconds.is_finite() && seconds > 0.0 {
-                true => Ok(seconds),
-                false => Err(format!("expected a positive number of seconds, found {seconds}")),
-            }
-        },
-    })
+    let check = |number| positive(number, "a positive number of seconds");
+    deserializer.deserialize_any(Checked { expecting: "a positive number of seconds", check })
+}
+
+/// `number` if it is finite and above zero; else "expected `what`, found ...".
+fn positive(number: Number, what: &str) -> Result<f64, String> {
+    let value = match number {
+        Number::Int(n) => n as f64,
+        Number::Float(x) => x,
+    };
+    match value.is_finite() && value > 0.0 {
+        true => Ok(value),
+        false => Err(format!("expected {what}, found {value}")),
+    }
 }
 
 fn de_num_examples<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {

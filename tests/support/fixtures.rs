@@ -72,6 +72,14 @@ impl Project {
         command.output().expect("run assay")
     }
 
+    /// Run `assay` with `args`, assert it succeeded, and return its stdout
+    /// and stderr.
+    pub fn assay_ok(&self, args: &[&str]) -> (String, String) {
+        let output = self.assay(args);
+        assert!(output.status.success(), "assay {}: {}", args.join(" "), output_text(&output));
+        (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+
     /// The single run directory under `runs/raw`.
     pub fn only_run_dir(&self) -> PathBuf {
         let runs: Vec<PathBuf> = std::fs::read_dir(self.path().join("runs/raw"))
