@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Set up everything on a fresh machine (wasm target, plugins) and run every
-# test: unit tests, plugin tests and the end-to-end tests in tests/.
-# Extra arguments go to `cargo test`.
+# Set up everything on a fresh machine (wasm target, plugins, pyarrow for the
+# parquet checks) and run every test: unit tests, plugin tests and the
+# end-to-end tests in tests/. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-plugins.sh
+if ! python3 -c "import pyarrow" 2>/dev/null; then
+    echo "Installing pyarrow (the parquet tests read assay's files with it)..." >&2
+    python3 -m pip install --quiet pyarrow || {
+        echo "error: could not install pyarrow; run 'python3 -m pip install pyarrow' and retry" >&2
+        exit 1
+    }
+fi
 cargo test --workspace "$@"

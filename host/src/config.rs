@@ -308,7 +308,7 @@ fn load_env_dirs(base: &Path, dirs: &[PathBuf], must_exist: bool) -> Result<Vec<
 
 /// Parse a config file into `T` (TOML for a `.toml` file, else YAML), with
 /// one-line errors naming file, line:column and field path.
-fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<T> {
+pub(crate) fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
     parse_str(&text, path)
 }

@@ -26,6 +26,7 @@ pub mod dataset;
 pub mod logging;
 pub mod models;
 pub mod plan;
+pub mod process;
 pub mod runner;
 pub mod runtime;
 pub mod store;

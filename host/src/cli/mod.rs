@@ -6,6 +6,7 @@
 //! interrupted.
 
 mod bench;
+mod process;
 mod runs;
 mod table;
 
@@ -33,6 +34,9 @@ enum Command {
     /// Run every job of a config: each model on each environment, over
     /// every record of its dataset, with repeated rollouts. Reruns resume.
     Bench(Box<bench::BenchArgs>),
+    /// Turn raw runs into parquet files (one per env and model) and an
+    /// index, rewriting only what changed.
+    Process(process::ProcessArgs),
     /// List the runs in an output directory, newest first.
     Runs(runs::RunsArgs),
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
@@ -51,6 +55,7 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Bench(args) => bench::bench(*args, cli.quiet, cli.verbose).await,
+            Command::Process(args) => process::process(args, cli.quiet),
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
         }

@@ -1,0 +1,139 @@
+//! `assay process`: raw runs to parquet files and an index.
+
+use super::table::new_table;
+use crate::process::{self, FileAction, ProcessOptions};
+use crate::store::JobStatus;
+use anyhow::{Result, bail};
+use serde::Deserialize;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct ProcessArgs {
+    /// Where runs are read (default `runs/raw`).
+    #[arg(long, value_name = "DIR")]
+    runs_dir: Option<PathBuf>,
+    /// Where parquet files and `env_index.json` are written (default `runs/processed`).
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+    /// Files written at once (default 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_workers: Option<u32>,
+    /// Use jobs with this status (repeatable; default `completed`).
+    #[arg(long = "status", value_name = "S", value_parser = parse_status)]
+    statuses: Vec<JobStatus>,
+    /// Use jobs that did not finish too (running, failed, interrupted), with
+    /// the samples they have.
+    #[arg(long)]
+    process_incomplete: bool,
+    /// Leave prompt, completion and reasoning text out of the files.
+    #[arg(long)]
+    drop_text: bool,
+    /// Delete the output directory's files and index first (asks on a
+    /// terminal; needs --yes otherwise).
+    #[arg(long)]
+    clean: bool,
+    /// Answer yes to --clean's question.
+    #[arg(long)]
+    yes: bool,
+    /// Show what would be written; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// A YAML file with any of these options (`runs_dir`, `output_dir`,
+    /// `max_workers`, `status`, `process_incomplete`, `drop_text`,
+    /// `clean`); flags given on the command line win.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// The options a `--config` file may set.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProcessConfig {
+    runs_dir: Option<PathBuf>,
+    output_dir: Option<PathBuf>,
+    max_workers: Option<usize>,
+    #[serde(default)]
+    status: Vec<JobStatus>,
+    #[serde(default)]
+    process_incomplete: bool,
+    #[serde(default)]
+    drop_text: bool,
+    #[serde(default)]
+    clean: bool,
+}
+
+fn parse_status(text: &str) -> Result<JobStatus, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_lowercase()))
+        .map_err(|_| format!("`{text}` is not a job status (pending, running, completed, failed, interrupted)"))
+}
+
+pub fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
+    let file: ProcessConfig = match &args.config {
+        Some(path) => crate::config::parse_file(path)?,
+        None => ProcessConfig::default(),
+    };
+    let mut statuses = if args.statuses.is_empty() { file.status } else { args.statuses };
+    if args.process_incomplete || file.process_incomplete {
+        statuses.extend([JobStatus::Completed, JobStatus::Running, JobStatus::Failed, JobStatus::Interrupted]);
+    }
+    if statuses.is_empty() {
+        statuses.push(JobStatus::Completed);
+    }
+    let options = ProcessOptions {
+        runs_dir: args.runs_dir.or(file.runs_dir).unwrap_or_else(|| "runs/raw".into()),
+        output_dir: args.output_dir.or(file.output_dir).unwrap_or_else(|| "runs/processed".into()),
+        max_workers: args.max_workers.map(|n| n as usize).or(file.max_workers).unwrap_or(4),
+        statuses,
+        drop_text: args.drop_text || file.drop_text,
+        dry_run: args.dry_run,
+    };
+    if !options.runs_dir.is_dir() {
+        bail!("runs directory {} not found (run `assay bench` first, or pass --runs-dir)", options.runs_dir.display());
+    }
+    if (args.clean || file.clean) && !args.dry_run {
+        clean(&options.output_dir, args.yes)?;
+    }
+    let (reports, _) = process::process(&options)?;
+    if reports.is_empty() {
+        println!("No jobs with status {:?} in {}", options.statuses, options.runs_dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = new_table(&["file", "rows", "from run", "action"]);
+    for report in &reports {
+        let action = match report.action {
+            FileAction::Written => "written",
+            FileAction::Unchanged => "unchanged",
+            FileAction::WouldWrite => "would write",
+        };
+        table.add_row(vec![report.file.clone(), report.rows.to_string(), report.run_id.clone(), action.into()]);
+    }
+    if !quiet {
+        println!("{table}");
+    }
+    let written = reports.iter().filter(|r| r.action != FileAction::Unchanged).count();
+    let verb = if options.dry_run { "would be written (dry run)" } else { "written" };
+    println!("{written} of {} files {verb}; output in {}", reports.len(), options.output_dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Remove the parquet files and index under `dir`, after asking.
+fn clean(dir: &Path, yes: bool) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("--clean deletes {}: add --yes to confirm", dir.display());
+        }
+        eprint!("Delete everything in {}? [y/N] ", dir.display());
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !answer.trim().eq_ignore_ascii_case("y") {
+            bail!("not cleaned: nothing was done");
+        }
+    }
+    std::fs::remove_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot delete {}: {e}", dir.display()))
+}

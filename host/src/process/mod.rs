@@ -1,0 +1,385 @@
+//! From raw runs to analysis-ready parquet: `runs/processed/<env>/<model>.parquet`
+//! plus `env_index.json`.
+//!
+//! - One file per (env, model), where env is the matrix base id: the
+//!   variants of an env (say, answer-shuffle seeds) are rows of one file,
+//!   told apart by `variant_id`.
+//! - Per (env, model), the newest run (by manifest `updated_at`) holding a
+//!   job of the selected statuses is used; every older run is ignored for
+//!   that pair. Statuses are chosen per job (default `completed`), never by
+//!   whether the whole run finished.
+//! - Incremental: `env_index.json` records each file's source jobs (results
+//!   size and modification time, job checksum, status). A file is rewritten
+//!   only when those change; a `process` with nothing new writes nothing.
+//! - Every file is written to a temporary name and renamed, so a reader never
+//!   sees half a file.
+//!
+//! The columns are declared in [`schema`], documented in the README.
+
+pub mod schema;
+
+use crate::store::{self, JobEntry, JobStatus, Manifest, SampleResult};
+use anyhow::{Context, Result, bail};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use schema::{BatchBuilder, RowSource, SCHEMA_VERSION};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The index file in the output directory.
+pub const INDEX_FILE: &str = "env_index.json";
+
+/// Version of the index layout.
+const INDEX_VERSION: u32 = 1;
+
+/// Rows per record batch and per parquet row group: large enough for fast
+/// scans, small enough that memory stays flat however big a file is.
+const ROWS_PER_GROUP: usize = 64 * 1024;
+
+/// What `process` does.
+#[derive(Debug, Clone)]
+pub struct ProcessOptions {
+    /// Where runs are read (`runs/raw`).
+    pub runs_dir: PathBuf,
+    /// Where parquet files and the index go (`runs/processed`).
+    pub output_dir: PathBuf,
+    /// Files written at once.
+    pub max_workers: usize,
+    /// Job statuses whose results are used.
+    pub statuses: Vec<JobStatus>,
+    /// Leave out prompt, completion and reasoning text.
+    pub drop_text: bool,
+    /// Report what would be written, write nothing.
+    pub dry_run: bool,
+}
+
+/// One output file: an (env, model) pair and the jobs that feed it.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The env's base id.
+    pub env_id: String,
+    /// The model id.
+    pub model_id: String,
+    /// The run the jobs come from.
+    pub run_id: String,
+    run_dir: PathBuf,
+    jobs: Vec<JobEntry>,
+}
+
+impl Group {
+    /// The file's path relative to the output directory: `<env>/<model>.parquet`.
+    pub fn file(&self) -> String {
+        format!("{}/{}.parquet", store::slug(&self.env_id), store::slug(&self.model_id))
+    }
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileAction {
+    /// Written now.
+    Written,
+    /// Its inputs are unchanged: left as it was.
+    Unchanged,
+    /// Would be written (dry run).
+    WouldWrite,
+}
+
+/// The outcome for one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub file: String,
+    pub env_id: String,
+    pub model_id: String,
+    pub run_id: String,
+    pub rows: u64,
+    pub action: FileAction,
+}
+
+/// `env_index.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Index {
+    pub version: u32,
+    pub schema_version: u32,
+    pub assay_version: String,
+    pub processed_at: String,
+    /// Runs that files came from, by id.
+    pub runs: BTreeMap<String, IndexRun>,
+    /// Files by path relative to the output directory.
+    pub files: BTreeMap<String, IndexFile>,
+}
+
+/// A source run in the index.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IndexRun {
+    pub name: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A file in the index.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IndexFile {
+    pub env_id: String,
+    pub model_id: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub source_runs: Vec<String>,
+    /// What the file was made from; it is rewritten when this changes.
+    pub inputs: Value,
+}
+
+/// Process every (env, model) pair found under `options.runs_dir`.
+pub fn process(options: &ProcessOptions) -> Result<(Vec<FileReport>, Index)> {
+    let groups = discover(&options.runs_dir, &options.statuses)?;
+    let index_path = options.output_dir.join(INDEX_FILE);
+    let mut index = read_index(&index_path)?;
+    let work: Vec<(Group, Value)> = groups.into_iter().map(|g| (g.clone(), inputs(&g, options.drop_text))).collect();
+    let pending = Mutex::new(work.iter());
+    let reports = Mutex::new(Vec::new());
+    let failure = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..options.max_workers.max(1) {
+            scope.spawn(|| {
+                while let Some((group, inputs)) = { pending.lock().expect("queue lock").next() } {
+                    match process_group(group, inputs, &index, options) {
+                        Ok(report) => reports.lock().expect("reports lock").push(report),
+                        Err(error) => drop(failure.lock().expect("failure lock").get_or_insert(error)),
+                    }
+                }
+            });
+        }
+    });
+    if let Some(error) = failure.into_inner().expect("failure lock") {
+        return Err(error);
+    }
+    let mut reports = reports.into_inner().expect("reports lock");
+    reports.sort_by(|a, b| a.file.cmp(&b.file));
+    if !options.dry_run && reports.iter().any(|r| r.action == FileAction::Written) {
+        update_index(&mut index, &work, &reports, &options.output_dir)?;
+        store::write_json(&index_path, &index)?;
+    }
+    Ok((reports, index))
+}
+
+/// Every (env, model) pair with a job of `statuses`, from the newest run
+/// that has one.
+pub fn discover(runs_dir: &Path, statuses: &[JobStatus]) -> Result<Vec<Group>> {
+    let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
+    // Newest first: the first run to claim a pair keeps it.
+    for (run_dir, manifest) in store::list_runs(runs_dir)? {
+        let mut claimed: Vec<(String, String)> = Vec::new();
+        for job in manifest.jobs.iter().filter(|j| statuses.contains(&j.status)) {
+            let key = (job.env_base_id.clone(), job.model_id.clone());
+            if groups.contains_key(&key) && !claimed.contains(&key) {
+                continue;
+            }
+            claimed.push(key.clone());
+            let group = groups.entry(key).or_insert_with(|| Group {
+                env_id: job.env_base_id.clone(),
+                model_id: job.model_id.clone(),
+                run_id: manifest.run_id.clone(),
+                run_dir: run_dir.clone(),
+                jobs: Vec::new(),
+            });
+            group.jobs.push(job.clone());
+        }
+    }
+    Ok(groups.into_values().collect())
+}
+
+/// What a group's file depends on: its source jobs as they are on disk, and
+/// the options that change its content.
+fn inputs(group: &Group, drop_text: bool) -> Value {
+    let jobs: Vec<Value> = group
+        .jobs
+        .iter()
+        .map(|job| {
+            let results = std::fs::metadata(group.run_dir.join(&job.results)).ok();
+            let modified = results.as_ref().and_then(|m| m.modified().ok());
+            let modified = modified.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos());
+            json!({
+                "run_id": group.run_id, "job_id": job.job_id, "checksum": job.checksum, "status": job.status,
+                "results_bytes": results.map(|m| m.len()), "results_modified_ns": modified.map(|n| n.to_string()),
+            })
+        })
+        .collect();
+    json!({ "schema_version": SCHEMA_VERSION, "drop_text": drop_text, "jobs": jobs })
+}
+
+fn process_group(group: &Group, inputs: &Value, index: &Index, options: &ProcessOptions) -> Result<FileReport> {
+    let file = group.file();
+    let path = options.output_dir.join(&file);
+    let report = |rows, action| FileReport {
+        file: file.clone(),
+        env_id: group.env_id.clone(),
+        model_id: group.model_id.clone(),
+        run_id: group.run_id.clone(),
+        rows,
+        action,
+    };
+    if let Some(entry) = index.files.get(&file)
+        && entry.inputs == *inputs
+        && std::fs::metadata(&path).is_ok_and(|m| m.len() == entry.bytes)
+    {
+        return Ok(report(entry.rows, FileAction::Unchanged));
+    }
+    if options.dry_run {
+        let rows = group.jobs.iter().map(|j| j.samples_done).sum();
+        return Ok(report(rows, FileAction::WouldWrite));
+    }
+    let rows = write_group(group, &path, options.drop_text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(report(rows, FileAction::Written))
+}
+
+/// Write a group's rows to `path` (via a temporary file). Returns the row count.
+fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
+    let metrics = metric_names(group)?;
+    let mut batch = BatchBuilder::new(&metrics, drop_text);
+    let dir = path.parent().expect("files live in an env directory");
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = path.with_extension("parquet.tmp");
+    let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(ROWS_PER_GROUP))
+        .set_key_value_metadata(Some(vec![KeyValue::new("assay".into(), provenance(group).to_string())]))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))?;
+    let mut rows = 0u64;
+    for job in &group.jobs {
+        let source = RowSource {
+            run_id: &group.run_id,
+            job_id: &job.job_id,
+            env_id: &group.env_id,
+            variant_id: &job.env_id,
+            model_id: &group.model_id,
+        };
+        for_each_result(&group.run_dir.join(&job.results), |result| {
+            batch.push(&source, &result)?;
+            rows += 1;
+            if batch.len() == ROWS_PER_GROUP {
+                writer.write(&batch.finish()?)?;
+            }
+            Ok(())
+        })?;
+    }
+    if !batch.is_empty() {
+        writer.write(&batch.finish()?)?;
+    }
+    writer.into_inner()?.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(rows)
+}
+
+/// Every complete line of a results file (a torn last line is skipped).
+fn for_each_result(path: &Path, mut on_result: impl FnMut(SampleResult) -> Result<()>) -> Result<()> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let (mut line, mut number) = (Vec::new(), 0);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
+            return Ok(());
+        }
+        number += 1;
+        let result: SampleResult =
+            serde_json::from_slice(&line).with_context(|| format!("{}:{number}: not a result line", path.display()))?;
+        on_result(result)?;
+    }
+}
+
+/// The metric names of a group, sorted: from each job's summary, or, for a
+/// job without one (not finished), from its results.
+fn metric_names(group: &Group) -> Result<Vec<String>> {
+    let mut names = std::collections::BTreeSet::new();
+    for job in &group.jobs {
+        let summary = group.run_dir.join(&job.job_id).join("summary.json");
+        let from_summary: Option<store::Summary> =
+            std::fs::read(&summary).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        match from_summary {
+            Some(summary) if job.status == JobStatus::Completed => names.extend(summary.metrics.into_keys()),
+            _ => for_each_result(&group.run_dir.join(&job.results), |result| {
+                names.extend(result.metrics.into_keys());
+                Ok(())
+            })?,
+        }
+    }
+    Ok(names.into_iter().collect())
+}
+
+/// The `assay` key-value metadata of a file: versions and where it came from.
+fn provenance(group: &Group) -> Value {
+    let jobs: Vec<Value> = group
+        .jobs
+        .iter()
+        .map(|job| {
+            json!({
+                "job_id": job.job_id, "variant_id": job.env_id, "checksum": job.checksum, "status": job.status,
+                "plugin_sha256": job.identity.get("plugin_sha256"), "dataset_sha256": job.identity.get("dataset_sha256"),
+            })
+        })
+        .collect();
+    json!({
+        "schema_version": SCHEMA_VERSION, "assay_version": env!("CARGO_PKG_VERSION"),
+        "env_id": group.env_id, "model_id": group.model_id, "source_run": group.run_id, "jobs": jobs,
+    })
+}
+
+fn read_index(path: &Path) -> Result<Index> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let index: Index =
+                serde_json::from_slice(&bytes).with_context(|| format!("{}: not an index", path.display()))?;
+            if index.version != INDEX_VERSION {
+                bail!(
+                    "{}: index version {} is not {INDEX_VERSION}; use --clean to rebuild",
+                    path.display(),
+                    index.version
+                );
+            }
+            Ok(index)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Record written files (and their source runs) in the index.
+fn update_index(index: &mut Index, work: &[(Group, Value)], reports: &[FileReport], output_dir: &Path) -> Result<()> {
+    index.version = INDEX_VERSION;
+    index.schema_version = SCHEMA_VERSION;
+    index.assay_version = env!("CARGO_PKG_VERSION").into();
+    index.processed_at = store::now_rfc3339();
+    for report in reports.iter().filter(|r| r.action == FileAction::Written) {
+        let (group, inputs) = work.iter().find(|(g, _)| g.file() == report.file).expect("every report has a group");
+        let manifest = Manifest::read(&group.run_dir)?;
+        index.runs.insert(
+            group.run_id.clone(),
+            IndexRun { name: manifest.name, created_at: manifest.created_at, updated_at: manifest.updated_at },
+        );
+        let bytes = std::fs::metadata(output_dir.join(&report.file))?.len();
+        index.files.insert(
+            report.file.clone(),
+            IndexFile {
+                env_id: group.env_id.clone(),
+                model_id: group.model_id.clone(),
+                rows: report.rows,
+                bytes,
+                source_runs: vec![group.run_id.clone()],
+                inputs: inputs.clone(),
+            },
+        );
+    }
+    Ok(())
+}

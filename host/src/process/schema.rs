@@ -1,0 +1,208 @@
+//! The declared Arrow schema of processed results (version
+//! [`SCHEMA_VERSION`]), and the builder that turns result lines into
+//! record batches.
+//!
+//! | column | type | |
+//! |---|---|---|
+//! | `run_id`, `job_id`, `env_id`, `variant_id`, `model_id` | utf8 | where the row came from (`env_id` is the matrix base id) |
+//! | `example_id` | utf8 | |
+//! | `example_index` | int64 | position in the dataset |
+//! | `rollout` | int32 | |
+//! | `seed` | uint64 | the sample seed |
+//! | `reward` | float64, null when the sample errored | |
+//! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed` |
+//! | `error_kind`, `error` | utf8 | null unless the sample errored |
+//! | `metric_<name>` | float64 | one per metric the environment reported, sorted by name |
+//! | `prompt` | utf8 | the first request's messages as JSON (absent with `--drop-text`) |
+//! | `completion`, `reasoning` | utf8 | the last reply (absent with `--drop-text`) |
+//! | `info` | utf8 | the environment's details as JSON (gold answer, ...) |
+//! | `turns` | int32 | |
+//! | `tokens_prompt`, `tokens_completion`, `tokens_reasoning` | int64 | |
+//! | `latency_ms` | int64 | model time |
+//! | `finished_at` | timestamp[us, UTC] | |
+
+use crate::store::SampleResult;
+use anyhow::{Context, Result};
+use arrow_array::builder::{
+    Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use std::sync::Arc;
+
+/// Version of the processed schema; bumped on any change to the columns.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Prefix of the per-metric columns.
+pub const METRIC_PREFIX: &str = "metric_";
+
+/// Where a job's rows came from.
+pub struct RowSource<'a> {
+    pub run_id: &'a str,
+    pub job_id: &'a str,
+    pub env_id: &'a str,
+    pub variant_id: &'a str,
+    pub model_id: &'a str,
+}
+
+/// The schema for a file with these metric columns.
+pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
+    let utf8 = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
+    let mut fields = vec![
+        utf8("run_id", false),
+        utf8("job_id", false),
+        utf8("env_id", false),
+        utf8("variant_id", false),
+        utf8("model_id", false),
+        utf8("example_id", false),
+        Field::new("example_index", DataType::Int64, false),
+        Field::new("rollout", DataType::Int32, false),
+        Field::new("seed", DataType::UInt64, false),
+        Field::new("reward", DataType::Float64, true),
+        utf8("parsed_answer", true),
+        utf8("parse_status", true),
+        utf8("error_kind", true),
+        utf8("error", true),
+    ];
+    fields.extend(metrics.iter().map(|m| Field::new(format!("{METRIC_PREFIX}{m}"), DataType::Float64, true)));
+    if !drop_text {
+        fields.extend([utf8("prompt", false), utf8("completion", true), utf8("reasoning", true)]);
+    }
+    fields.extend([
+        utf8("info", true),
+        Field::new("turns", DataType::Int32, false),
+        Field::new("tokens_prompt", DataType::Int64, false),
+        Field::new("tokens_completion", DataType::Int64, false),
+        Field::new("tokens_reasoning", DataType::Int64, false),
+        Field::new("latency_ms", DataType::Int64, false),
+        Field::new("finished_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
+    ]);
+    Arc::new(Schema::new(fields))
+}
+
+/// Rows being gathered into one record batch.
+pub struct BatchBuilder {
+    schema: SchemaRef,
+    metrics: Vec<String>,
+    drop_text: bool,
+    ids: [StringBuilder; 6],
+    example_index: Int64Builder,
+    rollout: Int32Builder,
+    seed: UInt64Builder,
+    reward: Float64Builder,
+    answer: [StringBuilder; 4],
+    metric_values: Vec<Float64Builder>,
+    text: [StringBuilder; 3],
+    info: StringBuilder,
+    turns: Int32Builder,
+    counts: [Int64Builder; 4],
+    finished_at: TimestampMicrosecondBuilder,
+    rows: usize,
+}
+
+impl BatchBuilder {
+    /// An empty batch for `metrics` (the file's metric columns).
+    pub fn new(metrics: &[String], drop_text: bool) -> Self {
+        BatchBuilder {
+            schema: schema(metrics, drop_text),
+            metrics: metrics.to_vec(),
+            drop_text,
+            ids: Default::default(),
+            example_index: Default::default(),
+            rollout: Default::default(),
+            seed: Default::default(),
+            reward: Default::default(),
+            answer: Default::default(),
+            metric_values: metrics.iter().map(|_| Float64Builder::new()).collect(),
+            text: Default::default(),
+            info: Default::default(),
+            turns: Default::default(),
+            counts: Default::default(),
+            finished_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
+            rows: 0,
+        }
+    }
+
+    /// The schema of the batches this builds.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Rows added since the last [`BatchBuilder::finish`].
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether no rows were added since the last finish.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Add one result line.
+    pub fn push(&mut self, source: &RowSource, result: &SampleResult) -> Result<()> {
+        let ids = [source.run_id, source.job_id, source.env_id, source.variant_id, source.model_id, &result.example_id];
+        for (builder, value) in self.ids.iter_mut().zip(ids) {
+            builder.append_value(value);
+        }
+        self.example_index.append_value(result.example_index as i64);
+        self.rollout.append_value(result.rollout as i32);
+        self.seed.append_value(result.seed);
+        self.reward.append_option(result.reward);
+        let error = result.error.as_ref();
+        let answer = [
+            result.parsed_answer.as_deref(),
+            result.parse_status.as_deref(),
+            error.map(|e| e.kind.as_str()),
+            error.map(|e| e.message.as_str()),
+        ];
+        for (builder, value) in self.answer.iter_mut().zip(answer) {
+            builder.append_option(value);
+        }
+        for (builder, name) in self.metric_values.iter_mut().zip(&self.metrics) {
+            builder.append_option(result.metrics.get(name).copied());
+        }
+        if !self.drop_text {
+            self.text[0].append_value(serde_json::to_string(&result.prompt)?);
+            self.text[1].append_option(result.completion.as_deref());
+            self.text[2].append_option(result.reasoning.as_deref());
+        }
+        match &result.info {
+            serde_json::Value::Null => self.info.append_null(),
+            info => self.info.append_value(info.to_string()),
+        }
+        self.turns.append_value(result.turns as i32);
+        let tokens = [result.tokens.prompt, result.tokens.completion, result.tokens.reasoning, result.latency_ms];
+        for (builder, value) in self.counts.iter_mut().zip(tokens) {
+            builder.append_value(i64::try_from(value).unwrap_or(i64::MAX));
+        }
+        self.finished_at.append_option(timestamp_micros(&result.finished_at));
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The rows added so far as a batch; the builder starts empty again.
+    pub fn finish(&mut self) -> Result<RecordBatch> {
+        let mut columns: Vec<ArrayRef> = self.ids.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+        columns.push(Arc::new(self.example_index.finish()));
+        columns.push(Arc::new(self.rollout.finish()));
+        columns.push(Arc::new(self.seed.finish()));
+        columns.push(Arc::new(self.reward.finish()));
+        columns.extend(self.answer.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend(self.metric_values.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        if !self.drop_text {
+            columns.extend(self.text.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        }
+        columns.push(Arc::new(self.info.finish()));
+        columns.push(Arc::new(self.turns.finish()));
+        columns.extend(self.counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.push(Arc::new(self.finished_at.finish()));
+        self.rows = 0;
+        RecordBatch::try_new(self.schema.clone(), columns).context("building a record batch")
+    }
+}
+
+/// Microseconds since the epoch of an RFC 3339 time, if it parses.
+fn timestamp_micros(text: &str) -> Option<i64> {
+    let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(time.unix_timestamp_nanos() / 1000).ok()
+}

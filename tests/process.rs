@@ -1,0 +1,221 @@
+//! `assay process` through the binary: parquet files that pyarrow reads with
+//! the declared types and the right row counts, incremental rewrites, job
+//! status selection and the newest run winning per (env, model).
+//!
+//! The pyarrow checks need `python3` with pyarrow (scripts/test.sh installs
+//! it); they fail, not skip, without it.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::fixtures::{Project, mcq_jsonl, plugin, read_json, read_jsonl};
+use support::openai_mock::{MockOpenAi, MockReply, MockRequest};
+
+const ROWS: [(&str, &str, [&str; 4], &str); 4] = [
+    ("a", "First?", ["w", "x", "y", "z"], "B"),
+    ("b", "Second?", ["w", "x", "y", "z"], "A"),
+    ("c", "Third?", ["w", "x", "y", "z"], "B"),
+    ("d", "Fourth?", ["w", "x", "y", "z"], "D"),
+];
+
+/// Two models (`served` and the oracle) on `plain` and a two-variant
+/// `shuffled` env, two rollouts each.
+fn project(server: &MockOpenAi) -> Project {
+    let project = Project::new();
+    project.write("data.jsonl", &mcq_jsonl(&ROWS));
+    project.write(
+        "run.yaml",
+        &format!(
+            "name: proc
+models:
+  served: {{model: m, api_base_url: {url}}}
+envs:
+  - id: plain
+    module: {mcq}
+    dataset: data.jsonl
+    rollouts_per_example: 2
+  - id: shuffled
+    module: {mcq}
+    dataset: data.jsonl
+    rollouts_per_example: 2
+    env_args: {{shuffle_answers: true}}
+    matrix: {{shuffle_seed: [1, 2]}}
+jobs:
+  - model: served
+    env: [plain, shuffled]
+  - model: oracle
+    env: [plain, shuffled]
+",
+            url = server.base_url(),
+            mcq = plugin("mcq").display()
+        ),
+    );
+    project
+}
+
+fn server() -> MockOpenAi {
+    MockOpenAi::start(|request: &MockRequest| {
+        if request.last_user_message().contains("Fourth") {
+            MockReply::Status { code: 400, retry_after: None, body: "no".into() }
+        } else {
+            MockReply::Text("Thinking... The answer is (B).".into())
+        }
+    })
+}
+
+fn processed_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for env in std::fs::read_dir(dir).unwrap() {
+        let env = env.unwrap().path();
+        if env.is_dir() {
+            files.extend(std::fs::read_dir(&env).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Run a Python script with pyarrow; its stdout.
+fn python(script: &str) -> String {
+    let output = Command::new("python3").args(["-c", script]).output().expect(
+        "python3 is needed for the parquet checks (scripts/test.sh installs pyarrow: python3 -m pip install pyarrow)",
+    );
+    assert!(
+        output.status.success(),
+        "python failed (is pyarrow installed?): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn pyarrow_reads_every_column_with_the_declared_types_and_all_rows() {
+    let server = server();
+    let project = project(&server);
+    let bench = project.assay(&["bench", "--config", "run.yaml", "-q"]);
+    assert_eq!(bench.status.code(), Some(1), "served jobs have failed samples");
+    let (stdout, _) = project.assay_ok(&["process", "--process-incomplete"]);
+    assert!(stdout.contains("4 of 4 files written"), "{stdout}");
+    let files = processed_files(&project.path().join("runs/processed"));
+    let names: Vec<String> =
+        files.iter().map(|f| f.strip_prefix(project.path()).unwrap().display().to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            "runs/processed/plain/oracle.parquet",
+            "runs/processed/plain/served.parquet",
+            "runs/processed/shuffled/oracle.parquet",
+            "runs/processed/shuffled/served.parquet"
+        ]
+    );
+    let script = format!(
+        r#"
+import json, pyarrow.parquet as pq
+for path in {files:?}:
+    t = pq.read_table(path)
+    md = json.loads(pq.read_metadata(path).metadata[b"assay"])
+    print(path.split("processed/")[1], t.num_rows, md["schema_version"], sorted(set(t.column("variant_id").to_pylist())),
+          sum(1 for e in t.column("error_kind").to_pylist() if e), pq.read_metadata(path).row_group(0).column(0).compression)
+print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
+"#,
+        files = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        first = files[3].display().to_string(),
+    );
+    let out = python(&script);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("plain/oracle.parquet 8 1 ['plain'] 0 ZSTD"));
+    assert_eq!(lines.next(), Some("plain/served.parquet 8 1 ['plain'] 2 ZSTD"), "errored samples are rows too");
+    assert_eq!(
+        lines.next(),
+        Some("shuffled/oracle.parquet 16 1 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 0 ZSTD")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("shuffled/served.parquet 16 1 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 4 ZSTD")
+    );
+    let types: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    let expected = [
+        ("run_id", "string"),
+        ("example_id", "string"),
+        ("example_index", "int64"),
+        ("rollout", "int32"),
+        ("seed", "uint64"),
+        ("reward", "double"),
+        ("parse_status", "string"),
+        ("error_kind", "string"),
+        ("prompt", "string"),
+        ("completion", "string"),
+        ("info", "string"),
+        ("tokens_completion", "int64"),
+        ("latency_ms", "int64"),
+        ("finished_at", "timestamp[us, tz=UTC]"),
+    ];
+    for (column, ty) in expected {
+        assert_eq!(types[column], ty, "{column}: {types}");
+    }
+    // Row counts match the results files.
+    let run = std::fs::read_dir(project.path().join("runs/raw")).unwrap().next().unwrap().unwrap().path();
+    let lines_of = |job: &str| read_jsonl(&run.join(job).join("results.jsonl")).len();
+    assert_eq!(lines_of("served-plain"), 8);
+    assert_eq!(lines_of("served-shuffled-shuffle_seed-1") + lines_of("served-shuffled-shuffle_seed-2"), 16);
+}
+
+#[test]
+fn process_is_incremental_and_the_newest_run_wins_per_pair() {
+    let server = server();
+    let project = project(&server);
+    let _ = project.assay(&["bench", "--config", "run.yaml", "-q", "--run-id", "first"]);
+    // Default: completed jobs only (the oracle's); the served jobs failed.
+    let (stdout, _) = project.assay_ok(&["process"]);
+    assert!(stdout.contains("2 of 2 files written"), "{stdout}");
+    let processed = project.path().join("runs/processed");
+    let stamp = |file: &str| std::fs::metadata(processed.join(file)).unwrap().modified().unwrap();
+    let before = (stamp("plain/oracle.parquet"), stamp("shuffled/oracle.parquet"), stamp("env_index.json"));
+
+    let (stdout, _) = project.assay_ok(&["process"]);
+    assert!(stdout.contains("0 of 2 files written"), "{stdout}");
+    assert_eq!((stamp("plain/oracle.parquet"), stamp("shuffled/oracle.parquet"), stamp("env_index.json")), before);
+
+    // A new run of one (env, model) rewrites that file only.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let _ = project.assay(&["bench", "--config", "run.yaml", "-q", "--run-id", "second", "--job-id", "oracle-plain"]);
+    let (stdout, _) = project.assay_ok(&["process", "--dry-run"]);
+    assert!(stdout.contains("1 of 2 files would be written"), "{stdout}");
+    let (stdout, _) = project.assay_ok(&["process"]);
+    assert!(stdout.contains("1 of 2 files written"), "{stdout}");
+    assert_ne!(stamp("plain/oracle.parquet"), before.0);
+    assert_eq!(stamp("shuffled/oracle.parquet"), before.1);
+    let index = read_json(&processed.join("env_index.json"));
+    assert_eq!(index["files"]["plain/oracle.parquet"]["source_runs"][0], "second");
+    assert_eq!(index["files"]["shuffled/oracle.parquet"]["source_runs"][0], "first");
+
+    // --status picks jobs by status; --clean starts over (and needs --yes off a terminal).
+    let output = project.assay(&["process", "--status", "failed", "--clean"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("add --yes to confirm"));
+    let (stdout, _) = project.assay_ok(&["process", "--status", "failed", "--clean", "--yes"]);
+    assert!(stdout.contains("2 of 2 files written"), "{stdout}");
+    assert!(!processed.join("plain/oracle.parquet").exists(), "cleaned");
+    assert!(processed.join("plain/served.parquet").exists());
+}
+
+#[test]
+fn a_config_file_sets_options_and_flags_win() {
+    let server = server();
+    let project = project(&server);
+    let _ = project.assay(&["bench", "--config", "run.yaml", "-q"]);
+    project.write("process.yaml", "output_dir: out\nstatus: [failed]\ndrop_text: true\n");
+    let (stdout, _) = project.assay_ok(&["process", "--config", "process.yaml", "--status", "completed"]);
+    assert!(stdout.contains("2 of 2 files written; output in out"), "{stdout}");
+    let out = python(&format!(
+        "import pyarrow.parquet as pq; print('prompt' in pq.read_schema({:?}).names)",
+        project.path().join("out/plain/oracle.parquet").display().to_string()
+    ));
+    assert_eq!(out.trim(), "False", "drop_text from the config file");
+    project.write("bad.yaml", "output_dri: out\n");
+    let output = project.assay(&["process", "--config", "bad.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bad.yaml:1:1: output_dri: unknown field `output_dri`"));
+}
