@@ -20,6 +20,7 @@
 //! - [`logging`]: stderr logs, and the full log kept in each run directory.
 //! - [`cli`]: the `assay` command line.
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod dataset;

@@ -5,6 +5,7 @@
 //! command could not run (bad config, missing file, bad flag), 130
 //! interrupted.
 
+mod analyze;
 mod bench;
 mod process;
 mod runs;
@@ -37,6 +38,9 @@ enum Command {
     /// Turn raw runs into parquet files (one per env and model) and an
     /// index, rewriting only what changed.
     Process(process::ProcessArgs),
+    /// Per model, env and config: mean ± stderr, 95% CI, spread across
+    /// seeds, pass@k and maj@k, from processed results.
+    Analyze(analyze::AnalyzeArgs),
     /// List the runs in an output directory, newest first.
     Runs(runs::RunsArgs),
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
@@ -56,6 +60,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Bench(args) => bench::bench(*args, cli.quiet, cli.verbose).await,
             Command::Process(args) => process::process(args, cli.quiet),
+            Command::Analyze(args) => analyze::analyze(args, cli.quiet),
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
         }

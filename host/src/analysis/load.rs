@@ -1,0 +1,88 @@
+//! Reading processed parquet files back: the few columns analysis needs,
+//! grouped by (model, env, config) and example.
+
+use crate::process::{INDEX_FILE, Index};
+use anyhow::{Context, Result, bail};
+use arrow_array::{Array, Float64Array, Int32Array, RecordBatch, StringArray};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One sample as analysis sees it.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub rollout: i32,
+    /// `None` when the sample errored.
+    pub reward: Option<f64>,
+    pub parsed_answer: Option<String>,
+}
+
+/// (model id, env id, config (variant) id).
+pub type ConfigKey = (String, String, String);
+
+/// Samples by config, then by example id (in id order).
+pub type Samples = BTreeMap<ConfigKey, BTreeMap<String, Vec<Sample>>>;
+
+const COLUMNS: [&str; 7] = ["model_id", "env_id", "variant_id", "example_id", "rollout", "reward", "parsed_answer"];
+
+/// Every sample of every file in `processed_dir`'s index.
+pub fn load(processed_dir: &Path) -> Result<Samples> {
+    let index_path = processed_dir.join(INDEX_FILE);
+    let text = std::fs::read(&index_path)
+        .with_context(|| format!("cannot read {} (run `assay process` first)", index_path.display()))?;
+    let index: Index =
+        serde_json::from_slice(&text).with_context(|| format!("{}: not an index", index_path.display()))?;
+    let mut samples = Samples::new();
+    for file in index.files.keys() {
+        read_file(&processed_dir.join(file), &mut samples)?;
+    }
+    if samples.is_empty() {
+        bail!("{}: no results (the index lists no files with rows)", processed_dir.display());
+    }
+    for examples in samples.values_mut() {
+        for rollouts in examples.values_mut() {
+            rollouts.sort_by_key(|s| s.rollout);
+        }
+    }
+    Ok(samples)
+}
+
+fn read_file(path: &Path, samples: &mut Samples) -> Result<()> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).with_context(|| format!("{}: not parquet", path.display()))?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), COLUMNS);
+    for batch in builder.with_projection(mask).build()? {
+        add_batch(&batch.with_context(|| format!("reading {}", path.display()))?, samples)
+            .with_context(|| format!("{}: unexpected columns", path.display()))?;
+    }
+    Ok(())
+}
+
+fn add_batch(batch: &RecordBatch, samples: &mut Samples) -> Result<()> {
+    let strings = |name: &str| -> Result<&StringArray> {
+        batch.column_by_name(name).and_then(|c| c.as_any().downcast_ref()).with_context(|| format!("column {name}"))
+    };
+    let (model, env, variant, example, answer) = (
+        strings("model_id")?,
+        strings("env_id")?,
+        strings("variant_id")?,
+        strings("example_id")?,
+        strings("parsed_answer")?,
+    );
+    let rollout: &Int32Array =
+        batch.column_by_name("rollout").and_then(|c| c.as_any().downcast_ref()).context("column rollout")?;
+    let reward: &Float64Array =
+        batch.column_by_name("reward").and_then(|c| c.as_any().downcast_ref()).context("column reward")?;
+    for row in 0..batch.num_rows() {
+        let key = (model.value(row).to_string(), env.value(row).to_string(), variant.value(row).to_string());
+        let sample = Sample {
+            rollout: rollout.value(row),
+            reward: reward.is_valid(row).then(|| reward.value(row)),
+            parsed_answer: answer.is_valid(row).then(|| answer.value(row).to_string()),
+        };
+        samples.entry(key).or_default().entry(example.value(row).to_string()).or_default().push(sample);
+    }
+    Ok(())
+}

@@ -1,0 +1,233 @@
+//! Statistics over processed results (`assay analyze`).
+//!
+//! For each (model, env, config), where a config is an env variant (and,
+//! for an env with several variants, `all`: its variants pooled, each
+//! variant's rollouts counted as further seeds):
+//! - the mean reward over examples (rollouts averaged per example first),
+//!   its standard error and 95% t interval;
+//! - the standard deviation across seeds (the spread of per-rollout means);
+//! - pass@k for k = 1, 2, 4, ... up to the fewest samples any example has
+//!   (and that number itself), and maj@k for the same k.
+//!
+//! A sample counts as correct when its reward is at least the threshold
+//! (default 1.0). Errored samples have no reward: they are counted, and
+//! left out of every statistic. Definitions are in [`stats`].
+
+pub mod load;
+pub mod stats;
+
+use anyhow::{Context, Result};
+use load::{ConfigKey, Sample, Samples};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The config name of an env's variants pooled.
+pub const ALL_CONFIGS: &str = "all";
+
+/// The statistics of one (model, env, config).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigAnalysis {
+    pub model_id: String,
+    pub env_id: String,
+    pub config: String,
+    pub n_examples: usize,
+    /// Most samples any example has.
+    pub samples_per_example: usize,
+    /// Samples without a reward (errors).
+    pub errors: usize,
+    pub mean: Option<f64>,
+    pub stderr: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// Standard deviation of the per-seed means.
+    pub std_across_seeds: Option<f64>,
+    /// `pass@k` by k.
+    pub pass_at: BTreeMap<usize, f64>,
+    /// `maj@k` by k.
+    pub maj_at: BTreeMap<usize, f64>,
+}
+
+/// The mean of one seed (rollout) of one config.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedAnalysis {
+    pub model_id: String,
+    pub env_id: String,
+    pub config: String,
+    /// The rollout, or `<variant>/<rollout>` in the pooled config.
+    pub seed: String,
+    pub n_examples: usize,
+    pub mean: f64,
+}
+
+/// A config's samples by example, each sample with its seed label.
+type Examples<'a> = BTreeMap<&'a str, Vec<(String, &'a Sample)>>;
+
+/// Analyse every config of `samples`.
+pub fn analyze(samples: &Samples, threshold: f64) -> (Vec<ConfigAnalysis>, Vec<SeedAnalysis>) {
+    let (mut configs, mut seeds) = (Vec::new(), Vec::new());
+    let mut by_env: BTreeMap<(&str, &str), Vec<&ConfigKey>> = BTreeMap::new();
+    for key in samples.keys() {
+        by_env.entry((&key.0, &key.1)).or_default().push(key);
+    }
+    for ((model, env), keys) in by_env {
+        let mut pooled: Examples = BTreeMap::new();
+        for key in &keys {
+            let mut examples: Examples = BTreeMap::new();
+            for (example, rollouts) in &samples[*key] {
+                let labelled = rollouts.iter().map(|s| (s.rollout.to_string(), s));
+                examples.entry(example).or_default().extend(labelled);
+                let pooled_labels = rollouts.iter().map(|s| (format!("{}/{}", key.2, s.rollout), s));
+                pooled.entry(example).or_default().extend(pooled_labels);
+            }
+            analyze_config((model, env, &key.2), &examples, threshold, &mut configs, &mut seeds);
+        }
+        if keys.len() > 1 {
+            analyze_config((model, env, ALL_CONFIGS), &pooled, threshold, &mut configs, &mut seeds);
+        }
+    }
+    (configs, seeds)
+}
+
+fn analyze_config(
+    (model, env, config): (&str, &str, &str),
+    examples: &Examples,
+    threshold: f64,
+    configs: &mut Vec<ConfigAnalysis>,
+    seeds: &mut Vec<SeedAnalysis>,
+) {
+    let scored = |rollouts: &[(String, &Sample)]| -> Vec<(String, f64, Option<String>)> {
+        rollouts.iter().filter_map(|(seed, s)| Some((seed.clone(), s.reward?, s.parsed_answer.clone()))).collect()
+    };
+    let per_example: Vec<Vec<(String, f64, Option<String>)>> = examples.values().map(|r| scored(r)).collect();
+    let means: Vec<f64> = per_example
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.iter().map(|(_, r, _)| r).sum::<f64>() / s.len() as f64)
+        .collect();
+    let estimate = stats::estimate(&means);
+    let mut by_seed: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for samples in &per_example {
+        for (seed, reward, _) in samples {
+            by_seed.entry(seed).or_default().push(*reward);
+        }
+    }
+    let seed_means: Vec<f64> = by_seed.values().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
+    for (seed, rewards) in &by_seed {
+        seeds.push(SeedAnalysis {
+            model_id: model.into(),
+            env_id: env.into(),
+            config: config.into(),
+            seed: seed.to_string(),
+            n_examples: rewards.len(),
+            mean: rewards.iter().sum::<f64>() / rewards.len() as f64,
+        });
+    }
+    let fewest = per_example.iter().map(Vec::len).filter(|n| *n > 0).min().unwrap_or(0);
+    let mut pass_at = BTreeMap::new();
+    let mut maj_at = BTreeMap::new();
+    for k in ks(fewest) {
+        let mut passes = Vec::new();
+        let mut majorities = Vec::new();
+        for samples in per_example.iter().filter(|s| !s.is_empty()) {
+            let correct = samples.iter().filter(|(_, r, _)| *r >= threshold).count() as u64;
+            passes.extend(stats::pass_at_k(samples.len() as u64, correct, k as u64));
+            let votes: Vec<(Option<&str>, bool)> =
+                samples.iter().map(|(_, r, a)| (a.as_deref(), *r >= threshold)).collect();
+            majorities.extend(stats::majority_correct(&votes, k).map(|c| if c { 1.0 } else { 0.0 }));
+        }
+        pass_at.insert(k, passes.iter().sum::<f64>() / passes.len() as f64);
+        maj_at.insert(k, majorities.iter().sum::<f64>() / majorities.len() as f64);
+    }
+    let total: usize = examples.values().map(Vec::len).sum();
+    configs.push(ConfigAnalysis {
+        model_id: model.into(),
+        env_id: env.into(),
+        config: config.into(),
+        n_examples: means.len(),
+        samples_per_example: examples.values().map(Vec::len).max().unwrap_or(0),
+        errors: total - per_example.iter().map(Vec::len).sum::<usize>(),
+        mean: estimate.map(|e| e.mean),
+        stderr: estimate.and_then(|e| e.stderr),
+        ci_low: estimate.map(|e| e.ci_low),
+        ci_high: estimate.map(|e| e.ci_high),
+        std_across_seeds: stats::mean_std(&seed_means).and_then(|(_, std)| std),
+        pass_at,
+        maj_at,
+    });
+}
+
+/// 1, 2, 4, ... up to `n`, and `n` itself.
+fn ks(n: usize) -> Vec<usize> {
+    let mut ks: Vec<usize> = std::iter::successors(Some(1), |k| Some(k * 2)).take_while(|k| *k <= n).collect();
+    if n > 0 && ks.last() != Some(&n) {
+        ks.push(n);
+    }
+    ks
+}
+
+/// Write `config_analysis.csv`, `seed_analysis.csv` and
+/// `analysis_results.json` to `dir`.
+pub fn write(dir: &Path, configs: &[ConfigAnalysis], seeds: &[SeedAnalysis], threshold: f64) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let all_ks: std::collections::BTreeSet<usize> = configs.iter().flat_map(|c| c.pass_at.keys().copied()).collect();
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "model_id",
+        "env_id",
+        "config",
+        "n_examples",
+        "samples_per_example",
+        "errors",
+        "mean",
+        "stderr",
+        "ci_low",
+        "ci_high",
+        "std_across_seeds",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(all_ks.iter().map(|k| format!("pass@{k}")));
+    header.extend(all_ks.iter().map(|k| format!("maj@{k}")));
+    csv.write_record(&header)?;
+    let number = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
+    for c in configs {
+        let mut row = vec![
+            c.model_id.clone(),
+            c.env_id.clone(),
+            c.config.clone(),
+            c.n_examples.to_string(),
+            c.samples_per_example.to_string(),
+            c.errors.to_string(),
+            number(c.mean),
+            number(c.stderr),
+            number(c.ci_low),
+            number(c.ci_high),
+            number(c.std_across_seeds),
+        ];
+        row.extend(all_ks.iter().map(|k| number(c.pass_at.get(k).copied())));
+        row.extend(all_ks.iter().map(|k| number(c.maj_at.get(k).copied())));
+        csv.write_record(&row)?;
+    }
+    crate::store::write_atomic(&dir.join("config_analysis.csv"), &csv.into_inner()?)?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    for seed in seeds {
+        csv.serialize(seed)?;
+    }
+    crate::store::write_atomic(&dir.join("seed_analysis.csv"), &csv.into_inner()?)?;
+    let json = serde_json::json!({"threshold": threshold, "configs": configs, "seeds": seeds});
+    crate::store::write_json(&dir.join("analysis_results.json"), &json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ks_are_powers_of_two_and_the_sample_count() {
+        assert_eq!(ks(0), Vec::<usize>::new());
+        assert_eq!(ks(1), [1]);
+        assert_eq!(ks(5), [1, 2, 4, 5]);
+        assert_eq!(ks(8), [1, 2, 4, 8]);
+    }
+}
