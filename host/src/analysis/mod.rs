@@ -15,6 +15,7 @@
 
 pub mod load;
 pub mod stats;
+pub mod winrate;
 
 use anyhow::{Context, Result};
 use load::{ConfigKey, Sample, Samples};

@@ -10,6 +10,7 @@ mod bench;
 mod process;
 mod runs;
 mod table;
+mod winrate;
 
 use clap::{ArgAction, Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ enum Command {
     /// Per model, env and config: mean ± stderr, 95% CI, spread across
     /// seeds, pass@k and maj@k, from processed results.
     Analyze(analyze::AnalyzeArgs),
+    /// Win rates between models per env and overall (pairwise per example,
+    /// or HELM's), with bootstrap confidence intervals.
+    Winrate(winrate::WinrateArgs),
     /// List the runs in an output directory, newest first.
     Runs(runs::RunsArgs),
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
@@ -61,6 +65,7 @@ pub fn main() -> ExitCode {
             Command::Bench(args) => bench::bench(*args, cli.quiet, cli.verbose).await,
             Command::Process(args) => process::process(args, cli.quiet),
             Command::Analyze(args) => analyze::analyze(args, cli.quiet),
+            Command::Winrate(args) => winrate::winrate(args, cli.quiet),
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
         }
