@@ -219,3 +219,53 @@ fn a_config_file_sets_options_and_flags_win() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("bad.yaml:1:1: output_dri: unknown field `output_dri`"));
 }
+
+#[test]
+fn export_writes_csv_and_json_lines_with_every_row() {
+    let server = server();
+    let project = project(&server);
+    let _ = project.assay(&["bench", "--config", "run.yaml", "-q"]);
+    project.assay_ok(&["process"]);
+    let (stdout, _) = project.assay_ok(&["export", "runs/processed"]);
+    assert!(stdout.contains("runs/processed/plain/oracle.csv (8 rows)"), "{stdout}");
+    let csv = std::fs::read_to_string(project.path().join("runs/processed/shuffled/oracle.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "run_id");
+    let reward = headers.iter().position(|h| h == "reward").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 16);
+    assert!(rows.iter().all(|r| &r[reward] == "1.0"), "the oracle scores every sample");
+    let (stdout, _) = project.assay_ok(&[
+        "export",
+        "runs/processed/plain/oracle.parquet",
+        "--format",
+        "jsonl",
+        "--output-dir",
+        "out",
+    ]);
+    assert!(stdout.contains("out/oracle.jsonl (8 rows)"), "{stdout}");
+    let lines = read_jsonl(&project.path().join("out/oracle.jsonl"));
+    assert_eq!(lines.len(), 8);
+    assert_eq!(lines[0]["env_id"], "plain");
+    let output = project.assay(&["export", "nowhere"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nowhere not found"));
+}
+
+#[test]
+fn process_can_chain_win_rates_from_a_config_file() {
+    let server = server();
+    let project = project(&server);
+    let _ = project.assay(&["bench", "--config", "run.yaml", "-q"]);
+    project.write("winrate.yaml", "method: helm\noutput_dir: wr\nresamples: 10\n");
+    let (stdout, _) = project.assay_ok(&["process", "--process-incomplete", "--winrate", "winrate.yaml"]);
+    assert!(stdout.contains("Win rates of 2 models over 2 envs written to wr"), "{stdout}");
+    let winrates = read_json(&project.path().join("wr/winrates.json"));
+    assert_eq!(winrates["options"]["method"], "helm");
+    assert_eq!(winrates["models"]["oracle"]["mean_win_rate"], 1.0);
+    // Flags win over the file.
+    let (stdout, _) = project.assay_ok(&["winrate", "--config", "winrate.yaml", "--method", "pairwise"]);
+    assert!(stdout.contains("written to wr"), "{stdout}");
+    assert_eq!(read_json(&project.path().join("wr/winrates.json"))["options"]["method"], "pairwise");
+}

@@ -28,7 +28,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// How models are compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// Per-example pairwise comparisons.
@@ -38,7 +38,7 @@ pub enum Method {
 }
 
 /// What a missing score counts as in a pairwise comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Missing {
     /// Below any score: the side without one loses.
@@ -50,7 +50,7 @@ pub enum Missing {
 }
 
 /// How envs are weighted in the aggregate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Weight {
     /// Every env counts the same.

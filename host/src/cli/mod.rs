@@ -7,6 +7,7 @@
 
 mod analyze;
 mod bench;
+mod export;
 mod process;
 mod runs;
 mod table;
@@ -45,6 +46,8 @@ enum Command {
     /// Win rates between models per env and overall (pairwise per example,
     /// or HELM's), with bootstrap confidence intervals.
     Winrate(winrate::WinrateArgs),
+    /// Processed parquet to CSV or JSON lines (a file, or a whole directory).
+    Export(export::ExportArgs),
     /// List the runs in an output directory, newest first.
     Runs(runs::RunsArgs),
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
             Command::Process(args) => process::process(args, cli.quiet),
             Command::Analyze(args) => analyze::analyze(args, cli.quiet),
             Command::Winrate(args) => winrate::winrate(args, cli.quiet),
+            Command::Export(args) => export::export(args),
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
         }

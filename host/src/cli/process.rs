@@ -1,6 +1,7 @@
 //! `assay process`: raw runs to parquet files and an index.
 
 use super::table::new_table;
+use super::winrate::WinrateArgs;
 use crate::process::{self, FileAction, ProcessOptions};
 use crate::store::JobStatus;
 use anyhow::{Result, bail};
@@ -40,6 +41,10 @@ pub struct ProcessArgs {
     /// Show what would be written; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// After processing, compute win rates with the options in this YAML
+    /// file (as `assay winrate --config`), over the processed output.
+    #[arg(long, value_name = "FILE")]
+    winrate: Option<PathBuf>,
     /// A YAML file with any of these options (`runs_dir`, `output_dir`,
     /// `max_workers`, `status`, `process_incomplete`, `drop_text`,
     /// `clean`); flags given on the command line win.
@@ -115,7 +120,12 @@ pub fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
     let written = reports.iter().filter(|r| r.action != FileAction::Unchanged).count();
     let verb = if options.dry_run { "would be written (dry run)" } else { "written" };
     println!("{written} of {} files {verb}; output in {}", reports.len(), options.output_dir.display());
-    Ok(ExitCode::SUCCESS)
+    match args.winrate {
+        Some(config) if !options.dry_run => {
+            super::winrate::winrate(WinrateArgs::from_file(config, &options.output_dir), quiet)
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// Remove the parquet files and index under `dir`, after asking.

@@ -5,36 +5,39 @@ use super::table::new_table;
 use crate::analysis::load;
 use crate::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions, Winrates};
 use anyhow::Result;
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct WinrateArgs {
-    /// Processed results, as `assay process` writes them.
-    #[arg(long, value_name = "DIR", default_value = "runs/processed")]
-    processed_dir: PathBuf,
-    /// Where `winrates.json` and `winrates.csv` are written.
-    #[arg(long, value_name = "DIR", default_value = "runs/winrate")]
-    output_dir: PathBuf,
-    /// `pairwise`: per-example comparisons between every two models;
-    /// `helm`: HELM's mean win rate over env-level mean rewards.
-    #[arg(long, value_enum, default_value_t = Method::Pairwise)]
-    method: Method,
-    /// What an example a model has no score on counts as (pairwise).
-    #[arg(long, value_enum, default_value_t = Missing::Loss)]
-    missing: Missing,
-    /// How envs are weighted in a model's overall win rate (pairwise).
-    #[arg(long, value_enum, default_value_t = Weight::Ln)]
-    weight: Weight,
-    /// Scores closer than this are a tie.
-    #[arg(long, default_value_t = 1e-9)]
-    epsilon: f64,
-    /// Bootstrap replicates for the 95% intervals (0: no intervals).
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    resamples: usize,
-    /// Seed of the bootstrap, so intervals are reproducible.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Processed results, as `assay process` writes them (default `runs/processed`).
+    #[arg(long, value_name = "DIR")]
+    processed_dir: Option<PathBuf>,
+    /// Where `winrates.json` and `winrates.csv` are written (default `runs/winrate`).
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+    /// `pairwise` (default): per-example comparisons between every two
+    /// models; `helm`: HELM's mean win rate over env-level mean rewards.
+    #[arg(long, value_enum)]
+    method: Option<Method>,
+    /// What an example a model has no score on counts as, pairwise
+    /// (default `loss`).
+    #[arg(long, value_enum)]
+    missing: Option<Missing>,
+    /// How envs are weighted in a model's overall pairwise win rate
+    /// (default `ln`: by the log of their example count).
+    #[arg(long, value_enum)]
+    weight: Option<Weight>,
+    /// Scores closer than this are a tie (default 1e-9).
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Bootstrap replicates for the 95% intervals (default 1000; 0: none).
+    #[arg(long, value_name = "N")]
+    resamples: Option<usize>,
+    /// Seed of the bootstrap, so intervals are reproducible (default 0).
+    #[arg(long)]
+    seed: Option<u64>,
     /// Compare only these models (repeatable).
     #[arg(long = "include-model", value_name = "MODEL")]
     include_models: Vec<String>,
@@ -44,23 +47,64 @@ pub struct WinrateArgs {
     /// Leave this env out (repeatable).
     #[arg(long = "exclude-env", value_name = "ENV")]
     exclude_envs: Vec<String>,
+    /// A YAML file with any of these options (`processed_dir`,
+    /// `output_dir`, `method`, `missing`, `weight`, `epsilon`, `resamples`,
+    /// `seed`, `include_models`, `exclude_models`, `exclude_envs`); flags
+    /// given on the command line win.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// The options a `--config` file may set.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WinrateConfig {
+    processed_dir: Option<PathBuf>,
+    output_dir: Option<PathBuf>,
+    method: Option<Method>,
+    missing: Option<Missing>,
+    weight: Option<Weight>,
+    epsilon: Option<f64>,
+    resamples: Option<usize>,
+    seed: Option<u64>,
+    #[serde(default)]
+    include_models: Vec<String>,
+    #[serde(default)]
+    exclude_models: Vec<String>,
+    #[serde(default)]
+    exclude_envs: Vec<String>,
+}
+
+impl WinrateArgs {
+    /// Win rates from a config file alone (`process --winrate FILE`), over
+    /// `processed_dir` (what was just processed; the file cannot move it).
+    pub fn from_file(config: PathBuf, processed_dir: &Path) -> Self {
+        WinrateArgs { config: Some(config), processed_dir: Some(processed_dir.to_path_buf()), ..Default::default() }
+    }
 }
 
 pub fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitCode> {
-    let samples = load::load(&args.processed_dir)?;
-    let options = WinrateOptions {
-        method: args.method,
-        missing: args.missing,
-        weight: args.weight,
-        epsilon: args.epsilon,
-        resamples: args.resamples,
-        seed: args.seed,
-        include_models: args.include_models,
-        exclude_models: args.exclude_models,
-        exclude_envs: args.exclude_envs,
+    let file: WinrateConfig = match &args.config {
+        Some(path) => crate::config::parse_file(path)?,
+        None => WinrateConfig::default(),
     };
+    let or = |cli: Vec<String>, file: Vec<String>| if cli.is_empty() { file } else { cli };
+    let processed_dir = args.processed_dir.or(file.processed_dir).unwrap_or_else(|| "runs/processed".into());
+    let output_dir = args.output_dir.or(file.output_dir).unwrap_or_else(|| "runs/winrate".into());
+    let options = WinrateOptions {
+        method: args.method.or(file.method).unwrap_or(Method::Pairwise),
+        missing: args.missing.or(file.missing).unwrap_or(Missing::Loss),
+        weight: args.weight.or(file.weight).unwrap_or(Weight::Ln),
+        epsilon: args.epsilon.or(file.epsilon).unwrap_or(1e-9),
+        resamples: args.resamples.or(file.resamples).unwrap_or(1000),
+        seed: args.seed.or(file.seed).unwrap_or(0),
+        include_models: or(args.include_models, file.include_models),
+        exclude_models: or(args.exclude_models, file.exclude_models),
+        exclude_envs: or(args.exclude_envs, file.exclude_envs),
+    };
+    let samples = load::load(&processed_dir)?;
     let result = winrate::winrates(&samples, &options)?;
-    write(&args.output_dir, &result)?;
+    write(&output_dir, &result)?;
     for dropped in &result.dropped_envs {
         eprintln!("env {} left out: no results for {}", dropped.env_id, dropped.missing_models.join(", "));
     }
@@ -71,7 +115,7 @@ pub fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitCode> {
         "Win rates of {} models over {} envs written to {}",
         result.models.len(),
         result.envs.len(),
-        args.output_dir.display()
+        output_dir.display()
     );
     Ok(ExitCode::SUCCESS)
 }
