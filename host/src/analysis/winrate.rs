@@ -84,6 +84,15 @@ pub struct Record {
     pub ties: u64,
 }
 
+impl Record {
+    /// Add counts (integers carried in f32 sums).
+    fn add(&mut self, wins: f32, losses: f32, ties: f32) {
+        self.wins += wins as u64;
+        self.losses += losses as u64;
+        self.ties += ties as u64;
+    }
+}
+
 /// One model's result against one opponent, over all envs.
 #[derive(Debug, Clone, Serialize)]
 pub struct VsResult {
@@ -136,6 +145,83 @@ pub struct EnvInfo {
 struct EnvScores {
     id: String,
     scores: Vec<Vec<Option<f64>>>,
+    /// Every pair of models (pairwise method only).
+    pairs: Vec<PairMasks>,
+}
+
+/// How two models (`m` < `o`) compare on each example of an env, as 0/1
+/// masks, so that a bootstrap replicate costs three dot products with the
+/// replicate's draw counts. Sums stay integers below 2²⁴, exact in f32.
+struct PairMasks {
+    m: usize,
+    o: usize,
+    /// 1 where `m` wins.
+    win: Vec<f32>,
+    /// 1 where they tie.
+    tie: Vec<f32>,
+    /// 1 where the example counts for this pair.
+    counted: Vec<f32>,
+}
+
+/// The result of comparing two scores on one example, for `m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Win,
+    Loss,
+    Tie,
+}
+
+/// Compare `a` with `b` under the missing policy; `None`: not counted.
+fn outcome(a: Option<f64>, b: Option<f64>, options: &WinrateOptions) -> Option<Outcome> {
+    let (a, b) = match (a, b, options.missing) {
+        (None, None, _) => return None,
+        (Some(a), Some(b), _) => (a, b),
+        (_, _, Missing::Drop) => return None,
+        (a, b, Missing::Zero) => (a.unwrap_or(0.0), b.unwrap_or(0.0)),
+        (a, b, Missing::Loss) => (a.unwrap_or(f64::NEG_INFINITY), b.unwrap_or(f64::NEG_INFINITY)),
+    };
+    Some(if a - b > options.epsilon {
+        Outcome::Win
+    } else if b - a > options.epsilon {
+        Outcome::Loss
+    } else {
+        Outcome::Tie
+    })
+}
+
+/// The masks of every pair of models in `scores`.
+fn pair_masks(scores: &[Vec<Option<f64>>], options: &WinrateOptions) -> Vec<PairMasks> {
+    let mut pairs = Vec::new();
+    for m in 0..scores.len() {
+        for o in m + 1..scores.len() {
+            let outcomes: Vec<Option<Outcome>> =
+                scores[m].iter().zip(&scores[o]).map(|(a, b)| outcome(*a, *b, options)).collect();
+            let mask = |wanted: fn(Option<Outcome>) -> bool| {
+                outcomes.iter().map(|x| f32::from(u8::from(wanted(*x)))).collect()
+            };
+            pairs.push(PairMasks {
+                m,
+                o,
+                win: mask(|x| x == Some(Outcome::Win)),
+                tie: mask(|x| x == Some(Outcome::Tie)),
+                counted: mask(|x| x.is_some()),
+            });
+        }
+    }
+    pairs
+}
+
+/// Σ aᵢbᵢ, in eight lanes so the compiler vectorizes it.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Compute win rates over `samples` (models as selected by `options`).
@@ -230,14 +316,15 @@ fn select(samples: &Samples, options: &WinrateOptions) -> anyhow::Result<Selecte
         }
         let examples: std::collections::BTreeSet<&str> =
             models.iter().flat_map(|m| sums[&(env, m.as_str())].keys().copied()).collect();
-        let scores = models
+        let scores: Vec<Vec<Option<f64>>> = models
             .iter()
             .map(|m| {
                 let by_example = &sums[&(env, m.as_str())];
                 examples.iter().map(|e| by_example.get(e).map(|(s, n)| s / f64::from(*n))).collect()
             })
             .collect();
-        envs.push(EnvScores { id: env.to_string(), scores });
+        let pairs = if options.method == Method::Pairwise { pair_masks(&scores, options) } else { Vec::new() };
+        envs.push(EnvScores { id: env.to_string(), scores, pairs });
     }
     anyhow::ensure!(!envs.is_empty(), "no env has results for every compared model ({} dropped)", dropped.len());
     Ok((models, envs, dropped))
@@ -271,7 +358,7 @@ struct Point {
 
 /// Win rates with every example counted `counts[e][i]` times (all once for
 /// the point estimate).
-fn compute_weighted(envs: &[EnvScores], weights: &[f64], counts: &[Vec<u32>], options: &WinrateOptions) -> Point {
+fn compute_weighted(envs: &[EnvScores], weights: &[f64], counts: &[Vec<f32>], options: &WinrateOptions) -> Point {
     let n_models = envs[0].scores.len();
     let mut per_env = vec![vec![None; envs.len()]; n_models];
     let mut pair_per_env = vec![vec![vec![f64::NAN; envs.len()]; n_models]; n_models];
@@ -285,16 +372,23 @@ fn compute_weighted(envs: &[EnvScores], weights: &[f64], counts: &[Vec<u32>], op
                 }
             }
             Method::Pairwise => {
-                for m in 0..n_models {
-                    let mut rates = Vec::new();
-                    for o in (0..n_models).filter(|o| *o != m) {
-                        let (rate, record) = pair(&env.scores[m], &env.scores[o], &counts[e], options);
-                        pair_per_env[m][o][e] = rate.unwrap_or(f64::NAN);
-                        let total = &mut records[m][o];
-                        (total.wins, total.losses, total.ties) =
-                            (total.wins + record.wins, total.losses + record.losses, total.ties + record.ties);
-                        rates.extend(rate);
+                let mut rates: Vec<Vec<f64>> = vec![Vec::new(); n_models];
+                for pair in &env.pairs {
+                    let draws = &counts[e];
+                    let (wins, ties, total) = (dot(draws, &pair.win), dot(draws, &pair.tie), dot(draws, &pair.counted));
+                    if total == 0.0 {
+                        continue;
                     }
+                    let losses = total - wins - ties;
+                    let (m, o) = (pair.m, pair.o);
+                    pair_per_env[m][o][e] = (f64::from(wins) + f64::from(ties) / 2.0) / f64::from(total);
+                    pair_per_env[o][m][e] = (f64::from(losses) + f64::from(ties) / 2.0) / f64::from(total);
+                    rates[m].push(pair_per_env[m][o][e]);
+                    rates[o].push(pair_per_env[o][m][e]);
+                    records[m][o].add(wins, losses, ties);
+                    records[o][m].add(losses, wins, ties);
+                }
+                for (m, rates) in rates.iter().enumerate() {
                     per_env[m][e] = (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64);
                 }
             }
@@ -326,55 +420,38 @@ fn compute_weighted(envs: &[EnvScores], weights: &[f64], counts: &[Vec<u32>], op
 }
 
 fn compute(envs: &[EnvScores], weights: &[f64], options: &WinrateOptions) -> Point {
-    let ones: Vec<Vec<u32>> = envs.iter().map(|e| vec![1; e.scores[0].len()]).collect();
+    let ones: Vec<Vec<f32>> = envs.iter().map(|e| vec![1.0; e.scores[0].len()]).collect();
     compute_weighted(envs, weights, &ones, options)
 }
 
-/// `resamples` replicates, each drawing every env's examples with replacement.
+/// `resamples` replicates, each drawing every env's examples with
+/// replacement. Replicate r draws from a generator seeded with (seed, r),
+/// so results do not depend on how many threads compute them.
 fn bootstrap(envs: &[EnvScores], weights: &[f64], options: &WinrateOptions) -> Vec<Point> {
-    let mut rng = StdRng::seed_from_u64(options.seed);
-    (0..options.resamples)
-        .map(|_| {
-            let counts: Vec<Vec<u32>> = envs
-                .iter()
-                .map(|env| {
-                    let n = env.scores[0].len();
-                    let mut counts = vec![0u32; n];
-                    for _ in 0..n {
-                        counts[rng.random_range(0..n)] += 1;
-                    }
-                    counts
-                })
-                .collect();
-            compute_weighted(envs, weights, &counts, options)
-        })
-        .collect()
-}
-
-/// The pairwise win rate of `a` over `b`, each example counted `counts[i]`
-/// times, and the wins/losses/ties behind it.
-fn pair(a: &[Option<f64>], b: &[Option<f64>], counts: &[u32], options: &WinrateOptions) -> (Option<f64>, Record) {
-    let mut record = Record::default();
-    for ((a, b), count) in a.iter().zip(b).zip(counts) {
-        let count = u64::from(*count);
-        let (a, b) = match (a, b, options.missing) {
-            (None, None, _) => continue,
-            (Some(a), Some(b), _) => (*a, *b),
-            (_, _, Missing::Drop) => continue,
-            (a, b, Missing::Zero) => (a.unwrap_or(0.0), b.unwrap_or(0.0)),
-            (a, b, Missing::Loss) => (a.unwrap_or(f64::NEG_INFINITY), b.unwrap_or(f64::NEG_INFINITY)),
-        };
-        if a - b > options.epsilon {
-            record.wins += count;
-        } else if b - a > options.epsilon {
-            record.losses += count;
-        } else {
-            record.ties += count;
-        }
-    }
-    let total = record.wins + record.losses + record.ties;
-    let rate = (total > 0).then(|| (record.wins as f64 + record.ties as f64 / 2.0) / total as f64);
-    (rate, record)
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(options.resamples.max(1));
+    let replicate = |r: usize| {
+        let mut rng = StdRng::seed_from_u64(options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(r as u64));
+        let counts: Vec<Vec<f32>> = envs
+            .iter()
+            .map(|env| {
+                let n = env.scores[0].len();
+                let mut counts = vec![0f32; n];
+                for _ in 0..n {
+                    counts[rng.random_range(0..n)] += 1.0;
+                }
+                counts
+            })
+            .collect();
+        compute_weighted(envs, weights, &counts, options)
+    };
+    std::thread::scope(|scope| {
+        let chunks: Vec<_> = (0..threads)
+            .map(|t| scope.spawn(move || (t..options.resamples).step_by(threads).map(replicate).collect::<Vec<_>>()))
+            .collect();
+        let mut per_thread: Vec<std::vec::IntoIter<Point>> =
+            chunks.into_iter().map(|c| c.join().expect("bootstrap thread").into_iter()).collect();
+        (0..options.resamples).map(|r| per_thread[r % threads].next().expect("one point per replicate")).collect()
+    })
 }
 
 /// HELM's win rate of each model in one column of scores.
@@ -395,7 +472,7 @@ pub fn helm_column(scores: &[Option<f64>]) -> Vec<Option<f64>> {
         .collect()
 }
 
-fn weighted_mean(scores: &[Option<f64>], counts: &[u32]) -> Option<f64> {
+fn weighted_mean(scores: &[Option<f64>], counts: &[f32]) -> Option<f64> {
     let (mut sum, mut n) = (0.0, 0.0);
     for (score, count) in scores.iter().zip(counts) {
         if let Some(s) = score {
@@ -455,18 +532,35 @@ mod tests {
         }
     }
 
+    /// (rate, record) of `a` against `b` with each example drawn `counts[i]` times.
+    fn rate(a: &[Option<f64>], b: &[Option<f64>], counts: &[f32], missing: Missing) -> (f64, Record) {
+        let env = EnvScores { id: "e".into(), scores: vec![a.to_vec(), b.to_vec()], pairs: vec![] };
+        let envs = [EnvScores { pairs: pair_masks(&env.scores, &options(missing)), ..env }];
+        let point = compute_weighted(&envs, &[1.0], &[counts.to_vec()], &options(missing));
+        (point.pair_per_env[0][1][0], point.records[0][1])
+    }
+
     #[test]
     fn pairs_count_ties_as_half_and_follow_the_missing_policy() {
         let a = [Some(1.0), Some(0.5), Some(0.0), None];
         let b = [Some(0.0), Some(0.5), Some(1.0), Some(0.0)];
-        let ones = [1; 4];
+        let ones = [1.0; 4];
         // win, tie, loss, then b alone.
-        let (rate, record) = pair(&a, &b, &ones, &options(Missing::Loss));
+        let (r, record) = rate(&a, &b, &ones, Missing::Loss);
         assert_eq!(record, Record { wins: 1, losses: 2, ties: 1 });
-        assert_eq!(rate, Some(1.5 / 4.0));
-        assert_eq!(pair(&a, &b, &ones, &options(Missing::Zero)).1, Record { wins: 1, losses: 1, ties: 2 });
-        assert_eq!(pair(&a, &b, &ones, &options(Missing::Drop)).0, Some(1.5 / 3.0));
-        assert_eq!(pair(&a, &b, &[2, 0, 0, 0], &options(Missing::Drop)).1, Record { wins: 2, losses: 0, ties: 0 });
+        assert_eq!(r, 1.5 / 4.0);
+        assert_eq!(rate(&a, &b, &ones, Missing::Zero).1, Record { wins: 1, losses: 1, ties: 2 });
+        assert_eq!(rate(&a, &b, &ones, Missing::Drop).0, 1.5 / 3.0);
+        assert_eq!(rate(&a, &b, &[2.0, 0.0, 0.0, 0.0], Missing::Drop).1, Record { wins: 2, losses: 0, ties: 0 });
+        assert_eq!(rate(&b, &a, &ones, Missing::Loss).1, Record { wins: 2, losses: 1, ties: 1 }, "the mirror image");
+    }
+
+    #[test]
+    fn dot_products_are_exact_on_counts() {
+        let a: Vec<f32> = (0..1003).map(|i| (i % 7) as f32).collect();
+        let b: Vec<f32> = (0..1003).map(|i| (i % 2) as f32).collect();
+        let expected: u64 = (0..1003u64).map(|i| (i % 7) * (i % 2)).sum();
+        assert_eq!(dot(&a, &b) as u64, expected);
     }
 
     #[test]
