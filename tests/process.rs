@@ -269,3 +269,69 @@ fn process_can_chain_win_rates_from_a_config_file() {
     assert!(stdout.contains("written to wr"), "{stdout}");
     assert_eq!(read_json(&project.path().join("wr/winrates.json"))["options"]["method"], "pairwise");
 }
+
+#[test]
+fn processed_results_sync_with_a_hugging_face_dataset_repo() {
+    const TOKEN: &str = "hf_test_5e1c9a7b3d";
+    let hub = support::hub_mock::MockHub::start(TOKEN);
+    let env = [("HF_TOKEN", TOKEN), ("HF_ENDPOINT", hub.endpoint())];
+    let server = server();
+    let project = project(&server);
+    let _ = project.assay(&["bench", "--config", "run.yaml", "-q"]);
+    let sync = ["process", "--hf-repo", "team/evals", "--hf-pull-policy", "pull"];
+    let output = project.assay_with_env(&sync, &env);
+    assert!(output.status.success(), "{}", support::fixtures::output_text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("does not exist yet") && stderr.contains("Pushed 2 files and the index"), "{stderr}");
+    let remote = hub.files("team/evals");
+    let names: Vec<&str> = remote.keys().map(String::as_str).collect();
+    assert_eq!(names, ["env_index.json", "plain/oracle.parquet", "shuffled/oracle.parquet"]);
+    assert_eq!(
+        remote["plain/oracle.parquet"],
+        std::fs::read(project.path().join("runs/processed/plain/oracle.parquet")).unwrap()
+    );
+    assert_eq!(hub.commits().len(), 1, "one commit");
+
+    // Nothing new: nothing pushed.
+    let output = project.assay_with_env(&sync, &env);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("nothing to push"),
+        "{}",
+        support::fixtures::output_text(&output)
+    );
+    assert_eq!(hub.commits().len(), 1);
+
+    // A teammate with no runs pulls everything and can analyse it.
+    let teammate = Project::new();
+    teammate.write("runs/raw/.keep", "");
+    let output = teammate.assay_with_env(&sync, &env);
+    assert!(output.status.success(), "{}", support::fixtures::output_text(&output));
+    assert!(teammate.path().join("runs/processed/shuffled/oracle.parquet").is_file());
+    let (stdout, _) = teammate.assay_ok(&["analyze"]);
+    assert!(stdout.contains("Analysis of 4 configs"), "{stdout}");
+
+    // The token is never written or printed.
+    for dir in [project.path(), teammate.path()] {
+        for file in walk(dir) {
+            assert!(
+                !String::from_utf8_lossy(&std::fs::read(&file).unwrap()).contains(TOKEN),
+                "token in {}",
+                file.display()
+            );
+        }
+    }
+    let bad = project.assay_with_env(&sync, &[("HF_TOKEN", "hf_wrong"), ("HF_ENDPOINT", hub.endpoint())]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("HTTP 401") && stderr.contains("is HF_TOKEN set, with write access?"), "{stderr}");
+    assert!(!stderr.contains("hf_wrong"));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
+}

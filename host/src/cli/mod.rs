@@ -39,7 +39,7 @@ enum Command {
     Bench(Box<bench::BenchArgs>),
     /// Turn raw runs into parquet files (one per env and model) and an
     /// index, rewriting only what changed.
-    Process(process::ProcessArgs),
+    Process(Box<process::ProcessArgs>),
     /// Per model, env and config: mean ± stderr, 95% CI, spread across
     /// seeds, pass@k and maj@k, from processed results.
     Analyze(analyze::AnalyzeArgs),
@@ -66,7 +66,7 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Bench(args) => bench::bench(*args, cli.quiet, cli.verbose).await,
-            Command::Process(args) => process::process(args, cli.quiet),
+            Command::Process(args) => process::process(*args, cli.quiet).await,
             Command::Analyze(args) => analyze::analyze(args, cli.quiet),
             Command::Winrate(args) => winrate::winrate(args, cli.quiet),
             Command::Export(args) => export::export(args),

@@ -2,6 +2,7 @@
 
 use super::table::new_table;
 use super::winrate::WinrateArgs;
+use crate::process::hub::Hub;
 use crate::process::{self, FileAction, ProcessOptions};
 use crate::store::JobStatus;
 use anyhow::{Result, bail};
@@ -45,11 +46,36 @@ pub struct ProcessArgs {
     /// file (as `assay winrate --config`), over the processed output.
     #[arg(long, value_name = "FILE")]
     winrate: Option<PathBuf>,
+    /// Sync the output with this Hugging Face dataset repo (OWNER/NAME):
+    /// pull before processing, push what changed after, in one commit.
+    /// The token is read from `HF_TOKEN`.
+    #[arg(long, value_name = "REPO")]
+    hf_repo: Option<String>,
+    /// What to do when the output directory already has files: `prompt`
+    /// (ask on a terminal; `pull` otherwise), `pull` (download only files
+    /// missing here, never overwrite), `clean` (replace the local files
+    /// with the repo's).
+    #[arg(long, value_enum, default_value_t = PullPolicy::Prompt)]
+    hf_pull_policy: PullPolicy,
+    /// The repo branch to sync with.
+    #[arg(long, value_name = "BRANCH", default_value = "main")]
+    hf_branch: String,
     /// A YAML file with any of these options (`runs_dir`, `output_dir`,
     /// `max_workers`, `status`, `process_incomplete`, `drop_text`,
     /// `clean`); flags given on the command line win.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+/// How a pull treats a non-empty output directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PullPolicy {
+    /// Ask on a terminal; `pull` otherwise.
+    Prompt,
+    /// Download only what is missing here.
+    Pull,
+    /// Replace the local files with the repo's.
+    Clean,
 }
 
 /// The options a `--config` file may set.
@@ -74,7 +100,7 @@ fn parse_status(text: &str) -> Result<JobStatus, String> {
         .map_err(|_| format!("`{text}` is not a job status (pending, running, completed, failed, interrupted)"))
 }
 
-pub fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
+pub async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
     let file: ProcessConfig = match &args.config {
         Some(path) => crate::config::parse_file(path)?,
         None => ProcessConfig::default(),
@@ -97,8 +123,16 @@ pub fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
     if !options.runs_dir.is_dir() {
         bail!("runs directory {} not found (run `assay bench` first, or pass --runs-dir)", options.runs_dir.display());
     }
-    if (args.clean || file.clean) && !args.dry_run {
+    let cleaning = (args.clean || file.clean) && !args.dry_run;
+    if cleaning {
         clean(&options.output_dir, args.yes)?;
+    }
+    let hub = args.hf_repo.as_deref().map(|repo| Hub::new(repo, &args.hf_branch)).transpose()?;
+    if let Some(hub) = &hub
+        && !cleaning
+        && !args.dry_run
+    {
+        pull(hub, &options.output_dir, args.hf_pull_policy, args.yes).await?;
     }
     let (reports, _) = process::process(&options)?;
     if reports.is_empty() {
@@ -120,12 +154,97 @@ pub fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
     let written = reports.iter().filter(|r| r.action != FileAction::Unchanged).count();
     let verb = if options.dry_run { "would be written (dry run)" } else { "written" };
     println!("{written} of {} files {verb}; output in {}", reports.len(), options.output_dir.display());
+    if let Some(hub) = &hub
+        && !options.dry_run
+    {
+        push(hub, &options.output_dir).await?;
+    }
     match args.winrate {
         Some(config) if !options.dry_run => {
             super::winrate::winrate(WinrateArgs::from_file(config, &options.output_dir), quiet)
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Bring the repo's files into `dir` as `policy` says.
+async fn pull(hub: &Hub, dir: &Path, policy: PullPolicy, yes: bool) -> Result<()> {
+    let Some(remote) = hub.list().await? else {
+        eprintln!("The Hub repo does not exist yet: nothing to pull (it is created on the first push)");
+        return Ok(());
+    };
+    let synced = |path: &str| path.ends_with(".parquet") || path == process::INDEX_FILE;
+    let remote: Vec<_> = remote.into_iter().filter(|f| synced(&f.path)).collect();
+    let empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
+    let policy = match policy {
+        _ if empty => PullPolicy::Clean,
+        PullPolicy::Prompt if std::io::stdin().is_terminal() && !yes => ask_pull_policy(dir)?,
+        PullPolicy::Prompt => PullPolicy::Pull,
+        other => other,
+    };
+    if policy == PullPolicy::Clean && !empty {
+        std::fs::remove_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot delete {}: {e}", dir.display()))?;
+    }
+    let index_path = dir.join(process::INDEX_FILE);
+    let mut local_index = process::read_index(&index_path)?;
+    let mut pulled = 0;
+    for file in &remote {
+        let target = dir.join(&file.path);
+        if file.path == process::INDEX_FILE {
+            // Merged, never overwritten: local entries win.
+            let tmp = dir.join(".remote-index.json");
+            hub.download(&file.path, &tmp).await?;
+            process::merge_index(&mut local_index, process::read_index(&tmp)?);
+            std::fs::remove_file(&tmp)?;
+        } else if !target.exists() {
+            hub.download(&file.path, &target).await?;
+            pulled += 1;
+        }
+    }
+    if remote.iter().any(|f| f.path == process::INDEX_FILE) {
+        crate::store::write_json(&index_path, &local_index)?;
+    }
+    eprintln!("Pulled {pulled} files from the Hub");
+    Ok(())
+}
+
+fn ask_pull_policy(dir: &Path) -> Result<PullPolicy> {
+    eprint!(
+        "{} has files. Pull only missing files from the Hub [p], or replace them with the Hub's [c]? ",
+        dir.display()
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    match answer.trim().to_lowercase().as_str() {
+        "p" | "pull" => Ok(PullPolicy::Pull),
+        "c" | "clean" => Ok(PullPolicy::Clean),
+        _ => bail!("no answer: nothing was pulled (use --hf-pull-policy pull or clean)"),
+    }
+}
+
+/// Push every local file the repo lacks or holds in another version, with
+/// the index, in one commit.
+async fn push(hub: &Hub, dir: &Path) -> Result<()> {
+    let remote = hub.list().await?.unwrap_or_default();
+    let index = process::read_index(&dir.join(process::INDEX_FILE))?;
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    for (file, entry) in &index.files {
+        let local = dir.join(file);
+        let same = remote.iter().any(|r| r.path == *file && r.size == entry.bytes);
+        if local.is_file() && !same {
+            files.push((local, file.clone()));
+        }
+    }
+    if files.is_empty() {
+        eprintln!("The Hub repo is up to date: nothing to push");
+        return Ok(());
+    }
+    let count = files.len();
+    files.push((dir.join(process::INDEX_FILE), process::INDEX_FILE.into()));
+    hub.push(&files, &format!("assay process: {count} files")).await?;
+    eprintln!("Pushed {count} files and the index to the Hub in one commit");
+    Ok(())
 }
 
 /// Remove the parquet files and index under `dir`, after asking.

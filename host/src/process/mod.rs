@@ -16,6 +16,7 @@
 //!
 //! The columns are declared in [`schema`], documented in the README.
 
+pub mod hub;
 pub mod schema;
 
 use crate::store::{self, JobEntry, JobStatus, Manifest, SampleResult};
@@ -336,7 +337,23 @@ fn provenance(group: &Group) -> Value {
     })
 }
 
-fn read_index(path: &Path) -> Result<Index> {
+/// Add the files (and their runs) of `other` that `index` lacks, e.g. from
+/// a pulled remote index.
+pub fn merge_index(index: &mut Index, other: Index) {
+    for (file, entry) in other.files {
+        index.files.entry(file).or_insert(entry);
+    }
+    for (run, entry) in other.runs {
+        index.runs.entry(run).or_insert(entry);
+    }
+    if index.version == 0 {
+        (index.version, index.schema_version, index.assay_version, index.processed_at) =
+            (other.version, other.schema_version, other.assay_version, other.processed_at);
+    }
+}
+
+/// Read the index at `path` (an empty one if there is none).
+pub fn read_index(path: &Path) -> Result<Index> {
     match std::fs::read(path) {
         Ok(bytes) => {
             let index: Index =
