@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::process::Command;
 use std::sync::Mutex;
-use support::fixtures::{Project, mcq_jsonl, plugin, read_json};
+use support::fixtures::{Project, lettered_questions, plugin, read_json};
 use support::openai_mock::{MockOpenAi, MockReply, MockRequest};
 
 const PYTHON_REFERENCE: &str = r#"
@@ -85,12 +85,7 @@ fn analyze_matches_an_independent_python_computation() {
         .iter()
         .map(|q| (q.to_string(), format!("{q} question?")))
         .collect();
-    let rows: Vec<(&str, &str, [&str; 4], &str)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (id, q))| (id.as_str(), q.as_str(), ["w", "x", "y", "z"], ["A", "B", "C", "D"][i % 4]))
-        .collect();
-    project.write("data.jsonl", &mcq_jsonl(&rows));
+    project.write("data.jsonl", &lettered_questions(&rows));
     project.write(
         "run.yaml",
         &format!(

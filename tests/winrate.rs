@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::Value;
 use std::process::Command;
-use support::fixtures::{Project, mcq_jsonl, plugin, read_json};
+use support::fixtures::{Project, lettered_questions, plugin, read_json};
 use support::openai_mock::{MockOpenAi, MockReply, MockRequest};
 
 const PYTHON_REFERENCE: &str = r#"
@@ -65,12 +65,7 @@ print(json.dumps(out))
 fn project(server: &MockOpenAi) -> Project {
     let project = Project::new();
     let rows: Vec<(String, String)> = (0..9).map(|i| (format!("q{i}"), format!("Question number {i}?"))).collect();
-    let rows: Vec<(&str, &str, [&str; 4], &str)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, (id, q))| (id.as_str(), q.as_str(), ["w", "x", "y", "z"], ["A", "B", "C", "D"][i % 4]))
-        .collect();
-    project.write("data.jsonl", &mcq_jsonl(&rows));
+    project.write("data.jsonl", &lettered_questions(&rows));
     project.write(
         "run.yaml",
         &format!(

@@ -120,3 +120,14 @@ pub fn mcq_jsonl(rows: &[(&str, &str, [&str; 4], &str)]) -> String {
         })
         .collect()
 }
+
+/// A JSONL multiple-choice dataset from `(id, question)` pairs: options
+/// w/x/y/z, gold letters A, B, C, D in turn.
+pub fn lettered_questions(questions: &[(String, String)]) -> String {
+    let rows: Vec<(&str, &str, [&str; 4], &str)> = questions
+        .iter()
+        .enumerate()
+        .map(|(i, (id, q))| (id.as_str(), q.as_str(), ["w", "x", "y", "z"], ["A", "B", "C", "D"][i % 4]))
+        .collect();
+    mcq_jsonl(&rows)
+}
