@@ -85,11 +85,10 @@ pub struct Record {
 }
 
 impl Record {
-    /// Add counts (integers carried in f32 sums).
-    fn add(&mut self, wins: f32, losses: f32, ties: f32) {
-        self.wins += wins as u64;
-        self.losses += losses as u64;
-        self.ties += ties as u64;
+    fn add(&mut self, other: Record) {
+        self.wins += other.wins;
+        self.losses += other.losses;
+        self.ties += other.ties;
     }
 }
 
@@ -149,18 +148,18 @@ struct EnvScores {
     pairs: Vec<PairMasks>,
 }
 
-/// How two models (`m` < `o`) compare on each example of an env, as 0/1
-/// masks, so that a bootstrap replicate costs three dot products with the
-/// replicate's draw counts. Sums stay integers below 2²⁴, exact in f32.
+/// How two models (`m` < `o`) compare on each example of an env, as
+/// masks, so that a bootstrap replicate costs two dot products with the
+/// replicate's draw counts. Sums are multiples of ½ below 2²³: exact in f32.
 struct PairMasks {
     m: usize,
     o: usize,
-    /// 1 where `m` wins.
-    win: Vec<f32>,
-    /// 1 where they tie.
-    tie: Vec<f32>,
+    /// `m`'s points on each example: 1 for a win, ½ for a tie, else 0.
+    points: Vec<f32>,
     /// 1 where the example counts for this pair.
     counted: Vec<f32>,
+    /// Wins, losses and ties of `m` with every example counted once.
+    record: Record,
 }
 
 /// The result of comparing two scores on one example, for `m`.
@@ -196,15 +195,18 @@ fn pair_masks(scores: &[Vec<Option<f64>>], options: &WinrateOptions) -> Vec<Pair
         for o in m + 1..scores.len() {
             let outcomes: Vec<Option<Outcome>> =
                 scores[m].iter().zip(&scores[o]).map(|(a, b)| outcome(*a, *b, options)).collect();
-            let mask = |wanted: fn(Option<Outcome>) -> bool| {
-                outcomes.iter().map(|x| f32::from(u8::from(wanted(*x)))).collect()
+            let count = |wanted: Outcome| outcomes.iter().filter(|x| **x == Some(wanted)).count() as u64;
+            let points = |x: &Option<Outcome>| match x {
+                Some(Outcome::Win) => 1.0,
+                Some(Outcome::Tie) => 0.5,
+                _ => 0.0,
             };
             pairs.push(PairMasks {
                 m,
                 o,
-                win: mask(|x| x == Some(Outcome::Win)),
-                tie: mask(|x| x == Some(Outcome::Tie)),
-                counted: mask(|x| x.is_some()),
+                points: outcomes.iter().map(points).collect(),
+                counted: outcomes.iter().map(|x| if x.is_some() { 1.0 } else { 0.0 }).collect(),
+                record: Record { wins: count(Outcome::Win), losses: count(Outcome::Loss), ties: count(Outcome::Tie) },
             });
         }
     }
@@ -356,9 +358,14 @@ struct Point {
     records: Vec<Vec<Record>>,
 }
 
-/// Win rates with every example counted `counts[e][i]` times (all once for
-/// the point estimate).
-fn compute_weighted(envs: &[EnvScores], weights: &[f64], counts: &[Vec<f32>], options: &WinrateOptions) -> Point {
+/// Win rates with every example counted `counts[e][i]` times, or once
+/// each when `counts` is `None` (the point estimate).
+fn compute_weighted(
+    envs: &[EnvScores],
+    weights: &[f64],
+    counts: Option<&[Vec<f32>]>,
+    options: &WinrateOptions,
+) -> Point {
     let n_models = envs[0].scores.len();
     let mut per_env = vec![vec![None; envs.len()]; n_models];
     let mut pair_per_env = vec![vec![vec![f64::NAN; envs.len()]; n_models]; n_models];
@@ -366,7 +373,8 @@ fn compute_weighted(envs: &[EnvScores], weights: &[f64], counts: &[Vec<f32>], op
     for (e, env) in envs.iter().enumerate() {
         match options.method {
             Method::Helm => {
-                let means: Vec<Option<f64>> = env.scores.iter().map(|s| weighted_mean(s, &counts[e])).collect();
+                let means: Vec<Option<f64>> =
+                    env.scores.iter().map(|s| weighted_mean(s, counts.map(|c| c[e].as_slice()))).collect();
                 for (m, rate) in helm_column(&means).into_iter().enumerate() {
                     per_env[m][e] = rate;
                 }
@@ -374,19 +382,28 @@ fn compute_weighted(envs: &[EnvScores], weights: &[f64], counts: &[Vec<f32>], op
             Method::Pairwise => {
                 let mut rates: Vec<Vec<f64>> = vec![Vec::new(); n_models];
                 for pair in &env.pairs {
-                    let draws = &counts[e];
-                    let (wins, ties, total) = (dot(draws, &pair.win), dot(draws, &pair.tie), dot(draws, &pair.counted));
+                    let (points, total) = match counts {
+                        None => {
+                            let r = pair.record;
+                            (r.wins as f64 + r.ties as f64 / 2.0, (r.wins + r.losses + r.ties) as f64)
+                        }
+                        Some(counts) => {
+                            (f64::from(dot(&counts[e], &pair.points)), f64::from(dot(&counts[e], &pair.counted)))
+                        }
+                    };
                     if total == 0.0 {
                         continue;
                     }
-                    let losses = total - wins - ties;
                     let (m, o) = (pair.m, pair.o);
-                    pair_per_env[m][o][e] = (f64::from(wins) + f64::from(ties) / 2.0) / f64::from(total);
-                    pair_per_env[o][m][e] = (f64::from(losses) + f64::from(ties) / 2.0) / f64::from(total);
+                    pair_per_env[m][o][e] = points / total;
+                    pair_per_env[o][m][e] = (total - points) / total;
                     rates[m].push(pair_per_env[m][o][e]);
                     rates[o].push(pair_per_env[o][m][e]);
-                    records[m][o].add(wins, losses, ties);
-                    records[o][m].add(losses, wins, ties);
+                    if counts.is_none() {
+                        let r = pair.record;
+                        records[m][o].add(r);
+                        records[o][m].add(Record { wins: r.losses, losses: r.wins, ties: r.ties });
+                    }
                 }
                 for (m, rates) in rates.iter().enumerate() {
                     per_env[m][e] = (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64);
@@ -420,8 +437,7 @@ fn compute_weighted(envs: &[EnvScores], weights: &[f64], counts: &[Vec<f32>], op
 }
 
 fn compute(envs: &[EnvScores], weights: &[f64], options: &WinrateOptions) -> Point {
-    let ones: Vec<Vec<f32>> = envs.iter().map(|e| vec![1.0; e.scores[0].len()]).collect();
-    compute_weighted(envs, weights, &ones, options)
+    compute_weighted(envs, weights, None, options)
 }
 
 /// `resamples` replicates, each drawing every env's examples with
@@ -442,7 +458,7 @@ fn bootstrap(envs: &[EnvScores], weights: &[f64], options: &WinrateOptions) -> V
                 counts
             })
             .collect();
-        compute_weighted(envs, weights, &counts, options)
+        compute_weighted(envs, weights, Some(&counts), options)
     };
     std::thread::scope(|scope| {
         let chunks: Vec<_> = (0..threads)
@@ -472,12 +488,15 @@ pub fn helm_column(scores: &[Option<f64>]) -> Vec<Option<f64>> {
         .collect()
 }
 
-fn weighted_mean(scores: &[Option<f64>], counts: &[f32]) -> Option<f64> {
+/// The mean of the present scores, each counted `counts[i]` times (once
+/// without counts).
+fn weighted_mean(scores: &[Option<f64>], counts: Option<&[f32]>) -> Option<f64> {
     let (mut sum, mut n) = (0.0, 0.0);
-    for (score, count) in scores.iter().zip(counts) {
+    for (i, score) in scores.iter().enumerate() {
         if let Some(s) = score {
-            sum += s * f64::from(*count);
-            n += f64::from(*count);
+            let count = counts.map_or(1.0, |c| f64::from(c[i]));
+            sum += s * count;
+            n += count;
         }
     }
     (n > 0.0).then(|| sum / n)
@@ -536,8 +555,15 @@ mod tests {
     fn rate(a: &[Option<f64>], b: &[Option<f64>], counts: &[f32], missing: Missing) -> (f64, Record) {
         let env = EnvScores { id: "e".into(), scores: vec![a.to_vec(), b.to_vec()], pairs: vec![] };
         let envs = [EnvScores { pairs: pair_masks(&env.scores, &options(missing)), ..env }];
-        let point = compute_weighted(&envs, &[1.0], &[counts.to_vec()], &options(missing));
-        (point.pair_per_env[0][1][0], point.records[0][1])
+        let point = compute_weighted(&envs, &[1.0], None, &options(missing));
+        let drawn = compute_weighted(&envs, &[1.0], Some(&[counts.to_vec()]), &options(missing));
+        if counts.iter().all(|c| *c == 1.0) {
+            assert_eq!(
+                drawn.pair_per_env[0][1][0], point.pair_per_env[0][1][0],
+                "drawing each once is the point estimate"
+            );
+        }
+        (drawn.pair_per_env[0][1][0], point.records[0][1])
     }
 
     #[test]
@@ -551,7 +577,8 @@ mod tests {
         assert_eq!(r, 1.5 / 4.0);
         assert_eq!(rate(&a, &b, &ones, Missing::Zero).1, Record { wins: 1, losses: 1, ties: 2 });
         assert_eq!(rate(&a, &b, &ones, Missing::Drop).0, 1.5 / 3.0);
-        assert_eq!(rate(&a, &b, &[2.0, 0.0, 0.0, 0.0], Missing::Drop).1, Record { wins: 2, losses: 0, ties: 0 });
+        assert_eq!(rate(&a, &b, &[2.0, 0.0, 0.0, 0.0], Missing::Drop).0, 1.0, "only the win was drawn");
+        assert_eq!(rate(&a, &b, &[0.0, 3.0, 1.0, 0.0], Missing::Drop).0, 1.5 / 4.0, "three ties and a loss");
         assert_eq!(rate(&b, &a, &ones, Missing::Loss).1, Record { wins: 2, losses: 1, ties: 1 }, "the mirror image");
     }
 
