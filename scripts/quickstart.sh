@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-plugins.sh
-# --all-targets builds with the same dependency features as `cargo test`
-# (dev-dependencies change them), so running the quickstart and the tests
-# compiles wasmtime and friends once, not twice.
-cargo build -p assay --all-targets
+# `--workspace --all-targets` resolves dependency features exactly as
+# `cargo test --workspace` does (dev-dependencies change them), so running
+# the quickstart and the tests compiles wasmtime and friends once, not twice.
+cargo build --workspace --all-targets
 target/debug/assay bench --config configs/quickstart.yaml "$@"
