@@ -70,7 +70,7 @@ fn parquet_files(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Write one file's rows to `target` (via a temporary file). Returns the row count.
+/// Write one file's rows to `target` (atomically). Returns the row count.
 fn export_file(source: &Path, target: &Path, format: Format) -> Result<u64> {
     let reader = SerializedFileReader::new(std::fs::File::open(source)?)?;
     let columns: Vec<String> = reader
@@ -85,33 +85,31 @@ fn export_file(source: &Path, target: &Path, format: Format) -> Result<u64> {
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = target.with_extension("tmp");
-    let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let mut rows = 0;
-    let file = match format {
-        Format::Csv => {
-            let mut csv = csv::Writer::from_writer(file);
-            csv.write_record(&columns)?;
-            for row in reader.get_row_iter(None)? {
-                let object = record(row?)?;
-                csv.write_record(columns.iter().map(|c| cell(object.get(c))))?;
-                rows += 1;
+    crate::store::replace_atomically(target, |file| {
+        let mut rows = 0;
+        let file = match format {
+            Format::Csv => {
+                let mut csv = csv::Writer::from_writer(file);
+                csv.write_record(&columns)?;
+                for row in reader.get_row_iter(None)? {
+                    let object = record(row?)?;
+                    csv.write_record(columns.iter().map(|c| cell(object.get(c))))?;
+                    rows += 1;
+                }
+                csv.into_inner().map_err(|e| e.into_error())?
             }
-            csv.into_inner().map_err(|e| e.into_error())?
-        }
-        Format::Jsonl => {
-            let mut out = BufWriter::new(file);
-            for row in reader.get_row_iter(None)? {
-                serde_json::to_writer(&mut out, &record(row?)?)?;
-                out.write_all(b"\n")?;
-                rows += 1;
+            Format::Jsonl => {
+                let mut out = BufWriter::new(file);
+                for row in reader.get_row_iter(None)? {
+                    serde_json::to_writer(&mut out, &record(row?)?)?;
+                    out.write_all(b"\n")?;
+                    rows += 1;
+                }
+                out.into_inner().map_err(|e| e.into_error())?
             }
-            out.into_inner().map_err(|e| e.into_error())?
-        }
-    };
-    file.sync_all()?;
-    std::fs::rename(&tmp, target).with_context(|| format!("cannot replace {}", target.display()))?;
-    Ok(rows)
+        };
+        Ok((file, rows))
+    })
 }
 
 fn record(row: parquet::record::Row) -> Result<serde_json::Map<String, Value>> {

@@ -19,7 +19,7 @@
 pub mod hub;
 pub mod schema;
 
-use crate::store::{self, JobEntry, JobStatus, Manifest, SampleResult};
+use crate::store::{self, JobEntry, JobStatus, SampleResult};
 use anyhow::{Context, Result, bail};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -70,6 +70,8 @@ pub struct Group {
     /// The run the jobs come from.
     pub run_id: String,
     run_dir: PathBuf,
+    /// The run as the index records it (from the manifest read at discovery).
+    run: IndexRun,
     jobs: Vec<JobEntry>,
 }
 
@@ -187,6 +189,11 @@ pub fn discover(runs_dir: &Path, statuses: &[JobStatus]) -> Result<Vec<Group>> {
                 model_id: job.model_id.clone(),
                 run_id: manifest.run_id.clone(),
                 run_dir: run_dir.clone(),
+                run: IndexRun {
+                    name: manifest.name.clone(),
+                    created_at: manifest.created_at.clone(),
+                    updated_at: manifest.updated_at.clone(),
+                },
                 jobs: Vec::new(),
             });
             group.jobs.push(job.clone());
@@ -239,44 +246,42 @@ fn process_group(group: &Group, inputs: &Value, index: &Index, options: &Process
     Ok(report(rows, FileAction::Written))
 }
 
-/// Write a group's rows to `path` (via a temporary file). Returns the row count.
+/// Write a group's rows to `path` (atomically). Returns the row count.
 fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
     let metrics = metric_names(group)?;
     let mut batch = BatchBuilder::new(&metrics, drop_text);
     let dir = path.parent().expect("files live in an env directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = path.with_extension("parquet.tmp");
-    let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROWS_PER_GROUP))
         .set_key_value_metadata(Some(vec![KeyValue::new("assay".into(), provenance(group).to_string())]))
         .build();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))?;
-    let mut rows = 0u64;
-    for job in &group.jobs {
-        let source = RowSource {
-            run_id: &group.run_id,
-            job_id: &job.job_id,
-            env_id: &group.env_id,
-            variant_id: &job.env_id,
-            model_id: &group.model_id,
-        };
-        for_each_result(&group.run_dir.join(&job.results), |result| {
-            batch.push(&source, &result)?;
-            rows += 1;
-            if batch.len() == ROWS_PER_GROUP {
-                writer.write(&batch.finish()?)?;
-            }
-            Ok(())
-        })?;
-    }
-    if !batch.is_empty() {
-        writer.write(&batch.finish()?)?;
-    }
-    writer.into_inner()?.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(rows)
+    store::replace_atomically(path, |file| {
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))?;
+        let mut rows = 0u64;
+        for job in &group.jobs {
+            let source = RowSource {
+                run_id: &group.run_id,
+                job_id: &job.job_id,
+                env_id: &group.env_id,
+                variant_id: &job.env_id,
+                model_id: &group.model_id,
+            };
+            for_each_result(&group.run_dir.join(&job.results), |result| {
+                batch.push(&source, &result)?;
+                rows += 1;
+                if batch.len() == ROWS_PER_GROUP {
+                    writer.write(&batch.finish()?)?;
+                }
+                Ok(())
+            })?;
+        }
+        if !batch.is_empty() {
+            writer.write(&batch.finish()?)?;
+        }
+        Ok((writer.into_inner()?, rows))
+    })
 }
 
 /// Every complete line of a results file (a torn last line is skipped).
@@ -380,11 +385,7 @@ fn update_index(index: &mut Index, work: &[(Group, Value)], reports: &[FileRepor
     index.processed_at = store::now_rfc3339();
     for report in reports.iter().filter(|r| r.action == FileAction::Written) {
         let (group, inputs) = work.iter().find(|(g, _)| g.file() == report.file).expect("every report has a group");
-        let manifest = Manifest::read(&group.run_dir)?;
-        index.runs.insert(
-            group.run_id.clone(),
-            IndexRun { name: manifest.name, created_at: manifest.created_at, updated_at: manifest.updated_at },
-        );
+        index.runs.insert(group.run_id.clone(), group.run.clone());
         let bytes = std::fs::metadata(output_dir.join(&report.file))?.len();
         index.files.insert(
             report.file.clone(),

@@ -56,13 +56,37 @@ pub fn slug(text: &str) -> String {
     if trimmed.is_empty() { "run".into() } else { trimmed.into() }
 }
 
-/// Write `bytes` to `path` atomically: a temp file in the same directory,
-/// synced, then renamed over the target.
+/// Replace `path` with what `write` puts into a temporary file beside it
+/// (`<name>.tmp`), synced and then renamed over the target, so neither a
+/// reader nor a crash ever sees half a file. `write` hands the file back
+/// (writers such as parquet's take ownership of it) with its result. If it
+/// fails, the temporary file is removed and the target is left as it was.
+pub fn replace_atomically<T>(path: &Path, write: impl FnOnce(File) -> Result<(File, T)>) -> Result<T> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!("{name}.tmp"));
+    let file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let written = write(file).and_then(|(file, value)| {
+        file.sync_all().with_context(|| format!("cannot write {}", tmp.display()))?;
+        Ok(value)
+    });
+    match written {
+        Ok(value) => {
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+            Ok(value)
+        }
+        Err(error) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(error)
+        }
+    }
+}
+
+/// Write `bytes` to `path` atomically (see [`replace_atomically`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(bytes).and_then(|_| file.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+    replace_atomically(path, |mut file| {
+        file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok((file, ()))
+    })
 }
 
 /// Write pretty JSON atomically.
@@ -75,6 +99,22 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_replacement_leaves_the_target_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("results.jsonl");
+        std::fs::write(&target, "kept\n").unwrap();
+        let failed = replace_atomically(&target, |mut file| -> Result<(File, ())> {
+            file.write_all(b"half of a new ")?;
+            anyhow::bail!("the writer failed midway")
+        });
+        assert_eq!(format!("{:#}", failed.unwrap_err()), "the writer failed midway");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "kept\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the temporary file is gone");
+        write_atomic(&target, b"new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
+    }
 
     #[test]
     fn slug_keeps_safe_characters() {

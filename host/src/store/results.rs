@@ -208,21 +208,20 @@ pub fn read_existing(path: &Path, shape: &JobShape, repair: bool) -> Result<Exis
     }
     if existing.dropped.any_inside() {
         // The same decisions again, this time copying what is kept.
-        let tmp = path.with_extension("jsonl.tmp");
-        let mut out =
-            std::io::BufWriter::new(File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?);
-        let mut again = ExistingResults::empty(shape);
-        let mut written = Ok(());
-        scan(path, |line| {
-            if again.classify(line, shape) && written.is_ok() {
-                written = out.write_all(line);
-            }
-        })
-        .and(written)
-        .and_then(|_| out.into_inner().map_err(|e| e.into_error()))
-        .and_then(|file| file.sync_all())
-        .with_context(|| format!("cannot rewrite {}", path.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+        super::replace_atomically(path, |file| {
+            let mut out = std::io::BufWriter::new(file);
+            let mut again = ExistingResults::empty(shape);
+            let mut written = Ok(());
+            scan(path, |line| {
+                if again.classify(line, shape) && written.is_ok() {
+                    written = out.write_all(line);
+                }
+            })
+            .and(written)
+            .and_then(|_| out.into_inner().map_err(|e| e.into_error()))
+            .map(|file| (file, ()))
+            .with_context(|| format!("cannot rewrite {}", path.display()))
+        })?;
     } else if existing.dropped.torn {
         let file =
             OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open {}", path.display()))?;

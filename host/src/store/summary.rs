@@ -75,11 +75,6 @@ impl SummaryBuilder {
         }
     }
 
-    /// Samples counted so far, and how many errored.
-    pub fn counts(&self) -> (u64, u64) {
-        (self.n, self.errors.values().sum())
-    }
-
     /// The summary so far.
     pub fn build(&self, duration_secs: f64) -> Summary {
         let mean = |(sum, n): (f64, u32)| (n > 0).then(|| sum / f64::from(n));
