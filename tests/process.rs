@@ -148,6 +148,7 @@ print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
         ("prompt", "string"),
         ("completion", "string"),
         ("info", "string"),
+        ("code_runs", "string"),
         ("tokens_completion", "int64"),
         ("latency_ms", "int64"),
         ("finished_at", "timestamp[us, tz=UTC]"),

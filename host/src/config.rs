@@ -156,6 +156,10 @@ pub struct EnvConfig {
     /// Host capabilities granted to the plugin, e.g. `run-code:python`. Default none.
     #[serde(default)]
     pub capabilities: Vec<String>,
+    /// Where and within what limits `run-code` actions run, for the
+    /// languages granted by `run-code:<language>` capabilities. Default:
+    /// the local backend with its default limits.
+    pub code_execution: Option<CodeExecutionConfig>,
 }
 
 /// Limits of the wasm sandbox for every call into a plugin.
@@ -174,6 +178,64 @@ impl Default for PluginLimits {
     fn default() -> Self {
         PluginLimits { memory_mb: 256, call_timeout_ms: 10_000, fuel: 10_000_000_000 }
     }
+}
+
+/// The prefix of capabilities that grant running code: `run-code:python`.
+pub const RUN_CODE_PREFIX: &str = "run-code:";
+
+/// How a plugin's `run-code` actions are executed.
+///
+/// ```yaml
+/// code_execution:
+///   backend: local          # or piston (then `url` is required)
+///   max_concurrent: 4
+///   timeout_secs: 10
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeExecutionConfig {
+    /// `local` (a sandboxed subprocess, default) or `piston` (a Piston server).
+    #[serde(default)]
+    pub backend: CodeBackendKind,
+    /// Programs running at once, shared by every job with the same settings.
+    /// Default: the number of CPUs.
+    #[serde(default, deserialize_with = "de_optional_at_least_one")]
+    pub max_concurrent: Option<usize>,
+    /// Wall-clock cap per program in seconds; a plugin may ask for less. Default 10.
+    #[serde(default = "defaults::code_timeout", deserialize_with = "de_seconds")]
+    pub timeout_secs: f64,
+    /// Memory per program (address space for `local`), MiB. Default 1024.
+    #[serde(default = "defaults::code_memory_mb", deserialize_with = "de_at_least_one")]
+    pub memory_mb: u64,
+    /// Bytes of stdout and of stderr kept; the rest is dropped. Default 65536.
+    #[serde(default = "defaults::code_output_bytes", deserialize_with = "de_at_least_one")]
+    pub max_output_bytes: usize,
+    /// `local`: processes the program may have at once. Default 64.
+    #[serde(default = "defaults::code_processes", deserialize_with = "de_at_least_one")]
+    pub max_processes: u64,
+    /// `local`: largest file the program may write, MiB. Default 16.
+    #[serde(default = "defaults::code_file_mb", deserialize_with = "de_at_least_one")]
+    pub max_file_mb: u64,
+    /// `local`: the command running each language, before the source file,
+    /// e.g. `{python: [python3, -I]}`. `python` runs `python3` by default.
+    #[serde(default)]
+    pub commands: BTreeMap<String, Vec<String>>,
+    /// `piston`: the server's base URL, e.g. `http://localhost:2000`.
+    pub url: Option<String>,
+    /// `piston`: the runtime version per language. Default: the newest the server offers.
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+}
+
+/// Which code-execution backend runs programs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeBackendKind {
+    /// A subprocess on this machine with OS limits and no network.
+    #[default]
+    Local,
+    /// The Piston execution engine's HTTP API (`POST /api/v2/execute`).
+    Piston,
 }
 
 /// One entry of `jobs`: a model on one or more envs.
@@ -569,7 +631,11 @@ where
 }
 
 /// An optional count that must be at least 1 when given.
-fn de_optional_at_least_one<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+fn de_optional_at_least_one<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<i128>,
+{
     de_at_least_one(deserializer).map(Some)
 }
 
@@ -694,6 +760,26 @@ pub mod defaults {
     }
     /// An env's `max_turns`: 16.
     pub fn max_turns() -> u32 {
+        16
+    }
+    /// `code_execution.timeout_secs`: 10 seconds.
+    pub fn code_timeout() -> f64 {
+        10.0
+    }
+    /// `code_execution.memory_mb`: 1 GiB.
+    pub fn code_memory_mb() -> u64 {
+        1024
+    }
+    /// `code_execution.max_output_bytes`: 64 KiB each of stdout and stderr.
+    pub fn code_output_bytes() -> usize {
+        64 * 1024
+    }
+    /// `code_execution.max_processes`: 64.
+    pub fn code_processes() -> u64 {
+        64
+    }
+    /// `code_execution.max_file_mb`: 16 MiB.
+    pub fn code_file_mb() -> u64 {
         16
     }
 }

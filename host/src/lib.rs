@@ -8,12 +8,14 @@
 //!   │          │        │  ▲
 //!   dataset    │        ▼  │
 //!              └──► runtime (wasm environments)   models (HTTP / oracle)
+//!                                   execution (programs plugins ask to run)
 //! ```
 //!
 //! - [`config`]: the YAML schema users write, with file/line/field errors.
 //! - [`dataset`]: reading records from JSONL, JSON, CSV and parquet.
 //! - [`plan`]: expanding configs into concrete jobs (matrix sweeps, ids, merged args).
 //! - [`runtime`]: loading and sandboxing environment plugins (wasmtime).
+//! - [`execution`]: running the programs plugins ask for (local sandbox or Piston).
 //! - [`models`]: OpenAI-compatible chat client with retries.
 //! - [`runner`]: driving every sample of every job through environment and model.
 //! - [`store`]: the run directory: manifest, results, summaries, metadata.
@@ -24,6 +26,7 @@ pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod dataset;
+pub mod execution;
 pub mod logging;
 pub mod models;
 pub mod plan;

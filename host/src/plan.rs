@@ -13,12 +13,14 @@
 //! - Plugins named by `module` are found as `<dir>/<name>.wasm` in the
 //!   config's `plugin_dirs`, then in each directory of `$ASSAY_PLUGIN_PATH`.
 
-use crate::config::{self, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE, defaults};
+use crate::config::{
+    self, CodeBackendKind, CodeExecutionConfig, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX, defaults,
+};
 use crate::models::{Api, RateLimits};
 use crate::store::slug;
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +33,7 @@ pub const PLUGIN_PATH_VAR: &str = "ASSAY_PLUGIN_PATH";
 const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
 
 /// Env fields that cannot be swept: declare separate envs instead.
-const UNSWEPT_KEYS: [&str; 10] = [
+const UNSWEPT_KEYS: [&str; 11] = [
     "id",
     "module",
     "dataset",
@@ -39,6 +41,7 @@ const UNSWEPT_KEYS: [&str; 10] = [
     "env_args",
     "limits",
     "capabilities",
+    "code_execution",
     "matrix",
     "matrix_exclude",
     "matrix_id_format",
@@ -129,6 +132,9 @@ pub struct EnvSpec {
     pub limits: PluginLimits,
     /// Granted capabilities.
     pub capabilities: Vec<String>,
+    /// How `run-code` actions run; set exactly when a `run-code:<language>`
+    /// capability is granted (the defaults when the env does not say).
+    pub code_execution: Option<CodeExecutionConfig>,
 }
 
 /// An expanded env variant, before its files are resolved.
@@ -484,6 +490,8 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
         return Err(fail(format!("dataset {} not found", dataset.display())));
     }
     let plugin = find_plugin(&env.module, declared.dir(), plugin_dirs).map_err(fail)?;
+    let mut env_args = variant.env_args.clone();
+    load_prompts_file(&mut env_args, declared.dir()).map_err(|e| fail(format!("env_args.prompts: {e:#}")))?;
     Ok(EnvSpec {
         id: variant.id.clone(),
         base_id: env.id.clone(),
@@ -492,11 +500,49 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
         id_field: env.id_field.clone(),
         num_examples: variant.num_examples,
         rollouts: variant.rollouts,
-        env_args: variant.env_args.clone(),
+        env_args,
         max_turns: variant.max_turns,
         limits: env.limits,
         capabilities: env.capabilities.clone(),
+        code_execution: code_execution(env).map_err(fail)?,
     })
+}
+
+/// An `env_args.prompts` string names a prompts file (YAML, JSON or TOML,
+/// relative to the env's file) holding an object such as
+/// `{system_prompt: ..., prompt_template: ...}`; the plugin receives the
+/// object itself (plugins cannot read files), so its content, not its
+/// path, is part of the job's identity.
+fn load_prompts_file(env_args: &mut Map<String, Value>, dir: &Path) -> Result<()> {
+    let Some(Value::String(file)) = env_args.get("prompts") else {
+        return Ok(());
+    };
+    let path = dir.join(file);
+    if !path.is_file() {
+        bail!("prompts file {} not found", path.display());
+    }
+    let prompts: Map<String, Value> = config::parse_file(&path)?;
+    env_args.insert("prompts".into(), Value::Object(prompts));
+    Ok(())
+}
+
+/// The code-execution settings of an env: the configured ones (or the
+/// defaults) when it grants a `run-code:<language>` capability.
+fn code_execution(env: &EnvConfig) -> Result<Option<CodeExecutionConfig>, String> {
+    let runs_code = env.capabilities.iter().any(|c| c.starts_with(RUN_CODE_PREFIX));
+    let settings = match (&env.code_execution, runs_code) {
+        (None, false) => return Ok(None),
+        (Some(_), false) => {
+            return Err(format!("code_execution is set but no `{RUN_CODE_PREFIX}<language>` capability is granted"));
+        }
+        (Some(settings), true) => settings.clone(),
+        (None, true) => serde_json::from_value(json!({})).expect("every code_execution field has a default"),
+    };
+    match (settings.backend, &settings.url) {
+        (CodeBackendKind::Piston, None) => Err("code_execution.url is required with backend `piston`".into()),
+        (CodeBackendKind::Local, Some(_)) => Err("code_execution.url is only read with backend `piston`".into()),
+        _ => Ok(Some(settings)),
+    }
 }
 
 /// A `module` ending in `.wasm` is a path relative to the env's file;
@@ -777,5 +823,50 @@ capabilities: [run-code:python]
         let snapshot = serde_json::to_value(&plan).unwrap();
         assert_eq!(snapshot["jobs"][0]["model"]["endpoint"]["api_key_var"], "OPENAI_API_KEY");
         assert_eq!(snapshot["jobs"][0]["env"]["limits"]["fuel"], 10_000_000_000u64);
+    }
+
+    #[test]
+    fn a_prompts_file_in_env_args_is_read_into_them() {
+        let project = Project::new();
+        project.write("prompts/gsm8k.yaml", "system_prompt: Think step by step.\nprompt_template: \"Q: {question}\"\n");
+        let env =
+            "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl, env_args: {prompts: prompts/gsm8k.yaml, k: 1}}\n";
+        let plan = project.plan(&format!("{env}jobs:\n  - {{model: oracle, env: qa}}\n")).unwrap();
+        assert_eq!(
+            json!(plan.jobs[0].env.env_args),
+            json!({"k": 1, "prompts": {"system_prompt": "Think step by step.", "prompt_template": "Q: {question}"}})
+        );
+        let missing = env.replace("prompts/gsm8k.yaml", "prompts/none.yaml");
+        assert_eq!(
+            project.error(&format!("{missing}jobs:\n  - {{model: oracle, env: qa}}\n")),
+            "run.yaml: envs[0]: env `qa`: env_args.prompts: prompts file prompts/none.yaml not found"
+        );
+    }
+
+    #[test]
+    fn code_execution_needs_a_run_code_capability_and_defaults_to_local() {
+        let project = Project::new();
+        let env = |extra: &str| {
+            format!(
+                "envs:\n  - {{id: qa, module: mcq, dataset: data/qa.jsonl, {extra}}}\njobs:\n  - {{model: oracle, env: qa}}\n"
+            )
+        };
+        let plan = project.plan(&env("capabilities: [run-code:python]")).unwrap();
+        let settings = plan.jobs[0].env.code_execution.clone().expect("granted run-code gets the defaults");
+        assert_eq!((settings.backend, settings.timeout_secs, settings.memory_mb), (CodeBackendKind::Local, 10.0, 1024));
+        assert!(project.plan(&env("capabilities: [other]")).unwrap().jobs[0].env.code_execution.is_none());
+        assert_eq!(
+            project.error(&env("code_execution: {timeout_secs: 5}")),
+            "run.yaml: envs[0]: env `qa`: code_execution is set but no `run-code:<language>` capability is granted"
+        );
+        assert_eq!(
+            project.error(&env("capabilities: [run-code:python], code_execution: {backend: piston}")),
+            "run.yaml: envs[0]: env `qa`: code_execution.url is required with backend `piston`"
+        );
+        assert!(
+            project
+                .error(&env("capabilities: [run-code:python], code_execution: {backend: docker}"))
+                .contains("envs[0].code_execution.backend: unknown variant `docker`, expected `local` or `piston`")
+        );
     }
 }

@@ -243,6 +243,7 @@ async fn spawn_samples(
                 seed,
                 max_turns: job.plan.env.max_turns,
                 sampling_args: job.plan.sampling_args.clone(),
+                code: job.code.clone(),
             };
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
             tasks.spawn(async move {

@@ -5,3 +5,4 @@
 pub mod fixtures;
 pub mod hub_mock;
 pub mod openai_mock;
+pub mod piston_mock;

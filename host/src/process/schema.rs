@@ -16,6 +16,7 @@
 //! | `prompt` | utf8 | the first request's messages as JSON (absent with `--drop-text`) |
 //! | `completion`, `reasoning` | utf8 | the last reply (absent with `--drop-text`) |
 //! | `info` | utf8 | the environment's details as JSON (gold answer, ...) |
+//! | `code_runs` | utf8 | programs run for the sample as a JSON list (exit code, output, timed out, duration); null when none |
 //! | `turns` | int32 | |
 //! | `tokens_prompt`, `tokens_completion`, `tokens_reasoning` | int64 | |
 //! | `latency_ms` | int64 | model time |
@@ -31,7 +32,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::Arc;
 
 /// Version of the processed schema; bumped on any change to the columns.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Prefix of the per-metric columns.
 pub const METRIC_PREFIX: &str = "metric_";
@@ -70,6 +71,7 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
     }
     fields.extend([
         utf8("info", true),
+        utf8("code_runs", true),
         Field::new("turns", DataType::Int32, false),
         Field::new("tokens_prompt", DataType::Int64, false),
         Field::new("tokens_completion", DataType::Int64, false),
@@ -94,6 +96,7 @@ pub struct BatchBuilder {
     metric_values: Vec<Float64Builder>,
     text: [StringBuilder; 3],
     info: StringBuilder,
+    code_runs: StringBuilder,
     turns: Int32Builder,
     counts: [Int64Builder; 4],
     finished_at: TimestampMicrosecondBuilder,
@@ -116,6 +119,7 @@ impl BatchBuilder {
             metric_values: metrics.iter().map(|_| Float64Builder::new()).collect(),
             text: Default::default(),
             info: Default::default(),
+            code_runs: Default::default(),
             turns: Default::default(),
             counts: Default::default(),
             finished_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
@@ -170,6 +174,10 @@ impl BatchBuilder {
             serde_json::Value::Null => self.info.append_null(),
             info => self.info.append_value(info.to_string()),
         }
+        match result.code_runs.is_empty() {
+            true => self.code_runs.append_null(),
+            false => self.code_runs.append_value(serde_json::to_string(&result.code_runs)?),
+        }
         self.turns.append_value(result.turns as i32);
         let tokens = [result.tokens.prompt, result.tokens.completion, result.tokens.reasoning, result.latency_ms];
         for (builder, value) in self.counts.iter_mut().zip(tokens) {
@@ -193,6 +201,7 @@ impl BatchBuilder {
             columns.extend(self.text.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         }
         columns.push(Arc::new(self.info.finish()));
+        columns.push(Arc::new(self.code_runs.finish()));
         columns.push(Arc::new(self.turns.finish()));
         columns.extend(self.counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         columns.push(Arc::new(self.finished_at.finish()));

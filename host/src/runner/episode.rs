@@ -4,9 +4,10 @@
 //! recorded error; nothing here can fail the job or the run.
 
 use crate::dataset::Dataset;
+use crate::execution::{CodeExecutor, Program};
 use crate::models::{ChatClient, ChatMessage, ChatRequest};
-use crate::runtime::{Action, CallContext, CallError, EnvironmentPool, Event, Prompt, Score};
-use crate::store::{self, SampleError, SampleResult, StoredMessage, Tokens};
+use crate::runtime::{Action, CallContext, CallError, CodeRequest, CodeResult, EnvironmentPool, Event, Prompt, Score};
+use crate::store::{self, CodeRun, SampleError, SampleResult, StoredMessage, Tokens};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub(super) struct SampleSpec {
     pub seed: u64,
     pub max_turns: u32,
     pub sampling_args: Map<String, Value>,
+    /// Runs `run-code` actions; `None` when the env grants no language.
+    pub code: Option<Arc<CodeExecutor>>,
 }
 
 /// Why an episode ended without a score.
@@ -73,6 +76,7 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
         metrics: Default::default(),
         info: Value::Null,
         transcript: episode.transcript,
+        code_runs: episode.code_runs,
         turns: episode.turns,
         tokens: episode.tokens,
         latency_ms: episode.latency_ms,
@@ -101,6 +105,7 @@ struct Episode {
     completion: Option<String>,
     reasoning: Option<String>,
     transcript: Vec<StoredMessage>,
+    code_runs: Vec<CodeRun>,
     turns: u32,
     tokens: Tokens,
     latency_ms: u64,
@@ -130,16 +135,55 @@ impl Episode {
                     step = pool.advance(ctx, &step.state, &Event::ModelReply(reply)).await?;
                 }
                 Action::RunCode(request) => {
-                    return Err(failure(
-                        "unsupported",
-                        format!(
-                            "record {}: the plugin asked to run {} code, which this version of assay cannot do",
-                            ctx.record, request.language
-                        ),
-                    ));
+                    let output = self.run_code(spec, ctx, &request).await?;
+                    step = pool.advance(ctx, &step.state, &Event::CodeOutput(output)).await?;
                 }
             }
         }
+    }
+
+    /// Run a program for the plugin and record it. Programs count against
+    /// `max_turns` too, so a plugin cannot loop on them forever.
+    async fn run_code(
+        &mut self,
+        spec: &SampleSpec,
+        ctx: CallContext<'_>,
+        request: &CodeRequest,
+    ) -> Result<CodeResult, EpisodeFailure> {
+        let Some(executor) = &spec.code else {
+            return Err(failure(
+                "code-execution",
+                format!(
+                    "record {}: the plugin asked to run `{}` code, but the env grants no `run-code:<language>` capability",
+                    ctx.record, request.language
+                ),
+            ));
+        };
+        if self.code_runs.len() >= spec.max_turns as usize {
+            return Err(failure(
+                "episode",
+                format!("record {}: exceeded max_turns ({}) programs", ctx.record, spec.max_turns),
+            ));
+        }
+        let program = Program {
+            language: &request.language,
+            source: &request.source,
+            stdin: &request.stdin,
+            timeout: std::time::Duration::from_millis(u64::from(request.timeout_ms)),
+        };
+        let run = executor
+            .run(program)
+            .await
+            .map_err(|e| failure("code-execution", format!("record {}: {e}", ctx.record)))?;
+        let result = CodeResult {
+            exit_code: run.exit_code,
+            stdout: run.stdout.clone(),
+            stderr: run.stderr.clone(),
+            timed_out: run.timed_out,
+            duration_ms: run.duration_ms,
+        };
+        self.code_runs.push(run);
+        Ok(result)
     }
 
     /// Ask the model (or the oracle) and record the exchange.

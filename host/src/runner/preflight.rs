@@ -5,9 +5,11 @@
 
 use super::episode::Model;
 use super::identity::{self, IdentityInputs};
+use crate::config::RUN_CODE_PREFIX;
 use crate::dataset::{self, Dataset};
+use crate::execution::CodeExecutor;
 use crate::models::{ApiKey, ChatClient, Endpoint};
-use crate::plan::{JobPlan, Plan};
+use crate::plan::{EnvSpec, JobPlan, Plan};
 use crate::runtime::{EnvironmentPool, PluginLimits, Runtime};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -34,6 +36,8 @@ pub struct PreparedJob {
     pub checksum: String,
     /// Samples in flight at once.
     pub(super) concurrency: usize,
+    /// Runs the env's programs, when it grants `run-code:<language>`.
+    pub(super) code: Option<Arc<CodeExecutor>>,
 }
 
 impl PreparedJob {
@@ -52,6 +56,7 @@ impl PreparedJob {
 pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob>> {
     let mut datasets: HashMap<(PathBuf, Option<String>, Option<usize>), Arc<Dataset>> = HashMap::new();
     let mut clients: HashMap<String, ChatClient> = HashMap::new();
+    let mut executors: HashMap<String, Arc<CodeExecutor>> = HashMap::new();
     let mut jobs = Vec::with_capacity(plan.jobs.len());
     for job in &plan.jobs {
         let context = || format!("job {}", job.job_id);
@@ -78,6 +83,7 @@ pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob
             .environment(plugin, &env.env_args, limits)
             .await
             .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
+        let code = code_executor(env, &mut executors).await.with_context(|| format!("env `{}`", env.id))?;
         let model = resolve_model(job, &mut clients)?;
         let concurrency = if matches!(model, Model::Oracle) { ORACLE_CONCURRENCY } else { job.model.max_concurrent };
         let identity = job_identity(job, &pool, &dataset, plan.seed);
@@ -90,6 +96,7 @@ pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob
             identity,
             checksum,
             concurrency,
+            code,
         });
     }
     Ok(jobs)
@@ -120,6 +127,27 @@ fn check_capabilities(needed: &[String], granted: &[String], env_id: &str, plugi
         );
     }
     Ok(())
+}
+
+/// The executor for an env that grants `run-code:<language>`: one per
+/// distinct setting and language list, checked once and shared by every
+/// job using it (so its concurrency limit is shared too).
+async fn code_executor(
+    env: &EnvSpec,
+    executors: &mut HashMap<String, Arc<CodeExecutor>>,
+) -> Result<Option<Arc<CodeExecutor>>> {
+    let Some(settings) = &env.code_execution else {
+        return Ok(None);
+    };
+    let languages: Vec<String> =
+        env.capabilities.iter().filter_map(|c| c.strip_prefix(RUN_CODE_PREFIX)).map(String::from).collect();
+    let key = serde_json::to_string(&(settings, &languages)).expect("settings serialise");
+    if let Some(executor) = executors.get(&key) {
+        return Ok(Some(executor.clone()));
+    }
+    let executor = Arc::new(CodeExecutor::start(settings, languages).await?);
+    executors.insert(key, executor.clone());
+    Ok(Some(executor))
 }
 
 /// One client per model id, shared by every job using it (so its

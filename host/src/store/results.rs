@@ -19,6 +19,21 @@ pub struct StoredMessage {
     pub content: String,
 }
 
+/// One program a `run-code` action ran, as the plugin saw its result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CodeRun {
+    pub language: String,
+    /// The exit code; -1 when the program was killed (timeout, signal).
+    pub exit_code: i32,
+    /// Standard output, cut at the configured size.
+    pub stdout: String,
+    /// Standard error, cut at the configured size, with a note when the
+    /// sandbox stopped the program.
+    pub stderr: String,
+    pub timed_out: bool,
+    pub duration_ms: u32,
+}
+
 /// Token counts of one sample (all turns).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
 pub struct Tokens {
@@ -68,6 +83,9 @@ pub struct SampleResult {
     /// Every exchange after the first, for multi-turn environments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transcript: Vec<StoredMessage>,
+    /// Programs run for this sample (code-execution environments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_runs: Vec<CodeRun>,
     pub turns: u32,
     pub tokens: Tokens,
     /// Model time summed over turns, in milliseconds.

@@ -149,6 +149,7 @@ mod tests {
                 metrics: BTreeMap::new(),
                 info: Value::Null,
                 transcript: vec![],
+                code_runs: vec![],
                 turns: 1,
                 tokens: Tokens::default(),
                 latency_ms: 0,

@@ -1,0 +1,137 @@
+//! Running the programs environments ask for (`run-code` actions).
+//!
+//! A plugin never runs code itself: it returns a `run-code` action and the
+//! host runs the program here, only for languages the env config grants
+//! with a `run-code:<language>` capability, through the backend its
+//! `code_execution` block names:
+//!
+//! - [`local`]: a subprocess in a fresh temp dir with OS limits (CPU,
+//!   memory, processes, file size), no network where the OS allows it, and
+//!   a wall-clock timeout that kills its whole process group;
+//! - [`piston`]: the Piston execution engine's HTTP API.
+//!
+//! A [`CodeExecutor`] is started (and its backend checked: interpreter
+//! present, server answering and offering the language) during preflight,
+//! so a run that cannot execute code stops before it writes anything. Its
+//! concurrency limit is shared by every job with the same settings.
+
+mod local;
+mod piston;
+
+use crate::config::{CodeBackendKind, CodeExecutionConfig};
+use crate::store::CodeRun;
+use anyhow::Result;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// Runs programs for the envs that share one `code_execution` setting.
+pub struct CodeExecutor {
+    backend: Backend,
+    /// Languages the env grants (from its `run-code:<language>` capabilities).
+    languages: Vec<String>,
+    permits: Semaphore,
+    /// The configured wall-clock cap; a plugin may ask for less.
+    max_timeout: Duration,
+}
+
+enum Backend {
+    Local(local::LocalBackend),
+    Piston(piston::PistonBackend),
+}
+
+/// A program to run, as a plugin asked for it.
+pub struct Program<'a> {
+    pub language: &'a str,
+    pub source: &'a str,
+    pub stdin: &'a str,
+    /// The wall-clock limit the plugin asked for (0: the configured cap).
+    pub timeout: Duration,
+}
+
+impl CodeExecutor {
+    /// Set up the backend for `languages` and check it can run each one.
+    pub async fn start(settings: &CodeExecutionConfig, languages: Vec<String>) -> Result<Self> {
+        let backend = match settings.backend {
+            CodeBackendKind::Local => Backend::Local(local::LocalBackend::start(settings, &languages).await?),
+            CodeBackendKind::Piston => Backend::Piston(piston::PistonBackend::start(settings, &languages).await?),
+        };
+        let max_concurrent =
+            settings.max_concurrent.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        Ok(CodeExecutor {
+            backend,
+            languages,
+            permits: Semaphore::new(max_concurrent),
+            max_timeout: Duration::from_secs_f64(settings.timeout_secs),
+        })
+    }
+
+    /// Run a program, waiting for a free slot first. `Err` means the program
+    /// could not be run at all (language not granted, backend failure); a
+    /// program that fails, times out or hits a limit is an `Ok` result.
+    pub async fn run(&self, program: Program<'_>) -> Result<CodeRun, String> {
+        if !self.languages.iter().any(|l| l == program.language) {
+            return Err(format!(
+                "the plugin asked to run `{}` code, but the env grants only {}",
+                program.language,
+                self.granted()
+            ));
+        }
+        let timeout = match program.timeout.is_zero() {
+            true => self.max_timeout,
+            false => program.timeout.min(self.max_timeout),
+        };
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        match &self.backend {
+            Backend::Local(backend) => backend.run(&program, timeout).await,
+            Backend::Piston(backend) => backend.run(&program, timeout).await,
+        }
+    }
+
+    fn granted(&self) -> String {
+        let names: Vec<String> = self.languages.iter().map(|l| format!("`run-code:{l}`")).collect();
+        names.join(", ")
+    }
+}
+
+/// `text` cut to at most `max` bytes (on a character boundary), and
+/// whether it was cut.
+fn truncate(mut text: String, max: usize) -> (String, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    (text, true)
+}
+
+/// The source file's name: interpreters such as `node`, and Piston's
+/// runners, go by the extension.
+fn source_file(language: &str) -> String {
+    let extension = match language {
+        "python" => "py",
+        "javascript" | "js" => "js",
+        "typescript" | "ts" => "ts",
+        "ruby" => "rb",
+        "bash" | "sh" => "sh",
+        other => other,
+    };
+    format!("main.{extension}")
+}
+
+/// The note appended to a stream that was cut.
+const TRUNCATED_NOTE: &str = "\n[assay: output truncated]";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_respects_character_boundaries() {
+        assert_eq!(truncate("abc".into(), 3), ("abc".into(), false));
+        assert_eq!(truncate("abcd".into(), 3), ("abc".into(), true));
+        assert_eq!(truncate("aé".into(), 2), ("a".into(), true), "é is two bytes");
+    }
+}

@@ -1,0 +1,212 @@
+//! Code execution through `assay bench` with the `code` plugin and the
+//! oracle model (which answers with each record's `canonical_solution`):
+//! hostile programs are contained by the local sandbox and reported in the
+//! sample's record, the Piston backend runs programs on a (stand-in)
+//! server, and a backend that cannot run stops the run before it starts.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::fixtures::{Project, output_text, plugin, read_jsonl};
+use support::piston_mock::MockPiston;
+
+/// A HumanEval-shaped record for `def f():` whose body is `body` and whose
+/// test calls it (and, when `expect` is set, compares the result).
+fn task(id: &str, body: &str, expect: Option<&str>) -> Value {
+    let check = match expect {
+        Some(value) => format!("def check(candidate):\n    assert candidate() == {value}\n"),
+        None => "def check(candidate):\n    candidate()\n".to_string(),
+    };
+    json!({"task_id": id, "prompt": "def f():\n", "canonical_solution": body, "test": check, "entry_point": "f"})
+}
+
+fn jsonl(records: &[Value]) -> String {
+    records.iter().map(|r| r.to_string() + "\n").collect()
+}
+
+/// A run config with one `code` env on `tasks.jsonl`, its `code_execution`
+/// block given as YAML flow text.
+fn config(code_execution: &str) -> String {
+    format!(
+        "name: code
+envs:
+  - id: code
+    module: {code}
+    dataset: tasks.jsonl
+    id_field: task_id
+    capabilities: [run-code:python]
+    code_execution: {code_execution}
+jobs:
+  - model: oracle
+    env: code
+",
+        code = plugin("code").display()
+    )
+}
+
+/// Results of the only job of the only run, by example id.
+fn results_by_id(project: &Project) -> std::collections::BTreeMap<String, Value> {
+    let run = project.only_run_dir();
+    let results = read_jsonl(&run.join("oracle-code").join("results.jsonl"));
+    results.into_iter().map(|r| (r["example_id"].as_str().unwrap().to_string(), r)).collect()
+}
+
+/// Whether this system lets an unprivileged process create a network
+/// namespace (the local backend's network isolation).
+fn namespaces_allowed() -> bool {
+    std::process::Command::new("unshare")
+        .args(["--user", "--net", "true"])
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// Processes whose command line mentions a sandbox temp dir.
+fn sandboxed_processes() -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmdline).contains("assay-code-")
+        {
+            found.push(String::from_utf8_lossy(&cmdline).replace('\0', " "));
+        }
+    }
+    found
+}
+
+#[test]
+fn hostile_programs_are_contained_and_reported() {
+    let project = Project::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tasks = [
+        task("ok", "    return 1\n", Some("1")),
+        task("loop", "    while True:\n        pass\n", None),
+        task("fork", "    import os\n    while True:\n        os.fork()\n", None),
+        task("big-file", "    with open('big', 'wb') as out:\n        out.write(b'0' * (64 << 20))\n", None),
+        task("memory", "    block = bytearray(4 << 30)\n", None),
+        task(
+            "socket",
+            &format!("    import socket\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"),
+            None,
+        ),
+        task("flood", "    print('x' * (1 << 22))\n    return 1\n", Some("1")),
+    ];
+    project.write("tasks.jsonl", &jsonl(&tasks));
+    project.write(
+        "run.yaml",
+        &config("{timeout_secs: 3, memory_mb: 512, max_file_mb: 8, max_processes: 32, max_output_bytes: 4096}"),
+    );
+    let started = std::time::Instant::now();
+    project.assay_ok(&["bench", "--config", "run.yaml"]);
+    assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
+
+    let results = results_by_id(&project);
+    let run = |id: &str| results[id]["code_runs"][0].clone();
+    let reward = |id: &str| results[id]["reward"].as_f64().unwrap();
+    assert_eq!(reward("ok"), 1.0, "{}", results["ok"]);
+    assert_eq!(run("ok")["exit_code"], 0);
+
+    assert_eq!(reward("loop"), 0.0);
+    assert_eq!(run("loop")["timed_out"], true, "{}", run("loop"));
+    assert!(run("loop")["duration_ms"].as_u64().unwrap() < 6000, "{}", run("loop"));
+
+    assert_eq!(reward("fork"), 0.0, "{}", run("fork"));
+
+    assert_eq!(reward("big-file"), 0.0);
+    // Python ignores SIGXFSZ, so the write fails with EFBIG instead of the
+    // process being killed.
+    assert_eq!(run("big-file")["exit_code"], 1, "{}", run("big-file"));
+    assert!(run("big-file")["stderr"].as_str().unwrap().contains("File too large"), "{}", run("big-file"));
+
+    assert_eq!(reward("memory"), 0.0);
+    assert!(run("memory")["stderr"].as_str().unwrap().contains("MemoryError"), "{}", run("memory"));
+
+    assert_eq!(reward("flood"), 1.0, "output beyond the cap is dropped, not fatal");
+    let stdout = run("flood")["stdout"].as_str().unwrap().to_string();
+    assert!(stdout.len() < 4200 && stdout.ends_with("[assay: output truncated]"), "{} bytes", stdout.len());
+
+    if namespaces_allowed() {
+        assert_eq!(reward("socket"), 0.0);
+        let stderr = run("socket")["stderr"].as_str().unwrap().to_string();
+        assert!(stderr.contains("Network is unreachable"), "{stderr}");
+        assert!(listener.accept().is_err(), "the program reached the host's network");
+    } else {
+        println!("skipped: the socket check (this system refuses unprivileged network namespaces)");
+    }
+    let left = sandboxed_processes();
+    assert!(left.is_empty(), "processes outlived their programs: {left:?}");
+}
+
+#[test]
+fn piston_backend_runs_programs_on_the_server() {
+    let piston = MockPiston::start(&[("python", "3.9.4"), ("python", "3.10.0"), ("node", "18.15.0")]);
+    let project = Project::new();
+    let tasks = [
+        task("pass", "    return 41 + 1\n", Some("42")),
+        task("fail", "    return 0\n", Some("42")),
+        task("slow", "    import time\n    time.sleep(30)\n", None),
+    ];
+    project.write("tasks.jsonl", &jsonl(&tasks));
+    project.write("run.yaml", &config(&format!("{{backend: piston, url: '{}', timeout_secs: 2}}", piston.url())));
+    project.assay_ok(&["bench", "--config", "run.yaml"]);
+
+    let results = results_by_id(&project);
+    assert_eq!(results["pass"]["reward"], 1.0, "{}", results["pass"]);
+    assert_eq!(results["fail"]["reward"], 0.0);
+    let fail = &results["fail"]["code_runs"][0];
+    assert_eq!(fail["exit_code"], 1);
+    assert!(fail["stderr"].as_str().unwrap().contains("AssertionError"), "{fail}");
+    assert_eq!(results["slow"]["code_runs"][0]["timed_out"], true, "{}", results["slow"]);
+    let requests = piston.requests();
+    assert_eq!(requests.len(), 3);
+    assert!(requests.iter().all(|r| r["language"] == "python" && r["version"] == "3.10.0"), "the newest version");
+    assert!(requests.iter().all(|r| r["run_timeout"] == 2000 && r["files"][0]["name"] == "main.py"));
+}
+
+#[test]
+fn a_backend_that_cannot_run_stops_the_run_before_it_starts() {
+    let project = Project::new();
+    project.write("tasks.jsonl", &jsonl(&[task("t", "    return 1\n", Some("1"))]));
+    let piston = MockPiston::start(&[("node", "18.15.0")]);
+    // Each case: the code_execution block and what the one-line error says.
+    let cases = [
+        (
+            "{commands: {python: [no-such-python3]}}".to_string(),
+            "env `code`: code_execution (local): language `python`: `no-such-python3` is not on PATH".to_string(),
+        ),
+        (
+            format!("{{backend: piston, url: '{}'}}", piston.url()),
+            "the server offers no `python` runtime (it offers: node)".to_string(),
+        ),
+        (
+            "{backend: piston, url: 'http://127.0.0.1:9'}".to_string(),
+            "code_execution (piston): http://127.0.0.1:9/api/v2/runtimes".to_string(),
+        ),
+        ("{backend: piston}".to_string(), "code_execution.url is required with backend `piston`".to_string()),
+    ];
+    for (block, expected) in cases {
+        project.write("run.yaml", &config(&block));
+        let output = project.assay(&["bench", "--config", "run.yaml"]);
+        let text = output_text(&output);
+        assert_eq!(output.status.code(), Some(2), "{block}: {text}");
+        assert!(text.contains(&expected), "{block}: expected `{expected}` in:\n{text}");
+        assert_eq!(text.trim().lines().filter(|l| l.starts_with("error")).count(), 1, "{text}");
+        assert!(!project.path().join("runs").exists(), "{block}: nothing is written");
+    }
+}
+
+#[test]
+fn code_runs_only_with_a_granted_capability() {
+    let project = Project::new();
+    project.write("tasks.jsonl", &jsonl(&[task("t", "    return 1\n", Some("1"))]));
+    let config = config("{}").replace("    capabilities: [run-code:python]\n    code_execution: {}\n", "");
+    project.write("run.yaml", &config);
+    let output = project.assay(&["bench", "--config", "run.yaml"]);
+    let text = output_text(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("needs capability `run-code:python`; grant it with `capabilities: [run-code:python]`"),
+        "{text}"
+    );
+}
