@@ -1,0 +1,135 @@
+//! `math`: math problems with one final answer, for the assay harness.
+//!
+//! Two kinds of records, told apart per record by the gold answer (or
+//! fixed with `answer_format`):
+//! - GSM8K-style: the gold is a number (GSM8K's `answer` is a worked
+//!   solution ending in `#### 72`). The reply's final number is read with
+//!   [`number::extract`] and compared numerically.
+//! - MATH-style: the gold is LaTeX (`\frac{\pi}{2}`, `(-\infty, 3]`). The
+//!   reply's last `\boxed{}` is read with [`latex::extract`] and compared
+//!   with [`latex::equivalent`].
+//!
+//! Scores are 1 or 0; whether an answer was found at all (`ok`,
+//! `no-answer`, `malformed`) is reported apart from correctness.
+
+mod args;
+mod extract;
+pub mod latex;
+pub mod number;
+mod record;
+mod template;
+
+pub use args::{AnswerFormat, Args, LATEX_TEMPLATE, NUMBER_TEMPLATE, Prompts};
+pub use extract::{Extraction, Method};
+pub use record::Style;
+
+use assay_sdk::{Description, Environment, Prompt, Result, Rng, Score};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The math environment: its arguments, checked.
+pub struct Math {
+    args: Args,
+}
+
+/// What grading a record needs, kept by the host between calls.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    /// How the answer is read and compared.
+    pub style: Style,
+    /// The gold final answer.
+    pub gold: String,
+    /// The completion the `oracle` model gives.
+    pub reference: String,
+}
+
+impl Environment for Math {
+    type Args = Args;
+    type Record = Map<String, Value>;
+    type State = State;
+
+    fn describe() -> Description {
+        args::describe()
+    }
+
+    fn new(args: Args) -> Result<Self> {
+        args.validate()?;
+        Ok(Math { args })
+    }
+
+    fn prepare(&self, record: Self::Record, _rng: &mut Rng) -> Result<(Prompt, State)> {
+        let item = record::read(&self.args, &record)?;
+        let user = template::render(self.args.template(item.style), &item.question);
+        let prompt = match self.args.system() {
+            Some(system) => Prompt::new().system(system).user(user),
+            None => Prompt::new().user(user),
+        };
+        let reference = self.reference_for(&item);
+        Ok((prompt, State { style: item.style, gold: item.gold, reference }))
+    }
+
+    fn grade(&self, state: &State, completion: &str) -> Result<Score> {
+        Ok(self.judge(state.style, &state.gold, completion))
+    }
+
+    fn reference(&self, state: &State) -> Option<String> {
+        Some(state.reference.clone())
+    }
+}
+
+impl Math {
+    /// Grade `completion` against `gold`.
+    fn judge(&self, style: Style, gold: &str, completion: &str) -> Score {
+        let extraction = match style {
+            Style::Number => number::extract(completion),
+            Style::Latex => latex::extract(completion),
+        };
+        let score = match extraction {
+            Extraction::Answer { text, method } => {
+                self.compare(style, gold, &text).answer(text).info("method", method.as_str())
+            }
+            Extraction::Malformed { method, content } => {
+                Score::malformed().info("method", method.as_str()).info("unreadable", content)
+            }
+            Extraction::NoAnswer => Score::no_answer().info("method", Value::Null),
+        };
+        score.info("gold", gold).info("format", style.as_str())
+    }
+
+    /// Score a found answer, with both sides' normalised forms.
+    fn compare(&self, style: Style, gold: &str, answer: &str) -> Score {
+        let tolerance = self.args.tolerance;
+        match style {
+            Style::Number => {
+                let gold_value = number::value(gold).unwrap_or(f64::NAN);
+                let Some(value) = number::value(answer) else { return Score::malformed() };
+                Score::correct_if(latex::close(value, gold_value, tolerance))
+                    .info("normalized_answer", number::display(value))
+                    .info("normalized_gold", number::display(gold_value))
+            }
+            Style::Latex => Score::correct_if(latex::equivalent(answer, gold, tolerance))
+                .info("normalized_answer", latex::normalize(answer))
+                .info("normalized_gold", latex::normalize(gold)),
+        }
+    }
+
+    /// The oracle's completion: GSM8K's own worked solution; else the
+    /// record's solution when it grades correct; else a bare statement of
+    /// the gold answer.
+    fn reference_for(&self, item: &record::Item) -> String {
+        if item.style == Style::Number && item.answer.contains("####") {
+            return item.answer.clone();
+        }
+        if let Some(solution) = &item.solution
+            && self.judge(item.style, &item.gold, solution).reward == 1.0
+        {
+            return solution.clone();
+        }
+        match item.style {
+            Style::Number => format!("#### {}", item.gold),
+            Style::Latex => format!("The answer is \\boxed{{{}}}.", item.gold),
+        }
+    }
+}
+
+assay_sdk::register_environment!(Math);

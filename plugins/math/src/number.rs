@@ -1,0 +1,238 @@
+//! GSM8K-style answers: a single number, read from a worked solution.
+//!
+//! Calculator annotations (`<<48/2=24>>`) are removed first, so their
+//! results are not read twice. Then the first rule that fires wins:
+//! 1. `#### <n>` (the last one with a number, not a numbered markdown
+//!    heading such as `#### 2. Solve`): GSM8K's own answer line;
+//! 2. "the (final) answer is <n>" or "answer: <n>" (the last one with a
+//!    number after it; `$`, `**`, `:` and `\boxed{` may come between);
+//! 3. a last line `A: <n>`, as the GSM8K paper's solutions end;
+//! 4. the last `\boxed{}`, read as a number or LaTeX arithmetic;
+//! 5. the last number anywhere.
+//!
+//! Numbers may have thousands separators (`1,250`), a currency sign
+//! (`$1,250.`), a sign (`-3`, `−3`), decimals (`.5`, `3.50`), a percent
+//! sign (`25%` is 25) or be a fraction of integers (`3/4` is 0.75); words
+//! after them (`72 eggs`) are ignored.
+
+use crate::extract::{Extraction, Method};
+use crate::latex;
+
+/// A number found in a text.
+#[derive(Debug, Clone, PartialEq)]
+struct Found {
+    /// Byte offset just past the number.
+    end: usize,
+    /// The number as written, with its sign.
+    text: String,
+    value: f64,
+}
+
+/// Read the final number of a GSM8K-style reply.
+pub fn extract(completion: &str) -> Extraction {
+    let text = strip_annotations(completion);
+    if let Some(found) = hash_marker(&text) {
+        return Extraction::Answer { text: found.text, method: Method::HashMarker };
+    }
+    if let Some(found) = answer_phrase(&text) {
+        return Extraction::Answer { text: found.text, method: Method::AnswerPhrase };
+    }
+    if let Some(found) = answer_line(&text) {
+        return Extraction::Answer { text: found.text, method: Method::AnswerLine };
+    }
+    match latex::last_boxed(&text) {
+        Some(Ok(content)) if value(content).is_some() => {
+            return Extraction::Answer { text: content.trim().to_string(), method: Method::Boxed };
+        }
+        Some(Ok(content) | Err(content)) => {
+            return Extraction::Malformed { method: Method::Boxed, content: first_line(content) };
+        }
+        None => {}
+    }
+    match numbers(&text).pop() {
+        Some(found) => Extraction::Answer { text: found.text, method: Method::LastNumber },
+        None => Extraction::NoAnswer,
+    }
+}
+
+/// The value of an answer: a plain number (`$1,250`, `3/4`, `72 eggs`) or
+/// LaTeX arithmetic (`\frac{3}{4}`).
+pub fn value(answer: &str) -> Option<f64> {
+    if let Some(found) = leading(answer) {
+        // Words may follow the number, but not more numbers or a variable
+        // (`2x` is no number).
+        let rest = &answer.trim_end()[found.end..];
+        let separated = rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || ".,;)".contains(c));
+        if separated && !rest.contains(|c: char| c.is_ascii_digit()) {
+            return Some(found.value);
+        }
+    }
+    latex::value(answer)
+}
+
+/// Whether `text` is just a number (`18`, `-3.5`, `1,250`, `.5`): such a
+/// gold answer is graded GSM8K-style in `auto` mode.
+pub fn is_plain_number(text: &str) -> bool {
+    let text = text.trim();
+    let body = text.strip_prefix('-').unwrap_or(text);
+    body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && scan(body, 0).is_some_and(|f| f.end == body.len())
+        && !body.contains(['/', '%'])
+}
+
+/// The gold answer of a record: the text after the last `####` if there
+/// is one (GSM8K), else the whole answer; thousands separators removed.
+pub fn gold(answer: &str) -> String {
+    let tail = answer.rfind("####").map_or(answer, |at| &answer[at + 4..]);
+    let tail = tail.trim();
+    match leading(tail) {
+        Some(found) if found.end == tail.len() => found.text.replace(',', ""),
+        _ => tail.to_string(),
+    }
+}
+
+/// A value as shown in results: integers without a decimal point.
+pub fn display(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{}", value as i64) } else { format!("{value}") }
+}
+
+/// Remove calculator annotations `<<48/2=24>>`.
+fn strip_annotations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("<<") {
+        let Some(close) = rest[open..].find(">>") else { break };
+        out.push_str(&rest[..open]);
+        rest = &rest[open + close + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The number after the last `####` that has one. Markdown headings
+/// (`#### Step 2`, `#### 2. Solve`, `######`) are not answer lines.
+fn hash_marker(text: &str) -> Option<Found> {
+    let starts: Vec<usize> = text.match_indices("####").map(|(at, _)| at + 4).collect();
+    starts.into_iter().rev().find_map(|start| {
+        let rest = text[start..].trim_start_matches('#');
+        let found = leading(rest)?;
+        let line = rest[found.end..].lines().next().unwrap_or("");
+        let numbered_heading =
+            line.trim_start().starts_with(['.', ')', ':']) && line.contains(|c: char| c.is_alphabetic());
+        (!numbered_heading).then_some(found)
+    })
+}
+
+/// The number after the last "answer is" / "answer:" that has one.
+fn answer_phrase(text: &str) -> Option<Found> {
+    let lower = text.to_ascii_lowercase();
+    let mut ends: Vec<usize> = ["answer is", "answer:"]
+        .iter()
+        .flat_map(|p| lower.match_indices(p).map(|(at, m)| at + m.len()).collect::<Vec<_>>())
+        .collect();
+    ends.sort_unstable();
+    ends.iter().rev().find_map(|&end| leading(&text[end..]))
+}
+
+/// The number on a last line `A: 18`.
+fn answer_line(text: &str) -> Option<Found> {
+    let last = text.lines().rev().map(str::trim).find(|line| !line.is_empty())?;
+    leading(last.strip_prefix("A:")?)
+}
+
+/// A number at the start of `text`, after wrappers such as spaces, `:`,
+/// `**`, `$`, `\(`, `\boxed{` and `=`.
+fn leading(text: &str) -> Option<Found> {
+    let s = skip_wrappers(text);
+    let (negative, body) = match s.strip_prefix('-').or_else(|| s.strip_prefix('−')) {
+        Some(body) => (true, body),
+        None => (false, s),
+    };
+    let body = body.trim_start_matches('$');
+    let found = scan(text, text.len() - body.len())?;
+    Some(if negative { Found { text: format!("-{}", found.text), value: -found.value, ..found } } else { found })
+}
+
+/// `text` without the wrappers that may come before an answer.
+fn skip_wrappers(text: &str) -> &str {
+    let mut s = text;
+    loop {
+        let trimmed = s.trim_start_matches([' ', '\t', '\n', ':', '*', '$', '=', '(', '{', '[']);
+        match ["\\(", "\\[", "\\boxed{", "\\$", "\\text{"].iter().find_map(|p| trimmed.strip_prefix(p)) {
+            Some(rest) => s = rest,
+            None => return trimmed,
+        }
+    }
+}
+
+/// Every number in `text`, in order, with signs where a `-` is a sign
+/// (not after a digit, letter or closing bracket).
+fn numbers(text: &str) -> Vec<Found> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let starts = b[i].is_ascii_digit() || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit));
+        if !starts || (i > 0 && b[i - 1].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        let Some(found) = scan(text, i) else {
+            i += 1;
+            continue;
+        };
+        i = found.end;
+        out.push(signed(text, found));
+    }
+    out
+}
+
+/// `found` with the sign written before it, if any (`-5`, `-$5`, `−5`).
+fn signed(text: &str, found: Found) -> Found {
+    let start = found.end - found.text.len();
+    let before = text[..start].strip_suffix('$').unwrap_or(&text[..start]);
+    let Some(head) = before.strip_suffix('-').or_else(|| before.strip_suffix('−')) else { return found };
+    let operand = head.chars().last().is_some_and(|c| c.is_alphanumeric() || c == ')' || c == ']');
+    if operand {
+        return found;
+    }
+    Found { text: format!("-{}", found.text), value: -found.value, ..found }
+}
+
+/// The number starting exactly at byte `i`: digits with optional `,ddd`
+/// groups, decimals, then an optional `/digits` fraction and `%`.
+fn scan(text: &str, i: usize) -> Option<Found> {
+    let b = text.as_bytes();
+    let digits_from = |j: usize| b[j.min(b.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut j = i + digits_from(i);
+    let whole = j - i;
+    if (1..=3).contains(&whole) {
+        // `1,250` is grouped; `1,2` and `1,2500` are not.
+        while b.get(j) == Some(&b',') && digits_from(j + 1) == 3 {
+            j += 4;
+        }
+    }
+    if b.get(j) == Some(&b'.') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+        j += 1 + digits_from(j + 1);
+    } else if whole == 0 {
+        return None;
+    }
+    let mut value: f64 = text[i..j].replace(',', "").parse().ok()?;
+    if b.get(j) == Some(&b'/') && digits_from(j + 1) > 0 {
+        let den_end = j + 1 + digits_from(j + 1);
+        let den: f64 = text[j + 1..den_end].parse().ok()?;
+        if den != 0.0 {
+            value /= den;
+            j = den_end;
+        }
+    }
+    if b.get(j) == Some(&b'%') {
+        j += 1;
+    }
+    Some(Found { end: j, text: text[i..j].to_string(), value })
+}
+
+/// The first line of `text`, at most 60 characters, for reports.
+fn first_line(text: &str) -> String {
+    text.trim().lines().next().unwrap_or("").chars().take(60).collect()
+}
