@@ -8,9 +8,12 @@
 //! assert_eq!(env.grade(&prepared, "The answer is B").unwrap().reward, 1.0);
 //! assert_eq!(env.oracle(serde_json::json!({...}), 7).unwrap().reward, 1.0);
 //! ```
+//!
+//! Multi-step environments (code execution, dialogues) are driven with
+//! [`Harness::advance`], the test standing in for the model and the sandbox.
 
-use crate::adapter::{configure_json, grade_json, prepare_json, reference_json};
-use crate::{Action, Environment, Error, Prompt, Result, Score};
+use crate::adapter::{advance_json, configure_json, grade_json, prepare_json, reference_json};
+use crate::{Action, Environment, Error, Event, Prompt, Result, Score, Step};
 use serde_json::Value;
 
 /// A configured environment driven like the host drives a plugin.
@@ -53,6 +56,13 @@ impl<E: Environment> Harness<E> {
     /// Grade a completion for a prepared record.
     pub fn grade(&self, prepared: &Prepared, completion: &str) -> Result<Score> {
         grade_json(&self.env, &prepared.state, completion)
+    }
+
+    /// Report an event for a state (e.g. [`Prepared::state`] or the state
+    /// of the previous step) and get the next step, as the host does after
+    /// a model reply or a `run-code` action.
+    pub fn advance(&self, state: &str, event: Event) -> Result<Step<String>> {
+        advance_json(&self.env, state, event)
     }
 
     /// The reference completion for a prepared record.

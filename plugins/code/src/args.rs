@@ -1,0 +1,183 @@
+//! The environment's arguments (`env_args`): which record fields hold the
+//! task, how the model is prompted (chat or base completion), and the
+//! limits of each run. Every argument is optional; [`describe`] documents
+//! each with its default.
+
+use crate::template;
+use assay_sdk::{Description, Error, Result};
+use serde::Deserialize;
+
+/// The user message for HumanEval-style tasks (a function to complete)
+/// when `prompt_template` is not set.
+pub const DEFAULT_TEMPLATE: &str = "Complete the following Python function. Reply with the complete function, \
+including its signature and any imports it needs, in a single ```python code block.\n\n```python\n{prompt}```";
+
+/// The user message for MBPP-style tasks (a description and asserts) when
+/// `prompt_template` is not set. The asserts are shown because they are
+/// the only place the expected function name and signature appear.
+pub const DEFAULT_ASSERTS_TEMPLATE: &str = "{prompt}\n\nYour code should pass these tests:\n\n{tests}\n\n\
+Reply with the complete Python code in a single ```python code block.";
+
+/// How the model is asked and how its reply becomes a program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompletionMode {
+    /// An instruction; the reply holds the function, usually in a fenced block.
+    Chat,
+    /// The task prompt verbatim; the reply continues it (for base models).
+    Base,
+}
+
+/// `env_args` of the `code` environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Args {
+    /// Record field holding the task prompt (HumanEval: signature and
+    /// docstring; MBPP: the description).
+    pub prompt_field: String,
+    /// Record field holding the test code defining `check(candidate)`.
+    pub test_field: String,
+    /// Record field holding the name of the function under test.
+    pub entry_point_field: String,
+    /// Record field holding the known-good solution (optional in records).
+    pub solution_field: String,
+    /// Record field holding MBPP-style `assert` lines.
+    pub tests_list_field: String,
+    /// Record field holding MBPP-style code run before the asserts.
+    pub setup_field: String,
+    /// The user message, with `{prompt}` and `{tests}`; `None` picks the
+    /// default for the record's kind.
+    pub prompt_template: Option<String>,
+    /// An optional system message sent before the user message, verbatim.
+    pub system_prompt: Option<String>,
+    /// `chat` (default) or `base`.
+    pub completion_mode: CompletionMode,
+    /// The programming language; only `python` for now.
+    pub language: String,
+    /// Wall-clock limit of each program run, in milliseconds.
+    pub timeout_ms: u32,
+}
+
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            prompt_field: "prompt".into(),
+            test_field: "test".into(),
+            entry_point_field: "entry_point".into(),
+            solution_field: "canonical_solution".into(),
+            tests_list_field: "test_list".into(),
+            setup_field: "test_setup_code".into(),
+            prompt_template: None,
+            system_prompt: None,
+            completion_mode: CompletionMode::Chat,
+            language: "python".into(),
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+impl Args {
+    /// Reject argument combinations that cannot work, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        let fields = [
+            ("prompt_field", &self.prompt_field),
+            ("test_field", &self.test_field),
+            ("entry_point_field", &self.entry_point_field),
+            ("solution_field", &self.solution_field),
+            ("tests_list_field", &self.tests_list_field),
+            ("setup_field", &self.setup_field),
+        ];
+        for (name, value) in fields {
+            if value.trim().is_empty() {
+                return Err(Error::bad_args(format!("field `{name}`: must not be empty")));
+            }
+        }
+        if self.language != "python" {
+            let message = format!("field `language`: `{}` is not supported (only `python`)", self.language);
+            return Err(Error::bad_args(message));
+        }
+        if self.timeout_ms == 0 {
+            return Err(Error::bad_args("field `timeout_ms`: must be positive"));
+        }
+        self.validate_template()
+    }
+
+    fn validate_template(&self) -> Result<()> {
+        let Some(template) = &self.prompt_template else { return Ok(()) };
+        if self.completion_mode == CompletionMode::Base {
+            // A base model continues the task prompt itself, so a template
+            // would be silently ignored.
+            return Err(Error::bad_args(
+                "field `prompt_template`: not used with `completion_mode: base`, which sends the task prompt verbatim",
+            ));
+        }
+        if !template.contains("{prompt}") {
+            return Err(Error::bad_args("field `prompt_template`: must contain `{prompt}`"));
+        }
+        if let Some(name) = template::unknown_placeholder(template) {
+            let known = template::PLACEHOLDERS.join("`, `");
+            let message = format!("field `prompt_template`: unknown placeholder `{{{name}}}` (known: `{known}`)");
+            return Err(Error::bad_args(message));
+        }
+        Ok(())
+    }
+}
+
+/// What `assay plugin info` shows: the environment, its capability and
+/// every argument with its default as JSON.
+pub fn describe() -> Description {
+    let json = |text: &str| serde_json::Value::from(text).to_string();
+    Description::new(
+        "Code generation (HumanEval, MBPP). Asks for a function, extracts the code from the reply (a ```python \
+         block, raw code, or in base mode the continuation of the prompt cut at HumanEval's stop sequences), and \
+         runs it with the task's tests in the host's sandbox: reward 1 when the program exits with status 0 \
+         within the time limit. Needs the `run-code:python` capability.",
+    )
+    .capability("run-code:python")
+    .arg("prompt_field", "string", Some("\"prompt\""), "Record field with the task prompt (MBPP: the description).")
+    .arg("test_field", "string", Some("\"test\""), "Record field with test code defining `check(candidate)`.")
+    .arg(
+        "entry_point_field",
+        "string",
+        Some("\"entry_point\""),
+        "Record field with the function's name; the program ends with `check(<entry point>)`. A record without \
+         it is MBPP-style and needs the list of asserts.",
+    )
+    .arg(
+        "solution_field",
+        "string",
+        Some("\"canonical_solution\""),
+        "Record field with the known-good solution (HumanEval: the body completing the prompt; MBPP `code`: the \
+         whole code). Used by the `oracle` model; records may lack it.",
+    )
+    .arg("tests_list_field", "string", Some("\"test_list\""), "Record field with MBPP-style `assert` lines.")
+    .arg(
+        "setup_field",
+        "string",
+        Some("\"test_setup_code\""),
+        "Record field with MBPP-style code run between the solution and the asserts (optional in records).",
+    )
+    .arg(
+        "prompt_template",
+        "string",
+        Some("null"),
+        &format!(
+            "The user message in chat mode. Placeholders: {{prompt}} (required), {{tests}} (the asserts, one per \
+             line; empty for HumanEval-style records). Default {} for HumanEval-style records, {} for MBPP-style \
+             ones. Not allowed in base mode.",
+            json(DEFAULT_TEMPLATE),
+            json(DEFAULT_ASSERTS_TEMPLATE)
+        ),
+    )
+    .arg("system_prompt", "string", Some("null"), "A system message sent first, verbatim.")
+    .arg(
+        "completion_mode",
+        "string",
+        Some("\"chat\""),
+        "`chat`: ask with the template and read the code from the reply. `base`: send the task prompt verbatim \
+         (for base models, with `use_chat_template: false`) and run prompt + reply, the reply cut at HumanEval's \
+         stop sequences. Base mode needs HumanEval-style records.",
+    )
+    .arg("language", "string", Some("\"python\""), "The language programs are run in; only `python` for now.")
+    .arg("timeout_ms", "int", Some("10000"), "Wall-clock limit of each program run (tests included), in ms.")
+}
