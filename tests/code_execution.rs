@@ -112,6 +112,8 @@ fn hostile_programs_are_contained_and_reported() {
     assert!(run("loop")["duration_ms"].as_u64().unwrap() < 6000, "{}", run("loop"));
 
     assert_eq!(reward("fork"), 0.0, "{}", run("fork"));
+    let fork_error = run("fork")["stderr"].as_str().unwrap().to_string();
+    assert!(fork_error.contains("Resource temporarily unavailable"), "the process limit stopped it: {fork_error}");
 
     assert_eq!(reward("big-file"), 0.0);
     // Python ignores SIGXFSZ, so the write fails with EFBIG instead of the

@@ -142,6 +142,8 @@ impl Expr {
                     Op::Add => l + r,
                     Op::Sub => l - r,
                     Op::Mul => l * r,
+                    // `\frac{1}{0}` is undefined, not infinite (only `\infty` is).
+                    Op::Div if r == 0.0 => f64::NAN,
                     Op::Div => l / r,
                     Op::Pow => l.powf(r),
                 }

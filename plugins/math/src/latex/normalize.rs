@@ -167,10 +167,32 @@ fn remove_marked_thousands(s: &str) -> String {
     out
 }
 
-/// LaTeX spacing: thin spaces vanish, word spaces become one space.
+/// LaTeX spacing: thin spaces (`\!`, `\,`, `\;`, `\:`) vanish, word
+/// spaces (`\ `, `~`, `\quad`) become one space. A row break `\\` stays.
 fn remove_spacing(s: &str) -> String {
-    let s = s.replace("\\!", "").replace("\\,", "").replace("\\;", "").replace("\\:", "");
-    s.replace("\\qquad", " ").replace("\\quad", " ").replace("\\ ", " ").replace('~', " ")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find(['\\', '~']) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if rest[at..].starts_with('~') {
+            out.push(' ');
+            rest = after;
+            continue;
+        }
+        let word = after.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let (replacement, skip) = match after.chars().next() {
+            Some('!' | ',' | ';' | ':') => ("", 1),
+            Some(' ') => (" ", 1),
+            Some('\\') => ("\\\\", 1),
+            _ if matches!(&after[..word], "quad" | "qquad") => (" ", word),
+            _ => ("\\", 0),
+        };
+        out.push_str(replacement);
+        rest = &after[skip..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `\text{ cm}` → ` cm `: the text stays, padded so a unit is a word of
