@@ -7,8 +7,11 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::fixtures::{Project, output_text, plugin, read_jsonl};
+use support::fixtures::{Project, output_text, plugin, read_json, read_jsonl};
+use support::openai_mock::{MockOpenAi, MockReply};
 use support::piston_mock::MockPiston;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// A HumanEval-shaped record for `def f():` whose body is `body` and whose
 /// test calls it (and, when `expect` is set, compares the result).
@@ -211,4 +214,45 @@ fn code_runs_only_with_a_granted_capability() {
         text.contains("needs capability `run-code:python`; grant it with `capabilities: [run-code:python]`"),
         "{text}"
     );
+}
+
+#[test]
+fn pass_at_k_comes_from_rollouts_that_really_ran() {
+    let project = Project::new();
+    // Three tasks returning 1, 2 and 3; the server's n-th reply to task i
+    // is right when `right[i][n]` says so.
+    let tasks: Vec<Value> = (1..=3)
+        .map(|i| {
+            let mut task = task(&format!("t{i}"), "    pass\n", Some(&i.to_string()));
+            task["prompt"] = json!(format!("def f():\n    \"\"\"Return {i}.\"\"\"\n"));
+            task
+        })
+        .collect();
+    project.write("tasks.jsonl", &jsonl(&tasks));
+    let right: HashMap<&str, [bool; 4]> =
+        HashMap::from([("1", [true; 4]), ("2", [true, false, false, false]), ("3", [false; 4])]);
+    let calls: Mutex<HashMap<String, usize>> = Mutex::default();
+    let server = MockOpenAi::start(move |request| {
+        let user = request.last_user_message();
+        let expected = ["1", "2", "3"].into_iter().find(|v| user.contains(&format!("Return {v}."))).unwrap();
+        let mut calls = calls.lock().unwrap();
+        let n = calls.entry(expected.to_string()).or_default();
+        let value = if right[expected][*n] { expected } else { "0" };
+        *n += 1;
+        MockReply::Text(format!("```python\ndef f():\n    return {value}\n```"))
+    });
+    let config = config("{}")
+        .replace("jobs:\n  - model: oracle", &format!("models:\n  m: {{model: m, api_base_url: '{}', max_concurrent: 1}}\njobs:\n  - model: m\n    rollouts: 4", server.base_url()));
+    project.write("run.yaml", &config);
+    project.assay_ok(&["bench", "--config", "run.yaml"]);
+    project.assay_ok(&["process"]);
+    project.assay_ok(&["analyze"]);
+    let analysis = read_json(&project.path().join("runs/analysis/analysis_results.json"));
+    let config = analysis["configs"].as_array().unwrap().iter().find(|c| c["env_id"] == "code").unwrap().clone();
+    // pass@k per task = 1 - C(n-c, k) / C(n, k) with n = 4 and c = 4, 1, 0.
+    let expected = [("1", (1.0 + 0.25 + 0.0) / 3.0), ("2", (1.0 + 0.5 + 0.0) / 3.0), ("4", 2.0 / 3.0)];
+    for (k, value) in expected {
+        let got = config["pass_at"][k].as_f64().unwrap();
+        assert!((got - value).abs() < 1e-12, "pass@{k}: {got} != {value}: {config}");
+    }
 }
