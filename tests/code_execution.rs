@@ -7,11 +7,11 @@
 mod support;
 
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use support::fixtures::{Project, output_text, plugin, read_json, read_jsonl};
 use support::openai_mock::{MockOpenAi, MockReply};
 use support::piston_mock::MockPiston;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// A HumanEval-shaped record for `def f():` whose body is `body` and whose
 /// test calls it (and, when `expect` is set, compares the result).
@@ -241,8 +241,13 @@ fn pass_at_k_comes_from_rollouts_that_really_ran() {
         *n += 1;
         MockReply::Text(format!("```python\ndef f():\n    return {value}\n```"))
     });
-    let config = config("{}")
-        .replace("jobs:\n  - model: oracle", &format!("models:\n  m: {{model: m, api_base_url: '{}', max_concurrent: 1}}\njobs:\n  - model: m\n    rollouts: 4", server.base_url()));
+    let config = config("{}").replace(
+        "jobs:\n  - model: oracle",
+        &format!(
+            "models:\n  m: {{model: m, api_base_url: '{}', max_concurrent: 1}}\njobs:\n  - model: m\n    rollouts: 4",
+            server.base_url()
+        ),
+    );
     project.write("run.yaml", &config);
     project.assay_ok(&["bench", "--config", "run.yaml"]);
     project.assay_ok(&["process"]);

@@ -20,9 +20,11 @@
 //! - [`runner`]: driving every sample of every job through environment and model.
 //! - [`store`]: the run directory: manifest, results, summaries, metadata.
 //! - [`logging`]: stderr logs, and the full log kept in each run directory.
+//! - [`authoring`]: scaffolding, building and self-checking plugins.
 //! - [`cli`]: the `assay` command line.
 
 pub mod analysis;
+pub mod authoring;
 pub mod cli;
 pub mod config;
 pub mod dataset;

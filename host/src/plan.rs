@@ -11,7 +11,9 @@
 //!   when no job uses it), but only envs that jobs use need their plugin and
 //!   dataset to exist.
 //! - Plugins named by `module` are found as `<dir>/<name>.wasm` in the
-//!   config's `plugin_dirs`, then in each directory of `$ASSAY_PLUGIN_PATH`.
+//!   config's `plugin_dirs`, then in each directory of `$ASSAY_PLUGIN_PATH`,
+//!   then in the user's plugin dir ([`user_plugin_dir`], where
+//!   `assay plugin build --install` puts them).
 
 use crate::config::{
     self, CodeBackendKind, CodeExecutionConfig, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX, defaults,
@@ -28,6 +30,19 @@ pub use crate::config::PluginLimits;
 
 /// The environment variable listing extra plugin directories (colon-separated).
 pub const PLUGIN_PATH_VAR: &str = "ASSAY_PLUGIN_PATH";
+
+/// The environment variable overriding the user's data directory.
+pub const DATA_DIR_VAR: &str = "ASSAY_DATA_DIR";
+
+/// Where installed plugins live: `$ASSAY_DATA_DIR/plugins`, else the
+/// platform's data dir (`~/.local/share/assay/plugins` on Linux).
+pub fn user_plugin_dir() -> Option<PathBuf> {
+    let data = match std::env::var_os(DATA_DIR_VAR) {
+        Some(dir) => PathBuf::from(dir),
+        None => directories::ProjectDirs::from("", "", "assay")?.data_dir().to_path_buf(),
+    };
+    Some(data.join("plugins"))
+}
 
 /// Matrix keys that override env fields rather than going into `env_args`.
 const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
@@ -149,12 +164,13 @@ struct Variant<'a> {
 }
 
 /// Plan the jobs of the config at `config_path`, with plugin dirs from
-/// `$ASSAY_PLUGIN_PATH` after the config's own.
+/// `$ASSAY_PLUGIN_PATH` and the user's plugin dir after the config's own.
 pub fn plan(config_path: &Path) -> Result<Plan> {
     let loaded = config::load(config_path)?;
-    let extra_dirs: Vec<PathBuf> = std::env::var_os(PLUGIN_PATH_VAR)
+    let mut extra_dirs: Vec<PathBuf> = std::env::var_os(PLUGIN_PATH_VAR)
         .map(|paths| std::env::split_paths(&paths).filter(|dir| !dir.as_os_str().is_empty()).collect())
         .unwrap_or_default();
+    extra_dirs.extend(user_plugin_dir());
     plan_loaded(&loaded, &extra_dirs)
 }
 
@@ -548,7 +564,7 @@ fn code_execution(env: &EnvConfig) -> Result<Option<CodeExecutionConfig>, String
 /// A `module` ending in `.wasm` is a path relative to the env's file;
 /// anything else is a plugin name, found as `<name>.wasm` (or, as cargo
 /// names the output of a `my-env` crate, `my_env.wasm`) in `dirs`.
-fn find_plugin(module: &str, env_dir: &Path, dirs: &[PathBuf]) -> Result<PathBuf, String> {
+pub fn find_plugin(module: &str, env_dir: &Path, dirs: &[PathBuf]) -> Result<PathBuf, String> {
     if module.ends_with(".wasm") {
         let path = env_dir.join(module);
         return if path.is_file() { Ok(path) } else { Err(format!("plugin file {} not found", path.display())) };
@@ -565,7 +581,7 @@ fn find_plugin(module: &str, env_dir: &Path, dirs: &[PathBuf]) -> Result<PathBuf
     let searched =
         if searched.is_empty() { "no plugin dirs set".into() } else { format!("searched {}", searched.join(", ")) };
     Err(format!(
-        "plugin `{module}` not found ({searched}); build plugins with scripts/build-plugins.sh, or add their directory to plugin_dirs or {PLUGIN_PATH_VAR}"
+        "plugin `{module}` not found ({searched}); build plugins with scripts/build-plugins.sh, add their directory to plugin_dirs or {PLUGIN_PATH_VAR}, or install one with `assay plugin build --install`"
     ))
 }
 
@@ -800,7 +816,7 @@ capabilities: [run-code:python]
         );
         assert_eq!(
             project.error(&format!("{envs}jobs:\n  - {{model: oracle, env: noplugin}}\n")),
-            "run.yaml: envs[2]: env `noplugin`: plugin `my-env` not found (searched plugins); build plugins with scripts/build-plugins.sh, or add their directory to plugin_dirs or ASSAY_PLUGIN_PATH"
+            "run.yaml: envs[2]: env `noplugin`: plugin `my-env` not found (searched plugins); build plugins with scripts/build-plugins.sh, add their directory to plugin_dirs or ASSAY_PLUGIN_PATH, or install one with `assay plugin build --install`"
         );
     }
 

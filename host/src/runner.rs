@@ -22,6 +22,7 @@ mod preflight;
 mod progress;
 pub mod schedule;
 
+pub use episode::sample_seed;
 pub use preflight::PreparedJob;
 pub use schedule::{Action, Schedule, Selection, Target};
 

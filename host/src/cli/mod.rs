@@ -8,6 +8,7 @@
 mod analyze;
 mod bench;
 mod export;
+mod plugin;
 mod process;
 mod runs;
 mod table;
@@ -53,6 +54,9 @@ enum Command {
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
     /// failures, errors, tokens and time.
     Summarize(runs::SummarizeArgs),
+    /// Write benchmark plugins: scaffold a crate, build it, check it on a
+    /// dataset, show what a plugin says about itself.
+    Plugin(plugin::PluginArgs),
 }
 
 /// Parse arguments, run the command, print errors as one line.
@@ -72,6 +76,7 @@ pub fn main() -> ExitCode {
             Command::Export(args) => export::export(args),
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
+            Command::Plugin(args) => plugin::plugin(args).await,
         }
     });
     match outcome {

@@ -1,0 +1,112 @@
+//! `assay plugin new`: a new plugin crate from a template, ready to build
+//! and to pass `assay plugin check` on its sample data.
+//!
+//! The templates live in `host/templates/plugin/` and are compiled into the
+//! binary. The crate depends on the SDK by path (this checkout's
+//! `plugin-sdk/` unless `--sdk` says otherwise) and has an empty
+//! `[workspace]`, so it builds wherever it is created, also inside another
+//! cargo workspace.
+
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+use std::path::{Path, PathBuf};
+
+/// Which kind of benchmark the new plugin starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Template {
+    /// Yes/no/maybe question answering (like PubMedQA).
+    Qa,
+    /// Multiple choice with lettered options and seeded shuffling.
+    Mcq,
+    /// Numeric answers (like GSM8K).
+    Math,
+}
+
+/// The template files: (path in the new crate, contents).
+fn files(template: Template) -> [(&'static str, &'static str); 6] {
+    macro_rules! template_files {
+        ($dir:literal) => {
+            [
+                ("Cargo.toml", include_str!("../../templates/plugin/common/Cargo.toml")),
+                (".gitignore", include_str!("../../templates/plugin/common/gitignore")),
+                ("src/lib.rs", include_str!(concat!("../../templates/plugin/", $dir, "/src/lib.rs"))),
+                ("tests/env.rs", include_str!(concat!("../../templates/plugin/", $dir, "/tests/env.rs"))),
+                ("data/sample.jsonl", include_str!(concat!("../../templates/plugin/", $dir, "/data/sample.jsonl"))),
+                ("README.md", include_str!(concat!("../../templates/plugin/", $dir, "/README.md"))),
+            ]
+        };
+    }
+    match template {
+        Template::Qa => template_files!("qa"),
+        Template::Mcq => template_files!("mcq"),
+        Template::Math => template_files!("math"),
+    }
+}
+
+/// The SDK this assay was built from, if its checkout is still there.
+pub fn default_sdk_path() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin-sdk");
+    path.join("Cargo.toml").is_file().then(|| path.canonicalize().unwrap_or(path))
+}
+
+/// Create the crate `name` in `dir` (which must not exist or be empty).
+pub fn create(dir: &Path, name: &str, template: Template, sdk: &Path) -> Result<Vec<PathBuf>> {
+    check_name(name)?;
+    if !sdk.join("Cargo.toml").is_file() {
+        bail!("{} is not the assay plugin SDK (no Cargo.toml); pass --sdk <path to plugin-sdk>", sdk.display());
+    }
+    if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
+        bail!("{} already exists and is not empty", dir.display());
+    }
+    let sdk = sdk.canonicalize().with_context(|| format!("cannot resolve {}", sdk.display()))?;
+    let mut written = Vec::new();
+    for (relative, text) in files(template) {
+        let path = dir.join(relative);
+        std::fs::create_dir_all(path.parent().expect("template files are in a directory"))
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let text = text.replace("{{name}}", name).replace("{{sdk_path}}", &sdk.display().to_string());
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// A package name cargo accepts and a `.wasm` file can be named after.
+fn check_name(name: &str) -> Result<()> {
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        bail!("plugin name `{name}`: use lowercase letters, digits, `-` and `_`, starting with a letter");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_must_suit_cargo_and_file_names() {
+        assert!(check_name("pubmedqa").is_ok() && check_name("my-bench_2").is_ok());
+        for bad in ["", "2fast", "MyBench", "my bench", "a/b"] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_template_fills_its_placeholders() {
+        for template in [Template::Qa, Template::Mcq, Template::Math] {
+            let dir = tempfile::tempdir().unwrap();
+            let sdk = default_sdk_path().expect("tests run in the checkout");
+            let written = create(&dir.path().join("x"), "my-bench", template, &sdk).unwrap();
+            for path in written {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for placeholder in ["{{name}}", "{{sdk_path}}"] {
+                    assert!(!text.contains(placeholder), "{template:?}: {} keeps {placeholder}", path.display());
+                }
+            }
+            let manifest = std::fs::read_to_string(dir.path().join("x/Cargo.toml")).unwrap();
+            assert!(manifest.contains("name = \"my-bench\"") && manifest.contains(&sdk.display().to_string()));
+        }
+    }
+}

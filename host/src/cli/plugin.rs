@@ -1,0 +1,257 @@
+//! `assay plugin new | build | check | info`: writing benchmark plugins.
+
+use super::table::new_table;
+use crate::authoring::{build, check, scaffold};
+use crate::dataset;
+use crate::plan::{PLUGIN_PATH_VAR, find_plugin, user_plugin_dir};
+use crate::runtime::{PluginLimits, Runtime};
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct PluginArgs {
+    #[command(subcommand)]
+    command: PluginCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Create a plugin crate from a template. It builds, passes its own
+    /// tests and passes `assay plugin check` on its sample data right away.
+    New(NewArgs),
+    /// Build a plugin crate into a WebAssembly component (release, size
+    /// settings), installing the wasm32-wasip2 target if it is missing.
+    Build(BuildArgs),
+    /// Run a plugin over a dataset and check it: the reference completion
+    /// scores full reward, empty and garbage replies score nothing, shuffles
+    /// are reproducible and keep the gold answer. Exits 1 on any failure.
+    Check(CheckArgs),
+    /// Show a plugin's name, version, API version, capabilities and arguments.
+    Info(InfoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The plugin's name (its crate and `.wasm` file name), e.g. `pubmedqa`.
+    name: String,
+    /// What the plugin starts from.
+    #[arg(long, value_enum, default_value = "qa")]
+    template: scaffold::Template,
+    /// Where to create the crate (default: `./<NAME>`).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The plugin SDK to depend on (default: the `plugin-sdk/` of the
+    /// checkout this assay was built from).
+    #[arg(long, value_name = "DIR")]
+    sdk: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The plugin crate's directory.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Also copy the component into the user's plugin dir, where configs
+    /// find it by name (`module: <name>`).
+    #[arg(long)]
+    install: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A `.wasm` file, or a plugin name looked up in `$ASSAY_PLUGIN_PATH`
+    /// and the user's plugin dir.
+    plugin: String,
+    /// Records to check (.jsonl/.jsonl.gz, .json, .csv or .parquet).
+    #[arg(long, value_name = "FILE")]
+    dataset: PathBuf,
+    /// The env args as a JSON object, e.g. '{"shuffle": true}'.
+    #[arg(long, value_name = "JSON")]
+    env_args: Option<String>,
+    /// The record field holding the example id (default: `id` when every
+    /// record has one, else the row index).
+    #[arg(long, value_name = "FIELD")]
+    id_field: Option<String>,
+    /// Seeds per record (each a different shuffle, if the plugin shuffles).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    seeds: u32,
+    /// Check only the first N records.
+    #[arg(long, value_name = "N")]
+    max_examples: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// A `.wasm` file, or a plugin name looked up in `$ASSAY_PLUGIN_PATH`
+    /// and the user's plugin dir.
+    plugin: String,
+}
+
+/// Run an `assay plugin` subcommand.
+pub async fn plugin(args: PluginArgs) -> Result<ExitCode> {
+    match args.command {
+        PluginCommand::New(args) => new(args),
+        PluginCommand::Build(args) => build_plugin(args).await,
+        PluginCommand::Check(args) => check_plugin(args).await,
+        PluginCommand::Info(args) => info(args).await,
+    }
+}
+
+fn new(args: NewArgs) -> Result<ExitCode> {
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
+    let sdk = match args.sdk.or_else(scaffold::default_sdk_path) {
+        Some(sdk) => sdk,
+        None => bail!("cannot find the plugin SDK this assay was built from: pass --sdk <path to plugin-sdk>"),
+    };
+    scaffold::create(&dir, &args.name, args.template, &sdk)?;
+    let shown = dir.display();
+    println!("Created {shown} ({:?} template). Next:", args.template);
+    println!("  cd {shown} && cargo test          # native tests");
+    println!(
+        "  assay plugin build                # -> target/wasm32-wasip2/release/{}.wasm",
+        args.name.replace('-', "_")
+    );
+    println!(
+        "  assay plugin check target/wasm32-wasip2/release/{}.wasm --dataset data/sample.jsonl",
+        args.name.replace('-', "_")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn build_plugin(args: BuildArgs) -> Result<ExitCode> {
+    let wasm = tokio::task::spawn_blocking(move || build::build(&args.path)).await??;
+    let plugin = runtime()?.load(&wasm).await?;
+    let size = std::fs::metadata(&wasm)?.len();
+    println!(
+        "Built {} ({:.1} KiB): {} (assay:env@{})",
+        wasm.display(),
+        size as f64 / 1024.0,
+        plugin.label(),
+        plugin.api_version
+    );
+    if args.install {
+        let dir = user_plugin_dir().context("cannot find the user's data directory; set ASSAY_DATA_DIR")?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let target = dir.join(wasm.file_name().expect("a built file has a name"));
+        std::fs::copy(&wasm, &target).with_context(|| format!("cannot copy to {}", target.display()))?;
+        let module = target.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        println!("Installed {} (configs can say `module: {module}`)", target.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn check_plugin(args: CheckArgs) -> Result<ExitCode> {
+    let path = locate(&args.plugin)?;
+    let runtime = runtime()?;
+    let plugin = runtime.load(&path).await?;
+    let env_args = parse_env_args(args.env_args.as_deref())?;
+    let dataset = dataset::load(&args.dataset, args.id_field.as_deref(), args.max_examples)?;
+    let pool = runtime
+        .environment(plugin.clone(), &env_args, PluginLimits::default())
+        .await
+        .with_context(|| format!("plugin {}: --env-args", plugin.label()))?;
+    println!(
+        "Checking {} (assay:env@{}) on {}: {} records × {} seeds",
+        plugin.label(),
+        plugin.api_version,
+        args.dataset.display(),
+        dataset.records.len(),
+        args.seeds
+    );
+    let report = check::check(&pool, &dataset, args.seeds).await?;
+    if report.shuffled_records > 0 {
+        println!(
+            "{} of {} records are shuffled by seed; the gold answer was followed",
+            report.shuffled_records, report.records
+        );
+    }
+    if report.failures.is_empty() {
+        println!("All checks passed: prepare, reproducible, reference, empty, garbage, follows-shuffle");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_failures(&report);
+    Ok(ExitCode::from(1))
+}
+
+/// The failures as a table (the first 50), and a count per check.
+fn print_failures(report: &check::Report) {
+    const SHOWN: usize = 50;
+    let mut table = new_table(&["record", "seed", "check", "what went wrong"]);
+    for failure in report.failures.iter().take(SHOWN) {
+        table.add_row(vec![
+            failure.record.clone(),
+            failure.seed.to_string(),
+            failure.check.into(),
+            failure.detail.clone(),
+        ]);
+    }
+    println!("{table}");
+    if report.failures.len() > SHOWN {
+        println!("... and {} more", report.failures.len() - SHOWN);
+    }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for failure in &report.failures {
+        match counts.iter_mut().find(|(check, _)| *check == failure.check) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((failure.check, 1)),
+        }
+    }
+    let counts: Vec<String> = counts.iter().map(|(check, n)| format!("{check}: {n}")).collect();
+    println!("FAILED: {} failures ({})", report.failures.len(), counts.join(", "));
+}
+
+async fn info(args: InfoArgs) -> Result<ExitCode> {
+    let path = locate(&args.plugin)?;
+    let plugin = runtime()?.load(&path).await?;
+    let metadata = &plugin.metadata;
+    println!("{} (assay:env@{})", plugin.label(), plugin.api_version);
+    if !metadata.description.is_empty() {
+        println!("{}", metadata.description);
+    }
+    println!("file: {} (sha256 {})", path.display(), plugin.sha256);
+    let capabilities = if metadata.capabilities.is_empty() { "none".into() } else { metadata.capabilities.join(", ") };
+    println!("capabilities: {capabilities}");
+    if metadata.args.is_empty() {
+        println!("arguments: none");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = new_table(&["argument", "type", "default", "description"]);
+    for arg in &metadata.args {
+        let default = arg.default_json.clone().unwrap_or_else(|| "(required)".into());
+        table.add_row(vec![arg.name.clone(), arg.type_name.clone(), default, arg.description.clone()]);
+    }
+    println!("{table}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A `.wasm` path, or a plugin name in `$ASSAY_PLUGIN_PATH` or the user's plugin dir.
+fn locate(plugin: &str) -> Result<PathBuf> {
+    let path = Path::new(plugin);
+    if plugin.ends_with(".wasm") || path.is_file() {
+        return match path.is_file() {
+            true => Ok(path.to_path_buf()),
+            false => Err(anyhow!("plugin file {plugin} not found")),
+        };
+    }
+    let mut dirs: Vec<PathBuf> = std::env::var_os(PLUGIN_PATH_VAR)
+        .map(|paths| std::env::split_paths(&paths).filter(|d| !d.as_os_str().is_empty()).collect())
+        .unwrap_or_default();
+    dirs.extend(user_plugin_dir());
+    find_plugin(plugin, Path::new("."), &dirs).map_err(|e| anyhow!(e))
+}
+
+fn runtime() -> Result<Runtime> {
+    Runtime::new(Runtime::default_cache_dir().as_deref())
+}
+
+fn parse_env_args(json: Option<&str>) -> Result<Map<String, Value>> {
+    match json.map(serde_json::from_str::<Value>) {
+        None => Ok(Map::new()),
+        Some(Ok(Value::Object(args))) => Ok(args),
+        Some(Ok(_)) => bail!("--env-args: expected a JSON object"),
+        Some(Err(e)) => bail!("--env-args: not JSON: {e}"),
+    }
+}
