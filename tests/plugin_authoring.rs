@@ -43,6 +43,13 @@ fn scaffold_build_check_install_and_bench_every_template() {
     let project = Project::new();
     for (template, name) in [("qa", "pubmedqa"), ("mcq", "my-mcq"), ("math", "word-math")] {
         assay_ok(&project, &["plugin", "new", name, "--template", template]);
+        let tests = std::process::Command::new(env!("CARGO"))
+            .args(["test", "--quiet", "--manifest-path", &format!("{name}/Cargo.toml")])
+            .current_dir(project.path())
+            .env("CARGO_TARGET_DIR", target_dir())
+            .output()
+            .unwrap();
+        assert!(tests.status.success(), "{template}: the scaffold's own tests:\n{}", output_text(&tests));
         let built = assay_ok(&project, &["plugin", "build", name, "--install"]);
         let wasm = built_path(&built);
         assert!(wasm.ends_with(format!("wasm32-wasip2/release/{}.wasm", name.replace('-', "_"))), "{built}");

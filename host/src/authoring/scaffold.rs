@@ -2,7 +2,8 @@
 //! and to pass `assay plugin check` on its sample data.
 //!
 //! The templates live in `host/templates/plugin/` and are compiled into the
-//! binary. The crate depends on the SDK by path (this checkout's
+//! binary; `{{name}}` (the package), `{{crate_name}}` (its Rust name) and
+//! `{{sdk_path}}` are filled in. The crate depends on the SDK by path (this checkout's
 //! `plugin-sdk/` unless `--sdk` says otherwise) and has an empty
 //! `[workspace]`, so it builds wherever it is created, also inside another
 //! cargo workspace.
@@ -64,7 +65,10 @@ pub fn create(dir: &Path, name: &str, template: Template, sdk: &Path) -> Result<
         let path = dir.join(relative);
         std::fs::create_dir_all(path.parent().expect("template files are in a directory"))
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        let text = text.replace("{{name}}", name).replace("{{sdk_path}}", &sdk.display().to_string());
+        let text = text
+            .replace("{{name}}", name)
+            .replace("{{crate_name}}", &name.replace('-', "_"))
+            .replace("{{sdk_path}}", &sdk.display().to_string());
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
@@ -101,7 +105,7 @@ mod tests {
             let written = create(&dir.path().join("x"), "my-bench", template, &sdk).unwrap();
             for path in written {
                 let text = std::fs::read_to_string(&path).unwrap();
-                for placeholder in ["{{name}}", "{{sdk_path}}"] {
+                for placeholder in ["{{name}}", "{{crate_name}}", "{{sdk_path}}"] {
                     assert!(!text.contains(placeholder), "{template:?}: {} keeps {placeholder}", path.display());
                 }
             }

@@ -6,8 +6,9 @@ use crate::dataset;
 use crate::plan::{PLUGIN_PATH_VAR, find_plugin, user_plugin_dir};
 use crate::runtime::{PluginLimits, Runtime};
 use anyhow::{Context, Result, anyhow, bail};
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -108,7 +109,8 @@ fn new(args: NewArgs) -> Result<ExitCode> {
     };
     scaffold::create(&dir, &args.name, args.template, &sdk)?;
     let shown = dir.display();
-    println!("Created {shown} ({:?} template). Next:", args.template);
+    let template = args.template.to_possible_value().expect("templates have names");
+    println!("Created {shown} from the {} template. Next:", template.get_name());
     println!("  cd {shown} && cargo test          # native tests");
     println!(
         "  assay plugin build                # -> target/wasm32-wasip2/release/{}.wasm",
@@ -149,17 +151,15 @@ async fn check_plugin(args: CheckArgs) -> Result<ExitCode> {
     let plugin = runtime.load(&path).await?;
     let env_args = parse_env_args(args.env_args.as_deref())?;
     let dataset = dataset::load(&args.dataset, args.id_field.as_deref(), args.max_examples)?;
-    let pool = runtime
-        .environment(plugin.clone(), &env_args, PluginLimits::default())
-        .await
-        .with_context(|| format!("plugin {}: --env-args", plugin.label()))?;
+    let pool = runtime.environment(plugin.clone(), &env_args, PluginLimits::default()).await.context("--env-args")?;
     println!(
-        "Checking {} (assay:env@{}) on {}: {} records × {} seeds",
+        "Checking {} (assay:env@{}) on {}: {} records × {} seed{}",
         plugin.label(),
         plugin.api_version,
         args.dataset.display(),
         dataset.records.len(),
-        args.seeds
+        args.seeds,
+        if args.seeds == 1 { "" } else { "s" }
     );
     let report = check::check(&pool, &dataset, args.seeds).await?;
     if report.shuffled_records > 0 {
@@ -176,31 +176,37 @@ async fn check_plugin(args: CheckArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(1))
 }
 
-/// The failures as a table (the first 50), and a count per check.
+/// The failures as a table, one row per record, check and message (with
+/// the seeds it happened under), at most 50 rows; then a count per check.
 fn print_failures(report: &check::Report) {
     const SHOWN: usize = 50;
-    let mut table = new_table(&["record", "seed", "check", "what went wrong"]);
-    for failure in report.failures.iter().take(SHOWN) {
-        table.add_row(vec![
-            failure.record.clone(),
-            failure.seed.to_string(),
-            failure.check.into(),
-            failure.detail.clone(),
-        ]);
+    let mut rows: Vec<(&str, &str, &str, Vec<u32>)> = Vec::new();
+    for failure in &report.failures {
+        let key = (failure.record.as_str(), failure.check, failure.detail.as_str());
+        match rows.iter_mut().find(|(record, check, detail, _)| (*record, *check, *detail) == key) {
+            Some((.., seeds)) => seeds.push(failure.seed),
+            None => rows.push((key.0, key.1, key.2, vec![failure.seed])),
+        }
+    }
+    let mut table = new_table(&["record", "seeds", "check", "what went wrong"]);
+    for (record, check, detail, seeds) in rows.iter().take(SHOWN) {
+        let seeds: Vec<String> = seeds.iter().map(u32::to_string).collect();
+        table.add_row(vec![record.to_string(), seeds.join(","), check.to_string(), detail.to_string()]);
     }
     println!("{table}");
-    if report.failures.len() > SHOWN {
-        println!("... and {} more", report.failures.len() - SHOWN);
+    if rows.len() > SHOWN {
+        println!("... and {} more", rows.len() - SHOWN);
     }
     let mut counts: Vec<(&str, usize)> = Vec::new();
-    for failure in &report.failures {
-        match counts.iter_mut().find(|(check, _)| *check == failure.check) {
+    for (_, check, ..) in &rows {
+        match counts.iter_mut().find(|(c, _)| c == check) {
             Some((_, n)) => *n += 1,
-            None => counts.push((failure.check, 1)),
+            None => counts.push((check, 1)),
         }
     }
     let counts: Vec<String> = counts.iter().map(|(check, n)| format!("{check}: {n}")).collect();
-    println!("FAILED: {} failures ({})", report.failures.len(), counts.join(", "));
+    let records: BTreeSet<&str> = rows.iter().map(|(record, ..)| *record).collect();
+    println!("FAILED: {} of {} records ({})", records.len(), report.records, counts.join(", "));
 }
 
 async fn info(args: InfoArgs) -> Result<ExitCode> {

@@ -1,14 +1,9 @@
 //! Native tests: `Harness` drives the environment through the same JSON
 //! decoding and state round-trips as the host. Run them with `cargo test`.
 
-// The environment's source, compiled into this test (so that this file
-// works whatever the crate is called).
-#[path = "../src/lib.rs"]
-mod plugin;
-
 use assay_sdk::ParseStatus;
 use assay_sdk::testing::Harness;
-use plugin::NumericAnswer;
+use {{crate_name}}::NumericAnswer;
 use serde_json::{Value, json};
 
 /// The records of `data/sample.jsonl`.
@@ -64,14 +59,14 @@ fn replies_without_a_number_are_no_answer() {
 #[test]
 fn the_marker_wins_over_other_numbers() {
     assert_eq!(
-        plugin::extract("12 * 14 = 168, 168 - 9 = 159.\n#### 159").as_deref(),
+        {{crate_name}}::extract("12 * 14 = 168, 168 - 9 = 159.\n#### 159").as_deref(),
         Some("159")
     );
     assert_eq!(
-        plugin::extract("So the answer is -7 degrees, 11 below 4.").as_deref(),
+        {{crate_name}}::extract("So the answer is -7 degrees, 11 below 4.").as_deref(),
         Some("-7")
     );
-    assert_eq!(plugin::extract("3 / 12 = 0.25").as_deref(), Some("0.25"));
+    assert_eq!({{crate_name}}::extract("3 / 12 = 0.25").as_deref(), Some("0.25"));
 }
 
 #[test]

@@ -1,14 +1,9 @@
 //! Native tests: `Harness` drives the environment through the same JSON
 //! decoding and state round-trips as the host. Run them with `cargo test`.
 
-// The environment's source, compiled into this test (so that this file
-// works whatever the crate is called).
-#[path = "../src/lib.rs"]
-mod plugin;
-
 use assay_sdk::ParseStatus;
 use assay_sdk::testing::Harness;
-use plugin::MultipleChoice;
+use {{crate_name}}::MultipleChoice;
 use serde_json::{Value, json};
 
 /// The records of `data/sample.jsonl`.
@@ -59,7 +54,7 @@ fn letters_are_read_from_common_reply_formats() {
         "B.",
         "Answer: A, or rather Answer: B",
     ] {
-        assert_eq!(plugin::extract(reply, 4), Some('B'), "{reply:?}");
+        assert_eq!({{crate_name}}::extract(reply, 4), Some('B'), "{reply:?}");
     }
 }
 

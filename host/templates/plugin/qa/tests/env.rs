@@ -1,14 +1,9 @@
 //! Native tests: `Harness` drives the environment through the same JSON
 //! decoding and state round-trips as the host. Run them with `cargo test`.
 
-// The environment's source, compiled into this test (so that this file
-// works whatever the crate is called).
-#[path = "../src/lib.rs"]
-mod plugin;
-
 use assay_sdk::ParseStatus;
 use assay_sdk::testing::Harness;
-use plugin::YesNoQa;
+use {{crate_name}}::YesNoQa;
 use serde_json::{Value, json};
 
 /// The records of `data/sample.jsonl`.
@@ -55,9 +50,9 @@ fn replies_without_an_answer_are_no_answer() {
 #[test]
 fn the_last_answer_wins_and_a_bare_word_counts() {
     let reply = "Answer: yes... on reflection, **Answer: No**.";
-    assert_eq!(plugin::extract(reply), Some("no"));
-    assert_eq!(plugin::extract("Maybe."), Some("maybe"));
-    assert_eq!(plugin::extract("yes and no"), None);
+    assert_eq!({{crate_name}}::extract(reply), Some("no"));
+    assert_eq!({{crate_name}}::extract("Maybe."), Some("maybe"));
+    assert_eq!({{crate_name}}::extract("yes and no"), None);
 }
 
 #[test]
