@@ -33,13 +33,15 @@
 //! assay_sdk::register_environment!(Echo);
 //! ```
 //!
-//! Test it natively with [`testing::Harness`]; see the crate README.
+//! Fill user-supplied prompt templates with [`template::render`]. Test it
+//! natively with [`testing::Harness`]; see the crate README.
 
 mod adapter;
 mod error;
 pub mod log;
 mod rng;
 mod score;
+pub mod template;
 pub mod testing;
 mod types;
 

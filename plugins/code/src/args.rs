@@ -3,8 +3,7 @@
 //! limits of each run. Every argument is optional; [`describe`] documents
 //! each with its default.
 
-use crate::template;
-use assay_sdk::{Description, Error, Result};
+use assay_sdk::{Description, Error, Result, template};
 use serde::Deserialize;
 
 /// The user message for HumanEval-style tasks (a function to complete)
@@ -17,6 +16,11 @@ including its signature and any imports it needs, in a single ```python code blo
 /// the only place the expected function name and signature appear.
 pub const DEFAULT_ASSERTS_TEMPLATE: &str = "{prompt}\n\nYour code should pass these tests:\n\n{tests}\n\n\
 Reply with the complete Python code in a single ```python code block.";
+
+/// The placeholders a `prompt_template` may use: `{prompt}` (the task
+/// prompt) and `{tests}` (MBPP-style asserts, one per line; empty for
+/// HumanEval-style tasks).
+pub const PLACEHOLDERS: [&str; 2] = ["prompt", "tests"];
 
 /// How the model is asked and how its reply becomes a program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -103,7 +107,7 @@ impl Args {
     }
 
     fn validate_template(&self) -> Result<()> {
-        let Some(template) = &self.prompt_template else { return Ok(()) };
+        let Some(text) = &self.prompt_template else { return Ok(()) };
         if self.completion_mode == CompletionMode::Base {
             // A base model continues the task prompt itself, so a template
             // would be silently ignored.
@@ -111,11 +115,11 @@ impl Args {
                 "field `prompt_template`: not used with `completion_mode: base`, which sends the task prompt verbatim",
             ));
         }
-        if !template.contains("{prompt}") {
+        if !text.contains("{prompt}") {
             return Err(Error::bad_args("field `prompt_template`: must contain `{prompt}`"));
         }
-        if let Some(name) = template::unknown_placeholder(template) {
-            let known = template::PLACEHOLDERS.join("`, `");
+        if let Some(name) = template::unknown_placeholder(text, &PLACEHOLDERS) {
+            let known = PLACEHOLDERS.join("`, `");
             let message = format!("field `prompt_template`: unknown placeholder `{{{name}}}` (known: `{known}`)");
             return Err(Error::bad_args(message));
         }

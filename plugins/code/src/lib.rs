@@ -14,13 +14,12 @@ pub mod extract;
 mod outcome;
 pub mod program;
 mod task;
-mod template;
 
 pub use args::{Args, CompletionMode, DEFAULT_ASSERTS_TEMPLATE, DEFAULT_TEMPLATE};
 pub use extract::{Extracted, Method};
 pub use task::Task;
 
-use assay_sdk::{CodeRequest, Description, Environment, Error, Event, Prompt, Result, Rng, Score, Step};
+use assay_sdk::{CodeRequest, Description, Environment, Error, Event, Prompt, Result, Rng, Score, Step, template};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -113,12 +112,12 @@ impl Code {
                 self.args.entry_point_field
             ))),
             (CompletionMode::Chat, Task::Function { prompt, .. }) => {
-                let template = self.args.prompt_template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
-                Ok(template::render(template, prompt, ""))
+                let text = self.args.prompt_template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
+                Ok(template::render(text, &[("prompt", prompt), ("tests", "")]))
             }
             (CompletionMode::Chat, Task::Asserts { prompt, tests, .. }) => {
-                let template = self.args.prompt_template.as_deref().unwrap_or(DEFAULT_ASSERTS_TEMPLATE);
-                Ok(template::render(template, prompt, &tests.join("\n")))
+                let text = self.args.prompt_template.as_deref().unwrap_or(DEFAULT_ASSERTS_TEMPLATE);
+                Ok(template::render(text, &[("prompt", prompt), ("tests", &tests.join("\n"))]))
             }
         }
     }

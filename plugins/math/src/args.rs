@@ -3,7 +3,6 @@
 //! documents each with its default.
 
 use crate::record::Style;
-use crate::template;
 use assay_sdk::{Description, Error, Result};
 use serde::Deserialize;
 
@@ -136,7 +135,7 @@ fn validate_template(template: &str, field: &str) -> Result<()> {
     if !template.contains("{question}") {
         return Err(Error::bad_args(format!("field `{field}`: must contain `{{question}}`")));
     }
-    if let Some(name) = template::unknown_placeholder(template) {
+    if let Some(name) = assay_sdk::template::unknown_placeholder(template, &["question"]) {
         let message = format!("field `{field}`: unknown placeholder `{{{name}}}` (known: `{{question}}`)");
         return Err(Error::bad_args(message));
     }

@@ -17,13 +17,12 @@ mod extract;
 pub mod latex;
 pub mod number;
 mod record;
-mod template;
 
 pub use args::{AnswerFormat, Args, LATEX_TEMPLATE, NUMBER_TEMPLATE, Prompts};
 pub use extract::{Extraction, Method};
 pub use record::Style;
 
-use assay_sdk::{Description, Environment, Prompt, Result, Rng, Score};
+use assay_sdk::{Description, Environment, Prompt, Result, Rng, Score, template};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -59,7 +58,7 @@ impl Environment for Math {
 
     fn prepare(&self, record: Self::Record, _rng: &mut Rng) -> Result<(Prompt, State)> {
         let item = record::read(&self.args, &record)?;
-        let user = template::render(self.args.template(item.style), &item.question);
+        let user = template::render(self.args.template(item.style), &[("question", &item.question)]);
         let prompt = match self.args.system() {
             Some(system) => Prompt::new().system(system).user(user),
             None => Prompt::new().user(user),

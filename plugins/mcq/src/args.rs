@@ -91,7 +91,7 @@ impl Args {
         if !self.prompt_template.contains("{question}") {
             return Err(Error::bad_args("field `prompt_template`: must contain `{question}`"));
         }
-        if let Some(name) = template::unknown_placeholder(&self.prompt_template) {
+        if let Some(name) = assay_sdk::template::unknown_placeholder(&self.prompt_template, &template::PLACEHOLDERS) {
             let known = template::PLACEHOLDERS.join("`, `");
             let message = format!("field `prompt_template`: unknown placeholder `{{{name}}}` (known: `{known}`)");
             return Err(Error::bad_args(message));
