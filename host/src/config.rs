@@ -67,12 +67,15 @@ pub struct RunConfig {
     pub jobs: Vec<JobConfig>,
 }
 
-/// A model behind an OpenAI-compatible endpoint.
+/// A model behind an OpenAI-compatible endpoint, or (with `replay`)
+/// completions generated elsewhere.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// The model name the server knows.
-    pub model: String,
+    /// The model name the server knows (required unless `replay` is set).
+    pub model: Option<String>,
+    /// Answer with completions read from files instead of calling a model.
+    pub replay: Option<ReplayConfig>,
     /// The endpoint's base URL. Default `https://api.openai.com/v1`.
     #[serde(default = "defaults::api_base_url")]
     pub api_base_url: String,
@@ -110,6 +113,22 @@ pub struct ModelConfig {
     /// Sent verbatim with every request (`temperature`, `top_k`, ...).
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
+}
+
+/// The built-in replay model's source: completions generated elsewhere.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayConfig {
+    /// Files of completions (JSONL, JSON, CSV or parquet, optionally
+    /// gzipped), relative to the config file. Rows sharing an id are that
+    /// record's rollouts, in file order.
+    pub files: Vec<PathBuf>,
+    /// The field naming the dataset record. Default `id`.
+    #[serde(default = "defaults::replay_id_field")]
+    pub id_field: String,
+    /// The field holding the completion. Default `completion`.
+    #[serde(default = "defaults::replay_completion_field")]
+    pub completion_field: String,
 }
 
 /// A benchmark environment: a plugin, a dataset, arguments, and optionally a
@@ -761,6 +780,14 @@ pub mod defaults {
     /// An env's `max_turns`: 16.
     pub fn max_turns() -> u32 {
         16
+    }
+    /// A replay model's `id_field`: `id`.
+    pub fn replay_id_field() -> String {
+        "id".into()
+    }
+    /// A replay model's `completion_field`: `completion`.
+    pub fn replay_completion_field() -> String {
+        "completion".into()
     }
     /// `code_execution.timeout_secs`: 10 seconds.
     pub fn code_timeout() -> f64 {

@@ -45,15 +45,25 @@ pub struct Record {
 }
 
 /// A parsed record and the line it starts on (text formats only), for messages.
-struct Row {
-    object: Map<String, Value>,
-    line: Option<usize>,
+pub struct Row {
+    pub object: Map<String, Value>,
+    pub line: Option<usize>,
 }
 
 /// Read the dataset at `path`, taking ids as the module docs say and keeping
 /// the first `limit` records (all when `None`).
 pub fn load(path: &Path, id_field: Option<&str>, limit: Option<usize>) -> Result<Dataset> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read dataset {}", path.display()))?;
+    let (sha256, rows) = read_rows(path)?;
+    let shown = path.display().to_string();
+    let records = assign_ids(rows, id_field, limit.unwrap_or(usize::MAX), &shown)?;
+    Ok(Dataset { path: path.to_path_buf(), sha256, records })
+}
+
+/// The sha256 of the file at `path` and its rows, in any supported format,
+/// without ids: for files of records that are not datasets (replayed
+/// completions).
+pub fn read_rows(path: &Path) -> Result<(String, Vec<Row>)> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let shown = path.display().to_string();
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
@@ -67,8 +77,16 @@ pub fn load(path: &Path, id_field: Option<&str>, limit: Option<usize>) -> Result
         }
         None => parse(&name, &bytes, &shown)?,
     };
-    let records = assign_ids(rows, id_field, limit.unwrap_or(usize::MAX), &shown)?;
-    Ok(Dataset { path: path.to_path_buf(), sha256, records })
+    Ok((sha256, rows))
+}
+
+/// A string or number field as an id.
+pub fn id_value(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// Parse by the extension of `name` into rows.
@@ -183,11 +201,9 @@ fn assign_ids(rows: Vec<Row>, id_field: Option<&str>, limit: usize, shown: &str)
         let id = match field {
             None => index.to_string(),
             Some(field) => match row.object.get(field) {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Number(n)) => n.to_string(),
-                Some(other) => {
-                    bail!("{shown}: {}: id field `{field}` is {}, not a string or number", at(), kind(other))
-                }
+                Some(value) => id_value(value).ok_or_else(|| {
+                    anyhow!("{shown}: {}: id field `{field}` is {}, not a string or number", at(), kind(value))
+                })?,
                 None => bail!("{shown}: {}: missing id field `{field}`", at()),
             },
         };

@@ -21,10 +21,12 @@
 //! - [`store`]: the run directory: manifest, results, summaries, metadata.
 //! - [`logging`]: stderr logs, and the full log kept in each run directory.
 //! - [`authoring`]: scaffolding, building and self-checking plugins.
+//! - [`checkpoints`]: finding checkpoint folders of solutions for `assay score`.
 //! - [`cli`]: the `assay` command line.
 
 pub mod analysis;
 pub mod authoring;
+pub mod checkpoints;
 pub mod cli;
 pub mod config;
 pub mod dataset;

@@ -97,8 +97,10 @@ pub struct JobPlan {
 pub struct ModelSpec {
     /// The config id (the key under `models`), or `oracle`.
     pub id: String,
-    /// The endpoint; `None` for the oracle.
+    /// The endpoint; `None` for the oracle and replay models.
     pub endpoint: Option<EndpointSpec>,
+    /// Where a replay model's completions are; `None` otherwise.
+    pub replay: Option<ReplaySpec>,
     /// Requests in flight at once (the oracle sends none: the default).
     pub max_concurrent: usize,
     /// Seconds per request attempt (the oracle sends none: the default).
@@ -120,6 +122,17 @@ pub struct EndpointSpec {
     pub api_base_url: String,
     /// The environment variable holding the key; `None`: no auth header.
     pub api_key_var: Option<String>,
+}
+
+/// A replay model's completions (see [`crate::models::replay`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplaySpec {
+    /// The files, resolved (they exist).
+    pub files: Vec<PathBuf>,
+    /// The field naming the dataset record.
+    pub id_field: String,
+    /// The field holding the completion.
+    pub completion_field: String,
 }
 
 /// A resolved env variant.
@@ -166,12 +179,17 @@ struct Variant<'a> {
 /// Plan the jobs of the config at `config_path`, with plugin dirs from
 /// `$ASSAY_PLUGIN_PATH` and the user's plugin dir after the config's own.
 pub fn plan(config_path: &Path) -> Result<Plan> {
-    let loaded = config::load(config_path)?;
-    let mut extra_dirs: Vec<PathBuf> = std::env::var_os(PLUGIN_PATH_VAR)
+    plan_loaded(&config::load(config_path)?, &extra_plugin_dirs())
+}
+
+/// The plugin dirs searched after a config's own: each directory of
+/// `$ASSAY_PLUGIN_PATH`, then the user's plugin dir.
+pub fn extra_plugin_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os(PLUGIN_PATH_VAR)
         .map(|paths| std::env::split_paths(&paths).filter(|dir| !dir.as_os_str().is_empty()).collect())
         .unwrap_or_default();
-    extra_dirs.extend(user_plugin_dir());
-    plan_loaded(&loaded, &extra_dirs)
+    dirs.extend(user_plugin_dir());
+    dirs
 }
 
 /// Plan the jobs of a loaded config; `extra_plugin_dirs` are searched after
@@ -262,6 +280,7 @@ fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
         return Ok(ModelSpec {
             id: ORACLE.into(),
             endpoint: None,
+            replay: None,
             max_concurrent: defaults::max_concurrent(),
             timeout_secs: defaults::timeout(),
             max_retries: 0,
@@ -273,13 +292,23 @@ fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
         let known: Vec<&str> = loaded.run.models.keys().map(String::as_str).chain([ORACLE]).collect();
         bail!("unknown model `{id}` (known: {})", known.join(", "));
     };
+    let (endpoint, replay) = match (&model.model, &model.replay) {
+        (Some(name), None) => {
+            let endpoint = EndpointSpec {
+                model: name.clone(),
+                api_base_url: model.api_base_url.clone(),
+                api_key_var: model.api_key_var.clone(),
+            };
+            (Some(endpoint), None)
+        }
+        (None, Some(replay)) => (None, Some(replay_spec(loaded, id, replay)?)),
+        (Some(_), Some(_)) => bail!("models.{id}: set `model` (an endpoint) or `replay` (files), not both"),
+        (None, None) => bail!("models.{id}: `model` is required (the name the server knows), or `replay`"),
+    };
     Ok(ModelSpec {
         id: id.into(),
-        endpoint: Some(EndpointSpec {
-            model: model.model.clone(),
-            api_base_url: model.api_base_url.clone(),
-            api_key_var: model.api_key_var.clone(),
-        }),
+        endpoint,
+        replay,
         max_concurrent: model.max_concurrent,
         timeout_secs: model.timeout,
         max_retries: model.max_retries,
@@ -294,6 +323,18 @@ fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
             (false, template) => Api::Completions(template.clone().unwrap_or_default()),
         },
     })
+}
+
+/// A replay model's files, resolved against the config's directory.
+fn replay_spec(loaded: &LoadedConfig, id: &str, replay: &config::ReplayConfig) -> Result<ReplaySpec> {
+    if replay.files.is_empty() {
+        bail!("models.{id}.replay.files: no files");
+    }
+    let files: Vec<PathBuf> = replay.files.iter().map(|file| loaded.dir().join(file)).collect();
+    if let Some((i, missing)) = files.iter().enumerate().find(|(_, file)| !file.is_file()) {
+        bail!("models.{id}.replay.files[{i}]: {} not found", missing.display());
+    }
+    Ok(ReplaySpec { files, id_field: replay.id_field.clone(), completion_field: replay.completion_field.clone() })
 }
 
 fn model_sampling_args(loaded: &LoadedConfig, id: &str) -> Map<String, Value> {
@@ -883,6 +924,32 @@ capabilities: [run-code:python]
             project
                 .error(&env("capabilities: [run-code:python], code_execution: {backend: docker}"))
                 .contains("envs[0].code_execution.backend: unknown variant `docker`, expected `local` or `piston`")
+        );
+    }
+
+    #[test]
+    fn replay_models_read_files_instead_of_an_endpoint() {
+        let project = Project::new();
+        project.write("sols/a.jsonl", "{}\n");
+        let envs = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl}\n";
+        let run = |model: &str| format!("models:\n  r: {model}\n{envs}jobs:\n  - {{model: r, env: qa}}\n");
+        let plan = project.plan(&run("{replay: {files: [sols/a.jsonl], id_field: task_id}}")).unwrap();
+        let model = &plan.jobs[0].model;
+        let replay = model.replay.as_ref().expect("a replay model");
+        assert!(model.endpoint.is_none());
+        assert_eq!(replay.files, [project.path("sols/a.jsonl")]);
+        assert_eq!((replay.id_field.as_str(), replay.completion_field.as_str()), ("task_id", "completion"));
+        assert_eq!(
+            project.error(&run("{replay: {files: [sols/b.jsonl]}}")),
+            "run.yaml: jobs[0]: models.r.replay.files[0]: sols/b.jsonl not found"
+        );
+        assert_eq!(
+            project.error(&run("{model: m, replay: {files: [sols/a.jsonl]}}")),
+            "run.yaml: jobs[0]: models.r: set `model` (an endpoint) or `replay` (files), not both"
+        );
+        assert_eq!(
+            project.error(&run("{max_concurrent: 2}")),
+            "run.yaml: jobs[0]: models.r: `model` is required (the name the server knows), or `replay`"
         );
     }
 }

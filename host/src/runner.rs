@@ -55,6 +55,9 @@ pub struct RunOptions {
     pub cancel: Cancel,
     /// How long in-flight samples may take to finish after a cancel.
     pub grace: Duration,
+    /// A job running longer fails (its finished samples are kept, so a
+    /// rerun continues it); `None`: no limit.
+    pub job_timeout: Option<Duration>,
 }
 
 /// A cancellation flag that tasks can wait on.
@@ -147,7 +150,13 @@ pub async fn execute(
             let outcome = tokio::select! {
                 slot = slots.acquire_owned() => {
                     let _slot = slot.expect("job semaphore is never closed");
-                    Some(run_job(&run_dir, seed, job, &bars, &options).await)
+                    let job = run_job(&run_dir, seed, job, &bars, &options);
+                    Some(match options.job_timeout {
+                        None => job.await,
+                        Some(limit) => tokio::time::timeout(limit, job).await.unwrap_or_else(|_| {
+                            Err(anyhow::anyhow!("timed out after {} s (finished samples are kept)", limit.as_secs_f64()))
+                        }),
+                    })
                 }
                 _ = options.cancel.cancelled() => None, // not started: stays as it was
             };

@@ -103,7 +103,7 @@ fn json_object(text: &str) -> Result<Map<String, Value>, String> {
     }
 }
 
-fn positive_seconds(text: &str) -> Result<f64, String> {
+pub(super) fn positive_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(secs),
         _ => Err(format!("expected a positive number of seconds, not `{text}`")),
@@ -111,7 +111,7 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 }
 
 /// Seconds in-flight samples get to finish after the first Ctrl-C.
-const INTERRUPT_GRACE: Duration = Duration::from_secs(30);
+pub(super) const INTERRUPT_GRACE: Duration = Duration::from_secs(30);
 
 /// Exit code after an interrupt (128 + SIGINT, as shells report it).
 const EXIT_INTERRUPTED: u8 = 130;
@@ -124,6 +124,7 @@ pub async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<ExitCode
         selection: args.selection(),
         cancel: Cancel::default(),
         grace: INTERRUPT_GRACE,
+        job_timeout: None,
     };
     let prepared = runner::prepare(&plan, &options).await?;
     if args.dry_run {
@@ -152,7 +153,7 @@ const PROGRESS_SECS_VAR: &str = "ASSAY_PROGRESS_SECS";
 
 /// Bars on a terminal; plain lines with `-v` or when stderr is not a
 /// terminal (logs of batch jobs); nothing with `-q`.
-fn progress_mode(quiet: bool, verbose: u8) -> ProgressMode {
+pub(super) fn progress_mode(quiet: bool, verbose: u8) -> ProgressMode {
     if quiet {
         return ProgressMode::Hidden;
     }
@@ -164,7 +165,7 @@ fn progress_mode(quiet: bool, verbose: u8) -> ProgressMode {
 }
 
 /// Say which run is written and how much of it is already done.
-fn announce(prepared: &Prepared, quiet: bool) {
+pub(super) fn announce(prepared: &Prepared, quiet: bool) {
     if quiet {
         return;
     }
@@ -195,7 +196,7 @@ fn announce(prepared: &Prepared, quiet: bool) {
 
 /// First Ctrl-C: stop starting samples, let in-flight ones finish. Second:
 /// exit at once (every recorded sample is safe; a rerun resumes).
-fn spawn_interrupt_handler(cancel: Cancel, quiet: bool) {
+pub(super) fn spawn_interrupt_handler(cancel: Cancel, quiet: bool) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {
             return;
@@ -214,7 +215,7 @@ fn spawn_interrupt_handler(cancel: Cancel, quiet: bool) {
 }
 
 /// The plan as a table: what would run, without running it.
-fn print_plan(plan: &Plan, prepared: &Prepared) {
+pub(super) fn print_plan(plan: &Plan, prepared: &Prepared) {
     let mut table = new_table(&["job", "status", "model", "env", "examples", "rollouts", "samples", "done"]);
     let (mut total, mut to_run) = (0, 0);
     for (job, action) in prepared.jobs.iter().zip(&prepared.schedule.actions) {
@@ -249,7 +250,7 @@ fn print_plan(plan: &Plan, prepared: &Prepared) {
     println!("{} jobs, {total} samples, {to_run} to run; {run} (dry run: nothing written)", prepared.jobs.len());
 }
 /// Per-job results and where they went.
-fn print_report(report: &RunReport) {
+pub(super) fn print_report(report: &RunReport) {
     println!("{}", jobs_table(&report.manifest, &report.summaries));
     print_reasons(&report.manifest);
     println!("Results: {}", report.run_dir.display());

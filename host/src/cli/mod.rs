@@ -11,6 +11,7 @@ mod export;
 mod plugin;
 mod process;
 mod runs;
+mod score;
 mod table;
 mod winrate;
 
@@ -38,6 +39,10 @@ enum Command {
     /// Run every job of a config: each model on each environment, over
     /// every record of its dataset, with repeated rollouts. Reruns resume.
     Bench(Box<bench::BenchArgs>),
+    /// Score completions generated elsewhere (one folder per training
+    /// checkpoint) with an environment, in step order and in parallel; no
+    /// model calls. Reruns skip finished checkpoints.
+    Score(Box<score::ScoreArgs>),
     /// Turn raw runs into parquet files (one per env and model) and an
     /// index, rewriting only what changed.
     Process(Box<process::ProcessArgs>),
@@ -70,6 +75,7 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Bench(args) => bench::bench(*args, cli.quiet, cli.verbose).await,
+            Command::Score(args) => score::score(*args, cli.quiet, cli.verbose).await,
             Command::Process(args) => process::process(*args, cli.quiet).await,
             Command::Analyze(args) => analyze::analyze(args, cli.quiet),
             Command::Winrate(args) => winrate::winrate(args, cli.quiet),

@@ -3,7 +3,7 @@
 use super::table::new_table;
 use crate::authoring::{build, check, scaffold};
 use crate::dataset;
-use crate::plan::{PLUGIN_PATH_VAR, find_plugin, user_plugin_dir};
+use crate::plan::{extra_plugin_dirs, find_plugin, user_plugin_dir};
 use crate::runtime::{PluginLimits, Runtime};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -242,11 +242,7 @@ fn locate(plugin: &str) -> Result<PathBuf> {
             false => Err(anyhow!("plugin file {plugin} not found")),
         };
     }
-    let mut dirs: Vec<PathBuf> = std::env::var_os(PLUGIN_PATH_VAR)
-        .map(|paths| std::env::split_paths(&paths).filter(|d| !d.as_os_str().is_empty()).collect())
-        .unwrap_or_default();
-    dirs.extend(user_plugin_dir());
-    find_plugin(plugin, Path::new("."), &dirs).map_err(|e| anyhow!(e))
+    find_plugin(plugin, Path::new("."), &extra_plugin_dirs()).map_err(|e| anyhow!(e))
 }
 
 fn runtime() -> Result<Runtime> {

@@ -1,12 +1,14 @@
 //! Model clients: an OpenAI-compatible client with retries and rate
 //! limits, speaking the chat API (`/chat/completions`) or, for base models
 //! without a chat template, the text-completions API (`/completions`) with
-//! the conversation rendered by a [`PromptTemplate`]. (The offline `oracle`
-//! model needs no client: the runner answers with the environment's
-//! reference completion.)
+//! the conversation rendered by a [`PromptTemplate`]; and the offline
+//! [`replay`] model, which answers with completions read from files. (The
+//! `oracle` model needs no client: the runner answers with the
+//! environment's reference completion.)
 
 mod limits;
 mod openai;
+pub mod replay;
 mod retry;
 
 pub use openai::ChatClient;

@@ -5,6 +5,7 @@
 
 use crate::dataset::Dataset;
 use crate::execution::{CodeExecutor, Program};
+use crate::models::replay::ReplayBook;
 use crate::models::{ChatClient, ChatMessage, ChatRequest};
 use crate::runtime::{Action, CallContext, CallError, CodeRequest, CodeResult, EnvironmentPool, Event, Prompt, Score};
 use crate::store::{self, CodeRun, SampleError, SampleResult, StoredMessage, Tokens};
@@ -19,6 +20,8 @@ pub(super) enum Model {
     Oracle,
     /// An OpenAI-compatible endpoint.
     Chat(ChatClient),
+    /// Completions generated elsewhere, by example id and rollout.
+    Replay(Arc<ReplayBook>),
 }
 
 /// Which sample to run and with what settings.
@@ -131,7 +134,7 @@ impl Episode {
                             format!("record {}: exceeded max_turns ({})", ctx.record, spec.max_turns),
                         ));
                     }
-                    let reply = self.ask(model, pool, ctx, &prompt, &step.state, &spec.sampling_args).await?;
+                    let reply = self.ask(model, pool, ctx, spec, &prompt, &step.state).await?;
                     step = pool.advance(ctx, &step.state, &Event::ModelReply(reply)).await?;
                 }
                 Action::RunCode(request) => {
@@ -186,15 +189,15 @@ impl Episode {
         Ok(result)
     }
 
-    /// Ask the model (or the oracle) and record the exchange.
+    /// Ask the model (endpoint, oracle or replay) and record the exchange.
     async fn ask(
         &mut self,
         model: &Model,
         pool: &EnvironmentPool,
         ctx: CallContext<'_>,
+        spec: &SampleSpec,
         prompt: &Prompt,
         state: &str,
-        sampling_args: &Map<String, Value>,
     ) -> Result<String, EpisodeFailure> {
         let messages: Vec<StoredMessage> = prompt
             .messages
@@ -212,7 +215,18 @@ impl Episode {
                     format!("record {}: the environment gave no reference completion for the oracle", ctx.record),
                 )
             })?,
-            Model::Chat(client) => self.ask_endpoint(client, messages.clone(), prompt, sampling_args).await?,
+            Model::Chat(client) => self.ask_endpoint(client, messages.clone(), prompt, &spec.sampling_args).await?,
+            // Completions made elsewhere answer the first turn only.
+            Model::Replay(_) if self.turns > 1 => {
+                return Err(failure(
+                    "replay",
+                    format!("record {}: a replayed completion answers one turn", ctx.record),
+                ));
+            }
+            Model::Replay(book) => book
+                .completion(ctx.record, spec.rollout)
+                .map_err(|e| failure("replay", format!("record {}: {e}", ctx.record)))?
+                .to_string(),
         };
         if self.turns > 1 {
             // Each request carries the whole conversation, so the last one

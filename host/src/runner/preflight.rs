@@ -8,6 +8,7 @@ use super::identity::{self, IdentityInputs};
 use crate::config::RUN_CODE_PREFIX;
 use crate::dataset::{self, Dataset};
 use crate::execution::CodeExecutor;
+use crate::models::replay::ReplayBook;
 use crate::models::{ApiKey, ChatClient, Endpoint};
 use crate::plan::{EnvSpec, JobPlan, Plan};
 use crate::runtime::{EnvironmentPool, PluginLimits, Runtime};
@@ -18,8 +19,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Samples in flight per job when the model is the offline oracle.
-const ORACLE_CONCURRENCY: usize = 64;
+/// Samples in flight per job when the model is offline (oracle, replay).
+const OFFLINE_CONCURRENCY: usize = 64;
 
 /// A job with everything resolved.
 pub struct PreparedJob {
@@ -57,6 +58,7 @@ pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob
     let mut datasets: HashMap<(PathBuf, Option<String>, Option<usize>), Arc<Dataset>> = HashMap::new();
     let mut clients: HashMap<String, ChatClient> = HashMap::new();
     let mut executors: HashMap<String, Arc<CodeExecutor>> = HashMap::new();
+    let mut books: HashMap<String, Arc<ReplayBook>> = HashMap::new();
     let mut jobs = Vec::with_capacity(plan.jobs.len());
     for job in &plan.jobs {
         let context = || format!("job {}", job.job_id);
@@ -84,9 +86,12 @@ pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob
             .await
             .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
         let code = code_executor(env, &mut executors).await.with_context(|| format!("env `{}`", env.id))?;
-        let model = resolve_model(job, &mut clients)?;
-        let concurrency = if matches!(model, Model::Oracle) { ORACLE_CONCURRENCY } else { job.model.max_concurrent };
-        let identity = job_identity(job, &pool, &dataset, plan.seed);
+        let model = resolve_model(job, &mut clients, &mut books)?;
+        let concurrency = match model {
+            Model::Oracle | Model::Replay(_) => OFFLINE_CONCURRENCY,
+            Model::Chat(_) => job.model.max_concurrent,
+        };
+        let identity = job_identity(job, &model, &pool, &dataset, plan.seed);
         let checksum = identity::checksum(&identity);
         jobs.push(PreparedJob {
             plan: job.clone(),
@@ -102,9 +107,15 @@ pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob
     Ok(jobs)
 }
 
-fn job_identity(job: &JobPlan, pool: &EnvironmentPool, dataset: &Dataset, seed: u64) -> Value {
+fn job_identity(job: &JobPlan, model: &Model, pool: &EnvironmentPool, dataset: &Dataset, seed: u64) -> Value {
+    // A replay model is its completions: changed files make a new job.
+    let name = match (model, &job.model.endpoint) {
+        (Model::Replay(book), _) => format!("replay:{}", book.fingerprint),
+        (_, Some(endpoint)) => endpoint.model.clone(),
+        (_, None) => crate::config::ORACLE.to_string(),
+    };
     identity::identity(&IdentityInputs {
-        model: job.model.endpoint.as_ref().map_or(crate::config::ORACLE, |e| e.model.as_str()),
+        model: &name,
         api: serde_json::to_value(&job.model.api).expect("the API choice serialises"),
         sampling_args: &job.sampling_args,
         plugin_sha256: &pool.plugin().sha256,
@@ -151,8 +162,22 @@ async fn code_executor(
 }
 
 /// One client per model id, shared by every job using it (so its
-/// concurrency limit is shared too).
-fn resolve_model(job: &JobPlan, clients: &mut HashMap<String, ChatClient>) -> Result<Model> {
+/// concurrency limit is shared too); replayed completions read once per model.
+fn resolve_model(
+    job: &JobPlan,
+    clients: &mut HashMap<String, ChatClient>,
+    books: &mut HashMap<String, Arc<ReplayBook>>,
+) -> Result<Model> {
+    if let Some(replay) = &job.model.replay {
+        if let Some(book) = books.get(&job.model.id) {
+            return Ok(Model::Replay(book.clone()));
+        }
+        let book = ReplayBook::load(&replay.files, &replay.id_field, &replay.completion_field)
+            .with_context(|| format!("model `{}`: replay", job.model.id))?;
+        let book = Arc::new(book);
+        books.insert(job.model.id.clone(), book.clone());
+        return Ok(Model::Replay(book));
+    }
     let Some(endpoint) = &job.model.endpoint else {
         return Ok(Model::Oracle);
     };

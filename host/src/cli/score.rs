@@ -1,0 +1,244 @@
+//! `assay score`: score completions generated elsewhere, one folder per
+//! training checkpoint, with an environment and no model calls.
+//!
+//! Each checkpoint becomes a job whose model is the built-in replay model
+//! reading that folder's files (model id `checkpoint-<step>`), in a run
+//! named after the env and the solutions dir. So the results have the
+//! layout `bench` writes, `process`, `analyze` and `winrate` read them
+//! unchanged, and a rerun resumes: finished checkpoints are skipped. A
+//! checkpoint whose files cannot be read, or that runs past `--timeout`,
+//! fails alone; the batch summary (`score_summary.json` in the run dir)
+//! lists every checkpoint's metric, counts, failure and duration.
+
+use super::bench::{INTERRUPT_GRACE, announce, print_plan, print_report, progress_mode, spawn_interrupt_handler};
+use super::table::new_table;
+use crate::checkpoints::{self, Checkpoint};
+use crate::config::{self, LoadedConfig};
+use crate::models::replay::ReplayBook;
+use crate::plan::{self, Plan};
+use crate::runner::{self, Cancel, RunOptions, RunReport};
+use crate::runtime::Runtime;
+use crate::store::{self, JobStatus};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+use serde_json::json;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The config read when `--config` is not given (if it exists).
+const DEFAULT_CONFIG: &str = "configs/standard.yaml";
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// A directory with one folder per checkpoint, named with its step at
+    /// the end (`checkpoint_49`, `step-98`, `global_step_196`), each holding
+    /// solution files (.jsonl, .jsonl.gz, .json, .csv or .parquet).
+    #[arg(long, value_name = "DIR")]
+    solutions_dir: PathBuf,
+    /// The env that scores them: an env id (or matrix base id) of the config.
+    #[arg(long, value_name = "ENV_ID")]
+    env: String,
+    /// The config declaring the env (its models and jobs are not used)
+    /// [default: configs/standard.yaml].
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where the run is written (overrides the config's `output_dir`).
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+    /// Checkpoints scored at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    max_workers: u16,
+    /// Seconds one checkpoint may take; past it, it fails (its finished
+    /// samples are kept) and the others go on.
+    #[arg(long, value_name = "SEC", value_parser = super::bench::positive_seconds)]
+    timeout: Option<f64>,
+    /// The solution field naming the dataset record (the env's example id).
+    #[arg(long, value_name = "FIELD", default_value = "id")]
+    id_field: String,
+    /// The solution field holding the completion.
+    #[arg(long, value_name = "FIELD", default_value = "completion")]
+    completion_field: String,
+    /// List the checkpoints found, their files and what would run; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Do not ask for confirmation (it is only asked on a terminal).
+    #[arg(short, long)]
+    yes: bool,
+}
+
+/// A checkpoint whose files could be read, with the rollouts they hold.
+struct Readable {
+    checkpoint: Checkpoint,
+    rollouts: u32,
+}
+
+/// One line of the batch summary.
+#[derive(Debug, Serialize)]
+struct CheckpointOutcome {
+    checkpoint: String,
+    step: u64,
+    model_id: String,
+    files: Vec<PathBuf>,
+    /// `completed`, `failed`, `interrupted`, or `unreadable` (not run).
+    status: String,
+    mean_reward: Option<f64>,
+    n: u64,
+    n_errors: u64,
+    duration_secs: Option<f64>,
+    error: Option<String>,
+}
+
+pub async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<ExitCode> {
+    let found = checkpoints::discover(&args.solutions_dir)?;
+    let (readable, unreadable) = read_checkpoints(found, &args);
+    for outcome in &unreadable {
+        eprintln!("error: {}: {}", outcome.checkpoint, outcome.error.as_deref().unwrap_or_default());
+    }
+    if readable.is_empty() {
+        bail!("no checkpoint in {} has readable solution files", args.solutions_dir.display());
+    }
+    let plan = score_plan(&args, &readable)?;
+    let options = RunOptions {
+        progress: progress_mode(quiet, verbose),
+        cache_dir: Runtime::default_cache_dir(),
+        selection: Default::default(),
+        cancel: Cancel::default(),
+        grace: INTERRUPT_GRACE,
+        job_timeout: args.timeout.map(Duration::from_secs_f64),
+    };
+    let prepared = runner::prepare(&plan, &options).await?;
+    if args.dry_run {
+        print_plan(&plan, &prepared);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.yes && std::io::stdin().is_terminal() && !confirm(prepared.jobs.len(), &args.env)? {
+        return Ok(ExitCode::SUCCESS);
+    }
+    announce(&prepared, quiet);
+    spawn_interrupt_handler(options.cancel.clone(), quiet);
+    let report = runner::execute(&plan, prepared, &options, |line| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    })
+    .await?;
+    print_report(&report);
+    let mut outcomes = job_outcomes(&report, &readable);
+    outcomes.extend(unreadable);
+    outcomes.sort_by_key(|o| o.step);
+    let summary = report.run_dir.join("score_summary.json");
+    let batch = json!({"solutions_dir": args.solutions_dir, "env": args.env, "checkpoints": outcomes});
+    store::write_json(&summary, &batch)?;
+    print_checkpoints(&outcomes);
+    println!("Batch summary: {}", summary.display());
+    let failed = outcomes.iter().any(|o| o.status != "completed");
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Read every checkpoint's files once, to find the rollouts they hold and
+/// set apart the ones that cannot be read.
+fn read_checkpoints(found: Vec<Checkpoint>, args: &ScoreArgs) -> (Vec<Readable>, Vec<CheckpointOutcome>) {
+    let (mut readable, mut unreadable) = (Vec::new(), Vec::new());
+    for checkpoint in found {
+        let book = match checkpoint.files.is_empty() {
+            true => Err(anyhow::anyhow!("no solution files")),
+            false => ReplayBook::load(&checkpoint.files, &args.id_field, &args.completion_field),
+        };
+        match book {
+            Ok(book) => readable.push(Readable { rollouts: book.max_rollouts().max(1), checkpoint }),
+            Err(error) => unreadable.push(CheckpointOutcome {
+                model_id: checkpoint.model_id(),
+                checkpoint: checkpoint.name,
+                step: checkpoint.step,
+                files: checkpoint.files,
+                status: "unreadable".into(),
+                mean_reward: None,
+                n: 0,
+                n_errors: 0,
+                duration_secs: None,
+                error: Some(format!("{error:#}")),
+            }),
+        }
+    }
+    (readable, unreadable)
+}
+
+/// The config's env, with one replay model and one job per checkpoint.
+fn score_plan(args: &ScoreArgs, readable: &[Readable]) -> Result<Plan> {
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
+        None => bail!("no --config given and no {DEFAULT_CONFIG} here: name the config declaring env `{}`", args.env),
+    };
+    let mut loaded: LoadedConfig = config::load(&path)?;
+    let solutions = args.solutions_dir.canonicalize().context("resolving --solutions-dir")?;
+    let dir_name = solutions.file_name().unwrap_or_default().to_string_lossy();
+    loaded.run.name = format!("score-{}-{}", store::slug(&args.env), store::slug(&dir_name));
+    loaded.run.parallel = usize::from(args.max_workers);
+    if let Some(output_dir) = &args.output_dir {
+        loaded.run.output_dir = output_dir.clone();
+    }
+    loaded.run.models.clear();
+    loaded.run.jobs.clear();
+    for Readable { checkpoint, rollouts } in readable {
+        let files: Vec<PathBuf> =
+            checkpoint.files.iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
+        let replay = json!({"files": files, "id_field": args.id_field, "completion_field": args.completion_field});
+        let model = serde_json::from_value(json!({ "replay": replay })).expect("a replay model config");
+        loaded.run.models.insert(checkpoint.model_id(), model);
+        let job = json!({"model": checkpoint.model_id(), "env": args.env, "rollouts": rollouts});
+        loaded.run.jobs.push(serde_json::from_value(job).expect("a job config"));
+    }
+    plan::plan_loaded(&loaded, &plan::extra_plugin_dirs()).with_context(|| format!("--env {}", args.env))
+}
+
+/// Ask on the terminal; anything but `y`/`yes` declines.
+fn confirm(jobs: usize, env: &str) -> Result<bool> {
+    eprint!("Score {jobs} checkpoint jobs with env `{env}`? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+/// The outcome of each checkpoint's job (the first variant's, for a matrix env).
+fn job_outcomes(report: &RunReport, readable: &[Readable]) -> Vec<CheckpointOutcome> {
+    readable
+        .iter()
+        .map(|Readable { checkpoint, .. }| {
+            let model_id = checkpoint.model_id();
+            let entry = report.manifest.jobs.iter().find(|job| job.model_id == model_id);
+            CheckpointOutcome {
+                checkpoint: checkpoint.name.clone(),
+                step: checkpoint.step,
+                files: checkpoint.files.clone(),
+                status: entry.map_or(JobStatus::Pending, |job| job.status).as_str().to_string(),
+                mean_reward: entry.and_then(|job| job.mean_reward),
+                n: entry.map_or(0, |job| job.samples_done),
+                n_errors: entry.map_or(0, |job| job.samples_failed),
+                duration_secs: entry.and_then(|job| job.duration_secs),
+                error: entry.and_then(|job| job.reason.clone()),
+                model_id,
+            }
+        })
+        .collect()
+}
+
+fn print_checkpoints(outcomes: &[CheckpointOutcome]) {
+    let mut table = new_table(&["checkpoint", "step", "status", "reward", "samples", "errors", "seconds"]);
+    for o in outcomes {
+        table.add_row(vec![
+            o.checkpoint.clone(),
+            o.step.to_string(),
+            o.status.clone(),
+            o.mean_reward.map_or("-".into(), |m| format!("{m:.3}")),
+            o.n.to_string(),
+            o.n_errors.to_string(),
+            o.duration_secs.map_or("-".into(), |d| format!("{d:.1}")),
+        ]);
+    }
+    println!("{table}");
+}
