@@ -22,6 +22,7 @@
 //! - [`logging`]: stderr logs, and the full log kept in each run directory.
 //! - [`authoring`]: scaffolding, building and self-checking plugins.
 //! - [`checkpoints`]: finding checkpoint folders of solutions for `assay score`.
+//! - [`report`]: HTML and markdown reports, and SVG charts.
 //! - [`cli`]: the `assay` command line.
 
 pub mod analysis;
@@ -35,6 +36,7 @@ pub mod logging;
 pub mod models;
 pub mod plan;
 pub mod process;
+pub mod report;
 pub mod runner;
 pub mod runtime;
 pub mod store;

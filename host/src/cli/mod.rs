@@ -10,6 +10,7 @@ mod bench;
 mod export;
 mod plugin;
 mod process;
+mod report;
 mod runs;
 mod score;
 mod table;
@@ -52,6 +53,10 @@ enum Command {
     /// Win rates between models per env and overall (pairwise per example,
     /// or HELM's), with bootstrap confidence intervals.
     Winrate(winrate::WinrateArgs),
+    /// A report people look at: one self-contained HTML page (tables, win
+    /// rates, checkpoint curve, per-env bars, sample browser) or a markdown
+    /// summary, from runs or processed results.
+    Report(report::ReportArgs),
     /// Processed parquet to CSV or JSON lines (a file, or a whole directory).
     Export(export::ExportArgs),
     /// List the runs in an output directory, newest first.
@@ -79,6 +84,7 @@ pub fn main() -> ExitCode {
             Command::Process(args) => process::process(*args, cli.quiet).await,
             Command::Analyze(args) => analyze::analyze(args, cli.quiet),
             Command::Winrate(args) => winrate::winrate(args, cli.quiet),
+            Command::Report(args) => report::report(args).await,
             Command::Export(args) => export::export(args),
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),

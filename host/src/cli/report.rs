@@ -1,0 +1,132 @@
+//! `assay report`: an HTML page or a markdown summary of one run, several
+//! runs, a directory of runs, or processed results.
+
+use crate::process::{self, INDEX_FILE, ProcessOptions};
+use crate::report::{self, ReportOptions, charts};
+use crate::store::{JobStatus, MANIFEST_FILE};
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// What to report on: run directories, a directory of runs
+    /// (`runs/raw`), or processed results (`runs/processed`). Default:
+    /// `runs/processed` if it exists, else `runs/raw`.
+    inputs: Vec<PathBuf>,
+    /// `html` (one self-contained file) or `md` (tables to paste into a PR).
+    #[arg(long, value_enum, default_value = "html")]
+    format: Format,
+    /// Where the report is written [default: report.html or report.md].
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The report's title.
+    #[arg(long, default_value = "assay report")]
+    title: String,
+    /// Samples per (model, env variant) in the HTML sample browser.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    samples: usize,
+    /// Bootstrap resamples for win-rate intervals.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    resamples: usize,
+    /// Also write the charts as SVG files into this directory
+    /// (curve.svg, winrates.svg, envs.svg), for papers and slides.
+    #[arg(long, value_name = "DIR")]
+    plots: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Html,
+    Md,
+}
+
+pub async fn report(args: ReportArgs) -> Result<ExitCode> {
+    let inputs = match args.inputs.is_empty() {
+        false => args.inputs.clone(),
+        true if Path::new("runs/processed").join(INDEX_FILE).is_file() => vec![PathBuf::from("runs/processed")],
+        true => vec![PathBuf::from("runs/raw")],
+    };
+    let scratch = tempfile::Builder::new().prefix("assay-report-").tempdir()?;
+    let processed = processed_dir(&inputs, scratch.path())?;
+    let options =
+        ReportOptions { title: args.title.clone(), samples_per_config: args.samples, resamples: args.resamples };
+    let data = report::build(&processed, &options)?;
+    let (text, default_name) = match args.format {
+        Format::Html => (report::html(&data)?, "report.html"),
+        Format::Md => (report::markdown(&data), "report.md"),
+    };
+    let output = args.output.unwrap_or_else(|| PathBuf::from(default_name));
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    crate::store::write_atomic(&output, text.as_bytes())?;
+    println!("Report: {} ({} results, {} samples shown)", output.display(), data.configs.len(), data.samples.len());
+    if let Some(dir) = &args.plots {
+        write_plots(dir, &data)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Processed results for `inputs`: a processed dir as is; runs are
+/// processed (every job status) into `scratch` first.
+fn processed_dir(inputs: &[PathBuf], scratch: &Path) -> Result<PathBuf> {
+    if let [single] = inputs
+        && single.join(INDEX_FILE).is_file()
+    {
+        return Ok(single.clone());
+    }
+    let runs = scratch.join("runs");
+    std::fs::create_dir_all(&runs)?;
+    for (i, input) in inputs.iter().enumerate() {
+        let input = input.canonicalize().with_context(|| format!("{} not found", input.display()))?;
+        let run_dirs: Vec<PathBuf> = match input.join(MANIFEST_FILE).is_file() {
+            true => vec![input.clone()],
+            false if input.join(INDEX_FILE).is_file() => {
+                bail!("{}: processed results can only be reported alone", input.display())
+            }
+            false => std::fs::read_dir(&input)
+                .with_context(|| format!("cannot read {}", input.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join(MANIFEST_FILE).is_file())
+                .collect(),
+        };
+        if run_dirs.is_empty() {
+            bail!("{}: neither a run, a directory of runs, nor processed results", input.display());
+        }
+        for run in run_dirs {
+            let name = format!("{i}-{}", run.file_name().unwrap_or_default().to_string_lossy());
+            std::os::unix::fs::symlink(&run, runs.join(name))?;
+        }
+    }
+    let output_dir = scratch.join("processed");
+    let statuses = vec![JobStatus::Completed, JobStatus::Running, JobStatus::Failed, JobStatus::Interrupted];
+    let options = ProcessOptions {
+        runs_dir: runs,
+        output_dir: output_dir.clone(),
+        max_workers: 4,
+        statuses,
+        drop_text: false,
+        dry_run: false,
+    };
+    process::process(&options)?;
+    Ok(output_dir)
+}
+
+fn write_plots(dir: &Path, data: &report::ReportData) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut written = vec![("envs.svg", charts::env_bars(&data.configs)?)];
+    if !data.curve.is_empty() {
+        written.push(("curve.svg", charts::curve(&data.curve)?));
+    }
+    if let Some(winrates) = &data.winrates {
+        written.push(("winrates.svg", charts::winrate_heatmap(winrates)?));
+    }
+    for (name, svg) in written {
+        let path = dir.join(name);
+        crate::store::write_atomic(&path, svg.as_bytes())?;
+        println!("Plot: {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! The markdown report: the same numbers as the HTML one, as tables to
+//! paste into a pull request or an issue.
+
+use super::{ReportData, env_level, interval, mean_pm};
+use std::fmt::Write;
+
+/// The report as GitHub-flavoured markdown.
+pub fn markdown(data: &ReportData) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## {}\n", cell(&data.title));
+    out.push_str("| model | env | examples | mean ± stderr | 95% CI | errors |\n|---|---|---:|---|---|---:|\n");
+    for config in env_level(&data.configs) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(&config.model_id),
+            cell(&config.env_id),
+            config.n_examples,
+            mean_pm(config),
+            interval(config.ci_low.zip(config.ci_high)),
+            config.errors
+        );
+    }
+    if let Some(winrates) = &data.winrates {
+        out.push_str("\n| model | mean win rate | 95% CI | W / L / T |\n|---|---:|---|---|\n");
+        for (model, result) in &winrates.models {
+            let record = result.record;
+            let _ = writeln!(
+                out,
+                "| {} | {:.3} | {} | {} / {} / {} |",
+                cell(model),
+                result.mean_win_rate,
+                interval(result.ci),
+                record.wins,
+                record.losses,
+                record.ties
+            );
+        }
+    }
+    if !data.curve.is_empty() {
+        out.push_str("\n| env | step | mean | 95% CI |\n|---|---:|---:|---|\n");
+        for point in &data.curve {
+            let _ =
+                writeln!(out, "| {} | {} | {:.3} | {} |", cell(&point.env), point.step, point.mean, interval(point.ci));
+        }
+    }
+    let _ = writeln!(out, "\n<sub>assay {} · {}</sub>", env!("CARGO_PKG_VERSION"), data.generated_at);
+    out
+}
+
+/// Text safe in a table cell: pipes escaped, line breaks as spaces.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
