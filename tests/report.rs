@@ -2,7 +2,7 @@
 //! report opens in headless Chromium without console errors and shows one
 //! browser row per sample (a screenshot is kept in
 //! `target/test-artifacts/report.png`); the markdown report has the same
-//! numbers; `--plots` writes the charts as SVG files.
+//! numbers; `--plots` writes the charts as SVG and PNG files.
 
 mod support;
 
@@ -116,8 +116,10 @@ fn markdown_and_plot_files_carry_the_same_numbers() {
         assert!(markdown.contains(&format!("| checkpoint-{step} | quiz | 6 | {mean} ± ")), "{step}: {markdown}");
         assert!(markdown.contains(&format!("| quiz | {step} | {mean} |")), "curve row {step}: {markdown}");
     }
-    for plot in ["envs.svg", "curve.svg", "winrates.svg"] {
-        let svg = std::fs::read_to_string(project.path().join("plots").join(plot)).unwrap();
+    for plot in ["envs", "curve", "winrates"] {
+        let svg = std::fs::read_to_string(project.path().join("plots").join(format!("{plot}.svg"))).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{plot}");
+        let png = std::fs::read(project.path().join("plots").join(format!("{plot}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 2000, "{plot}.png: {} bytes", png.len());
     }
 }

@@ -30,8 +30,8 @@ pub struct ReportArgs {
     /// Bootstrap resamples for win-rate intervals.
     #[arg(long, value_name = "N", default_value_t = 200)]
     resamples: usize,
-    /// Also write the charts as SVG files into this directory
-    /// (curve.svg, winrates.svg, envs.svg), for papers and slides.
+    /// Also write the charts into this directory as SVG (for papers) and
+    /// PNG (for slides): envs, curve (checkpoints) and winrates (2+ models).
     #[arg(long, value_name = "DIR")]
     plots: Option<PathBuf>,
 }
@@ -116,17 +116,21 @@ fn processed_dir(inputs: &[PathBuf], scratch: &Path) -> Result<PathBuf> {
 
 fn write_plots(dir: &Path, data: &report::ReportData) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut written = vec![("envs.svg", charts::env_bars(&data.configs)?)];
+    let mut plots = vec![("envs", charts::env_bars(&data.configs)?)];
     if !data.curve.is_empty() {
-        written.push(("curve.svg", charts::curve(&data.curve)?));
+        plots.push(("curve", charts::curve(&data.curve)?));
     }
     if let Some(winrates) = &data.winrates {
-        written.push(("winrates.svg", charts::winrate_heatmap(winrates)?));
+        plots.push(("winrates", charts::winrate_heatmap(winrates)?));
     }
-    for (name, svg) in written {
-        let path = dir.join(name);
-        crate::store::write_atomic(&path, svg.as_bytes())?;
-        println!("Plot: {}", path.display());
+    for (name, svg) in plots {
+        let png = charts::png(&svg, 2.0)?;
+        for (path, bytes) in
+            [(dir.join(format!("{name}.svg")), svg.as_bytes()), (dir.join(format!("{name}.png")), &png)]
+        {
+            crate::store::write_atomic(&path, bytes)?;
+            println!("Plot: {}", path.display());
+        }
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! reward per environment and model with 95% intervals.
 //!
 //! Text is left to the SVG viewer (plotters' SVG backend needs no font
-//! files), so the same SVG serves the HTML report and files for papers.
+//! files), so the same SVG serves the HTML report and files for papers;
+//! [`png`] rasterises it (resvg, with the system's fonts) for slides.
 
 use super::{CurvePoint, env_level};
 use crate::analysis::ConfigAnalysis;
@@ -131,6 +132,20 @@ pub fn env_bars(configs: &[ConfigAnalysis]) -> Result<String> {
         }
         Ok(())
     })
+}
+
+/// An SVG chart as PNG bytes at `scale` × its size (2 for sharp slides).
+/// Text uses the system's fonts; without any, the PNG has no labels.
+pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>> {
+    use resvg::{tiny_skia, usvg};
+    let mut options = usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| anyhow!("chart SVG: {e}"))?;
+    let size = tree.size();
+    let (width, height) = ((size.width() * scale).ceil() as u32, (size.height() * scale).ceil() as u32);
+    let mut pixmap = tiny_skia::Pixmap::new(width.max(1), height.max(1)).ok_or_else(|| anyhow!("chart too large"))?;
+    resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| anyhow!("encoding PNG: {e}"))
 }
 
 /// Red (0) through white (0.5) to green (1).
