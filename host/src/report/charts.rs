@@ -15,6 +15,9 @@ use std::collections::BTreeSet;
 
 const FONT: &str = "sans-serif";
 
+/// Sans-serif fonts tried, in order, when rendering PNGs.
+const SANS_FAMILIES: [&str; 6] = ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Noto Sans", "FreeSans"];
+
 /// Run `draw` on a `width` × `height` SVG and return its text.
 fn svg(
     width: u32,
@@ -123,7 +126,9 @@ pub fn env_bars(configs: &[ConfigAnalysis]) -> Result<String> {
                 root.draw(&text(&format!("{mean:.3}"), (scale(1.0) + 6) as u32, y as u32 + 4))
                     .map_err(|e| anyhow!("{e}"))?;
             }
-            if let (Some(low), Some(high)) = (row.ci_low, row.ci_high) {
+            if let (Some(low), Some(high)) = (row.ci_low, row.ci_high)
+                && scale(high) > scale(low)
+            {
                 let middle = y + row_height as i32 / 2;
                 let whisker =
                     PathElement::new(vec![(scale(low), middle), (scale(high), middle)], BLACK.stroke_width(1));
@@ -139,7 +144,15 @@ pub fn env_bars(configs: &[ConfigAnalysis]) -> Result<String> {
 pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>> {
     use resvg::{tiny_skia, usvg};
     let mut options = usvg::Options::default();
-    options.fontdb_mut().load_system_fonts();
+    let fonts = options.fontdb_mut();
+    fonts.load_system_fonts();
+    // The charts ask for `sans-serif`, which fontdb maps to Arial unless told
+    // otherwise: use the first common sans family this system has.
+    let families: Vec<String> =
+        fonts.faces().flat_map(|face| face.families.iter().map(|(name, _)| name.clone())).collect();
+    if let Some(family) = SANS_FAMILIES.iter().find(|wanted| families.iter().any(|f| f == *wanted)) {
+        fonts.set_sans_serif_family(*family);
+    }
     let tree = usvg::Tree::from_str(svg, &options).map_err(|e| anyhow!("chart SVG: {e}"))?;
     let size = tree.size();
     let (width, height) = ((size.width() * scale).ceil() as u32, (size.height() * scale).ceil() as u32);
