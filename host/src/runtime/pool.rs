@@ -6,9 +6,15 @@
 //! from the sample seed. An instance that traps, times out or runs out of
 //! fuel is poisoned and dropped; the next call instantiates a new one from
 //! the pre-instantiated component, so one bad record never affects another.
+//!
+//! What a call returns is lifted out of the guest's memory into the host's,
+//! so its size is bounded only by the guest's memory limit. A value with
+//! more than [`MAX_RETURNED_BYTES`] of text fails its call and its instance
+//! is dropped at once: otherwise every such sample would keep its copies
+//! until it is written, and `results.jsonl` would grow by as much.
 
 use super::Plugin;
-use super::bindings::{EnvError, Event, Metadata, Plugin as Bindings, PluginPre, Score, Step};
+use super::bindings::{Action, EnvError, Event, Metadata, Plugin as Bindings, PluginPre, Score, Step};
 use super::sandbox::Sandbox;
 use anyhow::{Result, anyhow};
 use serde::Serialize;
@@ -62,7 +68,18 @@ pub enum CallErrorKind {
     Panic,
     /// Any other trap or failure to instantiate.
     Trap,
+    /// The call returned more text than [`MAX_RETURNED_BYTES`].
+    TooLarge,
 }
+
+/// Most text one call may return (prompt, state, answer, info, error
+/// message together). Far above any real prompt: a million-token context
+/// is about 4 MiB.
+pub const MAX_RETURNED_BYTES: usize = 16 << 20;
+
+/// Longest error message a plugin's error is cut to, so even a call that
+/// fails cannot fill the log or `results.jsonl`.
+const MAX_MESSAGE_BYTES: usize = 2048;
 
 /// A failed call, with a one-line message naming plugin, version and record.
 #[derive(Debug, Clone)]
@@ -167,7 +184,7 @@ impl EnvironmentPool {
     }
 
     /// Run one call on an idle (or new) instance with the job's limits.
-    async fn call<'s, T>(
+    async fn call<'s, T: ReturnedText>(
         &self,
         ctx: CallContext<'_>,
         invoke: impl FnOnce(Instance) -> CallFuture<'s, T>,
@@ -183,6 +200,20 @@ impl EnvironmentPool {
         let timeout = Duration::from_millis(self.limits.call_timeout_ms);
         match tokio::time::timeout(timeout, invoke(instance)).await {
             Ok((instance, Ok(result))) => {
+                let returned = returned_bytes(&result);
+                if returned > MAX_RETURNED_BYTES {
+                    // Dropped, not recycled: its memory still holds the value.
+                    drop(instance);
+                    return Err(self.error(
+                        ctx.record,
+                        CallErrorKind::TooLarge,
+                        format!(
+                            "returned {:.1} MiB of text, over the limit of {} MiB",
+                            returned as f64 / (1 << 20) as f64,
+                            MAX_RETURNED_BYTES >> 20
+                        ),
+                    ));
+                }
                 self.recycle(instance);
                 result.map_err(|e| self.error(ctx.record, CallErrorKind::Plugin, e.describe()))
             }
@@ -229,6 +260,7 @@ impl EnvironmentPool {
     }
 
     fn error(&self, record: &str, kind: CallErrorKind, detail: String) -> CallError {
+        let detail = cut(&detail, MAX_MESSAGE_BYTES);
         let message = match record {
             CONFIGURE => format!("plugin {}: {detail}", self.plugin.label()),
             record => format!("plugin {}, record {record}: {detail}", self.plugin.label()),
@@ -256,6 +288,57 @@ fn classify_trap(error: &wasmtime::Error, store: &Store<Sandbox>, limits: &Plugi
         message.push_str(&format!(" (stderr: {stderr})"));
     }
     (CallErrorKind::Trap, message)
+}
+
+/// The bytes of text in what a call returned: the strings the host lifted
+/// out of the guest (other fields are a few bytes each).
+fn returned_bytes<T: ReturnedText>(result: &Result<T, EnvError>) -> usize {
+    match result {
+        Ok(value) => value.text_bytes(),
+        Err(EnvError::BadArgs(m) | EnvError::BadRecord(m) | EnvError::Internal(m)) => m.len(),
+    }
+}
+
+/// Values a call returns, measured by their text.
+trait ReturnedText {
+    fn text_bytes(&self) -> usize;
+}
+
+impl ReturnedText for Step {
+    fn text_bytes(&self) -> usize {
+        let action = match &self.action {
+            Action::AskModel(prompt) => {
+                prompt.messages.iter().map(|m| m.content.len()).sum::<usize>()
+                    + prompt.stop.iter().map(String::len).sum::<usize>()
+            }
+            Action::RunCode(request) => request.language.len() + request.source.len() + request.stdin.len(),
+            Action::Finish(score) => score.text_bytes(),
+        };
+        self.state.len() + action
+    }
+}
+
+impl ReturnedText for Score {
+    fn text_bytes(&self) -> usize {
+        self.parsed_answer.as_ref().map_or(0, String::len)
+            + self.metrics.iter().map(|m| m.name.len()).sum::<usize>()
+            + self.info_json.len()
+    }
+}
+
+impl ReturnedText for Option<String> {
+    fn text_bytes(&self) -> usize {
+        self.as_ref().map_or(0, String::len)
+    }
+}
+
+/// `text` cut to at most `max` bytes (at a char boundary), saying so.
+fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return text.into();
+    }
+    let end = (0..=max).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    format!("{}… ({} bytes cut)", &text[..end], text.len() - end).into()
 }
 
 /// Collapse a message to one line, so every error is one log line.

@@ -1,6 +1,7 @@
 //! A test environment that misbehaves on request: each record's `behavior`
 //! field says what `prepare` does (`ok`, `loop`, `alloc`, `panic`,
-//! `read_file`, `recurse`). The sandbox tests run a job mixing these with
+//! `read_file`, `recurse`, `huge_prompt`) or, for `huge_answer`, what
+//! `grade` does. The sandbox tests run a job mixing these with
 //! well-behaved records and check that only the hostile ones fail.
 
 use assay_sdk::{Environment, Error, NoArgs, Prompt, Result, Rng, Score};
@@ -14,7 +15,14 @@ struct Record {
 }
 
 #[derive(Serialize, Deserialize)]
-struct State {}
+struct State {
+    behavior: String,
+}
+
+/// Size of the strings the `huge_*` behaviours hand back to the host:
+/// 100 MiB, well within the guest's memory limit but far more than any
+/// prompt or answer should be.
+const HUGE: usize = 100 << 20;
 
 impl Environment for Hostile {
     type Args = NoArgs;
@@ -27,11 +35,19 @@ impl Environment for Hostile {
 
     fn prepare(&self, record: Record, _rng: &mut Rng) -> Result<(Prompt, State)> {
         misbehave(&record.behavior)?;
-        Ok((Prompt::new().user("Say ok."), State {}))
+        let prompt = match record.behavior.as_str() {
+            "huge_prompt" => "x".repeat(HUGE),
+            _ => "Say ok.".into(),
+        };
+        Ok((Prompt::new().user(prompt), State { behavior: record.behavior }))
     }
 
-    fn grade(&self, _state: &State, completion: &str) -> Result<Score> {
-        Ok(Score::correct_if(completion.trim() == "ok").answer(completion.trim()))
+    fn grade(&self, state: &State, completion: &str) -> Result<Score> {
+        let answer = match state.behavior.as_str() {
+            "huge_answer" => "x".repeat(HUGE),
+            _ => completion.trim().to_string(),
+        };
+        Ok(Score::correct_if(completion.trim() == "ok").answer(answer))
     }
 
     fn reference(&self, _state: &State) -> Option<String> {
@@ -41,7 +57,8 @@ impl Environment for Hostile {
 
 fn misbehave(behavior: &str) -> Result<()> {
     match behavior {
-        "ok" => Ok(()),
+        // The huge_* behaviours misbehave through what they return.
+        "ok" | "huge_prompt" | "huge_answer" => Ok(()),
         "loop" => {
             let mut n: u64 = 0;
             loop {
