@@ -131,20 +131,32 @@ pub async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<ExitCode
         print_plan(&plan, &prepared);
         return Ok(ExitCode::SUCCESS);
     }
+    let report = execute_and_report(&plan, prepared, &options, quiet).await?;
+    Ok(match () {
+        _ if report.any_interrupted() => ExitCode::from(EXIT_INTERRUPTED),
+        _ if report.any_failed() => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// Run what `prepared` scheduled, as `bench` and `score` do: say what
+/// resumes, stop cleanly on Ctrl-C, then print every job's outcome.
+pub(super) async fn execute_and_report(
+    plan: &Plan,
+    prepared: Prepared,
+    options: &RunOptions,
+    quiet: bool,
+) -> Result<RunReport> {
     announce(&prepared, quiet);
     spawn_interrupt_handler(options.cancel.clone(), quiet);
-    let report = runner::execute(&plan, prepared, &options, |line| {
+    let report = runner::execute(plan, prepared, options, |line| {
         if !quiet {
             eprintln!("{line}");
         }
     })
     .await?;
     print_report(&report);
-    Ok(match () {
-        _ if report.any_interrupted() => ExitCode::from(EXIT_INTERRUPTED),
-        _ if report.any_failed() => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
-    })
+    Ok(report)
 }
 
 /// The environment variable setting seconds between progress lines
@@ -165,7 +177,7 @@ pub(super) fn progress_mode(quiet: bool, verbose: u8) -> ProgressMode {
 }
 
 /// Say which run is written and how much of it is already done.
-pub(super) fn announce(prepared: &Prepared, quiet: bool) {
+fn announce(prepared: &Prepared, quiet: bool) {
     if quiet {
         return;
     }
@@ -196,7 +208,7 @@ pub(super) fn announce(prepared: &Prepared, quiet: bool) {
 
 /// First Ctrl-C: stop starting samples, let in-flight ones finish. Second:
 /// exit at once (every recorded sample is safe; a rerun resumes).
-pub(super) fn spawn_interrupt_handler(cancel: Cancel, quiet: bool) {
+fn spawn_interrupt_handler(cancel: Cancel, quiet: bool) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {
             return;
@@ -250,7 +262,7 @@ pub(super) fn print_plan(plan: &Plan, prepared: &Prepared) {
     println!("{} jobs, {total} samples, {to_run} to run; {run} (dry run: nothing written)", prepared.jobs.len());
 }
 /// Per-job results and where they went.
-pub(super) fn print_report(report: &RunReport) {
+fn print_report(report: &RunReport) {
     println!("{}", jobs_table(&report.manifest, &report.summaries));
     print_reasons(&report.manifest);
     println!("Results: {}", report.run_dir.display());

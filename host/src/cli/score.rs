@@ -10,7 +10,7 @@
 //! fails alone; the batch summary (`score_summary.json` in the run dir)
 //! lists every checkpoint's metric, counts, failure and duration.
 
-use super::bench::{INTERRUPT_GRACE, announce, print_plan, print_report, progress_mode, spawn_interrupt_handler};
+use super::bench::{INTERRUPT_GRACE, execute_and_report, print_plan, progress_mode};
 use super::table::new_table;
 use crate::checkpoints::{self, Checkpoint};
 use crate::config::{self, LoadedConfig};
@@ -117,15 +117,7 @@ pub async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<ExitCode
     if !args.yes && std::io::stdin().is_terminal() && !confirm(prepared.jobs.len(), &args.env)? {
         return Ok(ExitCode::SUCCESS);
     }
-    announce(&prepared, quiet);
-    spawn_interrupt_handler(options.cancel.clone(), quiet);
-    let report = runner::execute(&plan, prepared, &options, |line| {
-        if !quiet {
-            eprintln!("{line}");
-        }
-    })
-    .await?;
-    print_report(&report);
+    let report = execute_and_report(&plan, prepared, &options, quiet).await?;
     let mut outcomes = job_outcomes(&report, &readable);
     outcomes.extend(unreadable);
     outcomes.sort_by_key(|o| o.step);
