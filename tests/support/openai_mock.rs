@@ -88,6 +88,9 @@ pub enum MockReply {
     Stall,
     /// Sends 200, its headers and the start of a body, then never finishes.
     StallMidBody,
+    /// Sends 200, its headers and the start of a body, then aborts the
+    /// connection (as a server that crashes or resets mid-reply does).
+    ResetMidBody,
     /// Waits, then replies.
     Delay(Duration, Box<MockReply>),
 }
@@ -292,6 +295,19 @@ fn render(reply: MockReply, request: &MockRequest) -> Response {
         MockReply::StallMidBody => {
             let start = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(r#"{"choices":["#)]);
             let body = futures_util::StreamExt::chain(start, futures_util::stream::pending());
+            response(StatusCode::OK, "application/json", Body::from_stream(body))
+        }
+        MockReply::ResetMidBody => {
+            let start = futures_util::stream::iter([Ok(Bytes::from_static(br#"{"choices":["#))]);
+            // A body stream that fails makes hyper abort the connection
+            // instead of finishing the chunked body. The pause lets the
+            // headers and first chunk go out first, so the client sees a
+            // reply that breaks off rather than no reply at all.
+            let abort = futures_util::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "mock reset mid-body"))
+            });
+            let body = futures_util::StreamExt::chain(start, abort);
             response(StatusCode::OK, "application/json", Body::from_stream(body))
         }
         MockReply::Delay(..) | MockReply::Stall => unreachable!("handled before rendering"),
