@@ -33,7 +33,7 @@ const SAMPLES: usize = 1000;
 const MAX_RETRIES: u32 = 3;
 const ATTEMPTS: u32 = MAX_RETRIES + 1;
 /// Per-attempt `timeout` in seconds, which is what ends a stalled reply.
-const TIMEOUT_SECS: u32 = 2;
+const TIMEOUT_SECS: u32 = 3;
 const MAX_CONCURRENT: usize = 64;
 /// Seed of the fault schedule; any value works, the expectations follow it.
 const SCHEDULE_SEED: u64 = 0x5eed_fa17_2026;

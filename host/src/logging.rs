@@ -36,7 +36,9 @@ static SINK: Mutex<Sink> = Mutex::new(Sink::Pending(Vec::new()));
 /// (`error`, `warn`, ...); `ASSAY_LOG` overrides it.
 pub fn init(stderr_level: &str) {
     let stderr_filter = EnvFilter::try_from_env("ASSAY_LOG").unwrap_or_else(|_| EnvFilter::new(stderr_level));
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false);
+    // Colour only on a terminal: redirected logs (batch jobs) stay plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(colour);
     let file = tracing_subscriber::fmt::layer().with_writer(RunLog).with_ansi(false);
     tracing_subscriber::registry()
         .with(stderr.with_filter(stderr_filter))

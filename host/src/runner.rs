@@ -221,10 +221,22 @@ async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, 
         move || write_results(&results_path, receiver, summary, &bars)
     });
     spawn_samples(&job, seed, &existing.done, sender, options).await;
-    let builder = writer.await.context("results writer panicked")??;
+    let (builder, written) = writer.await.context("results writer panicked")?;
     let summary = builder.build(previous_secs + started.elapsed().as_secs_f64());
+    if let Err(error) = written {
+        // Keep the counts of what is on disk; the job is then marked failed.
+        run_dir.update_job(&job_id, |entry| record_counts(entry, &summary))?;
+        return Err(error);
+    }
     store::write_json(&dir.join("summary.json"), &summary)?;
     finish_job(run_dir, &job_id, &summary, job.sample_count())
+}
+
+fn record_counts(entry: &mut store::JobEntry, summary: &Summary) {
+    entry.samples_done = summary.n;
+    entry.samples_failed = summary.n_errors;
+    entry.mean_reward = summary.mean_reward;
+    entry.duration_secs = Some(summary.duration_secs);
 }
 
 /// Start every sample not in `done`, at most `concurrency` at once, until
@@ -245,6 +257,8 @@ async fn spawn_samples(
             let slot = tokio::select! {
                 slot = slots.clone().acquire_owned() => slot.expect("sample semaphore is never closed"),
                 _ = options.cancel.cancelled() => break 'records,
+                // The writer stopped (e.g. a full disk): more model calls would be lost.
+                _ = results.closed() => break 'records,
             };
             let spec = SampleSpec {
                 dataset: job.dataset.clone(),
@@ -273,33 +287,36 @@ async fn spawn_samples(
 }
 
 /// Append results as they arrive, continuing the summary of what was
-/// already recorded.
+/// already recorded. On a write error it stops (closing the channel, so no
+/// new samples start) and returns the summary of what was written.
 fn write_results(
     path: &Path,
     mut receiver: mpsc::Receiver<store::SampleResult>,
     mut builder: SummaryBuilder,
     bars: &JobBars,
-) -> Result<SummaryBuilder> {
-    let mut writer = ResultsWriter::open(path)?;
+) -> (SummaryBuilder, Result<()>) {
+    let mut writer = match ResultsWriter::open(path) {
+        Ok(writer) => writer,
+        Err(error) => return (builder, Err(error)),
+    };
     while let Some(result) = receiver.blocking_recv() {
         if let Some(error) = &result.error {
             tracing::debug!(example = %result.example_id, rollout = result.rollout, kind = %error.kind, "{}", error.message);
         }
-        writer.append(&result)?;
+        if let Err(error) = writer.append(&result) {
+            return (builder, Err(error));
+        }
         builder.add(&result);
         bars.record(&result);
     }
-    Ok(builder)
+    (builder, Ok(()))
 }
 
 fn finish_job(run_dir: &RunDir, job_id: &str, summary: &Summary, total: u64) -> Result<()> {
     tracing::info!(job = job_id, n = summary.n, errors = summary.n_errors, mean_reward = ?summary.mean_reward, "job ended");
     run_dir.update_job(job_id, |entry| {
-        entry.samples_done = summary.n;
-        entry.samples_failed = summary.n_errors;
-        entry.mean_reward = summary.mean_reward;
+        record_counts(entry, summary);
         entry.ended_at = Some(store::now_rfc3339());
-        entry.duration_secs = Some(summary.duration_secs);
         (entry.status, entry.reason) = if summary.n < total {
             let missing = total - summary.n;
             (JobStatus::Interrupted, Some(format!("interrupted with {missing} samples left; rerun to resume")))

@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Chat message as stored in results.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -98,6 +98,8 @@ pub struct SampleResult {
 pub struct ResultsWriter {
     file: File,
     line: Vec<u8>,
+    /// For error messages.
+    path: PathBuf,
 }
 
 impl ResultsWriter {
@@ -108,7 +110,7 @@ impl ResultsWriter {
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        Ok(ResultsWriter { file, line: Vec::with_capacity(4096) })
+        Ok(ResultsWriter { file, line: Vec::with_capacity(4096), path: path.to_path_buf() })
     }
 
     /// Append one line with a single write, so lines never interleave.
@@ -116,7 +118,7 @@ impl ResultsWriter {
         self.line.clear();
         serde_json::to_writer(&mut self.line, result)?;
         self.line.push(b'\n');
-        self.file.write_all(&self.line).context("cannot append to results.jsonl")
+        self.file.write_all(&self.line).with_context(|| format!("cannot append to {}", self.path.display()))
     }
 }
 
