@@ -54,7 +54,8 @@ impl Tokens {
 /// Why a sample has no score.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SampleError {
-    /// Category: `model`, `plugin`, `timeout`, `cpu`, `memory`, `panic`, `trap`, `episode`.
+    /// Category: `model`, `plugin`, `timeout`, `cpu`, `memory`, `panic`, `trap`,
+    /// `too-large`, `episode`, `code-execution`, `replay`, `oracle`.
     pub kind: String,
     /// One line naming what failed.
     pub message: String,
