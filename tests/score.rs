@@ -121,10 +121,12 @@ fn a_checkpoint_past_the_timeout_fails_and_the_others_finish() {
     let task = |id: &str| json!({"task_id": id, "prompt": "def f():\n", "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"});
     project.write("tasks.jsonl", &format!("{}\n{}\n", task("t1"), task("t2")));
     let config = format!(
-        "envs:\n  - {{id: code, module: {}, dataset: tasks.jsonl, id_field: task_id, capabilities: [run-code:python], code_execution: {{timeout_secs: 60}}, env_args: {{timeout_ms: 60000}}}}\njobs: []\n",
+        "envs:\n  - {{id: code, module: {}, dataset: tasks.jsonl, id_field: task_id, capabilities: [run-code:python], code_execution: {{timeout_secs: 60, max_concurrent: 8}}, env_args: {{timeout_ms: 60000}}}}\njobs: []\n",
         plugin("code").display()
     );
     project.write("run.yaml", &config);
+    // Enough sandbox slots for both checkpoints: the slow one's programs must
+    // not keep the fast one waiting past the timeout.
     let reply = |body: &str| format!("```python\ndef f():\n{body}\n```");
     for (folder, body) in [("step-1", "    return 1"), ("step-2", "    import time\n    time.sleep(30)\n    return 1")]
     {
@@ -151,7 +153,7 @@ fn a_checkpoint_past_the_timeout_fails_and_the_others_finish() {
     assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     let summary = batch_summary(&project);
     let checkpoints = summary["checkpoints"].as_array().unwrap();
-    assert_eq!(checkpoints[0]["status"], "completed");
+    assert_eq!(checkpoints[0]["status"], "completed", "{}", checkpoints[0]);
     assert_eq!(checkpoints[0]["mean_reward"], 1.0);
     assert_eq!(checkpoints[1]["status"], "failed");
     assert!(checkpoints[1]["error"].as_str().unwrap().contains("timed out after 5 s"), "{}", checkpoints[1]);
