@@ -1,0 +1,174 @@
+//! The host's own overhead: `assay bench` with the `mcq` plugin against a
+//! local OpenAI-compatible server on 127.0.0.1 that answers at once, for
+//! 10k, 100k and 1M samples: 10,000 questions with 1, 10 and 100 rollouts
+//! (set `ASSAY_BENCH_SIZES=10000,100000` for fewer); then against a server
+//! that takes 100 ms per reply at concurrency 256, where the ideal wall
+//! time is samples × 0.1 s / 256.
+//!
+//! Reported per run: samples per second, the `assay` process's CPU time
+//! (user + system) per sample, and its peak RSS. The server runs in this
+//! process, so its CPU is not counted against assay.
+//!
+//! Run with `cargo bench -p assay --bench throughput` after
+//! `scripts/build-plugins.sh`.
+
+use axum::Router;
+use axum::routing::post;
+use nix::sys::resource::{UsageWho, getrusage};
+use std::future::IntoFuture;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const CONCURRENCY: usize = 256;
+
+/// Questions in the dataset; larger runs add rollouts.
+const QUESTIONS: usize = 10_000;
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("ASSAY_BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000]);
+    let instant = Server::start(Duration::ZERO);
+    println!("| server | samples | wall s | samples/s | CPU µs/sample | peak RSS MiB |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for &n in &sizes {
+        report("instant", n, &run(&instant, n));
+    }
+    let slow = Server::start(Duration::from_millis(100));
+    let n = 10_000;
+    let measured = run(&slow, n);
+    report("100 ms", n, &measured);
+    let ideal = n as f64 * 0.1 / CONCURRENCY as f64;
+    println!(
+        "\n100 ms server, concurrency {CONCURRENCY}: {:.2} s against an ideal {ideal:.2} s ({:+.1}%)",
+        measured.wall,
+        (measured.wall / ideal - 1.0) * 100.0
+    );
+}
+
+/// What one `assay bench` run cost.
+struct Measured {
+    wall: f64,
+    cpu: f64,
+    peak_rss_kib: u64,
+}
+
+fn report(server: &str, n: usize, m: &Measured) {
+    println!(
+        "| {server} | {n} | {:.2} | {:.0} | {:.1} | {:.0} |",
+        m.wall,
+        n as f64 / m.wall,
+        m.cpu / n as f64 * 1e6,
+        m.peak_rss_kib as f64 / 1024.0
+    );
+}
+
+/// Run `assay bench` on `n` questions against `server`.
+fn run(server: &Server, n: usize) -> Measured {
+    let dir = tempfile::tempdir().unwrap();
+    let questions = n.min(QUESTIONS);
+    write_dataset(&dir.path().join("questions.jsonl"), questions);
+    let config = format!(
+        "name: throughput\noutput_dir: {out}\nmodels:\n  m: {{model: m, api_base_url: '{url}', max_concurrent: {CONCURRENCY}, adaptive_concurrency: false}}\nenvs:\n  - {{id: quiz, module: {plugin}, dataset: questions.jsonl, rollouts_per_example: {rollouts}}}\njobs:\n  - {{model: m, env: quiz}}\n",
+        rollouts = n.div_ceil(questions),
+        out = dir.path().join("runs").display(),
+        url = server.url,
+        plugin = plugin("mcq").display(),
+    );
+    let config_path = dir.path().join("run.yaml");
+    std::fs::write(&config_path, config).unwrap();
+    let before = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap();
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .args(["bench", "--config", config_path.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("assay runs");
+    let peak = watch_peak_rss(child.id());
+    let status = child.wait().unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    assert!(status.success(), "assay bench failed");
+    let after = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap();
+    let seconds = |u: &nix::sys::resource::Usage| {
+        let (user, system) = (u.user_time(), u.system_time());
+        user.tv_sec() as f64 + user.tv_usec() as f64 * 1e-6 + system.tv_sec() as f64 + system.tv_usec() as f64 * 1e-6
+    };
+    Measured { wall, cpu: seconds(&after) - seconds(&before), peak_rss_kib: peak.join().unwrap() }
+}
+
+/// Poll the child's peak RSS (`VmHWM`) until it exits.
+fn watch_peak_rss(pid: u32) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut peak = 0;
+        while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok());
+            match hwm {
+                Some(kib) => peak = peak.max(kib),
+                None => break, // a zombie: it has exited
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        peak
+    })
+}
+
+fn write_dataset(path: &Path, n: usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..n {
+        let record = serde_json::json!({
+            "id": format!("q{i}"),
+            "question": format!("Which option is the first one? (question {i})"),
+            "choices": ["alpha", "beta", "gamma", "delta"],
+            "answer": "A",
+        });
+        writeln!(out, "{record}").unwrap();
+    }
+}
+
+fn plugin(name: &str) -> PathBuf {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/plugin").join(format!("{name}.wasm"));
+    assert!(path.exists(), "{} is missing: run scripts/build-plugins.sh", path.display());
+    path
+}
+
+/// A chat-completions server answering every request with the same reply
+/// after `latency`, on its own runtime threads.
+struct Server {
+    url: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    fn start(latency: Duration) -> Server {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let reply = serde_json::json!({
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "The answer is (A)."}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 40, "completion_tokens": 5, "total_tokens": 45},
+        })
+        .to_string();
+        let app = Router::new().route(
+            "/v1/chat/completions",
+            post(move || {
+                let reply = reply.clone();
+                async move {
+                    if !latency.is_zero() {
+                        tokio::time::sleep(latency).await;
+                    }
+                    ([("content-type", "application/json")], reply)
+                }
+            }),
+        );
+        runtime.spawn(axum::serve(listener, app).into_future());
+        Server { url, _runtime: runtime }
+    }
+}
