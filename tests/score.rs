@@ -109,6 +109,12 @@ fn a_sweep_is_scored_in_step_order_and_a_bad_folder_fails_alone() {
     assert!(fixed.status.success(), "{}", output_text(&fixed));
     assert!(output_text(&fixed).contains("29 of 30 jobs done, 1 to run"), "{}", output_text(&fixed));
 
+    // One command can also give the report with the curve.
+    let reported = score(&project, &["--report", "sweep.html"]);
+    assert!(reported.status.success(), "{}", output_text(&reported));
+    let html = std::fs::read_to_string(project.path().join("sweep.html")).unwrap();
+    assert!(html.contains("id=\"curve\"") && html.contains("checkpoint-210"), "a report with the curve");
+
     // The runs feed the usual analysis unchanged.
     project.assay_ok(&["process"]);
     let (stdout, _) = project.assay_ok(&["analyze"]);

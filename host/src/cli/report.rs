@@ -36,9 +36,12 @@ pub struct ReportArgs {
     plots: Option<PathBuf>,
 }
 
+/// A report's file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(super) enum Format {
+    /// One self-contained HTML page.
     Html,
+    /// Markdown tables.
     Md,
 }
 
@@ -48,25 +51,37 @@ pub async fn report(args: ReportArgs) -> Result<ExitCode> {
         true if Path::new("runs/processed").join(INDEX_FILE).is_file() => vec![PathBuf::from("runs/processed")],
         true => vec![PathBuf::from("runs/raw")],
     };
-    let scratch = tempfile::Builder::new().prefix("assay-report-").tempdir()?;
-    let processed = processed_dir(&inputs, scratch.path())?;
     let options =
         ReportOptions { title: args.title.clone(), samples_per_config: args.samples, resamples: args.resamples };
-    let data = report::build(&processed, &options)?;
-    let (text, default_name) = match args.format {
+    let data = write_report(&inputs, args.format, args.output.as_deref(), &options)?;
+    if let Some(dir) = &args.plots {
+        write_plots(dir, &data)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Build the report of `inputs` and write it to `output` (default
+/// `report.html` or `report.md`), saying where.
+pub(super) fn write_report(
+    inputs: &[PathBuf],
+    format: Format,
+    output: Option<&Path>,
+    options: &ReportOptions,
+) -> Result<report::ReportData> {
+    let scratch = tempfile::Builder::new().prefix("assay-report-").tempdir()?;
+    let processed = processed_dir(inputs, scratch.path())?;
+    let data = report::build(&processed, options)?;
+    let (text, default_name) = match format {
         Format::Html => (report::html(&data)?, "report.html"),
         Format::Md => (report::markdown(&data), "report.md"),
     };
-    let output = args.output.unwrap_or_else(|| PathBuf::from(default_name));
+    let output = output.map_or_else(|| PathBuf::from(default_name), Path::to_path_buf);
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
     crate::store::write_atomic(&output, text.as_bytes())?;
     println!("Report: {} ({} results, {} samples shown)", output.display(), data.configs.len(), data.samples.len());
-    if let Some(dir) = &args.plots {
-        write_plots(dir, &data)?;
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(data)
 }
 
 /// Processed results for `inputs`: a processed dir as is; runs are

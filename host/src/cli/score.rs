@@ -11,11 +11,13 @@
 //! lists every checkpoint's metric, counts, failure and duration.
 
 use super::bench::{INTERRUPT_GRACE, execute_and_report, print_plan, progress_mode};
+use super::report::{Format, write_report};
 use super::table::new_table;
 use crate::checkpoints::{self, Checkpoint};
 use crate::config::{self, LoadedConfig};
 use crate::models::replay::ReplayBook;
 use crate::plan::{self, Plan};
+use crate::report::ReportOptions;
 use crate::runner::{self, Cancel, RunOptions, RunReport};
 use crate::runtime::Runtime;
 use crate::store::{self, JobStatus};
@@ -67,6 +69,10 @@ pub struct ScoreArgs {
     /// Do not ask for confirmation (it is only asked on a terminal).
     #[arg(short, long)]
     yes: bool,
+    /// Also write an HTML report of the run (the curve by step, win rates,
+    /// samples) to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 /// A checkpoint whose files could be read, with the rollouts they hold.
@@ -126,6 +132,11 @@ pub async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<ExitCode
     store::write_json(&summary, &batch)?;
     print_checkpoints(&outcomes);
     println!("Batch summary: {}", summary.display());
+    if let Some(file) = &args.report {
+        let title = format!("{} on {}", args.env, args.solutions_dir.display());
+        let options = ReportOptions { title, samples_per_config: 200, resamples: 200 };
+        write_report(std::slice::from_ref(&report.run_dir), Format::Html, Some(file), &options)?;
+    }
     let failed = outcomes.iter().any(|o| o.status != "completed");
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
