@@ -246,6 +246,14 @@ pub struct CodeExecutionConfig {
     pub versions: BTreeMap<String, String>,
 }
 
+impl Default for CodeExecutionConfig {
+    /// The settings of an empty `code_execution` block: the field defaults
+    /// declared above, in one place.
+    fn default() -> Self {
+        serde_json::from_value(serde_json::json!({})).expect("every code_execution field has a default")
+    }
+}
+
 /// Which code-execution backend runs programs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -22,7 +22,7 @@ use crate::models::{Api, RateLimits};
 use crate::store::slug;
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -593,7 +593,7 @@ fn code_execution(env: &EnvConfig) -> Result<Option<CodeExecutionConfig>, String
             return Err(format!("code_execution is set but no `{RUN_CODE_PREFIX}<language>` capability is granted"));
         }
         (Some(settings), true) => settings.clone(),
-        (None, true) => serde_json::from_value(json!({})).expect("every code_execution field has a default"),
+        (None, true) => CodeExecutionConfig::default(),
     };
     match (settings.backend, &settings.url) {
         (CodeBackendKind::Piston, None) => Err("code_execution.url is required with backend `piston`".into()),

@@ -19,13 +19,11 @@
 
 use crate::config::{CodeExecutionConfig, RUN_CODE_PREFIX};
 use crate::dataset::{Dataset, Record};
-use crate::execution::{CodeExecutor, Program};
+use crate::execution::CodeExecutor;
 use crate::runner::sample_seed;
 use crate::runtime::{Action, CallContext, CodeResult, EnvironmentPool, Event, Score, Step};
 use anyhow::Result;
-use serde_json::json;
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 /// A reply no environment should give credit for.
 pub const GARBAGE_REPLY: &str = "zzzz qqqq \u{a8}\\_(\u{30c4})_/\u{a8} xkcd";
@@ -170,20 +168,8 @@ impl Checker<'_> {
 
     async fn run_code(&self, request: &crate::runtime::CodeRequest) -> Result<CodeResult, String> {
         let executor = self.code.ok_or("asks to run code but declares no `run-code:<language>` capability")?;
-        let program = Program {
-            language: &request.language,
-            source: &request.source,
-            stdin: &request.stdin,
-            timeout: Duration::from_millis(u64::from(request.timeout_ms)),
-        };
-        let run = executor.run(program).await?;
-        Ok(CodeResult {
-            exit_code: run.exit_code,
-            stdout: run.stdout,
-            stderr: run.stderr,
-            timed_out: run.timed_out,
-            duration_ms: run.duration_ms,
-        })
+        let run = executor.run(request).await?;
+        Ok(CodeResult::from(&run))
     }
 }
 
@@ -200,8 +186,7 @@ async fn code_sandbox(pool: &EnvironmentPool) -> Result<Option<CodeExecutor>> {
     if languages.is_empty() {
         return Ok(None);
     }
-    let settings: CodeExecutionConfig = serde_json::from_value(json!({})).expect("every field has a default");
-    Ok(Some(CodeExecutor::start(&settings, languages).await?))
+    Ok(Some(CodeExecutor::start(&CodeExecutionConfig::default(), languages).await?))
 }
 
 /// The prompt's messages as one text, for comparing and for finding options.

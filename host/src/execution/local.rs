@@ -15,8 +15,9 @@
 //! Output beyond `max_output_bytes` per stream is read and dropped, so a
 //! chatty program can neither block nor fill the host's memory.
 
-use super::{Program, TRUNCATED_NOTE, source_file, truncate};
+use super::{TRUNCATED_NOTE, source_file, truncate};
 use crate::config::CodeExecutionConfig;
+use crate::runtime::CodeRequest;
 use crate::store::CodeRun;
 use anyhow::{Result, bail};
 use nix::errno::Errno;
@@ -89,13 +90,13 @@ impl LocalBackend {
         Ok(LocalBackend { commands, sandbox, max_output_bytes: settings.max_output_bytes })
     }
 
-    pub(super) async fn run(&self, program: &Program<'_>, timeout: Duration) -> Result<CodeRun, String> {
-        let command = &self.commands[program.language];
+    pub(super) async fn run(&self, request: &CodeRequest, timeout: Duration) -> Result<CodeRun, String> {
+        let command = &self.commands[&request.language];
         let dir = self.workdir().map_err(|e| format!("cannot create the program's temp dir: {e}"))?;
-        let file = dir.path().join(source_file(program.language));
-        std::fs::write(&file, program.source).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-        let mut run = self.execute(command, &file, dir.path(), program.stdin, timeout).await?;
-        run.language = program.language.to_string();
+        let file = dir.path().join(source_file(&request.language));
+        std::fs::write(&file, &request.source).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        let mut run = self.execute(command, &file, dir.path(), &request.stdin, timeout).await?;
+        run.language = request.language.clone();
         Ok(run)
     }
 

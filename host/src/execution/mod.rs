@@ -19,6 +19,7 @@ mod local;
 mod piston;
 
 use crate::config::{CodeBackendKind, CodeExecutionConfig};
+use crate::runtime::{CodeRequest, CodeResult};
 use crate::store::CodeRun;
 use anyhow::Result;
 use std::time::Duration;
@@ -39,15 +40,6 @@ enum Backend {
     Piston(piston::PistonBackend),
 }
 
-/// A program to run, as a plugin asked for it.
-pub struct Program<'a> {
-    pub language: &'a str,
-    pub source: &'a str,
-    pub stdin: &'a str,
-    /// The wall-clock limit the plugin asked for (0: the configured cap).
-    pub timeout: Duration,
-}
-
 impl CodeExecutor {
     /// Set up the backend for `languages` and check it can run each one.
     pub async fn start(settings: &CodeExecutionConfig, languages: Vec<String>) -> Result<Self> {
@@ -65,31 +57,44 @@ impl CodeExecutor {
         })
     }
 
-    /// Run a program, waiting for a free slot first. `Err` means the program
-    /// could not be run at all (language not granted, backend failure); a
-    /// program that fails, times out or hits a limit is an `Ok` result.
-    pub async fn run(&self, program: Program<'_>) -> Result<CodeRun, String> {
-        if !self.languages.iter().any(|l| l == program.language) {
+    /// Run the program a plugin asked for, waiting for a free slot first,
+    /// within the time it asked for (0: the configured cap) but never more
+    /// than the cap. `Err` means the program could not be run at all
+    /// (language not granted, backend failure); a program that fails, times
+    /// out or hits a limit is an `Ok` result.
+    pub async fn run(&self, request: &CodeRequest) -> Result<CodeRun, String> {
+        if !self.languages.contains(&request.language) {
             return Err(format!(
                 "the plugin asked to run `{}` code, but the env grants only {}",
-                program.language,
+                request.language,
                 self.granted()
             ));
         }
-        let timeout = match program.timeout.is_zero() {
-            true => self.max_timeout,
-            false => program.timeout.min(self.max_timeout),
-        };
+        let asked = Duration::from_millis(u64::from(request.timeout_ms));
+        let timeout = if asked.is_zero() { self.max_timeout } else { asked.min(self.max_timeout) };
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
         match &self.backend {
-            Backend::Local(backend) => backend.run(&program, timeout).await,
-            Backend::Piston(backend) => backend.run(&program, timeout).await,
+            Backend::Local(backend) => backend.run(request, timeout).await,
+            Backend::Piston(backend) => backend.run(request, timeout).await,
         }
     }
 
     fn granted(&self) -> String {
         let names: Vec<String> = self.languages.iter().map(|l| format!("`run-code:{l}`")).collect();
         names.join(", ")
+    }
+}
+
+/// What the plugin is told about a program it asked for.
+impl From<&CodeRun> for CodeResult {
+    fn from(run: &CodeRun) -> Self {
+        CodeResult {
+            exit_code: run.exit_code,
+            stdout: run.stdout.clone(),
+            stderr: run.stderr.clone(),
+            timed_out: run.timed_out,
+            duration_ms: run.duration_ms,
+        }
     }
 }
 

@@ -3,8 +3,9 @@
 //! `GET /api/v2/runtimes` at start (is the language offered, which
 //! version) and `POST /api/v2/execute` per program.
 
-use super::{Program, TRUNCATED_NOTE, source_file, truncate};
+use super::{TRUNCATED_NOTE, source_file, truncate};
 use crate::config::CodeExecutionConfig;
+use crate::runtime::CodeRequest;
 use crate::store::CodeRun;
 use anyhow::{Context, Result, anyhow};
 use serde::Deserialize;
@@ -82,14 +83,14 @@ impl PistonBackend {
         })
     }
 
-    pub(super) async fn run(&self, program: &Program<'_>, timeout: Duration) -> Result<CodeRun, String> {
-        let (language, version) = &self.runtimes[program.language];
+    pub(super) async fn run(&self, request: &CodeRequest, timeout: Duration) -> Result<CodeRun, String> {
+        let (language, version) = &self.runtimes[&request.language];
         let timeout_ms = timeout.as_millis() as u64;
         let body = json!({
             "language": language,
             "version": version,
-            "files": [{"name": source_file(program.language), "content": program.source}],
-            "stdin": program.stdin,
+            "files": [{"name": source_file(&request.language), "content": &request.source}],
+            "stdin": &request.stdin,
             "run_timeout": timeout_ms,
             "compile_timeout": timeout_ms,
             "run_memory_limit": self.memory_bytes,
@@ -111,7 +112,7 @@ impl PistonBackend {
         }
         let reply: ExecuteReply =
             serde_json::from_str(&text).map_err(|e| format!("piston {}: unexpected reply ({e})", self.execute_url))?;
-        Ok(self.code_run(program.language, reply, started.elapsed(), timeout))
+        Ok(self.code_run(&request.language, reply, started.elapsed(), timeout))
     }
 
     /// The run (or a failed compile stage) as a [`CodeRun`].

@@ -4,7 +4,7 @@
 //! recorded error; nothing here can fail the job or the run.
 
 use crate::dataset::Dataset;
-use crate::execution::{CodeExecutor, Program};
+use crate::execution::CodeExecutor;
 use crate::models::replay::ReplayBook;
 use crate::models::{ChatClient, ChatMessage, ChatRequest};
 use crate::runtime::{Action, CallContext, CallError, CodeRequest, CodeResult, EnvironmentPool, Event, Prompt, Score};
@@ -168,23 +168,11 @@ impl Episode {
                 format!("record {}: exceeded max_turns ({}) programs", ctx.record, spec.max_turns),
             ));
         }
-        let program = Program {
-            language: &request.language,
-            source: &request.source,
-            stdin: &request.stdin,
-            timeout: std::time::Duration::from_millis(u64::from(request.timeout_ms)),
-        };
         let run = executor
-            .run(program)
+            .run(request)
             .await
             .map_err(|e| failure("code-execution", format!("record {}: {e}", ctx.record)))?;
-        let result = CodeResult {
-            exit_code: run.exit_code,
-            stdout: run.stdout.clone(),
-            stderr: run.stderr.clone(),
-            timed_out: run.timed_out,
-            duration_ms: run.duration_ms,
-        };
+        let result = CodeResult::from(&run);
         self.code_runs.push(run);
         Ok(result)
     }
