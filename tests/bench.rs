@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use support::fixtures::{Project, mcq_jsonl, output_text, plugin, read_json, read_jsonl, repo_root};
+use support::fixtures::{Project, files_under, mcq_jsonl, output_text, plugin, read_json, read_jsonl, repo_root};
 use support::openai_mock::{MockOpenAi, MockReply, MockRequest};
 
 /// Every file a finished job must have, consistent with each other.
@@ -169,7 +169,7 @@ fn the_api_key_never_reaches_files_or_output() {
     assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert!(server.auth_headers().iter().any(|h| h == &format!("Bearer {KEY}")), "the key is sent");
     assert!(!output_text(&output).contains(KEY), "key in stdout/stderr");
-    for entry in walk(project.path()) {
+    for entry in files_under(project.path()) {
         let bytes = std::fs::read(&entry).unwrap();
         assert!(!String::from_utf8_lossy(&bytes).contains(KEY), "key in {}", entry.display());
     }
@@ -205,13 +205,4 @@ fn config_errors_are_one_line_and_name_the_field() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("run.yaml") && stderr.contains("max_concurent"), "{stderr}");
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
-    }
-    files
 }

@@ -10,7 +10,7 @@ mod support;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::fixtures::{Project, mcq_jsonl, plugin, read_json, read_jsonl};
+use support::fixtures::{Project, files_under, mcq_jsonl, plugin, read_json, read_jsonl};
 use support::openai_mock::{MockOpenAi, MockReply, MockRequest};
 
 const ROWS: [(&str, &str, [&str; 4], &str); 4] = [
@@ -313,7 +313,7 @@ fn processed_results_sync_with_a_hugging_face_dataset_repo() {
 
     // The token is never written or printed.
     for dir in [project.path(), teammate.path()] {
-        for file in walk(dir) {
+        for file in files_under(dir) {
             assert!(
                 !String::from_utf8_lossy(&std::fs::read(&file).unwrap()).contains(TOKEN),
                 "token in {}",
@@ -326,13 +326,4 @@ fn processed_results_sync_with_a_hugging_face_dataset_repo() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("HTTP 401") && stderr.contains("is HF_TOKEN set, with write access?"), "{stderr}");
     assert!(!stderr.contains("hf_wrong"));
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
-    }
-    files
 }

@@ -19,11 +19,12 @@ use bytes::Bytes;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use support::fixtures::{Project, lettered_questions, mcq_jsonl, output_text, plugin, read_json, read_jsonl};
+use support::fixtures::{
+    Project, files_under, lettered_questions, mcq_jsonl, output_text, plugin, read_json, read_jsonl,
+};
 use support::hub_mock::MockHub;
 use support::openai_mock::{MockOpenAi, MockReply, MockRequest};
 
@@ -300,16 +301,6 @@ const API_KEY: &str = "sk-assay-Rk7Qw2Zp9Xv4Lm8Tn3Bj";
 const HF_TOKEN: &str = "hf_assay_Hd5Yc1Wf6Gs0Pq7Ua2Ne";
 const KEY_VAR: &str = "ASSAY_RELIABILITY_KEY";
 
-/// Every file under `dir`, recursively.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
-    }
-    files
-}
-
 /// The secrets (whole, and a middle part that a truncation would leave)
 /// found in a file or output: in its bytes, and for a parquet file also in
 /// its decoded rows.
@@ -413,7 +404,7 @@ fn the_api_key_and_hf_token_reach_their_servers_and_nothing_else() {
     let run_dir = project.only_run_dir();
     let results = read_jsonl(&run_dir.join("keyed-mcq/results.jsonl"));
     assert!(results.iter().all(|r| r["reward"] == 1.0), "every sample recovered");
-    let written = walk(project.path());
+    let written = files_under(project.path());
     for expected in ["run_manifest.json", "metadata.json", "summary.json", "results.jsonl", "env_index.json"] {
         assert!(written.iter().any(|p| p.ends_with(expected)), "{expected} was written");
     }

@@ -11,10 +11,10 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus, Output, Stdio};
 use support::fixtures::{Project, mcq_jsonl, output_text, plugin, read_json, read_jsonl};
 
-#[test]
-fn hostile_records_fail_alone_and_other_jobs_finish() {
-    let project = Project::new();
-    let behaviors = ["ok", "loop", "ok", "alloc", "panic", "read_file", "recurse", "ok"];
+/// `run.yaml` named `name`: the oracle on the hostile plugin, one record
+/// per behaviour (ids `<i>-<behaviour>`) under sandbox `limits`, and on
+/// one mcq question, to show other jobs finish.
+fn write_hostile_run(project: &Project, name: &str, behaviors: &[&str], limits: &str) {
     let rows: String = behaviors
         .iter()
         .enumerate()
@@ -23,12 +23,12 @@ fn hostile_records_fail_alone_and_other_jobs_finish() {
     project.write("hostile.jsonl", &rows);
     project.write("mcq.jsonl", &mcq_jsonl(&[("q", "Pick B", ["a", "b", "c", "d"], "B")]));
     let config = format!(
-        "name: sandbox
+        "name: {name}
 envs:
   - id: hostile
     module: {hostile}
     dataset: hostile.jsonl
-    limits: {{memory_mb: 64, call_timeout_ms: 3000, fuel: 2000000000}}
+    limits: {limits}
   - id: mcq
     module: {mcq}
     dataset: mcq.jsonl
@@ -40,6 +40,13 @@ jobs:
         mcq = plugin("mcq").display()
     );
     project.write("run.yaml", &config);
+}
+
+#[test]
+fn hostile_records_fail_alone_and_other_jobs_finish() {
+    let project = Project::new();
+    let behaviors = ["ok", "loop", "ok", "alloc", "panic", "read_file", "recurse", "ok"];
+    write_hostile_run(&project, "sandbox", &behaviors, "{memory_mb: 64, call_timeout_ms: 3000, fuel: 2000000000}");
     let output = project.assay(&["bench", "--config", "run.yaml"]);
     assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     let run_dir = project.only_run_dir();
@@ -186,30 +193,7 @@ const PEAK_RSS_LIMIT: u64 = 900 << 20;
 fn a_plugin_returning_100_mib_strings_fails_those_samples_within_bounded_memory() {
     let project = Project::new();
     let behaviors = ["ok", "huge_prompt", "ok", "huge_answer", "huge_prompt", "huge_answer", "huge_prompt", "ok"];
-    let rows: String = behaviors
-        .iter()
-        .enumerate()
-        .map(|(i, b)| serde_json::json!({"id": format!("{i}-{b}"), "behavior": b}).to_string() + "\n")
-        .collect();
-    project.write("hostile.jsonl", &rows);
-    project.write("mcq.jsonl", &mcq_jsonl(&[("q", "Pick B", ["a", "b", "c", "d"], "B")]));
-    let config = format!(
-        "name: huge
-envs:
-  - id: hostile
-    module: {hostile}
-    dataset: hostile.jsonl
-  - id: mcq
-    module: {mcq}
-    dataset: mcq.jsonl
-jobs:
-  - model: oracle
-    env: [hostile, mcq]
-",
-        hostile = plugin("hostile").display(),
-        mcq = plugin("mcq").display()
-    );
-    project.write("run.yaml", &config);
+    write_hostile_run(&project, "huge", &behaviors, "{}");
     let mut command = Command::new(env!("CARGO_BIN_EXE_assay"));
     command
         .args(["bench", "--config", "run.yaml", "--max-concurrent", "2"])

@@ -121,6 +121,16 @@ pub fn mcq_jsonl(rows: &[(&str, &str, [&str; 4], &str)]) -> String {
         .collect()
 }
 
+/// Every file under `dir`, recursively (for scanning all a run wrote).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { files.extend(files_under(&path)) } else { files.push(path) }
+    }
+    files
+}
+
 /// A JSONL multiple-choice dataset from `(id, question)` pairs: options
 /// w/x/y/z, gold letters A, B, C, D in turn.
 pub fn lettered_questions(questions: &[(String, String)]) -> String {
