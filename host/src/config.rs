@@ -202,6 +202,12 @@ impl Default for PluginLimits {
 /// The prefix of capabilities that grant running code: `run-code:python`.
 pub const RUN_CODE_PREFIX: &str = "run-code:";
 
+/// The languages `capabilities` grant (or, for a plugin's own list, ask
+/// for): `python` for `run-code:python`.
+pub fn run_code_languages(capabilities: &[String]) -> Vec<String> {
+    capabilities.iter().filter_map(|c| c.strip_prefix(RUN_CODE_PREFIX)).map(String::from).collect()
+}
+
 /// How a plugin's `run-code` actions are executed.
 ///
 /// ```yaml

@@ -586,7 +586,7 @@ fn load_prompts_file(env_args: &mut Map<String, Value>, dir: &Path) -> Result<()
 /// The code-execution settings of an env: the configured ones (or the
 /// defaults) when it grants a `run-code:<language>` capability.
 fn code_execution(env: &EnvConfig) -> Result<Option<CodeExecutionConfig>, String> {
-    let runs_code = env.capabilities.iter().any(|c| c.starts_with(RUN_CODE_PREFIX));
+    let runs_code = !config::run_code_languages(&env.capabilities).is_empty();
     let settings = match (&env.code_execution, runs_code) {
         (None, false) => return Ok(None),
         (Some(_), false) => {

@@ -17,7 +17,7 @@
 //! run code gets the local code sandbox with its default limits for the
 //! languages it declares.
 
-use crate::config::{CodeExecutionConfig, RUN_CODE_PREFIX};
+use crate::config::{CodeExecutionConfig, run_code_languages};
 use crate::dataset::{Dataset, Record};
 use crate::execution::CodeExecutor;
 use crate::runner::sample_seed;
@@ -175,14 +175,7 @@ impl Checker<'_> {
 
 /// The local code sandbox for the languages the plugin declares, if any.
 async fn code_sandbox(pool: &EnvironmentPool) -> Result<Option<CodeExecutor>> {
-    let languages: Vec<String> = pool
-        .plugin()
-        .metadata
-        .capabilities
-        .iter()
-        .filter_map(|c| c.strip_prefix(RUN_CODE_PREFIX))
-        .map(String::from)
-        .collect();
+    let languages = run_code_languages(&pool.plugin().metadata.capabilities);
     if languages.is_empty() {
         return Ok(None);
     }

@@ -5,7 +5,7 @@
 
 use super::episode::Model;
 use super::identity::{self, IdentityInputs};
-use crate::config::RUN_CODE_PREFIX;
+use crate::config::run_code_languages;
 use crate::dataset::{self, Dataset};
 use crate::execution::CodeExecutor;
 use crate::models::replay::ReplayBook;
@@ -150,8 +150,7 @@ async fn code_executor(
     let Some(settings) = &env.code_execution else {
         return Ok(None);
     };
-    let languages: Vec<String> =
-        env.capabilities.iter().filter_map(|c| c.strip_prefix(RUN_CODE_PREFIX)).map(String::from).collect();
+    let languages = run_code_languages(&env.capabilities);
     let key = serde_json::to_string(&(settings, &languages)).expect("settings serialise");
     if let Some(executor) = executors.get(&key) {
         return Ok(Some(executor.clone()));
