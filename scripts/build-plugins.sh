@@ -14,6 +14,7 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
     fi
 fi
 
-# Every workspace member except the host and the SDK is a plugin.
-cargo build --workspace --exclude assay --exclude assay-sdk \
+# Every workspace member except the host, the SDK and the native tools
+# (tools/*) is a plugin.
+cargo build --workspace --exclude assay --exclude assay-sdk --exclude openai-stub \
     --target wasm32-wasip2 --profile plugin

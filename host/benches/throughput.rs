@@ -12,10 +12,8 @@
 //! Run with `cargo bench -p assay --bench throughput` after
 //! `scripts/build-plugins.sh`.
 
-use axum::Router;
-use axum::routing::post;
 use nix::sys::resource::{UsageWho, getrusage};
-use std::future::IntoFuture;
+use openai_stub::StubServer;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -30,13 +28,13 @@ fn main() {
         .ok()
         .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000]);
-    let instant = Server::start(Duration::ZERO);
+    let instant = StubServer::start(Duration::ZERO);
     println!("| server | samples | wall s | samples/s | CPU µs/sample | peak RSS MiB |");
     println!("|---|---:|---:|---:|---:|---:|");
     for &n in &sizes {
         report("instant", n, &run(&instant, n));
     }
-    let slow = Server::start(Duration::from_millis(100));
+    let slow = StubServer::start(Duration::from_millis(100));
     let n = 10_000;
     let measured = run(&slow, n);
     report("100 ms", n, &measured);
@@ -66,7 +64,7 @@ fn report(server: &str, n: usize, m: &Measured) {
 }
 
 /// Run `assay bench` on `n` questions against `server`.
-fn run(server: &Server, n: usize) -> Measured {
+fn run(server: &StubServer, n: usize) -> Measured {
     let dir = tempfile::tempdir().unwrap();
     let questions = n.min(QUESTIONS);
     write_dataset(&dir.path().join("questions.jsonl"), questions);
@@ -74,7 +72,7 @@ fn run(server: &Server, n: usize) -> Measured {
         "name: throughput\noutput_dir: {out}\nmodels:\n  m: {{model: m, api_base_url: '{url}', max_concurrent: {CONCURRENCY}, adaptive_concurrency: false}}\nenvs:\n  - {{id: quiz, module: {plugin}, dataset: questions.jsonl, rollouts_per_example: {rollouts}}}\njobs:\n  - {{model: m, env: quiz}}\n",
         rollouts = n.div_ceil(questions),
         out = dir.path().join("runs").display(),
-        url = server.url,
+        url = server.url(),
         plugin = plugin("mcq").display(),
     );
     let config_path = dir.path().join("run.yaml");
@@ -136,39 +134,4 @@ fn plugin(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/plugin").join(format!("{name}.wasm"));
     assert!(path.exists(), "{} is missing: run scripts/build-plugins.sh", path.display());
     path
-}
-
-/// A chat-completions server answering every request with the same reply
-/// after `latency`, on its own runtime threads.
-struct Server {
-    url: String,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Server {
-    fn start(latency: Duration) -> Server {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let url = format!("http://{}/v1", listener.local_addr().unwrap());
-        let reply = serde_json::json!({
-            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "The answer is (A)."}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 40, "completion_tokens": 5, "total_tokens": 45},
-        })
-        .to_string();
-        let app = Router::new().route(
-            "/v1/chat/completions",
-            post(move || {
-                let reply = reply.clone();
-                async move {
-                    if !latency.is_zero() {
-                        tokio::time::sleep(latency).await;
-                    }
-                    ([("content-type", "application/json")], reply)
-                }
-            }),
-        );
-        runtime.spawn(axum::serve(listener, app).into_future());
-        Server { url, _runtime: runtime }
-    }
 }
