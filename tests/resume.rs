@@ -402,9 +402,11 @@ fn complete_results(bytes: &[u8]) -> Vec<String> {
 
 #[test]
 fn a_full_disk_stops_the_job_in_one_line_and_a_rerun_completes_it_exactly_once() {
-    const EXAMPLES: usize = 300;
-    // About a third of the job's results (lines are about 620 bytes).
-    const MAX_FILE_BYTES: u64 = 64 << 10;
+    const EXAMPLES: usize = 1000;
+    // About 40% of the job's results (lines are about 620 bytes). Not much
+    // lower: wasmtime writes each plugin's initial memory image to a memfd,
+    // which the same limit applies to.
+    const MAX_FILE_BYTES: u64 = 256 << 10;
     let reference = oracle_project(EXAMPLES);
     reference.assay_ok(&["bench", "--config", "run.yaml", "-q"]);
     let expected = summaries(&only_run(&reference));
@@ -449,16 +451,16 @@ fn a_full_disk_stops_the_job_in_one_line_and_a_rerun_completes_it_exactly_once()
 
 #[test]
 fn a_full_disk_stops_asking_the_model() {
-    const EXAMPLES: usize = 150;
+    const EXAMPLES: usize = 400;
     let server = MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 2));
     let project = project(&server, EXAMPLES, "");
-    let output = bench_on_a_full_disk(&project, 32 << 10);
+    let output = bench_on_a_full_disk(&project, 256 << 10);
     assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     let recorded = recorded_lines(&project);
     // Each job stops at its limit. Lost beyond that: the requests in flight
-    // (at most `max_concurrent`, 4, per job) and the replies already queued
-    // for the writer when it failed (no more than were in flight).
+    // (at most `max_concurrent`, 4, per job) and the replies that finished
+    // while the writer gathered its failing batch (a few at this pace).
     let asked = server.request_count();
     println!("{recorded} samples recorded, {asked} of {} requests made", EXAMPLES * 4);
-    assert!(asked <= recorded + 2 * (4 + 4) + 2, "{asked} requests for {recorded} recorded samples");
+    assert!(asked <= recorded + 2 * (4 + 8) + 2, "{asked} requests for {recorded} recorded samples");
 }

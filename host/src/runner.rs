@@ -9,8 +9,10 @@
 //! 2. [`execute`]: opens the run and runs the jobs concurrently (`parallel`
 //!    at once), samples concurrently within each job, bounded by the
 //!    model's `max_concurrent` (shared by every job that uses the model).
-//!    Each finished sample is appended to `results.jsonl` at once; a resumed
-//!    job skips every sample already recorded.
+//!    Finished samples are appended to `results.jsonl` in group commits
+//!    (what finished within a few milliseconds, in one write); a sample
+//!    counts as done once its line is written, and a resumed job skips
+//!    every sample already recorded.
 //!
 //! A [`Cancel`] (Ctrl-C) stops new samples; in-flight ones get a grace
 //! period to finish and be recorded, and unfinished jobs are marked
@@ -286,6 +288,12 @@ async fn spawn_samples(
     }
 }
 
+/// Most results written in one system call.
+const RESULTS_BATCH: usize = 256;
+
+/// How long the writer waits for more results after a partial batch.
+const RESULTS_GATHER: Duration = Duration::from_millis(2);
+
 /// Append results as they arrive, continuing the summary of what was
 /// already recorded. On a write error it stops (closing the channel, so no
 /// new samples start) and returns the summary of what was written.
@@ -299,15 +307,32 @@ fn write_results(
         Ok(writer) => writer,
         Err(error) => return (builder, Err(error)),
     };
-    while let Some(result) = receiver.blocking_recv() {
-        if let Some(error) = &result.error {
-            tracing::debug!(example = %result.example_id, rollout = result.rollout, kind = %error.kind, "{}", error.message);
+    // Group commit: everything already waiting goes out in one write, so
+    // a busy run makes one system call per batch, not per sample. A result
+    // counts as recorded only once its batch is written.
+    let mut batch = Vec::with_capacity(RESULTS_BATCH);
+    while receiver.blocking_recv_many(&mut batch, RESULTS_BATCH) > 0 {
+        for result in &batch {
+            if let Some(error) = &result.error {
+                tracing::debug!(example = %result.example_id, rollout = result.rollout, kind = %error.kind, "{}", error.message);
+            }
         }
-        if let Err(error) = writer.append(&result) {
-            return (builder, Err(error));
+        let written = writer.append(&batch);
+        if let Err(failure) = written {
+            // What reached the file whole is recorded; the rest is not.
+            batch.iter().take(failure.written).for_each(|result| builder.add(result));
+            return (builder, Err(failure.error));
         }
-        builder.add(&result);
-        bars.record(&result);
+        let full = batch.len() == RESULTS_BATCH;
+        for result in batch.drain(..) {
+            builder.add(&result);
+            bars.record(&result);
+        }
+        if !full {
+            // Let results gather instead of being woken for each one: a
+            // wake-up per sample cost more CPU than writing it.
+            std::thread::sleep(RESULTS_GATHER);
+        }
     }
     (builder, Ok(()))
 }

@@ -24,7 +24,8 @@ pub struct ChatClient {
 
 struct Inner {
     http: reqwest::Client,
-    url: String,
+    /// Parsed once: parsing it for every request cost more than building the body.
+    url: reqwest::Url,
     model: String,
     api: Api,
     auth: Option<HeaderValue>,
@@ -55,6 +56,9 @@ impl ChatClient {
             Api::Chat => "chat/completions",
             Api::Completions(_) => "completions",
         };
+        let url = format!("{}/{path}", endpoint.base_url.trim_end_matches('/'));
+        let url =
+            reqwest::Url::parse(&url).map_err(|e| anyhow::anyhow!("api_base_url {url} is not a valid URL: {e}"))?;
         let http = reqwest::Client::builder()
             .connect_timeout(endpoint.timeout.min(Duration::from_secs(30)))
             .build()
@@ -62,7 +66,7 @@ impl ChatClient {
         Ok(ChatClient {
             inner: Arc::new(Inner {
                 http,
-                url: format!("{}/{path}", endpoint.base_url.trim_end_matches('/')),
+                url,
                 model: endpoint.model,
                 api: endpoint.api,
                 auth,
@@ -171,7 +175,8 @@ impl Inner {
     async fn attempt(&self, body: &Bytes) -> Result<ChatReply, ModelError> {
         let started = Instant::now();
         let exchange = async {
-            let mut builder = self.http.post(&self.url).header("content-type", "application/json").body(body.clone());
+            let mut builder =
+                self.http.post(self.url.clone()).header("content-type", "application/json").body(body.clone());
             if let Some(auth) = &self.auth {
                 builder = builder.header(AUTHORIZATION, auth.clone());
             }

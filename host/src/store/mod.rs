@@ -23,7 +23,7 @@ pub use manifest::{
     JobEntry, JobStatus, MANIFEST_FILE, MANIFEST_VERSION, Manifest, RunDir, StatusCounts, list_runs, supersede_job_dir,
 };
 pub use results::{
-    CodeRun, DroppedLines, ExistingResults, JobShape, ResultsWriter, SampleError, SampleResult, SampleSet,
+    AppendError, CodeRun, DroppedLines, ExistingResults, JobShape, ResultsWriter, SampleError, SampleResult, SampleSet,
     StoredMessage, Tokens, read_existing,
 };
 pub use summary::{Summary, SummaryBuilder, mean_and_stderr};

@@ -1,8 +1,9 @@
 //! Result lines (`results.jsonl`): one per (example, rollout), appended as
 //! samples finish.
 //!
-//! Each line is written with one `write` call, so a killed process leaves at
-//! most a torn last line and never loses a line that was reported done.
+//! Lines are appended in batches (as many as have finished, see
+//! [`ResultsWriter::append`]); a killed process leaves at most a torn last
+//! line, and a sample counts as done only once its line is written.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -98,9 +99,22 @@ pub struct SampleResult {
 /// Appends result lines to a job's `results.jsonl`.
 pub struct ResultsWriter {
     file: File,
-    line: Vec<u8>,
+    /// Reused for every batch.
+    lines: Vec<u8>,
+    /// Where each line of the batch ends in `lines`.
+    ends: Vec<usize>,
     /// For error messages.
     path: PathBuf,
+}
+
+/// A batch that did not reach the file whole.
+#[derive(Debug)]
+pub struct AppendError {
+    /// The leading results of the batch whose lines were written whole
+    /// (they are on disk and count as recorded).
+    pub written: usize,
+    /// What went wrong, naming the file.
+    pub error: anyhow::Error,
 }
 
 impl ResultsWriter {
@@ -111,15 +125,38 @@ impl ResultsWriter {
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        Ok(ResultsWriter { file, line: Vec::with_capacity(4096), path: path.to_path_buf() })
+        Ok(ResultsWriter { file, lines: Vec::with_capacity(1 << 16), ends: Vec::new(), path: path.to_path_buf() })
     }
 
-    /// Append one line with a single write, so lines never interleave.
-    pub fn append(&mut self, result: &SampleResult) -> Result<()> {
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, result)?;
-        self.line.push(b'\n');
-        self.file.write_all(&self.line).with_context(|| format!("cannot append to {}", self.path.display()))
+    /// Append one line per result, in as few writes as the system allows
+    /// (a group commit: one system call for many samples). On failure, says
+    /// how many of the leading results were written whole; at most the line
+    /// after them is torn, which resume repairs.
+    pub fn append(&mut self, results: &[SampleResult]) -> Result<(), AppendError> {
+        self.lines.clear();
+        self.ends.clear();
+        for result in results {
+            serde_json::to_writer(&mut self.lines, result).map_err(|e| AppendError { written: 0, error: e.into() })?;
+            self.lines.push(b'\n');
+            self.ends.push(self.lines.len());
+        }
+        let mut done = 0;
+        while done < self.lines.len() {
+            match self.file.write(&self.lines[done..]) {
+                Ok(0) => return Err(self.failed(done, std::io::ErrorKind::WriteZero.into())),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.failed(done, e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn failed(&self, bytes_written: usize, error: std::io::Error) -> AppendError {
+        AppendError {
+            written: self.ends.iter().take_while(|end| **end <= bytes_written).count(),
+            error: anyhow::Error::new(error).context(format!("cannot append to {}", self.path.display())),
+        }
     }
 }
 
