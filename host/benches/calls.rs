@@ -33,8 +33,12 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use serde_json::json;
-use std::path::{Path, PathBuf};
 use tokio::runtime::Runtime;
+
+// The built-plugin lookup the end-to-end tests use (and `ASSAY_TEST_PLUGIN_DIR`).
+#[path = "../../tests/support/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
 
 /// Which record and seed the calls claim to be for.
 const CTX: CallContext<'static> = CallContext { record: "bench", seed: 7 };
@@ -68,24 +72,13 @@ Hence\n\\[\nP(\\text{at least one head}) = 1 - \\frac{1}{4} = \\frac{3}{4}.\n\\]
 Listing the outcomes \\(HH, HT, TH, TT\\) confirms that three of the four contain a head.\n\n\
 The answer is \\(\\boxed{\\dfrac{3}{4}}\\).";
 
-/// A built plugin's path (from `$ASSAY_TEST_PLUGIN_DIR` when set, as in
-/// the tests); panics with the fix when it is missing.
-fn plugin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("ASSAY_TEST_PLUGIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/plugin"));
-    let path = dir.join(format!("{name}.wasm"));
-    assert!(path.exists(), "{} is missing: run scripts/build-plugins.sh", path.display());
-    path
-}
-
 /// A tokio runtime and, on it, a pool of the plugin `name` with default
 /// arguments and limits.
 fn environment(name: &str) -> (Runtime, EnvironmentPool) {
     let rt = Runtime::new().expect("tokio runtime");
     let wasm = runtime::Runtime::new(None).expect("wasm runtime");
     let pool = rt.block_on(async {
-        let plugin = wasm.load(&plugin(name)).await.expect("plugin loads");
+        let plugin = wasm.load(&fixtures::plugin(name)).await.expect("plugin loads");
         wasm.environment(plugin, &Default::default(), PluginLimits::default()).await.expect("default args")
     });
     (rt, pool)

@@ -14,9 +14,14 @@
 
 use nix::sys::resource::{UsageWho, getrusage};
 use openai_stub::StubServer;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+// The built-plugin lookup the end-to-end tests use (and `ASSAY_TEST_PLUGIN_DIR`).
+#[path = "../../tests/support/fixtures.rs"]
+#[allow(dead_code)]
+mod fixtures;
 
 const CONCURRENCY: usize = 256;
 
@@ -73,7 +78,7 @@ fn run(server: &StubServer, n: usize) -> Measured {
         rollouts = n.div_ceil(questions),
         out = dir.path().join("runs").display(),
         url = server.url(),
-        plugin = plugin("mcq").display(),
+        plugin = fixtures::plugin("mcq").display(),
     );
     let config_path = dir.path().join("run.yaml");
     std::fs::write(&config_path, config).unwrap();
@@ -127,11 +132,4 @@ fn write_dataset(path: &Path, n: usize) {
         });
         writeln!(out, "{record}").unwrap();
     }
-}
-
-fn plugin(name: &str) -> PathBuf {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/plugin").join(format!("{name}.wasm"));
-    assert!(path.exists(), "{} is missing: run scripts/build-plugins.sh", path.display());
-    path
 }
