@@ -3,7 +3,7 @@
 //! `collections.Counter`): means, standard errors, t intervals, spreads
 //! across seeds, pass@k and maj@k.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! config, a run against an in-process OpenAI-compatible server (including
 //! its failure modes), the run directory layout, and secrets.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::collections::HashSet;

@@ -1,7 +1,7 @@
 //! Every `assay bench` flag through the binary (resume and identity have
 //! their own tests in `resume.rs`).
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;

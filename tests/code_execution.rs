@@ -4,7 +4,7 @@
 //! sample's record, the Piston backend runs programs on a (stand-in)
 //! server, and a backend that cannot run stops the run before it starts.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::collections::HashMap;

@@ -5,7 +5,7 @@
 //! Each must give `Ok` or an error of one line naming the file; none may
 //! panic. The RNG is seeded, so a failure reproduces.
 
-mod support;
+use crate::support;
 
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};

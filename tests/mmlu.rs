@@ -3,7 +3,7 @@
 //! must score, with answer shuffling off and on. Skipped (with a printed
 //! notice) when `../shared/data/mmlu` is absent.
 
-mod support;
+use crate::support;
 
 use support::fixtures::{Project, output_text, plugin, read_json, read_jsonl, shared_data};
 

@@ -2,11 +2,11 @@
 //! request bodies, reply parsing, retries and backoff, timeouts, the
 //! concurrency limit, and keeping the API key out of errors.
 
-mod support;
+use crate::support;
 
 use assay::models::{
-    Api, ApiKey, Backoff, ChatClient, ChatMessage, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate,
-    RateLimits, Usage,
+    Api, ApiKey, Backoff, ChatClient, ChatReply, ChatRequest, Endpoint, Message, ModelError, PromptTemplate,
+    RateLimits, Role, Usage,
 };
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
@@ -33,13 +33,18 @@ fn client(endpoint: Endpoint) -> ChatClient {
     ChatClient::new(endpoint).expect("client")
 }
 
-fn message(role: &str, content: &str) -> ChatMessage {
-    ChatMessage { role: role.into(), content: content.into() }
+fn message(role: Role, content: &str) -> Message {
+    Message::new(role, content)
 }
 
 /// A request with one user message and nothing else.
 fn ask(text: &str) -> ChatRequest {
-    ChatRequest { messages: vec![message("user", text)], max_tokens: None, stop: Vec::new(), sampling_args: Map::new() }
+    ChatRequest {
+        messages: vec![message(Role::User, text)],
+        max_tokens: None,
+        stop: Vec::new(),
+        sampling_args: Map::new(),
+    }
 }
 
 fn status(code: u16, body: &str) -> MockReply {
@@ -67,7 +72,7 @@ async fn replies_are_parsed_with_content_reasoning_and_usage() {
     });
     let client = client(endpoint(server.base_url()));
     let mut request = ask("Which letter fits?");
-    request.messages.insert(0, message("system", "Answer briefly."));
+    request.messages.insert(0, message(Role::System, "Answer briefly."));
 
     let reply = client.chat(&request).await.expect("reply");
     // The mock counts words: 2 + 3 prompt, 4 content + 3 reasoning.
@@ -95,7 +100,7 @@ async fn request_bodies_carry_messages_limits_and_sampling_args_verbatim() {
     let client = client(endpoint(&format!("{}/", server.base_url())));
     let sampling_args = json!({"temperature": 0.25, "top_k": 7, "reasoning_effort": "high", "max_tokens": 64});
     let request = ChatRequest {
-        messages: vec![message("system", "Be terse."), message("user", "2+2?")],
+        messages: vec![message(Role::System, "Be terse."), message(Role::User, "2+2?")],
         max_tokens: Some(16),
         stop: vec!["\n\n".into()],
         sampling_args: sampling_args.as_object().unwrap().clone(),
@@ -359,7 +364,7 @@ async fn base_models_get_the_rendered_prompt_on_the_completions_api() {
     };
     let client = client(Endpoint { api: Api::Completions(template), ..endpoint(server.base_url()) });
     let mut request = ask("Capital of France?");
-    request.messages.insert(0, message("system", "Answer briefly."));
+    request.messages.insert(0, message(Role::System, "Answer briefly."));
     request.sampling_args =
         serde_json::from_value(json!({"max_tokens": 8, "stop": ["\n"], "logprobs": 1, "n": 1, "seed": 3})).unwrap();
     let reply = client.chat(&request).await.expect("reply");

@@ -4,7 +4,7 @@
 //! catching the authoring bugs of the `faulty` test plugin; `plugin info`;
 //! and a plugin built from the oldest supported WIT still running.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Output;

@@ -5,7 +5,7 @@
 //! The pyarrow checks need `python3` with pyarrow (scripts/test.sh installs
 //! it); they fail, not skip, without it.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@
 //!   requires) reach their servers but appear in no file assay writes, no
 //!   pushed file, and no output.
 
-mod support;
+use crate::support;
 
 use bytes::Bytes;
 use parquet::file::reader::{FileReader, SerializedFileReader};

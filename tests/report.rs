@@ -4,7 +4,7 @@
 //! `target/test-artifacts/report.png`); the markdown report has the same
 //! numbers; `--plots` writes the charts as SVG and PNG files.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! RLIMIT_FSIZE) stops the job with one line naming the file, keeps every
 //! finished sample, and a rerun completes the job exactly once.
 
-mod support;
+use crate::support;
 
 use rand::{RngExt, SeedableRng};
 use serde_json::Value;

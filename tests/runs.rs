@@ -1,6 +1,6 @@
 //! `assay runs` and `assay summarize` through the binary.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::fixtures::{Project, output_text, repo_root};

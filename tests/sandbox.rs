@@ -4,7 +4,7 @@
 //! returns, with the host's peak memory measured); broken plugin files and
 //! plugins importing what the host does not provide are refused at load.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;

@@ -4,7 +4,7 @@
 //! the rest finish; a rerun skips what is done; a checkpoint past
 //! `--timeout` fails alone; the results feed `process` and `analyze`.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::fixtures::{Project, lettered_questions, output_text, plugin, read_json};

@@ -6,7 +6,7 @@
 //! HumanEval with `pass` bodies fails. Each test is skipped, with a printed
 //! notice, when its data is absent.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::collections::HashMap;

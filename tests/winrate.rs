@@ -3,7 +3,7 @@
 //! missing side loses, ln weights) and HELM's mean win rate; bootstrap
 //! intervals that are reproducible from the seed; the coverage rule.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::process::Command;

@@ -11,8 +11,9 @@
 
 use assay::analysis::load::{Sample, Samples};
 use assay::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions};
+use assay::models::{Message, Role};
 use assay::process::{self, ProcessOptions};
-use assay::store::{self, JobEntry, JobStatus, Manifest, SampleResult, StoredMessage, Tokens};
+use assay::store::{self, JobEntry, JobStatus, Manifest, ParseStatus, SampleResult, Tokens};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -71,15 +72,15 @@ fn sample(model: usize, example: usize) -> SampleResult {
         example_index: example,
         rollout: 0,
         seed: (example as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        prompt: vec![StoredMessage {
-            role: "user".into(),
-            content: format!("Question {example}: which of the following is right?\nA. one\nB. two\nC. three\nD. four"),
-        }],
+        prompt: vec![Message::new(
+            Role::User,
+            format!("Question {example}: which of the following is right?\nA. one\nB. two\nC. three\nD. four"),
+        )],
         completion: Some(format!("Let me think step by step about question {example}. The answer is (B).")),
         reasoning: None,
         reward: Some(if correct { 1.0 } else { 0.0 }),
         parsed_answer: Some("B".into()),
-        parse_status: Some("ok".into()),
+        parse_status: Some(ParseStatus::Ok),
         metrics: Default::default(),
         info: serde_json::json!({"gold": "B", "method": "answer_phrase"}),
         transcript: vec![],

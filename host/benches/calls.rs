@@ -24,9 +24,10 @@
 //! another folder of built plugins, to compare builds).
 
 use arrow_array::RecordBatch;
+use assay::models::{Message, Role};
 use assay::process::schema::{BatchBuilder, RowSource};
 use assay::runtime::{self, Action, CallContext, EnvironmentPool, Event, PluginLimits, Score};
-use assay::store::{SampleResult, StoredMessage, Tokens};
+use assay::store::{ParseStatus, SampleResult, Tokens};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use parquet::arrow::ArrowWriter;
@@ -152,19 +153,19 @@ fn sample(i: usize) -> SampleResult {
         example_index: i,
         rollout: 0,
         seed: (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        prompt: vec![StoredMessage {
-            role: "user".into(),
-            content: format!(
+        prompt: vec![Message::new(
+            Role::User,
+            format!(
                 "Answer the following multiple-choice question. You may think step by step first. Finish with \
                  the line \"The answer is (X)\", where X is the letter of the correct option (A, B, C or D).\n\n\
                  Question: {MCQ_QUESTION} (variant {i})\n{choices}"
             ),
-        }],
+        )],
         completion: Some(format!("{MCQ_REPLY} (sample {i})")),
         reasoning: None,
         reward: Some(if i.is_multiple_of(3) { 0.0 } else { 1.0 }),
         parsed_answer: Some("C".into()),
-        parse_status: Some("ok".into()),
+        parse_status: Some(ParseStatus::Ok),
         metrics: Default::default(),
         info: json!({"gold": "C", "method": "answer_phrase"}),
         transcript: vec![],

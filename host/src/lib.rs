@@ -32,6 +32,7 @@ pub mod cli;
 pub mod config;
 pub mod dataset;
 pub mod execution;
+pub mod locations;
 pub mod logging;
 pub mod models;
 pub mod plan;

@@ -35,7 +35,8 @@ static SINK: Mutex<Sink> = Mutex::new(Sink::Pending(Vec::new()));
 /// Install the stderr and file logs. `stderr_level` is a tracing filter
 /// (`error`, `warn`, ...); `ASSAY_LOG` overrides it.
 pub fn init(stderr_level: &str) {
-    let stderr_filter = EnvFilter::try_from_env("ASSAY_LOG").unwrap_or_else(|_| EnvFilter::new(stderr_level));
+    let stderr_filter =
+        EnvFilter::try_from_env(crate::locations::vars::LOG).unwrap_or_else(|_| EnvFilter::new(stderr_level));
     // Colour only on a terminal: redirected logs (batch jobs) stay plain text.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(colour);
@@ -49,9 +50,10 @@ pub fn init(stderr_level: &str) {
 /// From now on, write the file log to `<run_dir>/logs/assay-<time>.log`
 /// (after what was logged so far).
 pub fn log_to_run_dir(run_dir: &Path) -> Result<()> {
-    let dir = run_dir.join("logs");
+    let layout = crate::store::RunLayout::new(run_dir);
+    let dir = layout.logs_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(format!("{}.log", crate::store::new_run_id("assay")));
+    let path = layout.new_log_file();
     let mut file = File::options()
         .create(true)
         .append(true)

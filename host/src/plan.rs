@@ -12,37 +12,21 @@
 //!   dataset to exist.
 //! - Plugins named by `module` are found as `<dir>/<name>.wasm` in the
 //!   config's `plugin_dirs`, then in each directory of `$ASSAY_PLUGIN_PATH`,
-//!   then in the user's plugin dir ([`user_plugin_dir`], where
+//!   then in the user's plugin dir ([`locations::user_plugin_dir`], where
 //!   `assay plugin build --install` puts them).
 
 use crate::config::{
-    self, CodeBackendKind, CodeExecutionConfig, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX, defaults,
+    self, CodeBackendKind, CodeExecutionConfig, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX,
 };
-use crate::models::{Api, RateLimits};
+use crate::locations;
+use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, RateLimits, ReplaySpec};
+use crate::runtime::PluginLimits;
 use crate::store::slug;
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-pub use crate::config::PluginLimits;
-
-/// The environment variable listing extra plugin directories (colon-separated).
-pub const PLUGIN_PATH_VAR: &str = "ASSAY_PLUGIN_PATH";
-
-/// The environment variable overriding the user's data directory.
-pub const DATA_DIR_VAR: &str = "ASSAY_DATA_DIR";
-
-/// Where installed plugins live: `$ASSAY_DATA_DIR/plugins`, else the
-/// platform's data dir (`~/.local/share/assay/plugins` on Linux).
-pub fn user_plugin_dir() -> Option<PathBuf> {
-    let data = match std::env::var_os(DATA_DIR_VAR) {
-        Some(dir) => PathBuf::from(dir),
-        None => directories::ProjectDirs::from("", "", "assay")?.data_dir().to_path_buf(),
-    };
-    Some(data.join("plugins"))
-}
 
 /// Matrix keys that override env fields rather than going into `env_args`.
 const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
@@ -92,49 +76,6 @@ pub struct JobPlan {
     pub sampling_args: Map<String, Value>,
 }
 
-/// A resolved model. Holds the name of the key variable, never a key.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelSpec {
-    /// The config id (the key under `models`), or `oracle`.
-    pub id: String,
-    /// The endpoint; `None` for the oracle and replay models.
-    pub endpoint: Option<EndpointSpec>,
-    /// Where a replay model's completions are; `None` otherwise.
-    pub replay: Option<ReplaySpec>,
-    /// Requests in flight at once (the oracle sends none: the default).
-    pub max_concurrent: usize,
-    /// Seconds per request attempt (the oracle sends none: the default).
-    pub timeout_secs: f64,
-    /// Retries per request (0 for the oracle).
-    pub max_retries: u32,
-    /// Request and token rate caps, and adaptive concurrency.
-    pub rate: RateLimits,
-    /// Chat or text completions (with its prompt template).
-    pub api: Api,
-}
-
-/// Where an endpoint model lives.
-#[derive(Debug, Clone, Serialize)]
-pub struct EndpointSpec {
-    /// The model name the server knows.
-    pub model: String,
-    /// The base URL, e.g. `https://api.openai.com/v1`.
-    pub api_base_url: String,
-    /// The environment variable holding the key; `None`: no auth header.
-    pub api_key_var: Option<String>,
-}
-
-/// A replay model's completions (see [`crate::models::replay`]).
-#[derive(Debug, Clone, Serialize)]
-pub struct ReplaySpec {
-    /// The files, resolved (they exist).
-    pub files: Vec<PathBuf>,
-    /// The field naming the dataset record.
-    pub id_field: String,
-    /// The field holding the completion.
-    pub completion_field: String,
-}
-
 /// A resolved env variant.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvSpec {
@@ -179,17 +120,7 @@ struct Variant<'a> {
 /// Plan the jobs of the config at `config_path`, with plugin dirs from
 /// `$ASSAY_PLUGIN_PATH` and the user's plugin dir after the config's own.
 pub fn plan(config_path: &Path) -> Result<Plan> {
-    plan_loaded(&config::load(config_path)?, &extra_plugin_dirs())
-}
-
-/// The plugin dirs searched after a config's own: each directory of
-/// `$ASSAY_PLUGIN_PATH`, then the user's plugin dir.
-pub fn extra_plugin_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os(PLUGIN_PATH_VAR)
-        .map(|paths| std::env::split_paths(&paths).filter(|dir| !dir.as_os_str().is_empty()).collect())
-        .unwrap_or_default();
-    dirs.extend(user_plugin_dir());
-    dirs
+    plan_loaded(&config::load(config_path)?, &locations::extra_plugin_dirs())
 }
 
 /// Plan the jobs of a loaded config; `extra_plugin_dirs` are searched after
@@ -202,7 +133,7 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
     let mut jobs: Vec<JobPlan> = Vec::new();
     let mut made_by: HashMap<String, usize> = HashMap::new();
     for (index, job) in loaded.run.jobs.iter().enumerate() {
-        let model = resolve_model(loaded, &job.model).map_err(|e| anyhow!("{shown}: jobs[{index}]: {e}"))?;
+        let model = model_spec(loaded, &job.model).map_err(|e| anyhow!("{shown}: jobs[{index}]: {e}"))?;
         let mut sampling_args = model_sampling_args(loaded, &job.model);
         sampling_args.extend(job.sampling_args.clone());
         for variant in job_variants(&variants, &job.env).map_err(|e| anyhow!("{shown}: jobs[{index}]: {e}"))? {
@@ -262,11 +193,9 @@ impl Plan {
         for job in &mut self.jobs {
             job.env.env_args.extend(overrides.env_args.clone());
             job.sampling_args.extend(overrides.sampling_args.clone());
-            if let Some(n) = overrides.max_concurrent {
-                job.model.max_concurrent = n;
-            }
-            if let Some(secs) = overrides.timeout_secs {
-                job.model.timeout_secs = secs;
+            if let Some(endpoint) = job.model.endpoint_mut() {
+                endpoint.max_concurrent = overrides.max_concurrent.unwrap_or(endpoint.max_concurrent);
+                endpoint.timeout_secs = overrides.timeout_secs.unwrap_or(endpoint.timeout_secs);
             }
             if let Some(max) = overrides.max_examples {
                 job.env.num_examples = Some(job.env.num_examples.map_or(max, |n| n.min(max)));
@@ -275,40 +204,29 @@ impl Plan {
     }
 }
 
-fn resolve_model(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
+/// The model `id` of the config, resolved: its kind, endpoint settings or replay files.
+fn model_spec(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
     if id == ORACLE {
-        return Ok(ModelSpec {
-            id: ORACLE.into(),
-            endpoint: None,
-            replay: None,
-            max_concurrent: defaults::max_concurrent(),
-            timeout_secs: defaults::timeout(),
-            max_retries: 0,
-            rate: RateLimits::default(),
-            api: Api::Chat,
-        });
+        return Ok(ModelSpec::oracle());
     }
     let Some(model) = loaded.run.models.get(id) else {
         let known: Vec<&str> = loaded.run.models.keys().map(String::as_str).chain([ORACLE]).collect();
         bail!("unknown model `{id}` (known: {})", known.join(", "));
     };
-    let (endpoint, replay) = match (&model.model, &model.replay) {
-        (Some(name), None) => {
-            let endpoint = EndpointSpec {
-                model: name.clone(),
-                api_base_url: model.api_base_url.clone(),
-                api_key_var: model.api_key_var.clone(),
-            };
-            (Some(endpoint), None)
-        }
-        (None, Some(replay)) => (None, Some(replay_spec(loaded, id, replay)?)),
+    let source = match (&model.model, &model.replay) {
+        (Some(name), None) => ModelSource::Endpoint(endpoint_spec(id, name, model)?),
+        (None, Some(replay)) => ModelSource::Replay(replay_spec(loaded, id, replay)?),
         (Some(_), Some(_)) => bail!("models.{id}: set `model` (an endpoint) or `replay` (files), not both"),
         (None, None) => bail!("models.{id}: `model` is required (the name the server knows), or `replay`"),
     };
-    Ok(ModelSpec {
-        id: id.into(),
-        endpoint,
-        replay,
+    Ok(ModelSpec { id: id.into(), source })
+}
+
+fn endpoint_spec(id: &str, name: &str, model: &config::ModelConfig) -> Result<EndpointSpec> {
+    Ok(EndpointSpec {
+        model: name.into(),
+        api_base_url: model.api_base_url.clone(),
+        api_key_var: model.api_key_var.clone(),
         max_concurrent: model.max_concurrent,
         timeout_secs: model.timeout,
         max_retries: model.max_retries,
@@ -622,7 +540,8 @@ pub fn find_plugin(module: &str, env_dir: &Path, dirs: &[PathBuf]) -> Result<Pat
     let searched =
         if searched.is_empty() { "no plugin dirs set".into() } else { format!("searched {}", searched.join(", ")) };
     Err(format!(
-        "plugin `{module}` not found ({searched}); build plugins with scripts/build-plugins.sh, add their directory to plugin_dirs or {PLUGIN_PATH_VAR}, or install one with `assay plugin build --install`"
+        "plugin `{module}` not found ({searched}); build plugins with scripts/build-plugins.sh, add their directory to plugin_dirs or {}, or install one with `assay plugin build --install`",
+        locations::vars::PLUGIN_PATH
     ))
 }
 
@@ -717,12 +636,12 @@ capabilities: [run-code:python]
         );
         let plain = &plan.jobs[0];
         assert_eq!(plain.model.id, "gpt");
-        let endpoint = plain.model.endpoint.as_ref().unwrap();
+        let ModelSource::Endpoint(endpoint) = &plain.model.source else { panic!("an endpoint model") };
         assert_eq!(
             (endpoint.model.as_str(), endpoint.api_base_url.as_str(), endpoint.api_key_var.as_deref()),
             ("gpt-4o-mini", "https://api.openai.com/v1", Some("OPENAI_API_KEY"))
         );
-        assert_eq!((plain.model.max_concurrent, plain.model.timeout_secs, plain.model.max_retries), (8, 30.0, 2));
+        assert_eq!((endpoint.max_concurrent, endpoint.timeout_secs, endpoint.max_retries), (8, 30.0, 2));
         assert_eq!(json!(plain.sampling_args), json!({"temperature": 0, "top_k": 3}));
         assert_eq!((plain.env.id.as_str(), plain.env.base_id.as_str()), ("qa", "qa"));
         assert_eq!(plain.env.plugin, project.path("plugins/mcq.wasm"));
@@ -736,7 +655,7 @@ capabilities: [run-code:python]
         assert_eq!(swept.limits, PluginLimits { memory_mb: 64, ..PluginLimits::default() });
         assert_eq!(swept.capabilities, ["run-code:python"]);
         let oracle = &plan.jobs[4];
-        assert!(oracle.model.endpoint.is_none() && oracle.sampling_args.is_empty());
+        assert!(matches!(oracle.model.source, ModelSource::Oracle) && oracle.sampling_args.is_empty());
         assert_eq!(json!(oracle.env.env_args), json!({"shuffle": true, "seed": 1}), "null leaves the key out");
     }
 
@@ -878,7 +797,7 @@ capabilities: [run-code:python]
         let project = Project::new();
         let plan = project.plan(&format!("{MODELS}envs:\n  - {{id: qa, module: mcq, dataset: data/qa.jsonl}}\njobs:\n  - {{model: gpt, env: qa}}\n")).unwrap();
         let snapshot = serde_json::to_value(&plan).unwrap();
-        assert_eq!(snapshot["jobs"][0]["model"]["endpoint"]["api_key_var"], "OPENAI_API_KEY");
+        assert_eq!(snapshot["jobs"][0]["model"]["source"]["endpoint"]["api_key_var"], "OPENAI_API_KEY");
         assert_eq!(snapshot["jobs"][0]["env"]["limits"]["fuel"], 10_000_000_000u64);
     }
 
@@ -935,8 +854,7 @@ capabilities: [run-code:python]
         let run = |model: &str| format!("models:\n  r: {model}\n{envs}jobs:\n  - {{model: r, env: qa}}\n");
         let plan = project.plan(&run("{replay: {files: [sols/a.jsonl], id_field: task_id}}")).unwrap();
         let model = &plan.jobs[0].model;
-        let replay = model.replay.as_ref().expect("a replay model");
-        assert!(model.endpoint.is_none());
+        let ModelSource::Replay(replay) = &model.source else { panic!("a replay model") };
         assert_eq!(replay.files, [project.path("sols/a.jsonl")]);
         assert_eq!((replay.id_field.as_str(), replay.completion_field.as_str()), ("task_id", "completion"));
         assert_eq!(

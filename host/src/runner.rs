@@ -30,12 +30,14 @@ pub use schedule::{Action, Schedule, Selection, Target};
 
 use crate::plan::Plan;
 use crate::runtime::Runtime;
-use crate::store::{self, JobShape, JobStatus, Manifest, ResultsWriter, RunDir, SampleSet, Summary, SummaryBuilder};
+use crate::store::{
+    self, DatasetInfo, JobMetadata, JobShape, JobStatus, Manifest, PluginInfo, ResultsWriter, RunDir, SampleSet,
+    Summary, SummaryBuilder,
+};
 use anyhow::{Context, Result};
 use episode::SampleSpec;
 pub use progress::ProgressMode;
 use progress::{JobBars, Progress};
-use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -174,18 +176,8 @@ pub async fn execute(
         joined.context("job task panicked")??;
     }
     let manifest = run_dir.manifest();
-    let summaries = read_summaries(run_dir.root(), &manifest);
+    let summaries = store::read_summaries(run_dir.root(), &manifest);
     Ok(RunReport { run_dir: run_dir.root().to_path_buf(), manifest, summaries })
-}
-
-/// The `summary.json` of every job of the run that has one (jobs that ran
-/// now, and jobs done before).
-pub fn read_summaries(run_dir: &Path, manifest: &Manifest) -> HashMap<String, Summary> {
-    let read = |job_id: &str| -> Option<Summary> {
-        let text = std::fs::read_to_string(run_dir.join(job_id).join("summary.json")).ok()?;
-        serde_json::from_str(&text).ok()
-    };
-    manifest.jobs.iter().filter_map(|job| Some((job.job_id.clone(), read(&job.job_id)?))).collect()
 }
 
 fn fail_job(run_dir: &RunDir, job_id: &str, reason: &str) -> Result<()> {
@@ -201,13 +193,13 @@ fn fail_job(run_dir: &RunDir, job_id: &str, reason: &str) -> Result<()> {
 async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, options: &RunOptions) -> Result<()> {
     let started = Instant::now();
     let job_id = job.plan.job_id.clone();
-    let dir = run_dir.job_dir(&job_id)?;
-    let results_path = dir.join("results.jsonl");
+    let files = run_dir.job_dir(&job_id)?;
+    let results_path = files.results();
     let existing = {
         let ids = job.record_ids();
         store::read_existing(&results_path, &JobShape { record_ids: &ids, rollouts: job.plan.env.rollouts }, true)?
     };
-    store::write_json(&dir.join("metadata.json"), &job_metadata(&job, run_dir.manifest().run_id.as_str(), seed))?;
+    job_metadata(&job, run_dir.manifest().run_id.as_str(), seed).write(&files.metadata())?;
     let mut previous_secs = 0.0;
     run_dir.update_job(&job_id, |entry| {
         previous_secs = entry.duration_secs.unwrap_or(0.0);
@@ -230,7 +222,7 @@ async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, 
         run_dir.update_job(&job_id, |entry| record_counts(entry, &summary))?;
         return Err(error);
     }
-    store::write_json(&dir.join("summary.json"), &summary)?;
+    store::write_json(&files.summary(), &summary)?;
     finish_job(run_dir, &job_id, &summary, job.sample_count())
 }
 
@@ -314,7 +306,7 @@ fn write_results(
     while receiver.blocking_recv_many(&mut batch, RESULTS_BATCH) > 0 {
         for result in &batch {
             if let Some(error) = &result.error {
-                tracing::debug!(example = %result.example_id, rollout = result.rollout, kind = %error.kind, "{}", error.message);
+                tracing::debug!(example = %result.example_id, rollout = result.rollout, kind = error.kind.as_str(), "{}", error.message);
             }
         }
         let written = writer.append(&batch);
@@ -356,30 +348,30 @@ fn finish_job(run_dir: &RunDir, job_id: &str, summary: &Summary, total: u64) -> 
 
 /// `metadata.json`: what produced this job's results. Holds the name of the
 /// API key variable, never its value.
-fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64) -> serde_json::Value {
+fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64) -> JobMetadata {
     let plugin = job.pool.plugin();
-    json!({
-        "run_id": run_id,
-        "job_id": job.plan.job_id,
-        "assay_version": env!("CARGO_PKG_VERSION"),
-        "created_at": store::now_rfc3339(),
-        "checksum": job.checksum,
-        "identity": job.identity,
-        "seed": seed,
-        "model": job.plan.model,
-        "sampling_args": job.plan.sampling_args,
-        "env": job.plan.env,
-        "plugin": {
-            "name": plugin.metadata.name,
-            "version": plugin.metadata.version,
-            "api_version": plugin.api_version,
-            "sha256": plugin.sha256,
-            "path": plugin.path,
+    JobMetadata {
+        run_id: run_id.into(),
+        job_id: job.plan.job_id.clone(),
+        assay_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: store::now_rfc3339(),
+        checksum: job.checksum.clone(),
+        identity: job.identity.clone(),
+        seed,
+        model: serde_json::to_value(&job.plan.model).expect("a model spec serialises"),
+        sampling_args: job.plan.sampling_args.clone(),
+        env: serde_json::to_value(&job.plan.env).expect("an env spec serialises"),
+        plugin: PluginInfo {
+            name: plugin.metadata.name.clone(),
+            version: plugin.metadata.version.clone(),
+            api_version: plugin.api_version.clone(),
+            sha256: plugin.sha256.clone(),
+            path: plugin.path.clone(),
         },
-        "dataset": {
-            "path": job.dataset.path,
-            "sha256": job.dataset.sha256,
-            "records": job.dataset.records.len(),
+        dataset: DatasetInfo {
+            path: job.dataset.path.clone(),
+            sha256: job.dataset.sha256.clone(),
+            records: job.dataset.records.len(),
         },
-    })
+    }
 }

@@ -1,27 +1,28 @@
 //! `assay analyze`: means, spreads, intervals, pass@k and maj@k over
 //! processed results.
 
+use super::ExitStatus;
+use super::output::outln;
 use super::table::new_table;
 use crate::analysis;
 use anyhow::Result;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
     /// Processed results, as `assay process` writes them.
-    #[arg(long, value_name = "DIR", default_value = "runs/processed")]
+    #[arg(long, value_name = "DIR", default_value = crate::locations::PROCESSED_DIR)]
     processed_dir: PathBuf,
     /// Where `config_analysis.csv`, `seed_analysis.csv` and
     /// `analysis_results.json` are written.
-    #[arg(long, value_name = "DIR", default_value = "runs/analysis")]
+    #[arg(long, value_name = "DIR", default_value = crate::locations::ANALYSIS_DIR)]
     output_dir: PathBuf,
     /// Reward at or above which a sample counts as correct, for pass@k and maj@k.
     #[arg(long, value_name = "REWARD", default_value_t = 1.0)]
     threshold: f64,
 }
 
-pub fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitCode> {
+pub fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitStatus> {
     let samples = analysis::load::load(&args.processed_dir)?;
     let (configs, seeds) = analysis::analyze(&samples, args.threshold);
     analysis::write(&args.output_dir, &configs, &seeds, args.threshold)?;
@@ -54,8 +55,8 @@ pub fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitCode> {
                 at(&c.maj_at),
             ]);
         }
-        println!("{table}");
+        outln!("{table}")?;
     }
-    println!("Analysis of {} configs written to {}", configs.len(), args.output_dir.display());
-    Ok(ExitCode::SUCCESS)
+    outln!("Analysis of {} configs written to {}", configs.len(), args.output_dir.display())?;
+    Ok(ExitStatus::Success)
 }

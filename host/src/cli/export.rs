@@ -1,12 +1,13 @@
 //! `assay export`: processed parquet to CSV or JSON lines, for tools that
 //! read neither parquet nor Arrow.
 
+use super::ExitStatus;
+use super::output::outln;
 use anyhow::{Context, Result, bail};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde_json::Value;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -30,7 +31,7 @@ pub struct ExportArgs {
     output_dir: Option<PathBuf>,
 }
 
-pub fn export(args: ExportArgs) -> Result<ExitCode> {
+pub fn export(args: ExportArgs) -> Result<ExitStatus> {
     let files = parquet_files(&args.path)?;
     if files.is_empty() {
         bail!("no .parquet files under {}", args.path.display());
@@ -44,9 +45,9 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
         let relative = file.strip_prefix(root).unwrap_or(file);
         let target = args.output_dir.as_deref().unwrap_or(root).join(relative).with_extension(extension);
         let rows = export_file(file, &target, args.format).with_context(|| format!("exporting {}", file.display()))?;
-        println!("{} ({rows} rows)", target.display());
+        outln!("{} ({rows} rows)", target.display())?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// `path` itself, or every `.parquet` file below it (sorted).

@@ -1,23 +1,60 @@
 //! The `assay` command line: one module per command group.
 //!
 //! Every error reaches the user as one line (`error: ...`) naming the file,
-//! field or job at fault. Exit codes: 0 success, 1 a job failed, 2 the
-//! command could not run (bad config, missing file, bad flag), 130
-//! interrupted.
+//! field or job at fault, and every command's outcome is an [`ExitStatus`].
+//! Work shared by several commands lives in its own module: [`execute`]
+//! (running a prepared plan, Ctrl-C, the job table), [`output`] (all
+//! printing), [`table`] and [`values`] (flag parsers).
 
 mod analyze;
 mod bench;
+mod execute;
 mod export;
+mod output;
 mod plugin;
 mod process;
 mod report;
 mod runs;
 mod score;
 mod table;
+mod values;
 mod winrate;
 
 use clap::{ArgAction, Parser, Subcommand};
+use output::errln;
 use std::process::ExitCode;
+
+/// How a command ended. Its exit code is what shells, scripts and cluster
+/// schedulers see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything asked for was done (exit 0).
+    Success,
+    /// It ran, but a job, checkpoint or check failed; a rerun retries (exit 1).
+    Failed,
+    /// It could not run: a bad config, a missing file, a bad flag (exit 2).
+    CannotRun,
+    /// Ctrl-C or SIGTERM stopped it; a rerun resumes (exit 130, as shells
+    /// report SIGINT).
+    Interrupted,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failed => 1,
+            ExitStatus::CannotRun => 2,
+            ExitStatus::Interrupted => 130,
+        }
+    }
+
+    /// `Failed` if `failed`, else `Success`.
+    pub fn failed_if(failed: bool) -> Self {
+        if failed { ExitStatus::Failed } else { ExitStatus::Success }
+    }
+}
 
 /// Evaluate language models on benchmarks packaged as sandboxed
 /// WebAssembly environments.
@@ -75,7 +112,7 @@ pub fn main() -> ExitCode {
     init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
-        Err(error) => return fail(&error.into()),
+        Err(error) => return ExitCode::from(fail(&error.into()).code()),
     };
     let outcome = runtime.block_on(async {
         match cli.command {
@@ -91,15 +128,18 @@ pub fn main() -> ExitCode {
             Command::Plugin(args) => plugin::plugin(args).await,
         }
     });
-    match outcome {
-        Ok(code) => code,
-        Err(error) => fail(&error),
-    }
+    let status = outcome.unwrap_or_else(|error| fail(&error));
+    ExitCode::from(status.code())
 }
 
-fn fail(error: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {error:#}");
-    ExitCode::from(2)
+/// Report a command's error in one line. Writing into a closed pipe is not
+/// a failure the user needs to hear about: whoever read the output is done.
+fn fail(error: &anyhow::Error) -> ExitStatus {
+    if output::is_broken_pipe(error) {
+        return ExitStatus::Success;
+    }
+    errln!("error: {error:#}");
+    ExitStatus::CannotRun
 }
 
 fn init_logging(cli: &Cli) {

@@ -1,16 +1,18 @@
 //! `assay plugin new | build | check | info`: writing benchmark plugins.
 
+use super::ExitStatus;
+use super::output::outln;
 use super::table::new_table;
 use crate::authoring::{build, check, scaffold};
 use crate::dataset;
-use crate::plan::{extra_plugin_dirs, find_plugin, user_plugin_dir};
+use crate::locations::{extra_plugin_dirs, user_plugin_dir};
+use crate::plan::find_plugin;
 use crate::runtime::{PluginLimits, Runtime};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct PluginArgs {
@@ -92,7 +94,7 @@ pub struct InfoArgs {
 }
 
 /// Run an `assay plugin` subcommand.
-pub async fn plugin(args: PluginArgs) -> Result<ExitCode> {
+pub async fn plugin(args: PluginArgs) -> Result<ExitStatus> {
     match args.command {
         PluginCommand::New(args) => new(args),
         PluginCommand::Build(args) => build_plugin(args).await,
@@ -101,7 +103,7 @@ pub async fn plugin(args: PluginArgs) -> Result<ExitCode> {
     }
 }
 
-fn new(args: NewArgs) -> Result<ExitCode> {
+fn new(args: NewArgs) -> Result<ExitStatus> {
     let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
     let sdk = match args.sdk.or_else(scaffold::default_sdk_path) {
         Some(sdk) => sdk,
@@ -110,49 +112,49 @@ fn new(args: NewArgs) -> Result<ExitCode> {
     scaffold::create(&dir, &args.name, args.template, &sdk)?;
     let shown = dir.display();
     let template = args.template.to_possible_value().expect("templates have names");
-    println!("Created {shown} from the {} template. Next:", template.get_name());
-    println!("  cd {shown} && cargo test          # native tests");
-    println!(
+    outln!("Created {shown} from the {} template. Next:", template.get_name())?;
+    outln!("  cd {shown} && cargo test          # native tests")?;
+    outln!(
         "  assay plugin build                # -> target/wasm32-wasip2/release/{}.wasm",
         args.name.replace('-', "_")
-    );
-    println!(
+    )?;
+    outln!(
         "  assay plugin check target/wasm32-wasip2/release/{}.wasm --dataset data/sample.jsonl",
         args.name.replace('-', "_")
-    );
-    Ok(ExitCode::SUCCESS)
+    )?;
+    Ok(ExitStatus::Success)
 }
 
-async fn build_plugin(args: BuildArgs) -> Result<ExitCode> {
+async fn build_plugin(args: BuildArgs) -> Result<ExitStatus> {
     let wasm = tokio::task::spawn_blocking(move || build::build(&args.path)).await??;
     let plugin = runtime()?.load(&wasm).await?;
     let size = std::fs::metadata(&wasm)?.len();
-    println!(
+    outln!(
         "Built {} ({:.1} KiB): {} (assay:env@{})",
         wasm.display(),
         size as f64 / 1024.0,
         plugin.label(),
         plugin.api_version
-    );
+    )?;
     if args.install {
         let dir = user_plugin_dir().context("cannot find the user's data directory; set ASSAY_DATA_DIR")?;
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let target = dir.join(wasm.file_name().expect("a built file has a name"));
         std::fs::copy(&wasm, &target).with_context(|| format!("cannot copy to {}", target.display()))?;
         let module = target.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        println!("Installed {} (configs can say `module: {module}`)", target.display());
+        outln!("Installed {} (configs can say `module: {module}`)", target.display())?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-async fn check_plugin(args: CheckArgs) -> Result<ExitCode> {
+async fn check_plugin(args: CheckArgs) -> Result<ExitStatus> {
     let path = locate(&args.plugin)?;
     let runtime = runtime()?;
     let plugin = runtime.load(&path).await?;
     let env_args = parse_env_args(args.env_args.as_deref())?;
     let dataset = dataset::load(&args.dataset, args.id_field.as_deref(), args.max_examples)?;
     let pool = runtime.environment(plugin.clone(), &env_args, PluginLimits::default()).await.context("--env-args")?;
-    println!(
+    outln!(
         "Checking {} (assay:env@{}) on {}: {} records × {} seed{}",
         plugin.label(),
         plugin.api_version,
@@ -160,25 +162,26 @@ async fn check_plugin(args: CheckArgs) -> Result<ExitCode> {
         dataset.records.len(),
         args.seeds,
         if args.seeds == 1 { "" } else { "s" }
-    );
+    )?;
     let report = check::check(&pool, &dataset, args.seeds).await?;
     if report.shuffled_records > 0 {
-        println!(
+        outln!(
             "{} of {} records are shuffled by seed; the gold answer was followed",
-            report.shuffled_records, report.records
-        );
+            report.shuffled_records,
+            report.records
+        )?;
     }
     if report.failures.is_empty() {
-        println!("All checks passed: prepare, reproducible, reference, empty, garbage, follows-shuffle");
-        return Ok(ExitCode::SUCCESS);
+        outln!("All checks passed: prepare, reproducible, reference, empty, garbage, follows-shuffle")?;
+        return Ok(ExitStatus::Success);
     }
-    print_failures(&report);
-    Ok(ExitCode::from(1))
+    print_failures(&report)?;
+    Ok(ExitStatus::Failed)
 }
 
 /// The failures as a table, one row per record, check and message (with
 /// the seeds it happened under), at most 50 rows; then a count per check.
-fn print_failures(report: &check::Report) {
+fn print_failures(report: &check::Report) -> std::io::Result<()> {
     const SHOWN: usize = 50;
     let mut rows: Vec<(&str, &str, &str, Vec<u32>)> = Vec::new();
     for failure in &report.failures {
@@ -193,9 +196,9 @@ fn print_failures(report: &check::Report) {
         let seeds: Vec<String> = seeds.iter().map(u32::to_string).collect();
         table.add_row(vec![record.to_string(), seeds.join(","), check.to_string(), detail.to_string()]);
     }
-    println!("{table}");
+    outln!("{table}")?;
     if rows.len() > SHOWN {
-        println!("... and {} more", rows.len() - SHOWN);
+        outln!("... and {} more", rows.len() - SHOWN)?;
     }
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for (_, check, ..) in &rows {
@@ -206,31 +209,32 @@ fn print_failures(report: &check::Report) {
     }
     let counts: Vec<String> = counts.iter().map(|(check, n)| format!("{check}: {n}")).collect();
     let records: BTreeSet<&str> = rows.iter().map(|(record, ..)| *record).collect();
-    println!("FAILED: {} of {} records ({})", records.len(), report.records, counts.join(", "));
+    outln!("FAILED: {} of {} records ({})", records.len(), report.records, counts.join(", "))?;
+    Ok(())
 }
 
-async fn info(args: InfoArgs) -> Result<ExitCode> {
+async fn info(args: InfoArgs) -> Result<ExitStatus> {
     let path = locate(&args.plugin)?;
     let plugin = runtime()?.load(&path).await?;
     let metadata = &plugin.metadata;
-    println!("{} (assay:env@{})", plugin.label(), plugin.api_version);
+    outln!("{} (assay:env@{})", plugin.label(), plugin.api_version)?;
     if !metadata.description.is_empty() {
-        println!("{}", metadata.description);
+        outln!("{}", metadata.description)?;
     }
-    println!("file: {} (sha256 {})", path.display(), plugin.sha256);
+    outln!("file: {} (sha256 {})", path.display(), plugin.sha256)?;
     let capabilities = if metadata.capabilities.is_empty() { "none".into() } else { metadata.capabilities.join(", ") };
-    println!("capabilities: {capabilities}");
+    outln!("capabilities: {capabilities}")?;
     if metadata.args.is_empty() {
-        println!("arguments: none");
-        return Ok(ExitCode::SUCCESS);
+        outln!("arguments: none")?;
+        return Ok(ExitStatus::Success);
     }
     let mut table = new_table(&["argument", "type", "default", "description"]);
     for arg in &metadata.args {
         let default = arg.default_json.clone().unwrap_or_else(|| "(required)".into());
         table.add_row(vec![arg.name.clone(), arg.type_name.clone(), default, arg.description.clone()]);
     }
-    println!("{table}");
-    Ok(ExitCode::SUCCESS)
+    outln!("{table}")?;
+    Ok(ExitStatus::Success)
 }
 
 /// A `.wasm` path, or a plugin name in `$ASSAY_PLUGIN_PATH` or the user's plugin dir.
@@ -246,7 +250,7 @@ fn locate(plugin: &str) -> Result<PathBuf> {
 }
 
 fn runtime() -> Result<Runtime> {
-    Runtime::new(Runtime::default_cache_dir().as_deref())
+    Runtime::new(crate::locations::wasm_cache_dir().as_deref())
 }
 
 fn parse_env_args(json: Option<&str>) -> Result<Map<String, Value>> {

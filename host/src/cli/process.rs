@@ -1,15 +1,18 @@
 //! `assay process`: raw runs to parquet files and an index.
 
+use super::ExitStatus;
+use super::output::{ask, errln, outln};
 use super::table::new_table;
 use super::winrate::WinrateArgs;
+use crate::locations;
 use crate::process::hub::Hub;
+use crate::process::sync::{self, PullMode, Pulled};
 use crate::process::{self, FileAction, ProcessOptions};
 use crate::store::JobStatus;
 use anyhow::{Result, bail};
 use serde::Deserialize;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct ProcessArgs {
@@ -100,7 +103,7 @@ fn parse_status(text: &str) -> Result<JobStatus, String> {
         .map_err(|_| format!("`{text}` is not a job status (pending, running, completed, failed, interrupted)"))
 }
 
-pub async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
+pub async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitStatus> {
     let file: ProcessConfig = match &args.config {
         Some(path) => crate::config::parse_file(path)?,
         None => ProcessConfig::default(),
@@ -113,8 +116,8 @@ pub async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
         statuses.push(JobStatus::Completed);
     }
     let options = ProcessOptions {
-        runs_dir: args.runs_dir.or(file.runs_dir).unwrap_or_else(|| "runs/raw".into()),
-        output_dir: args.output_dir.or(file.output_dir).unwrap_or_else(|| "runs/processed".into()),
+        runs_dir: args.runs_dir.or(file.runs_dir).unwrap_or_else(|| locations::RUNS_DIR.into()),
+        output_dir: args.output_dir.or(file.output_dir).unwrap_or_else(|| locations::PROCESSED_DIR.into()),
         max_workers: args.max_workers.map(|n| n as usize).or(file.max_workers).unwrap_or(4),
         statuses,
         drop_text: args.drop_text || file.drop_text,
@@ -136,8 +139,8 @@ pub async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
     }
     let (reports, _) = process::process(&options)?;
     if reports.is_empty() {
-        println!("No jobs with status {:?} in {}", options.statuses, options.runs_dir.display());
-        return Ok(ExitCode::SUCCESS);
+        outln!("No jobs with status {:?} in {}", options.statuses, options.runs_dir.display())?;
+        return Ok(ExitStatus::Success);
     }
     let mut table = new_table(&["file", "rows", "from run", "action"]);
     for report in &reports {
@@ -149,11 +152,11 @@ pub async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
         table.add_row(vec![report.file.clone(), report.rows.to_string(), report.run_id.clone(), action.into()]);
     }
     if !quiet {
-        println!("{table}");
+        outln!("{table}")?;
     }
     let written = reports.iter().filter(|r| r.action != FileAction::Unchanged).count();
     let verb = if options.dry_run { "would be written (dry run)" } else { "written" };
-    println!("{written} of {} files {verb}; output in {}", reports.len(), options.output_dir.display());
+    outln!("{written} of {} files {verb}; output in {}", reports.len(), options.output_dir.display())?;
     if let Some(hub) = &hub
         && !options.dry_run
     {
@@ -163,87 +166,42 @@ pub async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitCode> {
         Some(config) if !options.dry_run => {
             super::winrate::winrate(WinrateArgs::from_file(config, &options.output_dir), quiet)
         }
-        _ => Ok(ExitCode::SUCCESS),
+        _ => Ok(ExitStatus::Success),
     }
 }
 
-/// Bring the repo's files into `dir` as `policy` says.
+/// Pull the repo's files into `dir`, asking how on a terminal when `policy` says so.
 async fn pull(hub: &Hub, dir: &Path, policy: PullPolicy, yes: bool) -> Result<()> {
-    let Some(remote) = hub.list().await? else {
-        eprintln!("The Hub repo does not exist yet: nothing to pull (it is created on the first push)");
-        return Ok(());
+    let mode = || match policy {
+        PullPolicy::Prompt if std::io::stdin().is_terminal() && !yes => ask_pull_mode(dir),
+        PullPolicy::Prompt | PullPolicy::Pull => Ok(PullMode::MissingOnly),
+        PullPolicy::Clean => Ok(PullMode::ReplaceLocal),
     };
-    let synced = |path: &str| path.ends_with(".parquet") || path == process::INDEX_FILE;
-    let remote: Vec<_> = remote.into_iter().filter(|f| synced(&f.path)).collect();
-    let empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
-    let policy = match policy {
-        _ if empty => PullPolicy::Clean,
-        PullPolicy::Prompt if std::io::stdin().is_terminal() && !yes => ask_pull_policy(dir)?,
-        PullPolicy::Prompt => PullPolicy::Pull,
-        other => other,
-    };
-    if policy == PullPolicy::Clean && !empty {
-        std::fs::remove_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot delete {}: {e}", dir.display()))?;
+    match sync::pull(hub, dir, mode).await? {
+        Pulled::NoRepo => errln!("The Hub repo does not exist yet: nothing to pull (it is created on the first push)"),
+        Pulled::Files(count) => errln!("Pulled {count} files from the Hub"),
     }
-    let index_path = dir.join(process::INDEX_FILE);
-    let mut local_index = process::read_index(&index_path)?;
-    let mut pulled = 0;
-    for file in &remote {
-        let target = dir.join(&file.path);
-        if file.path == process::INDEX_FILE {
-            // Merged, never overwritten: local entries win.
-            let tmp = dir.join(".remote-index.json");
-            hub.download(&file.path, &tmp).await?;
-            process::merge_index(&mut local_index, process::read_index(&tmp)?);
-            std::fs::remove_file(&tmp)?;
-        } else if !target.exists() {
-            hub.download(&file.path, &target).await?;
-            pulled += 1;
-        }
-    }
-    if remote.iter().any(|f| f.path == process::INDEX_FILE) {
-        crate::store::write_json(&index_path, &local_index)?;
-    }
-    eprintln!("Pulled {pulled} files from the Hub");
     Ok(())
 }
 
-fn ask_pull_policy(dir: &Path) -> Result<PullPolicy> {
-    eprint!(
-        "{} has files. Pull only missing files from the Hub [p], or replace them with the Hub's [c]? ",
+fn ask_pull_mode(dir: &Path) -> Result<PullMode> {
+    let answer = ask(&format!(
+        "{} has files. Pull only missing files from the Hub [p], or replace them with the Hub's [c]?",
         dir.display()
-    );
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    match answer.trim().to_lowercase().as_str() {
-        "p" | "pull" => Ok(PullPolicy::Pull),
-        "c" | "clean" => Ok(PullPolicy::Clean),
+    ))?;
+    match answer.as_str() {
+        "p" | "pull" => Ok(PullMode::MissingOnly),
+        "c" | "clean" => Ok(PullMode::ReplaceLocal),
         _ => bail!("no answer: nothing was pulled (use --hf-pull-policy pull or clean)"),
     }
 }
 
-/// Push every local file the repo lacks or holds in another version, with
-/// the index, in one commit.
+/// Push what changed, in one commit.
 async fn push(hub: &Hub, dir: &Path) -> Result<()> {
-    let remote = hub.list().await?.unwrap_or_default();
-    let index = process::read_index(&dir.join(process::INDEX_FILE))?;
-    let mut files: Vec<(PathBuf, String)> = Vec::new();
-    for (file, entry) in &index.files {
-        let local = dir.join(file);
-        let same = remote.iter().any(|r| r.path == *file && r.size == entry.bytes);
-        if local.is_file() && !same {
-            files.push((local, file.clone()));
-        }
+    match sync::push(hub, dir).await? {
+        0 => errln!("The Hub repo is up to date: nothing to push"),
+        count => errln!("Pushed {count} files and the index to the Hub in one commit"),
     }
-    if files.is_empty() {
-        eprintln!("The Hub repo is up to date: nothing to push");
-        return Ok(());
-    }
-    let count = files.len();
-    files.push((dir.join(process::INDEX_FILE), process::INDEX_FILE.into()));
-    hub.push(&files, &format!("assay process: {count} files")).await?;
-    eprintln!("Pushed {count} files and the index to the Hub in one commit");
     Ok(())
 }
 
@@ -256,11 +214,7 @@ fn clean(dir: &Path, yes: bool) -> Result<()> {
         if !std::io::stdin().is_terminal() {
             bail!("--clean deletes {}: add --yes to confirm", dir.display());
         }
-        eprint!("Delete everything in {}? [y/N] ", dir.display());
-        std::io::stderr().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if !answer.trim().eq_ignore_ascii_case("y") {
+        if ask(&format!("Delete everything in {}? [y/N]", dir.display()))? != "y" {
             bail!("not cleaned: nothing was done");
         }
     }

@@ -1,13 +1,15 @@
 //! `assay report`: an HTML page or a markdown summary of one run, several
 //! runs, a directory of runs, or processed results.
 
+use super::ExitStatus;
+use super::output::outln;
+use crate::locations;
 use crate::process::{self, INDEX_FILE, ProcessOptions};
 use crate::report::{self, ReportOptions, charts};
-use crate::store::{JobStatus, MANIFEST_FILE};
+use crate::store::{JobStatus, RunLayout};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -45,11 +47,13 @@ pub(super) enum Format {
     Md,
 }
 
-pub async fn report(args: ReportArgs) -> Result<ExitCode> {
+pub async fn report(args: ReportArgs) -> Result<ExitStatus> {
     let inputs = match args.inputs.is_empty() {
         false => args.inputs.clone(),
-        true if Path::new("runs/processed").join(INDEX_FILE).is_file() => vec![PathBuf::from("runs/processed")],
-        true => vec![PathBuf::from("runs/raw")],
+        true if Path::new(locations::PROCESSED_DIR).join(INDEX_FILE).is_file() => {
+            vec![PathBuf::from(locations::PROCESSED_DIR)]
+        }
+        true => vec![PathBuf::from(locations::RUNS_DIR)],
     };
     let options =
         ReportOptions { title: args.title.clone(), samples_per_config: args.samples, resamples: args.resamples };
@@ -57,7 +61,7 @@ pub async fn report(args: ReportArgs) -> Result<ExitCode> {
     if let Some(dir) = &args.plots {
         write_plots(dir, &data)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Build the report of `inputs` and write it to `output` (default
@@ -80,7 +84,7 @@ pub(super) fn write_report(
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
     crate::store::write_atomic(&output, text.as_bytes())?;
-    println!("Report: {} ({} results, {} samples shown)", output.display(), data.configs.len(), data.samples.len());
+    outln!("Report: {} ({} results, {} samples shown)", output.display(), data.configs.len(), data.samples.len())?;
     Ok(data)
 }
 
@@ -96,7 +100,7 @@ fn processed_dir(inputs: &[PathBuf], scratch: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(&runs)?;
     for (i, input) in inputs.iter().enumerate() {
         let input = input.canonicalize().with_context(|| format!("{} not found", input.display()))?;
-        let run_dirs: Vec<PathBuf> = match input.join(MANIFEST_FILE).is_file() {
+        let run_dirs: Vec<PathBuf> = match RunLayout::new(&input).exists() {
             true => vec![input.clone()],
             false if input.join(INDEX_FILE).is_file() => {
                 bail!("{}: processed results can only be reported alone", input.display())
@@ -104,7 +108,7 @@ fn processed_dir(inputs: &[PathBuf], scratch: &Path) -> Result<PathBuf> {
             false => std::fs::read_dir(&input)
                 .with_context(|| format!("cannot read {}", input.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.join(MANIFEST_FILE).is_file())
+                .filter(|p| RunLayout::new(p).exists())
                 .collect(),
         };
         if run_dirs.is_empty() {
@@ -144,7 +148,7 @@ fn write_plots(dir: &Path, data: &report::ReportData) -> Result<()> {
             [(dir.join(format!("{name}.svg")), svg.as_bytes()), (dir.join(format!("{name}.png")), &png)]
         {
             crate::store::write_atomic(&path, bytes)?;
-            println!("Plot: {}", path.display());
+            outln!("Plot: {}", path.display())?;
         }
     }
     Ok(())

@@ -1,16 +1,17 @@
 //! `assay runs` and `assay summarize`: what is in an output directory, and
 //! how each job of a run went.
 
+use super::ExitStatus;
+use super::output::outln;
 use super::table::{jobs_table, new_table, print_reasons};
-use crate::runner::read_summaries;
+use crate::store::read_summaries;
 use crate::store::{self, JobStatus, Manifest};
 use anyhow::{Result, bail};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// Where `bench` writes runs unless told otherwise.
-const DEFAULT_RUNS_DIR: &str = "runs/raw";
+const DEFAULT_RUNS_DIR: &str = crate::locations::RUNS_DIR;
 
 #[derive(Debug, clap::Args)]
 pub struct RunsArgs {
@@ -46,7 +47,7 @@ fn progress(manifest: &Manifest) -> (usize, u64, u64) {
     (completed, done, total)
 }
 
-pub fn runs(args: RunsArgs) -> Result<ExitCode> {
+pub fn runs(args: RunsArgs) -> Result<ExitStatus> {
     let runs = store::list_runs(&args.output_dir)?;
     if args.json {
         let rows: Vec<_> = runs
@@ -60,12 +61,12 @@ pub fn runs(args: RunsArgs) -> Result<ExitCode> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-        return Ok(ExitCode::SUCCESS);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
+        return Ok(ExitStatus::Success);
     }
     if runs.is_empty() {
-        println!("No runs in {}", args.output_dir.display());
-        return Ok(ExitCode::SUCCESS);
+        outln!("No runs in {}", args.output_dir.display())?;
+        return Ok(ExitStatus::Success);
     }
     let mut table = new_table(&["run", "name", "created", "updated", "jobs done", "samples done"]);
     for (_, manifest) in &runs {
@@ -79,8 +80,8 @@ pub fn runs(args: RunsArgs) -> Result<ExitCode> {
             format!("{done}/{total}"),
         ]);
     }
-    println!("{table}");
-    Ok(ExitCode::SUCCESS)
+    outln!("{table}")?;
+    Ok(ExitStatus::Success)
 }
 
 /// `2026-11-23T05:15:04.72Z` as `2026-11-23 05:15:04` (UTC).
@@ -88,20 +89,20 @@ fn short_time(rfc3339: &str) -> String {
     rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
 }
 
-pub fn summarize(args: SummarizeArgs) -> Result<ExitCode> {
+pub fn summarize(args: SummarizeArgs) -> Result<ExitStatus> {
     let (dir, manifest) = find_run(&args.output_dir, args.run_id.as_deref())?;
     let summaries = read_summaries(&dir, &manifest);
     if args.json {
         let jobs: Vec<_> =
             manifest.jobs.iter().map(|job| json!({"job": job, "summary": summaries.get(&job.job_id)})).collect();
         let out = json!({"run_id": manifest.run_id, "name": manifest.name, "path": dir, "jobs": jobs});
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(ExitCode::SUCCESS);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
+        return Ok(ExitStatus::Success);
     }
-    println!("Run {} ({}), updated {}", manifest.run_id, dir.display(), manifest.updated_at);
-    println!("{}", jobs_table(&manifest, &summaries));
-    print_reasons(&manifest);
-    Ok(ExitCode::SUCCESS)
+    outln!("Run {} ({}), updated {}", manifest.run_id, dir.display(), manifest.updated_at)?;
+    outln!("{}", jobs_table(&manifest, &summaries))?;
+    print_reasons(&manifest)?;
+    Ok(ExitStatus::Success)
 }
 
 /// The run `run_id` in `output_dir`, or the newest one.

@@ -10,24 +10,24 @@
 //! fails alone; the batch summary (`score_summary.json` in the run dir)
 //! lists every checkpoint's metric, counts, failure and duration.
 
-use super::bench::{INTERRUPT_GRACE, execute_and_report, print_plan, progress_mode};
+use super::ExitStatus;
+use super::execute::{execute_and_report, print_plan, run_options, run_status};
+use super::output::{ask, errln, outln};
 use super::report::{Format, write_report};
 use super::table::new_table;
 use crate::checkpoints::{self, Checkpoint};
-use crate::config::{self, LoadedConfig};
+use crate::config::{self, JobConfig, LoadedConfig, ModelConfig, ReplayConfig};
 use crate::models::replay::ReplayBook;
 use crate::plan::{self, Plan};
 use crate::report::ReportOptions;
-use crate::runner::{self, Cancel, RunOptions, RunReport};
-use crate::runtime::Runtime;
-use crate::store::{self, JobStatus};
+use crate::runner::{self, RunOptions, RunReport};
+use crate::store::{self, JobStatus, RunLayout};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use serde_json::json;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 /// The config read when `--config` is not given (if it exists).
@@ -55,7 +55,7 @@ pub struct ScoreArgs {
     max_workers: u16,
     /// Seconds one checkpoint may take; past it, it fails (its finished
     /// samples are kept) and the others go on.
-    #[arg(long, value_name = "SEC", value_parser = super::bench::positive_seconds)]
+    #[arg(long, value_name = "SEC", value_parser = super::values::positive_seconds)]
     timeout: Option<f64>,
     /// The solution field naming the dataset record (the env's example id).
     #[arg(long, value_name = "FIELD", default_value = "id")]
@@ -81,6 +81,44 @@ struct Readable {
     rollouts: u32,
 }
 
+/// How a checkpoint's scoring ended: its job's status, or `unreadable`
+/// when its files could not be read (it was not run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum CheckpointStatus {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Interrupted,
+    Unreadable,
+}
+
+impl From<JobStatus> for CheckpointStatus {
+    fn from(status: JobStatus) -> Self {
+        match status {
+            JobStatus::Pending => CheckpointStatus::Pending,
+            JobStatus::Running => CheckpointStatus::Running,
+            JobStatus::Completed => CheckpointStatus::Completed,
+            JobStatus::Failed => CheckpointStatus::Failed,
+            JobStatus::Interrupted => CheckpointStatus::Interrupted,
+        }
+    }
+}
+
+impl CheckpointStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            CheckpointStatus::Unreadable => "unreadable",
+            CheckpointStatus::Pending => JobStatus::Pending.as_str(),
+            CheckpointStatus::Running => JobStatus::Running.as_str(),
+            CheckpointStatus::Completed => JobStatus::Completed.as_str(),
+            CheckpointStatus::Failed => JobStatus::Failed.as_str(),
+            CheckpointStatus::Interrupted => JobStatus::Interrupted.as_str(),
+        }
+    }
+}
+
 /// One line of the batch summary.
 #[derive(Debug, Serialize)]
 struct CheckpointOutcome {
@@ -88,8 +126,7 @@ struct CheckpointOutcome {
     step: u64,
     model_id: String,
     files: Vec<PathBuf>,
-    /// `completed`, `failed`, `interrupted`, or `unreadable` (not run).
-    status: String,
+    status: CheckpointStatus,
     mean_reward: Option<f64>,
     n: u64,
     n_errors: u64,
@@ -97,48 +134,42 @@ struct CheckpointOutcome {
     error: Option<String>,
 }
 
-pub async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<ExitCode> {
+pub async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
     let found = checkpoints::discover(&args.solutions_dir)?;
     let (readable, unreadable) = read_checkpoints(found, &args);
     for outcome in &unreadable {
-        eprintln!("error: {}: {}", outcome.checkpoint, outcome.error.as_deref().unwrap_or_default());
+        errln!("error: {}: {}", outcome.checkpoint, outcome.error.as_deref().unwrap_or_default());
     }
     if readable.is_empty() {
         bail!("no checkpoint in {} has readable solution files", args.solutions_dir.display());
     }
     let plan = score_plan(&args, &readable)?;
-    let options = RunOptions {
-        progress: progress_mode(quiet, verbose),
-        cache_dir: Runtime::default_cache_dir(),
-        selection: Default::default(),
-        cancel: Cancel::default(),
-        grace: INTERRUPT_GRACE,
-        job_timeout: args.timeout.map(Duration::from_secs_f64),
-    };
+    let options = RunOptions { job_timeout: args.timeout.map(Duration::from_secs_f64), ..run_options(quiet, verbose) };
     let prepared = runner::prepare(&plan, &options).await?;
     if args.dry_run {
-        print_plan(&plan, &prepared);
-        return Ok(ExitCode::SUCCESS);
+        print_plan(&plan, &prepared)?;
+        return Ok(ExitStatus::Success);
     }
     if !args.yes && std::io::stdin().is_terminal() && !confirm(prepared.jobs.len(), &args.env)? {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let report = execute_and_report(&plan, prepared, &options, quiet).await?;
     let mut outcomes = job_outcomes(&report, &readable);
     outcomes.extend(unreadable);
     outcomes.sort_by_key(|o| o.step);
-    let summary = report.run_dir.join("score_summary.json");
+    let summary = RunLayout::new(&report.run_dir).score_summary();
     let batch = json!({"solutions_dir": args.solutions_dir, "env": args.env, "checkpoints": outcomes});
     store::write_json(&summary, &batch)?;
-    print_checkpoints(&outcomes);
-    println!("Batch summary: {}", summary.display());
+    print_checkpoints(&outcomes)?;
+    outln!("Batch summary: {}", summary.display())?;
     if let Some(file) = &args.report {
         let title = format!("{} on {}", args.env, args.solutions_dir.display());
         let options = ReportOptions { title, samples_per_config: 200, resamples: 200 };
         write_report(std::slice::from_ref(&report.run_dir), Format::Html, Some(file), &options)?;
     }
-    let failed = outcomes.iter().any(|o| o.status != "completed");
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let status = run_status(&report, &options.cancel);
+    let failed = outcomes.iter().any(|o| o.status != CheckpointStatus::Completed);
+    Ok(if status == ExitStatus::Success { ExitStatus::failed_if(failed) } else { status })
 }
 
 /// Read every checkpoint's files once, to find the rollouts they hold and
@@ -157,7 +188,7 @@ fn read_checkpoints(found: Vec<Checkpoint>, args: &ScoreArgs) -> (Vec<Readable>,
                 checkpoint: checkpoint.name,
                 step: checkpoint.step,
                 files: checkpoint.files,
-                status: "unreadable".into(),
+                status: CheckpointStatus::Unreadable,
                 mean_reward: None,
                 n: 0,
                 n_errors: 0,
@@ -189,22 +220,20 @@ fn score_plan(args: &ScoreArgs, readable: &[Readable]) -> Result<Plan> {
     for Readable { checkpoint, rollouts } in readable {
         let files: Vec<PathBuf> =
             checkpoint.files.iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
-        let replay = json!({"files": files, "id_field": args.id_field, "completion_field": args.completion_field});
-        let model = serde_json::from_value(json!({ "replay": replay })).expect("a replay model config");
-        loaded.run.models.insert(checkpoint.model_id(), model);
-        let job = json!({"model": checkpoint.model_id(), "env": args.env, "rollouts": rollouts});
-        loaded.run.jobs.push(serde_json::from_value(job).expect("a job config"));
+        let replay =
+            ReplayConfig { files, id_field: args.id_field.clone(), completion_field: args.completion_field.clone() };
+        loaded.run.models.insert(checkpoint.model_id(), ModelConfig::replay(replay));
+        let mut job = JobConfig::new(checkpoint.model_id(), vec![args.env.clone()]);
+        job.rollouts = Some(*rollouts);
+        loaded.run.jobs.push(job);
     }
-    plan::plan_loaded(&loaded, &plan::extra_plugin_dirs()).with_context(|| format!("--env {}", args.env))
+    plan::plan_loaded(&loaded, &crate::locations::extra_plugin_dirs()).with_context(|| format!("--env {}", args.env))
 }
 
 /// Ask on the terminal; anything but `y`/`yes` declines.
 fn confirm(jobs: usize, env: &str) -> Result<bool> {
-    eprint!("Score {jobs} checkpoint jobs with env `{env}`? [y/N] ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    let answer = ask(&format!("Score {jobs} checkpoint jobs with env `{env}`? [y/N]"))?;
+    Ok(matches!(answer.as_str(), "y" | "yes"))
 }
 
 /// The outcome of each checkpoint's job (the first variant's, for a matrix env).
@@ -218,7 +247,7 @@ fn job_outcomes(report: &RunReport, readable: &[Readable]) -> Vec<CheckpointOutc
                 checkpoint: checkpoint.name.clone(),
                 step: checkpoint.step,
                 files: checkpoint.files.clone(),
-                status: entry.map_or(JobStatus::Pending, |job| job.status).as_str().to_string(),
+                status: entry.map_or(JobStatus::Pending, |job| job.status).into(),
                 mean_reward: entry.and_then(|job| job.mean_reward),
                 n: entry.map_or(0, |job| job.samples_done),
                 n_errors: entry.map_or(0, |job| job.samples_failed),
@@ -230,18 +259,19 @@ fn job_outcomes(report: &RunReport, readable: &[Readable]) -> Vec<CheckpointOutc
         .collect()
 }
 
-fn print_checkpoints(outcomes: &[CheckpointOutcome]) {
+fn print_checkpoints(outcomes: &[CheckpointOutcome]) -> std::io::Result<()> {
     let mut table = new_table(&["checkpoint", "step", "status", "reward", "samples", "errors", "seconds"]);
     for o in outcomes {
         table.add_row(vec![
             o.checkpoint.clone(),
             o.step.to_string(),
-            o.status.clone(),
+            o.status.as_str().to_string(),
             o.mean_reward.map_or("-".into(), |m| format!("{m:.3}")),
             o.n.to_string(),
             o.n_errors.to_string(),
             o.duration_secs.map_or("-".into(), |d| format!("{d:.1}")),
         ]);
     }
-    println!("{table}");
+    outln!("{table}")?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Tables printed by several commands.
 
-use crate::store::{Manifest, Summary};
+use super::output::outln;
+use crate::store::{Manifest, ParseStatus, Summary};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use std::collections::HashMap;
 
@@ -27,7 +28,8 @@ pub fn jobs_table(manifest: &Manifest, summaries: &HashMap<String, Summary>) -> 
     for job in &manifest.jobs {
         let summary = summaries.get(&job.job_id);
         let reward = summary.and_then(|s| s.mean_reward.map(|m| format!("{m:.3} ± {:.3}", s.stderr.unwrap_or(0.0))));
-        let unparsed = summary.map(|s| s.parse_status.iter().filter(|(k, _)| *k != "ok").map(|(_, v)| v).sum::<u64>());
+        let unparsed =
+            summary.map(|s| s.parse_status.iter().filter(|(k, _)| **k != ParseStatus::Ok).map(|(_, v)| v).sum::<u64>());
         table.add_row(vec![
             job.job_id.clone(),
             job.status.as_str().to_string(),
@@ -43,8 +45,9 @@ pub fn jobs_table(manifest: &Manifest, summaries: &HashMap<String, Summary>) -> 
 }
 
 /// `job: reason` lines for jobs that have one (failures, interruptions).
-pub fn print_reasons(manifest: &Manifest) {
+pub fn print_reasons(manifest: &Manifest) -> std::io::Result<()> {
     for job in manifest.jobs.iter().filter(|j| j.reason.is_some()) {
-        println!("{}: {}", job.job_id, job.reason.as_deref().unwrap_or_default());
+        outln!("{}: {}", job.job_id, job.reason.as_deref().unwrap_or_default())?;
     }
+    Ok(())
 }

@@ -1,13 +1,15 @@
 //! `assay winrate`: which model beats which, per env and overall, with
 //! bootstrap confidence intervals.
 
+use super::ExitStatus;
+use super::output::{errln, outln};
 use super::table::new_table;
 use crate::analysis::load;
 use crate::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions, Winrates};
+use crate::locations;
 use anyhow::Result;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(Debug, Default, clap::Args)]
 pub struct WinrateArgs {
@@ -83,14 +85,14 @@ impl WinrateArgs {
     }
 }
 
-pub fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitCode> {
+pub fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitStatus> {
     let file: WinrateConfig = match &args.config {
         Some(path) => crate::config::parse_file(path)?,
         None => WinrateConfig::default(),
     };
     let or = |cli: Vec<String>, file: Vec<String>| if cli.is_empty() { file } else { cli };
-    let processed_dir = args.processed_dir.or(file.processed_dir).unwrap_or_else(|| "runs/processed".into());
-    let output_dir = args.output_dir.or(file.output_dir).unwrap_or_else(|| "runs/winrate".into());
+    let processed_dir = args.processed_dir.or(file.processed_dir).unwrap_or_else(|| locations::PROCESSED_DIR.into());
+    let output_dir = args.output_dir.or(file.output_dir).unwrap_or_else(|| locations::WINRATE_DIR.into());
     let options = WinrateOptions {
         method: args.method.or(file.method).unwrap_or(Method::Pairwise),
         missing: args.missing.or(file.missing).unwrap_or(Missing::Loss),
@@ -106,18 +108,18 @@ pub fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitCode> {
     let result = winrate::winrates(&samples, &options)?;
     write(&output_dir, &result)?;
     for dropped in &result.dropped_envs {
-        eprintln!("env {} left out: no results for {}", dropped.env_id, dropped.missing_models.join(", "));
+        errln!("env {} left out: no results for {}", dropped.env_id, dropped.missing_models.join(", "));
     }
     if !quiet {
-        print(&result);
+        print(&result)?;
     }
-    println!(
+    outln!(
         "Win rates of {} models over {} envs written to {}",
         result.models.len(),
         result.envs.len(),
         output_dir.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    )?;
+    Ok(ExitStatus::Success)
 }
 
 /// Models by mean win rate, best first.
@@ -127,7 +129,7 @@ fn ranked(result: &Winrates) -> Vec<(&String, &winrate::ModelResult)> {
     models
 }
 
-fn print(result: &Winrates) {
+fn print(result: &Winrates) -> std::io::Result<()> {
     let mut table = new_table(&["model", "mean win rate", "95% CI", "W / L / T", "envs"]);
     for (model, r) in ranked(result) {
         let ci = r.ci.map_or("-".into(), |(lo, hi)| format!("[{lo:.3}, {hi:.3}]"));
@@ -137,7 +139,8 @@ fn print(result: &Winrates) {
         };
         table.add_row(vec![model.clone(), format!("{:.3}", r.mean_win_rate), ci, record, r.n_envs.to_string()]);
     }
-    println!("{table}");
+    outln!("{table}")?;
+    Ok(())
 }
 
 /// `winrates.json` (everything) and `winrates.csv` (one row per model).

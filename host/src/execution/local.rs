@@ -15,10 +15,10 @@
 //! Output beyond `max_output_bytes` per stream is read and dropped, so a
 //! chatty program can neither block nor fill the host's memory.
 
+use super::CodeRun;
 use super::{TRUNCATED_NOTE, source_file, truncate};
 use crate::config::CodeExecutionConfig;
 use crate::runtime::CodeRequest;
-use crate::store::CodeRun;
 use anyhow::{Result, bail};
 use nix::errno::Errno;
 use nix::sched::CloneFlags;

@@ -20,10 +20,29 @@ mod piston;
 
 use crate::config::{CodeBackendKind, CodeExecutionConfig};
 use crate::runtime::{CodeRequest, CodeResult};
-use crate::store::CodeRun;
 use anyhow::Result;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+
+/// One program a `run-code` action ran, as the plugin saw its result; a
+/// sample's `code_runs` in `results.jsonl` lists them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CodeRun {
+    /// The language granted and asked for.
+    pub language: String,
+    /// The exit code; -1 when the program was killed (timeout, signal).
+    pub exit_code: i32,
+    /// Standard output, cut at the configured size.
+    pub stdout: String,
+    /// Standard error, cut at the configured size, with a note when the
+    /// sandbox stopped the program.
+    pub stderr: String,
+    /// Whether it hit its wall-clock limit.
+    pub timed_out: bool,
+    /// How long it ran.
+    pub duration_ms: u32,
+}
 
 /// Runs programs for the envs that share one `code_execution` setting.
 pub struct CodeExecutor {

@@ -3,10 +3,10 @@
 //! `GET /api/v2/runtimes` at start (is the language offered, which
 //! version) and `POST /api/v2/execute` per program.
 
+use super::CodeRun;
 use super::{TRUNCATED_NOTE, source_file, truncate};
 use crate::config::CodeExecutionConfig;
 use crate::runtime::CodeRequest;
-use crate::store::CodeRun;
 use anyhow::{Context, Result, anyhow};
 use serde::Deserialize;
 use serde_json::json;

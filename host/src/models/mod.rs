@@ -1,246 +1,27 @@
-//! Model clients: an OpenAI-compatible client with retries and rate
-//! limits, speaking the chat API (`/chat/completions`) or, for base models
-//! without a chat template, the text-completions API (`/completions`) with
-//! the conversation rendered by a [`PromptTemplate`]; and the offline
-//! [`replay`] model, which answers with completions read from files. (The
-//! `oracle` model needs no client: the runner answers with the
-//! environment's reference completion.)
+//! Models: everything that answers an environment's requests.
+//!
+//! - [`Model`] is what a run asks, whatever the kind (an OpenAI-compatible
+//!   endpoint, the built-in `oracle`, or the offline [`replay`] model);
+//!   [`Models::resolve`] builds it from the plan's [`ModelSpec`].
+//! - [`ChatClient`] speaks the OpenAI-compatible API with retries and rate
+//!   limits: the chat API (`/chat/completions`) or, for base models without
+//!   a chat template, the text-completions API (`/completions`) with the
+//!   conversation rendered by a [`PromptTemplate`].
+//! - [`Message`] is the one chat message type of the host, from the plugin's
+//!   request to `results.jsonl`.
 
+mod endpoint;
 mod limits;
+mod message;
+mod model;
 mod openai;
 pub mod replay;
 mod retry;
+mod spec;
 
+pub use endpoint::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, Usage};
+pub use message::{Message, Role};
+pub use model::{Model, Models, ReplyError, Turn};
 pub use openai::ChatClient;
 pub use retry::Backoff;
-
-use serde::Serialize;
-use std::fmt;
-use std::time::Duration;
-
-/// One chat message sent to the model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ChatMessage {
-    /// `system`, `user`, `assistant` or `tool`.
-    pub role: String,
-    /// The text.
-    pub content: String,
-}
-
-/// A chat-completions request.
-#[derive(Debug, Clone)]
-pub struct ChatRequest {
-    /// The whole conversation.
-    pub messages: Vec<ChatMessage>,
-    /// Reply length cap from the environment; `max_tokens` in sampling args wins.
-    pub max_tokens: Option<u32>,
-    /// Stop sequences from the environment; `stop` in sampling args wins.
-    pub stop: Vec<String>,
-    /// Sent verbatim at the top level of the request body (`temperature`,
-    /// `top_k`, `reasoning_effort`...).
-    pub sampling_args: serde_json::Map<String, serde_json::Value>,
-}
-
-/// Token counts reported by the server.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Usage {
-    /// Prompt tokens.
-    pub prompt_tokens: Option<u64>,
-    /// Completion tokens (including reasoning, as servers count them).
-    pub completion_tokens: Option<u64>,
-    /// Reasoning tokens, when the server reports them.
-    pub reasoning_tokens: Option<u64>,
-}
-
-/// A successful reply.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChatReply {
-    /// The message text (empty when the server sent `null`).
-    pub content: String,
-    /// Reasoning text (`reasoning_content` or `reasoning`), when returned.
-    pub reasoning: Option<String>,
-    /// Why generation stopped (`stop`, `length`...).
-    pub finish_reason: Option<String>,
-    /// Token counts.
-    pub usage: Usage,
-    /// Wall time of the successful attempt.
-    pub latency_ms: u64,
-    /// Attempts made, including the successful one.
-    pub attempts: u32,
-}
-
-/// Where and how to reach a model.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// The model name the server knows.
-    pub model: String,
-    /// Base URL, e.g. `http://localhost:8000/v1`.
-    pub base_url: String,
-    /// The API key, if the server needs one.
-    pub api_key: Option<ApiKey>,
-    /// Limit for one attempt, including reading the whole body.
-    pub timeout: Duration,
-    /// Retries after the first attempt.
-    pub max_retries: u32,
-    /// Requests in flight at once (at most; fewer after 429s when adaptive).
-    pub max_concurrent: usize,
-    /// Request and token rates, and whether concurrency adapts to 429s.
-    pub rate: RateLimits,
-    /// Chat or text completions.
-    pub api: Api,
-    /// Delays between attempts.
-    pub backoff: Backoff,
-}
-
-/// Which API a model is asked through.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Api {
-    /// `POST /chat/completions` with the messages; the server applies the
-    /// model's chat template.
-    Chat,
-    /// `POST /completions` with the messages rendered into one prompt.
-    Completions(PromptTemplate),
-}
-
-/// How a conversation becomes one prompt for a base model: each message's
-/// text through the template of its role (`{content}` is replaced), joined
-/// by `separator`, then `generation_prefix` (where the model's reply starts).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PromptTemplate {
-    /// Template of a system message. Default `{content}`.
-    pub system: String,
-    /// Template of a user message. Default `{content}`.
-    pub user: String,
-    /// Template of an assistant message. Default `{content}`.
-    pub assistant: String,
-    /// Between messages. Default a blank line.
-    pub separator: String,
-    /// After the last message. Default empty.
-    pub generation_prefix: String,
-}
-
-impl Default for PromptTemplate {
-    fn default() -> Self {
-        PromptTemplate {
-            system: "{content}".into(),
-            user: "{content}".into(),
-            assistant: "{content}".into(),
-            separator: "\n\n".into(),
-            generation_prefix: String::new(),
-        }
-    }
-}
-
-impl PromptTemplate {
-    /// The prompt for `messages`.
-    pub fn render(&self, messages: &[ChatMessage]) -> String {
-        let parts: Vec<String> = messages
-            .iter()
-            .map(|m| {
-                let template = match m.role.as_str() {
-                    "system" => &self.system,
-                    "assistant" => &self.assistant,
-                    _ => &self.user,
-                };
-                template.replace("{content}", &m.content)
-            })
-            .collect();
-        parts.join(&self.separator) + &self.generation_prefix
-    }
-}
-
-/// Rate limits of an endpoint beyond `max_concurrent`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct RateLimits {
-    /// Requests per minute, if the provider caps them.
-    pub requests_per_minute: Option<f64>,
-    /// Tokens (prompt + completion) per minute, if the provider caps them.
-    pub tokens_per_minute: Option<f64>,
-    /// Cut concurrency on 429s and grow it back on clean replies.
-    pub adaptive: bool,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        RateLimits { requests_per_minute: None, tokens_per_minute: None, adaptive: true }
-    }
-}
-
-/// An API key. Its value is only ever put in the `Authorization` header:
-/// `Debug` hides it and it has no `Display` or `Serialize`.
-#[derive(Clone)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    /// A key the caller already holds (from a secret store, or a test).
-    pub fn new(value: impl Into<String>) -> ApiKey {
-        ApiKey(value.into())
-    }
-
-    /// Read the key from environment variable `var`; the error names the
-    /// variable, never a value.
-    pub fn from_env(var: &str) -> anyhow::Result<ApiKey> {
-        match std::env::var(var) {
-            Ok(value) if !value.trim().is_empty() => Ok(ApiKey(value.trim().to_string())),
-            Ok(_) => anyhow::bail!("environment variable {var} (api_key_var) is empty"),
-            Err(_) => anyhow::bail!("environment variable {var} (api_key_var) is not set"),
-        }
-    }
-
-    fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(***)")
-    }
-}
-
-/// Why a request failed. Displays as one line that never contains the key.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ModelError {
-    /// The server answered with an error status.
-    #[error("HTTP {status}: {body}")]
-    Status {
-        /// The status code.
-        status: u16,
-        /// The start of the response body, on one line.
-        body: String,
-        /// The server's `Retry-After`, if any.
-        retry_after: Option<Duration>,
-    },
-    /// No complete answer within the timeout.
-    #[error("timed out after {0:.1} s")]
-    Timeout(f64),
-    /// The connection failed.
-    #[error("connection failed: {0}")]
-    Connection(String),
-    /// The body was not a chat completion.
-    #[error("malformed response: {0}")]
-    Malformed(String),
-    /// Retries ran out.
-    #[error("gave up after {attempts} attempts: {last}")]
-    GaveUp {
-        /// Attempts made.
-        attempts: u32,
-        /// The last attempt's error.
-        last: Box<ModelError>,
-    },
-}
-
-impl ModelError {
-    /// Whether another attempt may succeed: rate limits, server errors,
-    /// timeouts, connection failures and garbled replies. Other 4xx mean the
-    /// request itself is wrong, so retrying would only repeat the failure.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            ModelError::Status { status, .. } => *status == 429 || *status >= 500,
-            ModelError::Timeout(_) | ModelError::Connection(_) | ModelError::Malformed(_) => true,
-            ModelError::GaveUp { .. } => false,
-        }
-    }
-}
+pub use spec::{EndpointSpec, ModelSource, ModelSpec, ReplaySpec};

@@ -24,6 +24,8 @@ pub struct ChatClient {
 
 struct Inner {
     http: reqwest::Client,
+    /// The configured `max_concurrent` (adaptive concurrency may allow fewer).
+    max_concurrent: usize,
     /// Parsed once: parsing it for every request cost more than building the body.
     url: reqwest::Url,
     model: String,
@@ -66,6 +68,7 @@ impl ChatClient {
         Ok(ChatClient {
             inner: Arc::new(Inner {
                 http,
+                max_concurrent: endpoint.max_concurrent,
                 url,
                 model: endpoint.model,
                 api: endpoint.api,
@@ -79,6 +82,11 @@ impl ChatClient {
                 tokens: endpoint.rate.tokens_per_minute.map(TokenBucket::per_minute),
             }),
         })
+    }
+
+    /// Requests in flight at once, at most.
+    pub fn max_concurrent(&self) -> usize {
+        self.inner.max_concurrent
     }
 
     /// Send a request, retrying what may succeed on another attempt.
@@ -305,7 +313,7 @@ mod tests {
 
     #[test]
     fn excerpts_are_one_short_line_without_the_key() {
-        let key = ApiKey("sk-secret".into());
+        let key = ApiKey::new("sk-secret");
         let long = format!("error\n  for key sk-secret {}", "é".repeat(500));
         let text = excerpt(long.as_bytes(), Some(&key));
         assert_eq!(text.chars().count(), BODY_EXCERPT);

@@ -21,12 +21,6 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// The variable holding the Hub token.
-pub const TOKEN_VAR: &str = "HF_TOKEN";
-
-/// Where the Hub is (`HF_ENDPOINT`, as `huggingface_hub` reads it).
-pub const ENDPOINT_VAR: &str = "HF_ENDPOINT";
-
 /// A dataset repo on the Hub.
 pub struct Hub {
     http: reqwest::Client,
@@ -52,19 +46,13 @@ impl Hub {
         if repo.split('/').count() != 2 || repo.split('/').any(str::is_empty) {
             bail!("--hf-repo {repo}: expected OWNER/NAME");
         }
-        let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| "https://huggingface.co".into());
-        let token = std::env::var(TOKEN_VAR).ok().filter(|t| !t.trim().is_empty());
+        let endpoint = crate::locations::hf_endpoint();
+        let token = crate::locations::hf_token();
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(600))
             .build()
             .context("cannot create the HTTP client")?;
-        Ok(Hub {
-            http,
-            endpoint: endpoint.trim_end_matches('/').into(),
-            repo: repo.into(),
-            revision: revision.into(),
-            token,
-        })
+        Ok(Hub { http, endpoint, repo: repo.into(), revision: revision.into(), token })
     }
 
     fn auth(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -83,7 +71,9 @@ impl Hub {
         }
         body.truncate(200);
         let hint = match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => format!(" (is {TOKEN_VAR} set, with write access?)"),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                format!(" (is {} set, with write access?)", crate::locations::vars::HF_TOKEN)
+            }
             _ => String::new(),
         };
         anyhow::anyhow!("Hugging Face Hub, {what} {}: HTTP {status}: {body}{hint}", self.repo)

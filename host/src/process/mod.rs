@@ -18,8 +18,9 @@
 
 pub mod hub;
 pub mod schema;
+pub mod sync;
 
-use crate::store::{self, JobEntry, JobStatus, SampleResult};
+use crate::store::{self, JobEntry, JobStatus, RunLayout};
 use anyhow::{Context, Result, bail};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -29,7 +30,6 @@ use schema::{BatchBuilder, RowSource, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -209,7 +209,7 @@ fn inputs(group: &Group, drop_text: bool) -> Value {
         .jobs
         .iter()
         .map(|job| {
-            let results = std::fs::metadata(group.run_dir.join(&job.results)).ok();
+            let results = std::fs::metadata(RunLayout::new(&group.run_dir).job(&job.job_id).results()).ok();
             let modified = results.as_ref().and_then(|m| m.modified().ok());
             let modified = modified.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos());
             json!({
@@ -268,7 +268,7 @@ fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
                 variant_id: &job.env_id,
                 model_id: &group.model_id,
             };
-            for_each_result(&group.run_dir.join(&job.results), |result| {
+            store::for_each_result(&RunLayout::new(&group.run_dir).job(&job.job_id).results(), |result| {
                 batch.push(&source, &result)?;
                 rows += 1;
                 if batch.len() == ROWS_PER_GROUP {
@@ -284,38 +284,15 @@ fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
     })
 }
 
-/// Every complete line of a results file (a torn last line is skipped).
-fn for_each_result(path: &Path, mut on_result: impl FnMut(SampleResult) -> Result<()>) -> Result<()> {
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
-    let (mut line, mut number) = (Vec::new(), 0);
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 || line.last() != Some(&b'\n') {
-            return Ok(());
-        }
-        number += 1;
-        let result: SampleResult =
-            serde_json::from_slice(&line).with_context(|| format!("{}:{number}: not a result line", path.display()))?;
-        on_result(result)?;
-    }
-}
-
 /// The metric names of a group, sorted: from each job's summary, or, for a
 /// job without one (not finished), from its results.
 fn metric_names(group: &Group) -> Result<Vec<String>> {
     let mut names = std::collections::BTreeSet::new();
     for job in &group.jobs {
-        let summary = group.run_dir.join(&job.job_id).join("summary.json");
-        let from_summary: Option<store::Summary> =
-            std::fs::read(&summary).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
-        match from_summary {
+        let files = RunLayout::new(&group.run_dir).job(&job.job_id);
+        match store::Summary::read(&files.summary()) {
             Some(summary) if job.status == JobStatus::Completed => names.extend(summary.metrics.into_keys()),
-            _ => for_each_result(&group.run_dir.join(&job.results), |result| {
+            _ => store::for_each_result(&files.results(), |result| {
                 names.extend(result.metrics.into_keys());
                 Ok(())
             })?,

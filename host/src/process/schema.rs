@@ -22,7 +22,7 @@
 //! | `latency_ms` | int64 | model time |
 //! | `finished_at` | timestamp[us, UTC] | |
 
-use crate::store::SampleResult;
+use crate::store::{ParseStatus, SampleResult};
 use anyhow::{Context, Result};
 use arrow_array::builder::{
     Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
@@ -155,7 +155,7 @@ impl BatchBuilder {
         let error = result.error.as_ref();
         let answer = [
             result.parsed_answer.as_deref(),
-            result.parse_status.as_deref(),
+            result.parse_status.map(ParseStatus::as_str),
             error.map(|e| e.kind.as_str()),
             error.map(|e| e.message.as_str()),
         ];

@@ -4,25 +4,15 @@
 //! recorded error; nothing here can fail the job or the run.
 
 use crate::dataset::Dataset;
-use crate::execution::CodeExecutor;
-use crate::models::replay::ReplayBook;
-use crate::models::{ChatClient, ChatMessage, ChatRequest};
-use crate::runtime::{Action, CallContext, CallError, CodeRequest, CodeResult, EnvironmentPool, Event, Prompt, Score};
-use crate::store::{self, CodeRun, SampleError, SampleResult, StoredMessage, Tokens};
+use crate::execution::{CodeExecutor, CodeRun};
+use crate::models::{Message, Model, ReplyError, Role, Turn};
+use crate::runtime::{
+    Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, EnvironmentPool, Event, Prompt, Score,
+};
+use crate::store::{self, ErrorKind, ParseStatus, SampleError, SampleResult, Tokens};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-
-/// Who answers `ask-model` actions.
-#[derive(Clone)]
-pub(super) enum Model {
-    /// The built-in offline model: answers with the environment's reference.
-    Oracle,
-    /// An OpenAI-compatible endpoint.
-    Chat(ChatClient),
-    /// Completions generated elsewhere, by example id and rollout.
-    Replay(Arc<ReplayBook>),
-}
 
 /// Which sample to run and with what settings.
 pub(super) struct SampleSpec {
@@ -37,16 +27,40 @@ pub(super) struct SampleSpec {
     pub code: Option<Arc<CodeExecutor>>,
 }
 
-/// Why an episode ended without a score.
-pub(super) struct EpisodeFailure {
-    kind: String,
-    message: String,
+impl From<CallError> for SampleError {
+    fn from(error: CallError) -> Self {
+        let kind = match error.kind {
+            CallErrorKind::Plugin => ErrorKind::Plugin,
+            CallErrorKind::Timeout => ErrorKind::Timeout,
+            CallErrorKind::Cpu => ErrorKind::Cpu,
+            CallErrorKind::Memory => ErrorKind::Memory,
+            CallErrorKind::Panic => ErrorKind::Panic,
+            CallErrorKind::Trap => ErrorKind::Trap,
+            CallErrorKind::TooLarge => ErrorKind::TooLarge,
+        };
+        SampleError { kind, message: error.message }
+    }
 }
 
-impl From<CallError> for EpisodeFailure {
-    fn from(error: CallError) -> Self {
-        let kind = serde_json::to_value(error.kind).ok().and_then(|v| v.as_str().map(String::from));
-        EpisodeFailure { kind: kind.unwrap_or_else(|| "plugin".into()), message: error.message }
+impl From<&crate::runtime::Message> for Message {
+    fn from(message: &crate::runtime::Message) -> Self {
+        let role = match message.role {
+            crate::runtime::Role::System => Role::System,
+            crate::runtime::Role::User => Role::User,
+            crate::runtime::Role::Assistant => Role::Assistant,
+            crate::runtime::Role::Tool => Role::Tool,
+        };
+        Message::new(role, message.content.clone())
+    }
+}
+
+impl From<crate::runtime::ParseStatus> for ParseStatus {
+    fn from(status: crate::runtime::ParseStatus) -> Self {
+        match status {
+            crate::runtime::ParseStatus::Ok => ParseStatus::Ok,
+            crate::runtime::ParseStatus::NoAnswer => ParseStatus::NoAnswer,
+            crate::runtime::ParseStatus::Malformed => ParseStatus::Malformed,
+        }
     }
 }
 
@@ -88,7 +102,7 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
     };
     match outcome {
         Ok(score) => apply_score(&mut result, score),
-        Err(failure) => result.error = Some(SampleError { kind: failure.kind, message: failure.message }),
+        Err(error) => result.error = Some(error),
     }
     result
 }
@@ -96,7 +110,7 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
 fn apply_score(result: &mut SampleResult, score: Score) {
     result.reward = Some(score.reward);
     result.parsed_answer = score.parsed_answer;
-    result.parse_status = Some(score.parse_status.as_str().to_string());
+    result.parse_status = Some(score.parse_status.into());
     result.metrics = score.metrics.into_iter().map(|m| (m.name, m.value)).collect();
     result.info = serde_json::from_str(&score.info_json).unwrap_or(Value::String(score.info_json));
 }
@@ -104,10 +118,10 @@ fn apply_score(result: &mut SampleResult, score: Score) {
 /// What an episode has produced so far.
 #[derive(Default)]
 struct Episode {
-    prompt: Vec<StoredMessage>,
+    prompt: Vec<Message>,
     completion: Option<String>,
     reasoning: Option<String>,
-    transcript: Vec<StoredMessage>,
+    transcript: Vec<Message>,
     code_runs: Vec<CodeRun>,
     turns: u32,
     tokens: Tokens,
@@ -122,7 +136,7 @@ impl Episode {
         record_json: &str,
         pool: &EnvironmentPool,
         model: &Model,
-    ) -> Result<Score, EpisodeFailure> {
+    ) -> Result<Score, SampleError> {
         let mut step = pool.prepare(ctx, record_json).await?;
         loop {
             match step.action {
@@ -130,7 +144,7 @@ impl Episode {
                 Action::AskModel(prompt) => {
                     if self.turns >= spec.max_turns {
                         return Err(failure(
-                            "episode",
+                            ErrorKind::Episode,
                             format!("record {}: exceeded max_turns ({})", ctx.record, spec.max_turns),
                         ));
                     }
@@ -152,10 +166,10 @@ impl Episode {
         spec: &SampleSpec,
         ctx: CallContext<'_>,
         request: &CodeRequest,
-    ) -> Result<CodeResult, EpisodeFailure> {
+    ) -> Result<CodeResult, SampleError> {
         let Some(executor) = &spec.code else {
             return Err(failure(
-                "code-execution",
+                ErrorKind::CodeExecution,
                 format!(
                     "record {}: the plugin asked to run `{}` code, but the env grants no `run-code:<language>` capability",
                     ctx.record, request.language
@@ -164,14 +178,14 @@ impl Episode {
         };
         if self.code_runs.len() >= spec.max_turns as usize {
             return Err(failure(
-                "episode",
+                ErrorKind::Episode,
                 format!("record {}: exceeded max_turns ({}) programs", ctx.record, spec.max_turns),
             ));
         }
         let run = executor
             .run(request)
             .await
-            .map_err(|e| failure("code-execution", format!("record {}: {e}", ctx.record)))?;
+            .map_err(|e| failure(ErrorKind::CodeExecution, format!("record {}: {e}", ctx.record)))?;
         let result = CodeResult::from(&run);
         self.code_runs.push(run);
         Ok(result)
@@ -186,73 +200,52 @@ impl Episode {
         spec: &SampleSpec,
         prompt: &Prompt,
         state: &str,
-    ) -> Result<String, EpisodeFailure> {
-        let messages: Vec<StoredMessage> = prompt
-            .messages
-            .iter()
-            .map(|m| StoredMessage { role: m.role.as_str().into(), content: m.content.clone() })
-            .collect();
+    ) -> Result<String, SampleError> {
+        let messages: Vec<Message> = prompt.messages.iter().map(Message::from).collect();
         self.turns += 1;
         if self.turns == 1 {
             self.prompt = messages.clone();
         }
-        let reply = match model {
-            Model::Oracle => pool.reference(ctx, state).await?.ok_or_else(|| {
-                failure(
-                    "oracle",
-                    format!("record {}: the environment gave no reference completion for the oracle", ctx.record),
-                )
-            })?,
-            Model::Chat(client) => self.ask_endpoint(client, messages.clone(), prompt, &spec.sampling_args).await?,
-            // Completions made elsewhere answer the first turn only.
-            Model::Replay(_) if self.turns > 1 => {
-                return Err(failure(
-                    "replay",
-                    format!("record {}: a replayed completion answers one turn", ctx.record),
-                ));
-            }
-            Model::Replay(book) => book
-                .completion(ctx.record, spec.rollout)
-                .map_err(|e| failure("replay", format!("record {}: {e}", ctx.record)))?
-                .to_string(),
-        };
-        if self.turns > 1 {
-            // Each request carries the whole conversation, so the last one
-            // plus the reply is the full transcript.
-            self.transcript = messages;
-            self.transcript.push(StoredMessage { role: "assistant".into(), content: reply.clone() });
-        }
-        self.completion = Some(reply.clone());
-        Ok(reply)
-    }
-
-    async fn ask_endpoint(
-        &mut self,
-        client: &ChatClient,
-        messages: Vec<StoredMessage>,
-        prompt: &Prompt,
-        sampling_args: &Map<String, Value>,
-    ) -> Result<String, EpisodeFailure> {
-        let request = ChatRequest {
-            messages: messages.into_iter().map(|m| ChatMessage { role: m.role, content: m.content }).collect(),
+        let turn = Turn {
+            messages: &messages,
             max_tokens: prompt.max_tokens,
-            stop: prompt.stop.clone(),
-            sampling_args: sampling_args.clone(),
+            stop: &prompt.stop,
+            sampling_args: &spec.sampling_args,
+            example_id: ctx.record,
+            rollout: spec.rollout,
+            number: self.turns,
         };
-        let reply = client.chat(&request).await.map_err(|e| failure("model", e.to_string()))?;
+        let reply = model.reply(&turn, async || pool.reference(ctx, state).await).await.map_err(|error| {
+            let record = ctx.record;
+            match error {
+                ReplyError::Endpoint(e) => failure(ErrorKind::Model, e.to_string()),
+                ReplyError::Replay(e) => failure(ErrorKind::Replay, format!("record {record}: {e}")),
+                ReplyError::NoReference => failure(
+                    ErrorKind::Oracle,
+                    format!("record {record}: the environment gave no reference completion for the oracle"),
+                ),
+                ReplyError::Reference(e) => e.into(),
+            }
+        })?;
         self.tokens.prompt += reply.usage.prompt_tokens.unwrap_or(0);
         self.tokens.completion += reply.usage.completion_tokens.unwrap_or(0);
         self.tokens.reasoning += reply.usage.reasoning_tokens.unwrap_or(0);
         self.latency_ms += reply.latency_ms;
         self.reasoning = reply.reasoning;
+        if self.turns > 1 {
+            // Each request carries the whole conversation, so the last one
+            // plus the reply is the full transcript.
+            self.transcript = messages;
+            self.transcript.push(Message::new(Role::Assistant, reply.content.clone()));
+        }
+        self.completion = Some(reply.content.clone());
         Ok(reply.content)
     }
 }
 
-fn failure(kind: &str, message: String) -> EpisodeFailure {
-    EpisodeFailure { kind: kind.into(), message }
+fn failure(kind: ErrorKind, message: String) -> SampleError {
+    SampleError { kind, message }
 }
-
 #[cfg(test)]
 mod tests {
     use super::sample_seed;

@@ -3,24 +3,18 @@
 //! job's environment configured with its arguments, API keys resolved and
 //! every job's identity computed.
 
-use super::episode::Model;
 use super::identity::{self, IdentityInputs};
 use crate::config::run_code_languages;
 use crate::dataset::{self, Dataset};
 use crate::execution::CodeExecutor;
-use crate::models::replay::ReplayBook;
-use crate::models::{ApiKey, ChatClient, Endpoint};
+use crate::models::{Model, Models};
 use crate::plan::{EnvSpec, JobPlan, Plan};
-use crate::runtime::{EnvironmentPool, PluginLimits, Runtime};
+use crate::runtime::{EnvironmentPool, Runtime};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Samples in flight per job when the model is offline (oracle, replay).
-const OFFLINE_CONCURRENCY: usize = 64;
 
 /// A job with everything resolved.
 pub struct PreparedJob {
@@ -56,9 +50,8 @@ impl PreparedJob {
 /// Load datasets and plugins, configure environments, resolve models.
 pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob>> {
     let mut datasets: HashMap<(PathBuf, Option<String>, Option<usize>), Arc<Dataset>> = HashMap::new();
-    let mut clients: HashMap<String, ChatClient> = HashMap::new();
+    let mut models = Models::default();
     let mut executors: HashMap<String, Arc<CodeExecutor>> = HashMap::new();
-    let mut books: HashMap<String, Arc<ReplayBook>> = HashMap::new();
     let mut jobs = Vec::with_capacity(plan.jobs.len());
     for job in &plan.jobs {
         let context = || format!("job {}", job.job_id);
@@ -76,21 +69,13 @@ pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob
         };
         let plugin = runtime.load(&env.plugin).await.with_context(context)?;
         check_capabilities(&plugin.metadata.capabilities, &env.capabilities, &env.id, &plugin.label())?;
-        let limits = PluginLimits {
-            memory_mb: env.limits.memory_mb,
-            call_timeout_ms: env.limits.call_timeout_ms,
-            fuel: env.limits.fuel,
-        };
         let pool = runtime
-            .environment(plugin, &env.env_args, limits)
+            .environment(plugin, &env.env_args, env.limits)
             .await
             .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
         let code = code_executor(env, &mut executors).await.with_context(|| format!("env `{}`", env.id))?;
-        let model = resolve_model(job, &mut clients, &mut books)?;
-        let concurrency = match model {
-            Model::Oracle | Model::Replay(_) => OFFLINE_CONCURRENCY,
-            Model::Chat(_) => job.model.max_concurrent,
-        };
+        let model = models.resolve(&job.model)?;
+        let concurrency = model.concurrency();
         let identity = job_identity(job, &model, &pool, &dataset, plan.seed);
         let checksum = identity::checksum(&identity);
         jobs.push(PreparedJob {
@@ -108,15 +93,10 @@ pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob
 }
 
 fn job_identity(job: &JobPlan, model: &Model, pool: &EnvironmentPool, dataset: &Dataset, seed: u64) -> Value {
-    // A replay model is its completions: changed files make a new job.
-    let name = match (model, &job.model.endpoint) {
-        (Model::Replay(book), _) => format!("replay:{}", book.fingerprint),
-        (_, Some(endpoint)) => endpoint.model.clone(),
-        (_, None) => crate::config::ORACLE.to_string(),
-    };
+    let name = model.identity_name(&job.model);
     identity::identity(&IdentityInputs {
         model: &name,
-        api: serde_json::to_value(&job.model.api).expect("the API choice serialises"),
+        api: job.model.api_identity(),
         sampling_args: &job.sampling_args,
         plugin_sha256: &pool.plugin().sha256,
         api_version: &pool.plugin().api_version,
@@ -158,47 +138,4 @@ async fn code_executor(
     let executor = Arc::new(CodeExecutor::start(settings, languages).await?);
     executors.insert(key, executor.clone());
     Ok(Some(executor))
-}
-
-/// One client per model id, shared by every job using it (so its
-/// concurrency limit is shared too); replayed completions read once per model.
-fn resolve_model(
-    job: &JobPlan,
-    clients: &mut HashMap<String, ChatClient>,
-    books: &mut HashMap<String, Arc<ReplayBook>>,
-) -> Result<Model> {
-    if let Some(replay) = &job.model.replay {
-        if let Some(book) = books.get(&job.model.id) {
-            return Ok(Model::Replay(book.clone()));
-        }
-        let book = ReplayBook::load(&replay.files, &replay.id_field, &replay.completion_field)
-            .with_context(|| format!("model `{}`: replay", job.model.id))?;
-        let book = Arc::new(book);
-        books.insert(job.model.id.clone(), book.clone());
-        return Ok(Model::Replay(book));
-    }
-    let Some(endpoint) = &job.model.endpoint else {
-        return Ok(Model::Oracle);
-    };
-    if let Some(client) = clients.get(&job.model.id) {
-        return Ok(Model::Chat(client.clone()));
-    }
-    let api_key = match &endpoint.api_key_var {
-        Some(var) => Some(ApiKey::from_env(var).with_context(|| format!("model `{}`", job.model.id))?),
-        None => None,
-    };
-    let client = ChatClient::new(Endpoint {
-        model: endpoint.model.clone(),
-        base_url: endpoint.api_base_url.clone(),
-        api_key,
-        timeout: Duration::from_secs_f64(job.model.timeout_secs),
-        max_retries: job.model.max_retries,
-        max_concurrent: job.model.max_concurrent,
-        rate: job.model.rate,
-        api: job.model.api.clone(),
-        backoff: Default::default(),
-    })
-    .with_context(|| format!("model `{}`", job.model.id))?;
-    clients.insert(job.model.id.clone(), client.clone());
-    Ok(Model::Chat(client))
 }

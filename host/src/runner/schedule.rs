@@ -17,7 +17,7 @@
 
 use super::preflight::PreparedJob;
 use crate::plan::Plan;
-use crate::store::{self, JobEntry, JobShape, JobStatus, Manifest, RunDir};
+use crate::store::{self, JobEntry, JobShape, JobStatus, Manifest, RunDir, RunLayout};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
@@ -134,11 +134,11 @@ fn choose_target(plan: &Plan, selection: &Selection) -> Result<Target> {
     let output_dir = &plan.output_dir;
     if let Some(old) = &selection.restart {
         let source = output_dir.join(old);
-        if !source.join(store::MANIFEST_FILE).is_file() {
+        if !RunLayout::new(&source).exists() {
             bail!("--restart {old}: no run with that id in {} ({})", output_dir.display(), known_runs(output_dir));
         }
         let source_manifest = Manifest::read(&source)?;
-        let run_id = selection.run_id.clone().unwrap_or_else(|| store::new_run_id(&plan.name));
+        let run_id = selection.run_id.clone().unwrap_or_else(|| store::new_run_id(output_dir, &plan.name));
         if output_dir.join(&run_id).exists() {
             bail!("--run-id {run_id}: a run with that id already exists; --restart makes a new run");
         }
@@ -146,7 +146,7 @@ fn choose_target(plan: &Plan, selection: &Selection) -> Result<Target> {
     }
     if let Some(run_id) = &selection.run_id {
         let dir = output_dir.join(run_id);
-        if !dir.join(store::MANIFEST_FILE).is_file() {
+        if !RunLayout::new(&dir).exists() {
             return Ok(Target::New { run_id: run_id.clone() });
         }
         if selection.no_auto_resume {
@@ -159,7 +159,7 @@ fn choose_target(plan: &Plan, selection: &Selection) -> Result<Target> {
     {
         return Ok(Target::Existing { dir, manifest });
     }
-    Ok(Target::New { run_id: store::new_run_id(&plan.name) })
+    Ok(Target::New { run_id: store::new_run_id(output_dir, &plan.name) })
 }
 
 /// "runs there: a, b" or "it holds no runs".
@@ -180,12 +180,12 @@ fn decide(job: &PreparedJob, target: &Target, selection: &Selection) -> Result<A
             let reusable = source_manifest
                 .job(&job.plan.job_id)
                 .is_some_and(|entry| !forced && entry.checksum == job.checksum && entry.status == JobStatus::Completed);
-            let files = source.join(&job.plan.job_id).join("results.jsonl").is_file();
+            let files = RunLayout::new(source).job(&job.plan.job_id).results().is_file();
             Ok(if reusable && files { Action::Copy } else { Action::Fresh })
         }
         Target::Existing { dir, manifest } => {
             let Some(entry) = manifest.job(&job.plan.job_id) else { return Ok(Action::Fresh) };
-            let has_files = dir.join(&job.plan.job_id).exists();
+            let has_files = RunLayout::new(dir).job(&job.plan.job_id).dir().exists();
             if forced {
                 return Ok(if has_files { Action::Replace { why: "forced".into() } } else { Action::Fresh });
             }
@@ -202,13 +202,13 @@ fn decide(job: &PreparedJob, target: &Target, selection: &Selection) -> Result<A
 /// A job with the same identity: done if every sample is recorded and the
 /// job was finished, else resumed.
 fn resume_or_done(job: &PreparedJob, run_dir: &Path, entry: &JobEntry) -> Result<Action> {
-    let job_dir = run_dir.join(&job.plan.job_id);
+    let files = RunLayout::new(run_dir).job(&job.plan.job_id);
     let ids = job.record_ids();
     let shape = JobShape { record_ids: &ids, rollouts: job.plan.env.rollouts };
-    let existing = store::read_existing(&job_dir.join("results.jsonl"), &shape, false)
-        .with_context(|| format!("job {}", job.plan.job_id))?;
+    let existing =
+        store::read_existing(&files.results(), &shape, false).with_context(|| format!("job {}", job.plan.job_id))?;
     let done = existing.done.len();
-    let finished = entry.status == JobStatus::Completed && job_dir.join("summary.json").is_file();
+    let finished = entry.status == JobStatus::Completed && files.summary().is_file();
     Ok(if done == job.sample_count() && finished { Action::Done } else { Action::Resume { done } })
 }
 
@@ -217,15 +217,18 @@ fn resume_or_done(job: &PreparedJob, run_dir: &Path, entry: &JobEntry) -> Result
 /// reported through `notice`), restart jobs copied, an entry for every job.
 pub fn open_run(plan: &Plan, jobs: &[PreparedJob], schedule: &Schedule, notice: impl Fn(String)) -> Result<RunDir> {
     let (root, mut manifest) = match &schedule.target {
-        Target::New { run_id } => (plan.output_dir.join(run_id), new_manifest(plan, run_id)),
+        Target::New { run_id } => {
+            let (run_id, root) = store::create_run_dir(&plan.output_dir, run_id)?;
+            (root, new_manifest(plan, &run_id))
+        }
         Target::Existing { dir, manifest } => (dir.clone(), manifest.clone()),
         Target::Restart { run_id, source_manifest, .. } => {
-            let mut manifest = new_manifest(plan, run_id);
+            let (run_id, root) = store::create_run_dir(&plan.output_dir, run_id)?;
+            let mut manifest = new_manifest(plan, &run_id);
             manifest.restart_source = Some(source_manifest.run_id.clone());
-            (plan.output_dir.join(run_id), manifest)
+            (root, manifest)
         }
     };
-    std::fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
     for (job, action) in jobs.iter().zip(&schedule.actions) {
         let job_id = &job.plan.job_id;
         let old = manifest.jobs.iter().position(|entry| entry.job_id == *job_id);
@@ -241,7 +244,7 @@ pub fn open_run(plan: &Plan, jobs: &[PreparedJob], schedule: &Schedule, notice: 
                 new_entry(job)
             }
             (Action::Copy, Target::Restart { source, source_manifest, .. }) => {
-                copy_dir(&source.join(job_id), &root.join(job_id))?;
+                copy_dir(RunLayout::new(source).job(job_id).dir(), RunLayout::new(&root).job(job_id).dir())?;
                 source_manifest.job(job_id).expect("copied jobs are in the source").clone()
             }
             (Action::Resume { .. } | Action::Done, _) => {
@@ -301,7 +304,7 @@ fn new_entry(job: &PreparedJob) -> JobEntry {
         started_at: None,
         ended_at: None,
         duration_secs: None,
-        results: format!("{}/results.jsonl", job.plan.job_id),
+        results: store::layout::relative_results(&job.plan.job_id),
     }
 }
 

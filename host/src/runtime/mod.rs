@@ -79,15 +79,6 @@ impl Runtime {
         Ok(Runtime { engine, linker, loaded: Mutex::new(HashMap::new()) })
     }
 
-    /// The default on-disk cache of compiled plugins: `$ASSAY_CACHE_DIR`, or
-    /// the user's cache directory (`~/.cache/assay/wasm` on Linux).
-    pub fn default_cache_dir() -> Option<PathBuf> {
-        if let Some(dir) = std::env::var_os("ASSAY_CACHE_DIR") {
-            return Some(PathBuf::from(dir).join("wasm"));
-        }
-        directories::ProjectDirs::from("", "", "assay").map(|d| d.cache_dir().join("wasm"))
-    }
-
     /// Load a plugin (once per content hash per process).
     pub async fn load(&self, path: &Path) -> Result<Arc<Plugin>> {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read plugin {}", path.display()))?;

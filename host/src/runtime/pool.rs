@@ -17,7 +17,7 @@ use super::Plugin;
 use super::bindings::{Action, EnvError, Event, Metadata, Plugin as Bindings, PluginPre, Score, Step};
 use super::sandbox::Sandbox;
 use anyhow::{Result, anyhow};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,14 +26,15 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use wasmtime::{Store, Trap};
 
-/// Sandbox limits for every call into a plugin.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// Sandbox limits for every call into a plugin: an env's `limits` block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct PluginLimits {
-    /// Linear memory cap per instance, in MiB.
+    /// Linear memory per instance, MiB. Default 256.
     pub memory_mb: u64,
-    /// Wall-clock limit per call, in milliseconds.
+    /// Wall-clock limit per call, milliseconds. Default 10000.
     pub call_timeout_ms: u64,
-    /// Deterministic CPU budget per call (wasmtime fuel; about 10^10 per CPU-second).
+    /// CPU budget per call in wasmtime fuel (about 10^10 per CPU-second). Default 10^10.
     pub fuel: u64,
 }
 

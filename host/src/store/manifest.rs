@@ -1,6 +1,7 @@
 //! `run_manifest.json`: every job of a run with its status, counts and
 //! identity, and the [`RunDir`] that rewrites it atomically on each change.
 
+use super::layout::{JobLayout, RunLayout};
 use super::{now_rfc3339, write_json};
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
@@ -9,9 +10,6 @@ use std::path::{Path, PathBuf};
 
 /// Version of the manifest layout.
 pub const MANIFEST_VERSION: u32 = 1;
-
-/// The manifest's file name inside a run directory.
-pub const MANIFEST_FILE: &str = "run_manifest.json";
 
 /// Lifecycle of a job in the manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +119,7 @@ impl Manifest {
 
     /// Read `<run_dir>/run_manifest.json`.
     pub fn read(run_dir: &Path) -> Result<Manifest> {
-        let path = run_dir.join(MANIFEST_FILE);
+        let path = RunLayout::new(run_dir).manifest();
         let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         if manifest.version != MANIFEST_VERSION {
@@ -154,7 +152,7 @@ impl RunDir {
     pub fn with_manifest(root: PathBuf, mut manifest: Manifest) -> Result<Self> {
         manifest.recount();
         manifest.updated_at = now_rfc3339();
-        write_json(&root.join(MANIFEST_FILE), &manifest)?;
+        write_json(&RunLayout::new(&root).manifest(), &manifest)?;
         Ok(RunDir { root, manifest: std::sync::Mutex::new(manifest) })
     }
 
@@ -163,11 +161,11 @@ impl RunDir {
         &self.root
     }
 
-    /// A job's directory (created on first use).
-    pub fn job_dir(&self, job_id: &str) -> Result<PathBuf> {
-        let dir = self.root.join(job_id);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(dir)
+    /// A job's files; its directory is created on first use.
+    pub fn job_dir(&self, job_id: &str) -> Result<JobLayout> {
+        let files = RunLayout::new(&self.root).job(job_id);
+        std::fs::create_dir_all(files.dir()).with_context(|| format!("cannot create {}", files.dir().display()))?;
+        Ok(files)
     }
 
     /// Change a job's entry and rewrite the manifest atomically.
@@ -178,7 +176,7 @@ impl RunDir {
         }
         manifest.updated_at = now_rfc3339();
         manifest.recount();
-        write_json(&self.root.join(MANIFEST_FILE), &*manifest)
+        write_json(&RunLayout::new(&self.root).manifest(), &*manifest)
     }
 
     /// A copy of the manifest as last written.
@@ -191,14 +189,13 @@ impl RunDir {
 /// `<run_dir>/superseded/<job_id>-<UTC time>[-n]/`, so a fresh start of the job
 /// loses nothing. Returns where it went (`None` if there was nothing).
 pub fn supersede_job_dir(run_dir: &Path, job_id: &str) -> Result<Option<PathBuf>> {
-    let dir = run_dir.join(job_id);
+    let layout = RunLayout::new(run_dir);
+    let dir = layout.job(job_id).dir().to_path_buf();
     if !dir.exists() {
         return Ok(None);
     }
-    let stamp = super::new_run_id(job_id);
-    let parent = run_dir.join("superseded");
-    let target = (1..).map(|n| if n == 1 { parent.join(&stamp) } else { parent.join(format!("{stamp}-{n}")) });
-    let target = target.into_iter().find(|path| !path.exists()).expect("some name is free");
+    let parent = layout.superseded_dir();
+    let target = parent.join(super::new_run_id(&parent, job_id));
     std::fs::create_dir_all(&parent)
         .and_then(|_| std::fs::rename(&dir, &target))
         .with_context(|| format!("cannot move {} to {}", dir.display(), target.display()))?;
@@ -217,7 +214,7 @@ pub fn list_runs(output_dir: &Path) -> Result<Vec<(PathBuf, Manifest)>> {
     let mut runs = Vec::new();
     for entry in entries {
         let dir = entry.with_context(|| format!("cannot read {}", output_dir.display()))?.path();
-        if !dir.join(MANIFEST_FILE).is_file() {
+        if !RunLayout::new(&dir).exists() {
             continue;
         }
         match Manifest::read(&dir) {

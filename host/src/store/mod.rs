@@ -1,32 +1,28 @@
-//! The run directory and every file in it.
+//! The run directory and every file in it; [`layout`] names them all.
 //!
-//! ```text
-//! <output_dir>/<run_id>/
-//!   run_manifest.json         job statuses, counts and identities, rewritten atomically
-//!   <job_id>/results.jsonl    one line per (example, rollout), appended as samples finish
-//!   <job_id>/summary.json     n, mean reward, stderr, counts, tokens, duration
-//!   <job_id>/metadata.json    resolved job snapshot (no secrets), plugin and dataset hashes
-//!   superseded/<job_id>-<time>/   earlier results of a job whose inputs changed
-//!   logs/assay-<time>.log     full tracing log of each invocation
-//! ```
-//!
+//! - [`layout`]: every path in a run directory.
 //! - [`manifest`]: `run_manifest.json` and the [`RunDir`] that owns it.
 //! - [`results`]: result lines: appending, and reading them back on resume
 //!   (a torn last line from a crash is detected and cut off).
 //! - [`summary`]: per-job summaries and the statistics behind them.
+//! - [`metadata`]: `metadata.json`, what produced a job's results.
 
+pub mod layout;
 pub mod manifest;
+pub mod metadata;
 pub mod results;
 pub mod summary;
 
+pub use layout::{JobLayout, MANIFEST_FILE, RunLayout};
 pub use manifest::{
-    JobEntry, JobStatus, MANIFEST_FILE, MANIFEST_VERSION, Manifest, RunDir, StatusCounts, list_runs, supersede_job_dir,
+    JobEntry, JobStatus, MANIFEST_VERSION, Manifest, RunDir, StatusCounts, list_runs, supersede_job_dir,
 };
+pub use metadata::{DatasetInfo, JobMetadata, PluginInfo};
 pub use results::{
-    AppendError, CodeRun, DroppedLines, ExistingResults, JobShape, ResultsWriter, SampleError, SampleResult, SampleSet,
-    StoredMessage, Tokens, read_existing,
+    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, ParseStatus, ResultsWriter, SampleError,
+    SampleResult, SampleSet, Tokens, for_each_result, read_existing,
 };
-pub use summary::{Summary, SummaryBuilder, mean_and_stderr};
+pub use summary::{Summary, SummaryBuilder, mean_and_stderr, read_summaries};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -41,11 +37,41 @@ pub fn now_rfc3339() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).expect("RFC 3339 formatting")
 }
 
-/// A run id: the slugged run name plus the UTC start time.
-pub fn new_run_id(name: &str) -> String {
+/// The slugged `name` plus the UTC time to the second: `quickstart-20261123-045924`.
+pub(crate) fn stamped(name: &str) -> String {
     let now = OffsetDateTime::now_utc();
     let stamp = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
     format!("{}-{}", slug(name), now.format(&stamp).expect("timestamp formatting"))
+}
+
+/// The first of `base`, `base-2`, `base-3`, ... that `taken` says is free.
+pub(crate) fn first_free(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut candidates = std::iter::once(base.to_string()).chain((2..).map(|n| format!("{base}-{n}")));
+    candidates.find(|id| !taken(id)).expect("some name is free")
+}
+
+/// A new run id in `output_dir`: the slugged run name plus the UTC start
+/// time, with `-2`, `-3`... when runs started within the same second.
+pub fn new_run_id(output_dir: &Path, name: &str) -> String {
+    first_free(&stamped(name), |id| output_dir.join(id).exists())
+}
+
+/// Create the directory of a new run, taking the next free id if `run_id`
+/// was taken since it was chosen (another run started in the same second).
+/// Returns the id and directory created.
+pub fn create_run_dir(output_dir: &Path, run_id: &str) -> Result<(String, std::path::PathBuf)> {
+    std::fs::create_dir_all(output_dir).with_context(|| format!("cannot create {}", output_dir.display()))?;
+    let mut id = run_id.to_string();
+    loop {
+        let dir = output_dir.join(&id);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok((id, dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                id = first_free(run_id, |candidate| output_dir.join(candidate).exists());
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", dir.display())),
+        }
+    }
 }
 
 /// Keep `[A-Za-z0-9_.-]`, turn anything else into `-`.

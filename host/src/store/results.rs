@@ -5,6 +5,8 @@
 //! [`ResultsWriter::append`]); a killed process leaves at most a torn last
 //! line, and a sample counts as done only once its line is written.
 
+use crate::execution::CodeRun;
+use crate::models::Message;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -12,28 +14,6 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-
-/// Chat message as stored in results.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct StoredMessage {
-    pub role: String,
-    pub content: String,
-}
-
-/// One program a `run-code` action ran, as the plugin saw its result.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CodeRun {
-    pub language: String,
-    /// The exit code; -1 when the program was killed (timeout, signal).
-    pub exit_code: i32,
-    /// Standard output, cut at the configured size.
-    pub stdout: String,
-    /// Standard error, cut at the configured size, with a note when the
-    /// sandbox stopped the program.
-    pub stderr: String,
-    pub timed_out: bool,
-    pub duration_ms: u32,
-}
 
 /// Token counts of one sample (all turns).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -52,12 +32,88 @@ impl Tokens {
     }
 }
 
+/// Whether an answer could be read from a completion, kept apart from
+/// whether it was right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParseStatus {
+    /// An answer was found.
+    Ok,
+    /// The completion holds no answer.
+    NoAnswer,
+    /// Something answer-like was found but could not be read.
+    Malformed,
+    /// The completion commits to several answers ("(A) or (C)").
+    Hedged,
+}
+
+impl ParseStatus {
+    /// The status as results spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParseStatus::Ok => "ok",
+            ParseStatus::NoAnswer => "no-answer",
+            ParseStatus::Malformed => "malformed",
+            ParseStatus::Hedged => "hedged",
+        }
+    }
+}
+
+/// What kind of failure left a sample without a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The model endpoint failed after its retries.
+    Model,
+    /// The plugin returned an error (bad record, internal).
+    Plugin,
+    /// A plugin call passed its wall-clock limit.
+    Timeout,
+    /// A plugin call ran out of fuel.
+    Cpu,
+    /// A plugin exceeded its memory limit.
+    Memory,
+    /// The plugin panicked.
+    Panic,
+    /// Any other trap, or the plugin could not be instantiated.
+    Trap,
+    /// A plugin call returned too much text.
+    TooLarge,
+    /// The episode broke a rule (too many turns, an action it may not take).
+    Episode,
+    /// A program the plugin asked for could not be run.
+    CodeExecution,
+    /// The replay model has no completion for the sample.
+    Replay,
+    /// The environment gave the oracle no reference.
+    Oracle,
+}
+
+impl ErrorKind {
+    /// The kind as results spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Model => "model",
+            ErrorKind::Plugin => "plugin",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Cpu => "cpu",
+            ErrorKind::Memory => "memory",
+            ErrorKind::Panic => "panic",
+            ErrorKind::Trap => "trap",
+            ErrorKind::TooLarge => "too-large",
+            ErrorKind::Episode => "episode",
+            ErrorKind::CodeExecution => "code-execution",
+            ErrorKind::Replay => "replay",
+            ErrorKind::Oracle => "oracle",
+        }
+    }
+}
+
 /// Why a sample has no score.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SampleError {
-    /// Category: `model`, `plugin`, `timeout`, `cpu`, `memory`, `panic`, `trap`,
-    /// `too-large`, `episode`, `code-execution`, `replay`, `oracle`.
-    pub kind: String,
+    /// The category.
+    pub kind: ErrorKind,
     /// One line naming what failed.
     pub message: String,
 }
@@ -70,21 +126,21 @@ pub struct SampleResult {
     pub rollout: u32,
     pub seed: u64,
     /// The messages of the first model request.
-    pub prompt: Vec<StoredMessage>,
+    pub prompt: Vec<Message>,
     /// The last model reply.
     pub completion: Option<String>,
     /// Reasoning text of the last reply, when the server returned it.
     pub reasoning: Option<String>,
     pub reward: Option<f64>,
     pub parsed_answer: Option<String>,
-    /// `ok`, `no-answer` or `malformed`; absent when the sample errored.
-    pub parse_status: Option<String>,
+    /// Absent when the sample errored.
+    pub parse_status: Option<ParseStatus>,
     pub metrics: BTreeMap<String, f64>,
     /// The environment's details (gold answer, extraction method...).
     pub info: Value,
     /// Every exchange after the first, for multi-turn environments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub transcript: Vec<StoredMessage>,
+    pub transcript: Vec<Message>,
     /// Programs run for this sample (code-execution environments).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code_runs: Vec<CodeRun>,
@@ -288,6 +344,27 @@ pub fn read_existing(path: &Path, shape: &JobShape, repair: bool) -> Result<Exis
             .with_context(|| format!("cannot cut the torn last line of {}", path.display()))?;
     }
     Ok(existing)
+}
+
+/// Call `on_result` with every complete line of a results file, in order
+/// (a torn last line is skipped; a missing file holds nothing). A line that
+/// is not a result is an error naming file and line.
+pub fn for_each_result(path: &Path, mut on_result: impl FnMut(SampleResult) -> Result<()>) -> Result<()> {
+    let mut number = 0;
+    let mut outcome = Ok(());
+    let scanned = scan(path, |line| {
+        number += 1;
+        if outcome.is_ok() {
+            outcome = serde_json::from_slice(line)
+                .with_context(|| format!("{}:{number}: not a result line", path.display()))
+                .and_then(&mut on_result);
+        }
+    });
+    match scanned {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Ok(_) => outcome,
+    }
 }
 
 /// Call `on_line` with every complete (newline-terminated) line; returns

@@ -1,8 +1,12 @@
 //! A job's `summary.json` and the statistics behind it.
 
-use super::results::{SampleResult, Tokens};
+use super::layout::RunLayout;
+use super::manifest::Manifest;
+use super::results::{ErrorKind, ParseStatus, SampleResult, Tokens};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::path::Path;
 
 /// `summary.json` of a job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -20,13 +24,20 @@ pub struct Summary {
     /// Standard error of that mean (sample std of per-example means / √n).
     pub stderr: Option<f64>,
     /// Scored samples by parse status.
-    pub parse_status: BTreeMap<String, u64>,
+    pub parse_status: BTreeMap<ParseStatus, u64>,
     /// Errored samples by kind.
-    pub errors: BTreeMap<String, u64>,
+    pub errors: BTreeMap<ErrorKind, u64>,
     /// Mean of each metric over examples, each example's rollouts averaged first.
     pub metrics: BTreeMap<String, f64>,
     pub tokens: Tokens,
     pub duration_secs: f64,
+}
+
+impl Summary {
+    /// The summary at `path`, if it exists and reads as one.
+    pub fn read(path: &Path) -> Option<Summary> {
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    }
 }
 
 /// Accumulates a [`Summary`] as results arrive; memory grows with the
@@ -38,8 +49,8 @@ pub struct Summary {
 #[derive(Debug, Clone, Default)]
 pub struct SummaryBuilder {
     n: u64,
-    errors: BTreeMap<String, u64>,
-    parse_status: BTreeMap<String, u64>,
+    errors: BTreeMap<ErrorKind, u64>,
+    parse_status: BTreeMap<ParseStatus, u64>,
     per_example: BTreeMap<String, ExampleSums>,
     tokens: Tokens,
 }
@@ -57,11 +68,11 @@ impl SummaryBuilder {
         self.n += 1;
         self.tokens.add(result.tokens);
         if let Some(error) = &result.error {
-            *self.errors.entry(error.kind.clone()).or_default() += 1;
+            *self.errors.entry(error.kind).or_default() += 1;
             return;
         }
-        if let Some(status) = &result.parse_status {
-            *self.parse_status.entry(status.clone()).or_default() += 1;
+        if let Some(status) = result.parse_status {
+            *self.parse_status.entry(status).or_default() += 1;
         }
         let example = self.per_example.entry(result.example_id.clone()).or_default();
         if let Some(reward) = result.reward {
@@ -117,6 +128,14 @@ pub fn mean_and_stderr(values: &[f64]) -> (Option<f64>, Option<f64>) {
     (Some(mean), Some((variance / n).sqrt()))
 }
 
+/// The `summary.json` of every job of a run that has one (unreadable ones
+/// are left out: the job table shows `-` for them).
+pub fn read_summaries(run_dir: &Path, manifest: &Manifest) -> HashMap<String, Summary> {
+    let layout = RunLayout::new(run_dir);
+    let read = |job_id: &str| Summary::read(&layout.job(job_id).summary());
+    manifest.jobs.iter().filter_map(|job| Some((job.job_id.clone(), read(&job.job_id)?))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,7 +164,7 @@ mod tests {
                 reasoning: None,
                 reward: Some(reward),
                 parsed_answer: None,
-                parse_status: Some("ok".into()),
+                parse_status: Some(ParseStatus::Ok),
                 metrics: BTreeMap::new(),
                 info: Value::Null,
                 transcript: vec![],

@@ -1,0 +1,172 @@
+//! Running a prepared plan, as `bench` and `score` do: how progress is
+//! shown, the plan table of `--dry-run`, what resumes, Ctrl-C and SIGTERM,
+//! and the job table at the end.
+
+use super::ExitStatus;
+use super::output::{errln, outln};
+use super::table::{jobs_table, new_table, print_reasons};
+use crate::locations;
+use crate::plan::Plan;
+use crate::runner::{self, Action, Cancel, Prepared, ProgressMode, RunOptions, RunReport, Target};
+use anyhow::Result;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// How long in-flight samples get to finish and be recorded after the first
+/// Ctrl-C or SIGTERM. Below the 30 s that Kubernetes (terminationGracePeriodSeconds)
+/// and Slurm (KillWait) leave between SIGTERM and SIGKILL, so the manifest
+/// is written before the kill.
+pub(super) const INTERRUPT_GRACE: Duration = Duration::from_secs(20);
+
+/// Bars on a terminal; plain lines with `-v` or when stderr is not a
+/// terminal (logs of batch jobs); nothing with `-q`.
+pub(super) fn progress_mode(quiet: bool, verbose: u8) -> ProgressMode {
+    if quiet {
+        return ProgressMode::Hidden;
+    }
+    if verbose == 0 && std::io::stderr().is_terminal() {
+        return ProgressMode::Bars;
+    }
+    ProgressMode::Lines { every: locations::progress_interval() }
+}
+
+/// Run what `prepared` scheduled: say what resumes, stop cleanly on Ctrl-C
+/// or SIGTERM, then print every job's outcome.
+pub(super) async fn execute_and_report(
+    plan: &Plan,
+    prepared: Prepared,
+    options: &RunOptions,
+    quiet: bool,
+) -> Result<RunReport> {
+    announce(&prepared, quiet);
+    spawn_interrupt_handler(options.cancel.clone(), quiet);
+    let report = runner::execute(plan, prepared, options, |line| {
+        if !quiet {
+            errln!("{line}");
+        }
+    })
+    .await?;
+    outln!("{}", jobs_table(&report.manifest, &report.summaries))?;
+    print_reasons(&report.manifest)?;
+    outln!("Results: {}", report.run_dir.display())?;
+    Ok(report)
+}
+
+/// The outcome of a run: interrupted when it was cancelled (even if the
+/// jobs left are only `pending`), failed when a job failed.
+pub(super) fn run_status(report: &RunReport, cancel: &Cancel) -> ExitStatus {
+    if cancel.is_cancelled() || report.any_interrupted() {
+        ExitStatus::Interrupted
+    } else {
+        ExitStatus::failed_if(report.any_failed())
+    }
+}
+
+/// Say which run is written and how much of it is already done.
+fn announce(prepared: &Prepared, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let run_id = prepared.schedule.target.run_id();
+    let count = |wanted: fn(&Action) -> bool| prepared.schedule.actions.iter().filter(|a| wanted(a)).count();
+    match &prepared.schedule.target {
+        Target::Existing { .. } => {
+            let done: u64 =
+                prepared.schedule.actions.iter().map(|a| if let Action::Resume { done } = a { *done } else { 0 }).sum();
+            let (finished, to_run) = (count(|a| *a == Action::Done), count(Action::runs));
+            errln!(
+                "Resuming run {run_id} (--no-auto-resume starts a new one): {finished} of {} jobs done, {to_run} to run, {done} of their samples already recorded",
+                prepared.jobs.len()
+            );
+            if to_run == 0 {
+                errln!("Nothing to run: every selected job is done (--force reruns them)");
+            }
+        }
+        Target::Restart { source_manifest, .. } => errln!(
+            "New run {run_id} from run {}: {} completed jobs copied, {} to run",
+            source_manifest.run_id,
+            count(|a| *a == Action::Copy),
+            count(Action::runs)
+        ),
+        Target::New { .. } => {}
+    }
+}
+
+/// The first Ctrl-C or SIGTERM (Slurm preemption, a Kubernetes eviction):
+/// stop starting samples, let in-flight ones finish. A second: exit at once
+/// (every recorded sample is safe; a rerun resumes).
+fn spawn_interrupt_handler(cancel: Cancel, quiet: bool) {
+    tokio::spawn(async move {
+        let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            return;
+        };
+        let mut interrupted = async || {
+            tokio::select! {
+                signal = tokio::signal::ctrl_c() => signal.is_ok(),
+                signal = terminate.recv() => signal.is_some(),
+            }
+        };
+        if !interrupted().await {
+            return;
+        }
+        if !quiet {
+            errln!(
+                "Interrupted: finishing in-flight samples (at most {} s); interrupt again to stop at once",
+                INTERRUPT_GRACE.as_secs()
+            );
+        }
+        cancel.cancel();
+        interrupted().await;
+        errln!("Stopped. Rerun the same command to resume.");
+        std::process::exit(ExitStatus::Interrupted.code().into());
+    });
+}
+
+/// The plan as a table: what would run, without running it.
+pub(super) fn print_plan(plan: &Plan, prepared: &Prepared) -> Result<()> {
+    let mut table = new_table(&["job", "status", "model", "env", "examples", "rollouts", "samples", "done"]);
+    let (mut total, mut to_run) = (0, 0);
+    for (job, action) in prepared.jobs.iter().zip(&prepared.schedule.actions) {
+        let samples = job.sample_count();
+        let done = match action {
+            Action::Resume { done } => *done,
+            Action::Done | Action::Copy => samples,
+            Action::Fresh | Action::Replace { .. } | Action::Skip => 0,
+        };
+        total += samples;
+        if action.runs() {
+            to_run += samples - done;
+        }
+        table.add_row(vec![
+            job.plan.job_id.clone(),
+            action.label(),
+            job.plan.model.id.clone(),
+            job.plan.env.id.clone(),
+            job.dataset.records.len().to_string(),
+            job.plan.env.rollouts.to_string(),
+            samples.to_string(),
+            done.to_string(),
+        ]);
+    }
+    outln!("{table}")?;
+    let run = match &prepared.schedule.target {
+        Target::Existing { dir, .. } => format!("resumes run {}", dir.display()),
+        Target::New { run_id } | Target::Restart { run_id, .. } => {
+            format!("would create run {}", plan.output_dir.join(run_id).display())
+        }
+    };
+    outln!("{} jobs, {total} samples, {to_run} to run; {run} (dry run: nothing written)", prepared.jobs.len())?;
+    Ok(())
+}
+
+/// Options for running `plan` from the command line.
+pub(super) fn run_options(quiet: bool, verbose: u8) -> RunOptions {
+    RunOptions {
+        progress: progress_mode(quiet, verbose),
+        cache_dir: locations::wasm_cache_dir(),
+        selection: Default::default(),
+        cancel: Cancel::default(),
+        grace: INTERRUPT_GRACE,
+        job_timeout: None,
+    }
+}

@@ -1,0 +1,21 @@
+//! Parsers for flag values shared by several commands, with messages that
+//! say what was expected.
+
+use serde_json::{Map, Value};
+
+/// A JSON object, like `'{"temperature": 0}'`.
+pub(super) fn json_object(text: &str) -> Result<Map<String, Value>, String> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err("expected a JSON object, like '{\"key\": 1}'".into()),
+        Err(e) => Err(format!("not valid JSON: {e}")),
+    }
+}
+
+/// A positive, finite number of seconds.
+pub(super) fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(secs),
+        _ => Err(format!("expected a positive number of seconds, not `{text}`")),
+    }
+}

@@ -1,0 +1,80 @@
+//! Default values of optional config fields, in one place: the serde
+//! attributes and the `Default` impls both call these.
+
+use std::path::PathBuf;
+
+/// The env dir read when neither `envs` nor `env_dirs` is set.
+pub const ENV_DIR: &str = "envs";
+
+/// `name`: `benchmark`.
+pub fn name() -> String {
+    "benchmark".into()
+}
+/// `output_dir`: `runs/raw`.
+pub fn output_dir() -> PathBuf {
+    crate::locations::RUNS_DIR.into()
+}
+/// `parallel`: 4 jobs at once.
+pub fn parallel() -> usize {
+    4
+}
+/// A model's `api_base_url`: OpenAI's.
+pub fn api_base_url() -> String {
+    "https://api.openai.com/v1".into()
+}
+/// A model's `max_concurrent`: 32 requests.
+pub fn max_concurrent() -> usize {
+    32
+}
+/// A model's `timeout`: 600 seconds.
+pub fn timeout() -> f64 {
+    600.0
+}
+/// A model's `use_chat_template`: yes (the chat API).
+pub fn use_chat_template() -> bool {
+    true
+}
+/// A model's `adaptive_concurrency`: on.
+pub fn adaptive_concurrency() -> bool {
+    true
+}
+/// A model's `max_retries`: 6.
+pub fn max_retries() -> u32 {
+    6
+}
+/// An env's `rollouts_per_example`: 1.
+pub fn rollouts_per_example() -> u32 {
+    1
+}
+/// An env's `max_turns`: 16.
+pub fn max_turns() -> u32 {
+    16
+}
+/// A replay model's `id_field`: `id`.
+pub fn replay_id_field() -> String {
+    "id".into()
+}
+/// A replay model's `completion_field`: `completion`.
+pub fn replay_completion_field() -> String {
+    "completion".into()
+}
+/// `code_execution.timeout_secs`: 10 seconds.
+pub fn code_timeout() -> f64 {
+    10.0
+}
+/// `code_execution.memory_mb`: 1 GiB.
+pub fn code_memory_mb() -> u64 {
+    1024
+}
+/// `code_execution.max_output_bytes`: 64 KiB each of stdout and stderr.
+pub fn code_output_bytes() -> usize {
+    64 * 1024
+}
+/// `code_execution.max_processes`: 64.
+pub fn code_processes() -> u64 {
+    64
+}
+/// `code_execution.max_file_mb`: 16 MiB.
+pub fn code_file_mb() -> u64 {
+    16
+}

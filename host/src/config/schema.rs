@@ -1,0 +1,304 @@
+//! The structs users write in run configs and env files. Every struct
+//! rejects unknown keys; optional fields take their value from
+//! [`super::defaults`].
+
+use super::de::{
+    de_at_least_one, de_inline_envs, de_num_examples, de_one_or_many, de_optional_at_least_one, de_optional_rate,
+    de_seconds, de_unique_map,
+};
+use super::{EnvEntry, defaults};
+use crate::runtime::PluginLimits;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The run config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Run name; run ids are `<name>-<UTC timestamp>`. Default `benchmark`.
+    #[serde(default = "defaults::name")]
+    pub name: String,
+    /// Where runs are written, relative to the current directory. Default `runs/raw`.
+    #[serde(default = "defaults::output_dir")]
+    pub output_dir: PathBuf,
+    /// The run seed; every sample seed derives from it. Default 0.
+    #[serde(default)]
+    pub seed: u64,
+    /// Jobs run at once. Default 4.
+    #[serde(default = "defaults::parallel", deserialize_with = "de_at_least_one")]
+    pub parallel: usize,
+    /// Directories (relative to the config file) where plugins named by an
+    /// env's `module` are looked up, before those in `$ASSAY_PLUGIN_PATH`.
+    #[serde(default)]
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Models by id.
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub models: BTreeMap<String, ModelConfig>,
+    /// Envs declared inline, as a map id → env or a list of envs. When
+    /// absent, env files are read from `env_dirs`.
+    #[serde(default, deserialize_with = "de_inline_envs")]
+    pub envs: Option<Vec<EnvEntry>>,
+    /// Directories (relative to the config file) whose `*.yaml` / `*.yml` /
+    /// `*.toml` files are env files, read when `envs` is absent. Default `[envs]`.
+    pub env_dirs: Option<Vec<PathBuf>>,
+    /// What to run (`tasks` is accepted too, as TOML configs often say).
+    #[serde(alias = "tasks")]
+    pub jobs: Vec<JobConfig>,
+}
+
+/// A model behind an OpenAI-compatible endpoint, or (with `replay`)
+/// completions generated elsewhere.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model name the server knows (required unless `replay` is set).
+    pub model: Option<String>,
+    /// Answer with completions read from files instead of calling a model.
+    pub replay: Option<ReplayConfig>,
+    /// The endpoint's base URL. Default `https://api.openai.com/v1`.
+    #[serde(default = "defaults::api_base_url")]
+    pub api_base_url: String,
+    /// The name of the environment variable holding the API key (never the
+    /// key itself). Absent: requests carry no `Authorization` header.
+    pub api_key_var: Option<String>,
+    /// Requests in flight at once, shared by every job using the model. Default 32.
+    #[serde(default = "defaults::max_concurrent", deserialize_with = "de_at_least_one")]
+    pub max_concurrent: usize,
+    /// Seconds per request attempt. Default 600.
+    #[serde(default = "defaults::timeout", deserialize_with = "de_seconds")]
+    pub timeout: f64,
+    /// Retries on 429, 5xx, connection errors, timeouts and malformed replies. Default 6.
+    #[serde(default = "defaults::max_retries")]
+    pub max_retries: u32,
+    /// Requests per minute the endpoint allows; absent: no cap.
+    #[serde(default, deserialize_with = "de_optional_rate")]
+    pub requests_per_minute: Option<f64>,
+    /// Tokens (prompt + completion) per minute the endpoint allows; absent: no cap.
+    #[serde(default, deserialize_with = "de_optional_rate")]
+    pub tokens_per_minute: Option<f64>,
+    /// Cut concurrency when the server answers 429 and grow it back on
+    /// clean replies, up to `max_concurrent`. Default true.
+    #[serde(default = "defaults::adaptive_concurrency")]
+    pub adaptive_concurrency: bool,
+    /// Whether the server applies the model's chat template (the chat API,
+    /// default true). `false` is for base models: requests go to the
+    /// text-completions API with the messages rendered by `prompt_template`.
+    #[serde(default = "defaults::use_chat_template")]
+    pub use_chat_template: bool,
+    /// How messages become one prompt when `use_chat_template` is false:
+    /// `system`, `user`, `assistant` (each `{content}` by default),
+    /// `separator` (a blank line) and `generation_prefix` (empty).
+    pub prompt_template: Option<crate::models::PromptTemplate>,
+    /// Sent verbatim with every request (`temperature`, `top_k`, ...).
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub sampling_args: Map<String, Value>,
+}
+
+/// The built-in replay model's source: completions generated elsewhere.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayConfig {
+    /// Files of completions (JSONL, JSON, CSV or parquet, optionally
+    /// gzipped), relative to the config file. Rows sharing an id are that
+    /// record's rollouts, in file order.
+    pub files: Vec<PathBuf>,
+    /// The field naming the dataset record. Default `id`.
+    #[serde(default = "defaults::replay_id_field")]
+    pub id_field: String,
+    /// The field holding the completion. Default `completion`.
+    #[serde(default = "defaults::replay_completion_field")]
+    pub completion_field: String,
+}
+
+impl ModelConfig {
+    /// A replay model reading `replay`, every other field at its default.
+    pub fn replay(replay: ReplayConfig) -> Self {
+        ModelConfig {
+            model: None,
+            replay: Some(replay),
+            api_base_url: defaults::api_base_url(),
+            api_key_var: None,
+            max_concurrent: defaults::max_concurrent(),
+            timeout: defaults::timeout(),
+            max_retries: defaults::max_retries(),
+            requests_per_minute: None,
+            tokens_per_minute: None,
+            adaptive_concurrency: defaults::adaptive_concurrency(),
+            use_chat_template: defaults::use_chat_template(),
+            prompt_template: None,
+            sampling_args: Map::new(),
+        }
+    }
+}
+
+/// A benchmark environment: a plugin, a dataset, arguments, and optionally a
+/// matrix of variants.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvConfig {
+    /// The env id jobs refer to (in the map form of `envs`, the map key).
+    pub id: String,
+    /// A plugin name, looked up as `<name>.wasm` in the plugin dirs, or a
+    /// path ending in `.wasm`, relative to the file declaring the env.
+    pub module: String,
+    /// The dataset file, relative to the file declaring the env.
+    pub dataset: PathBuf,
+    /// The record field holding the example id (default: `id` when every
+    /// record has one, else the row index).
+    pub id_field: Option<String>,
+    /// Records to use, from the start of the dataset; `-1` (the default) means all.
+    #[serde(default, deserialize_with = "de_num_examples")]
+    pub num_examples: Option<usize>,
+    /// Samples per record. Default 1.
+    #[serde(default = "defaults::rollouts_per_example", deserialize_with = "de_at_least_one")]
+    pub rollouts_per_example: u32,
+    /// Arguments passed to the plugin's `configure`.
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub env_args: Map<String, Value>,
+    /// One variant per combination of these values (keys sorted). The keys
+    /// `num_examples`, `rollouts_per_example` and `max_turns` override those
+    /// fields; any other key is set in `env_args` (`null`: left out).
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub matrix: BTreeMap<String, Vec<Value>>,
+    /// Combinations to drop: one matching every key of an entry is dropped.
+    #[serde(default)]
+    pub matrix_exclude: Vec<Map<String, Value>>,
+    /// Variant id template with `{base}` and `{<matrix key>}` placeholders,
+    /// e.g. `"{base}-rollout{shuffle_seed}"`. Default `<id>-<k1>-<v1>-<k2>-<v2>...`.
+    pub matrix_id_format: Option<String>,
+    /// Model turns allowed per episode. Default 16.
+    #[serde(default = "defaults::max_turns", deserialize_with = "de_at_least_one")]
+    pub max_turns: u32,
+    /// Sandbox limits per plugin call.
+    #[serde(default)]
+    pub limits: PluginLimits,
+    /// Host capabilities granted to the plugin, e.g. `run-code:python`. Default none.
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// Where and within what limits `run-code` actions run, for the
+    /// languages granted by `run-code:<language>` capabilities. Default:
+    /// the local backend with its default limits.
+    pub code_execution: Option<CodeExecutionConfig>,
+}
+
+/// The prefix of capabilities that grant running code: `run-code:python`.
+pub const RUN_CODE_PREFIX: &str = "run-code:";
+
+/// The languages `capabilities` grant (or, for a plugin's own list, ask
+/// for): `python` for `run-code:python`.
+pub fn run_code_languages(capabilities: &[String]) -> Vec<String> {
+    capabilities.iter().filter_map(|c| c.strip_prefix(RUN_CODE_PREFIX)).map(String::from).collect()
+}
+
+/// How a plugin's `run-code` actions are executed.
+///
+/// ```yaml
+/// code_execution:
+///   backend: local          # or piston (then `url` is required)
+///   max_concurrent: 4
+///   timeout_secs: 10
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeExecutionConfig {
+    /// `local` (a sandboxed subprocess, default) or `piston` (a Piston server).
+    #[serde(default)]
+    pub backend: CodeBackendKind,
+    /// Programs running at once, shared by every job with the same settings.
+    /// Default: the number of CPUs.
+    #[serde(default, deserialize_with = "de_optional_at_least_one")]
+    pub max_concurrent: Option<usize>,
+    /// Wall-clock cap per program in seconds; a plugin may ask for less. Default 10.
+    #[serde(default = "defaults::code_timeout", deserialize_with = "de_seconds")]
+    pub timeout_secs: f64,
+    /// Memory per program (address space for `local`), MiB. Default 1024.
+    #[serde(default = "defaults::code_memory_mb", deserialize_with = "de_at_least_one")]
+    pub memory_mb: u64,
+    /// Bytes of stdout and of stderr kept; the rest is dropped. Default 65536.
+    #[serde(default = "defaults::code_output_bytes", deserialize_with = "de_at_least_one")]
+    pub max_output_bytes: usize,
+    /// `local`: processes the program may have at once. Default 64.
+    #[serde(default = "defaults::code_processes", deserialize_with = "de_at_least_one")]
+    pub max_processes: u64,
+    /// `local`: largest file the program may write, MiB. Default 16.
+    #[serde(default = "defaults::code_file_mb", deserialize_with = "de_at_least_one")]
+    pub max_file_mb: u64,
+    /// `local`: the command running each language, before the source file,
+    /// e.g. `{python: [python3, -I]}`. `python` runs `python3` by default.
+    #[serde(default)]
+    pub commands: BTreeMap<String, Vec<String>>,
+    /// `piston`: the server's base URL, e.g. `http://localhost:2000`.
+    pub url: Option<String>,
+    /// `piston`: the runtime version per language. Default: the newest the server offers.
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+}
+
+impl Default for CodeExecutionConfig {
+    /// The settings of an empty `code_execution` block.
+    fn default() -> Self {
+        CodeExecutionConfig {
+            backend: CodeBackendKind::default(),
+            max_concurrent: None,
+            timeout_secs: defaults::code_timeout(),
+            memory_mb: defaults::code_memory_mb(),
+            max_output_bytes: defaults::code_output_bytes(),
+            max_processes: defaults::code_processes(),
+            max_file_mb: defaults::code_file_mb(),
+            commands: BTreeMap::new(),
+            url: None,
+            versions: BTreeMap::new(),
+        }
+    }
+}
+
+/// Which code-execution backend runs programs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeBackendKind {
+    /// A subprocess on this machine with OS limits and no network.
+    #[default]
+    Local,
+    /// The Piston execution engine's HTTP API (`POST /api/v2/execute`).
+    Piston,
+}
+
+/// One entry of `jobs`: a model on one or more envs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobConfig {
+    /// A model id, or `oracle`.
+    pub model: String,
+    /// An env id or a list of them; a matrix env's base id means all its variants.
+    #[serde(deserialize_with = "de_one_or_many")]
+    pub env: Vec<String>,
+    /// Appended to the job id, to tell apart jobs on the same model and env.
+    pub name: Option<String>,
+    /// Merged over the env's (and matrix's) `env_args`.
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub env_args: Map<String, Value>,
+    /// Merged over the model's `sampling_args`.
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub sampling_args: Map<String, Value>,
+    /// Samples per record for this job's envs (overrides their `rollouts_per_example`).
+    #[serde(default, deserialize_with = "de_optional_at_least_one")]
+    pub rollouts: Option<u32>,
+}
+
+/// `num_examples` as a limit: `-1` is all (`None`), a positive count is a limit.
+pub fn num_examples(value: i64) -> Result<Option<usize>, String> {
+    match value {
+        -1 => Ok(None),
+        n if n > 0 => usize::try_from(n).map(Some).map_err(|e| e.to_string()),
+        n => Err(format!("num_examples must be -1 (all) or a positive count, not {n}")),
+    }
+}
+
+impl JobConfig {
+    /// `model` on `env` (ids), every other field at its default.
+    pub fn new(model: String, env: Vec<String>) -> Self {
+        JobConfig { model, env, name: None, env_args: Map::new(), sampling_args: Map::new(), rollouts: None }
+    }
+}

@@ -1,0 +1,199 @@
+//! Loading configs: schema errors, defaults, env files and TOML.
+
+use super::*;
+use crate::runtime::PluginLimits;
+
+/// Write `files` (name, text) into a temp dir; returns it.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// The error of loading `run.yaml` with `files` beside it, minus the temp dir prefix.
+fn error(run: &str, files: &[(&str, &str)]) -> String {
+    let dir = project(files);
+    std::fs::write(dir.path().join("run.yaml"), run).unwrap();
+    let message = format!("{:#}", load(&dir.path().join("run.yaml")).unwrap_err());
+    assert_eq!(message.lines().count(), 1, "{message}");
+    message.replace(&format!("{}/", dir.path().display()), "")
+}
+
+fn load_run(run: &str, files: &[(&str, &str)]) -> LoadedConfig {
+    let dir = project(files);
+    std::fs::write(dir.path().join("run.yaml"), run).unwrap();
+    load(&dir.path().join("run.yaml")).unwrap()
+}
+
+#[test]
+fn unknown_keys_name_file_line_and_field() {
+    let e = error("name: x\nmodels:\n  gpt4:\n    model: y\n    max_concurent: 3\njobs: []\n", &[]);
+    assert!(
+        e.starts_with(
+            "run.yaml:5:5: models.gpt4.max_concurent: unknown field `max_concurent`, expected one of `model`"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn type_errors_name_file_line_and_field() {
+    let e = error("jobs:\n  - model: m\n    env: e\n    env_args: [1]\n", &[]);
+    assert_eq!(e, "run.yaml:4:15: jobs[0].env_args: invalid type: sequence, expected a map");
+    let e = error("models:\n  m: {model: x, timeout: soon}\njobs: []\n", &[]);
+    assert!(
+        e.starts_with(
+            "run.yaml:2:26: models.m.timeout: invalid type: string \"soon\", expected a positive number of seconds"
+        ),
+        "{e}"
+    );
+    let e = error("jobs:\n  - model: m\n    env: []\n", &[]);
+    assert!(e.starts_with("run.yaml:3:10: jobs[0].env: expected at least one env id"), "{e}");
+}
+
+#[test]
+fn syntax_errors_name_file_and_line() {
+    let e = error("jobs:\n  - {model: m, env: [a}\n", &[]);
+    assert!(e.starts_with("run.yaml:2:23: jobs[0].env: did not find expected ',' or ']'"), "{e}");
+}
+
+#[test]
+fn out_of_range_values_are_schema_errors() {
+    let e = error("parallel: 0\njobs: []\n", &[]);
+    assert_eq!(e, "run.yaml:1:11: parallel: must be at least 1");
+    let e = error("models:\n  m:\n    model: x\n    timeout: -1\njobs: []\n", &[]);
+    assert!(e.starts_with("run.yaml:4:14: models.m.timeout: expected a positive number of seconds"), "{e}");
+    let e = error("models:\n  m: {model: x, requests_per_minute: 0}\njobs: []\n", &[]);
+    assert!(e.starts_with("run.yaml:2:38: models.m.requests_per_minute: expected a positive number per minute"), "{e}");
+    let e = error("envs:\n  - {id: a, module: m, dataset: d.jsonl, num_examples: 0}\njobs: []\n", &[]);
+    assert_eq!(e, "run.yaml:2:56: envs[0].num_examples: num_examples must be -1 (all) or a positive count, not 0");
+}
+
+#[test]
+fn defaults_fill_every_optional_field() {
+    let loaded =
+        load_run("models:\n  m: {model: served}\nenvs:\n  - {id: a, module: m, dataset: d.jsonl}\njobs: []\n", &[]);
+    let run = &loaded.run;
+    assert_eq!(
+        (run.name.as_str(), run.output_dir.as_path(), run.seed, run.parallel),
+        ("benchmark", Path::new("runs/raw"), 0, 4)
+    );
+    let model = &run.models["m"];
+    assert_eq!(model.api_base_url, "https://api.openai.com/v1");
+    assert_eq!(
+        (model.api_key_var.as_deref(), model.max_concurrent, model.timeout, model.max_retries),
+        (None, 32, 600.0, 6)
+    );
+    assert_eq!((model.requests_per_minute, model.tokens_per_minute, model.adaptive_concurrency), (None, None, true));
+    let env = &loaded.envs[0].env;
+    assert_eq!((env.num_examples, env.rollouts_per_example, env.max_turns), (None, 1, 16));
+    assert_eq!(env.limits, PluginLimits { memory_mb: 256, call_timeout_ms: 10_000, fuel: 10_000_000_000 });
+    assert!(env.capabilities.is_empty() && env.env_args.is_empty() && env.matrix.is_empty());
+    assert_eq!(loaded.envs[0].place(), format!("{}: envs[0]", loaded.path.display()));
+}
+
+#[test]
+fn env_files_hold_one_env_or_a_list() {
+    let files = [
+        ("envs/a.yaml", "id: a\nmodule: m\ndataset: d.jsonl\nnum_examples: 5\n"),
+        ("envs/b.yml", "- id: b\n  module: m\n  dataset: d.jsonl\n- id: c\n  module: m\n  dataset: d.jsonl\n"),
+        ("envs/notes.txt", "not yaml"),
+    ];
+    let loaded = load_run("jobs: []\n", &files);
+    let found: Vec<(&str, &str)> = loaded.envs.iter().map(|e| (e.env.id.as_str(), e.field.as_str())).collect();
+    assert_eq!(found, [("a", ""), ("b", "[0]"), ("c", "[1]")]);
+    assert_eq!(loaded.envs[0].env.num_examples, Some(5));
+    assert!(loaded.envs[1].file.ends_with("envs/b.yml"));
+    let e = error("jobs: []\n", &[("envs/z.yaml", "- id: z\n  module: m\n  datset: d.jsonl\n")]);
+    assert!(e.starts_with("envs/z.yaml:3:3: [0].datset: unknown field `datset`"), "{e}");
+    let e = error("jobs: []\n", &[("envs/z.yaml", "id: z\nmodule: m\n")]);
+    assert!(e.starts_with("envs/z.yaml:1:1: missing field `dataset`"), "{e}");
+}
+
+#[test]
+fn env_dirs_are_relative_to_the_config_and_exclusive_with_envs() {
+    let loaded = load_run("env_dirs: [more]\njobs: []\n", &[("more/x.yaml", "id: x\nmodule: m\ndataset: d.jsonl\n")]);
+    assert_eq!(loaded.envs[0].env.id, "x");
+    assert!(load_run("jobs: []\n", &[]).envs.is_empty(), "the default env dir may be missing");
+    let e = error("env_dirs: [gone]\njobs: []\n", &[]);
+    assert!(e.starts_with("cannot read env dir gone"), "{e}");
+    let e = error("envs: []\nenv_dirs: [envs]\njobs: []\n", &[]);
+    assert_eq!(e, "run.yaml: env_dirs: set either `envs` or `env_dirs`, not both");
+}
+
+#[test]
+fn inline_envs_may_be_a_map_keyed_by_id() {
+    let loaded = load_run(
+        "envs:\n  qa:\n    module: m\n    dataset: d.jsonl\n  mc: {module: n, dataset: e.csv}\njobs: []\n",
+        &[],
+    );
+    let found: Vec<(&str, &str, &str)> =
+        loaded.envs.iter().map(|e| (e.env.id.as_str(), e.env.module.as_str(), e.field.as_str())).collect();
+    assert_eq!(found, [("qa", "m", "envs.qa"), ("mc", "n", "envs.mc")]);
+    let e = error("envs:\n  qa:\n    module: m\n    dataset: d.jsonl\n    num_exampels: 3\njobs: []\n", &[]);
+    assert!(e.starts_with("run.yaml:5:5: envs.qa.num_exampels: unknown field `num_exampels`"), "{e}");
+    let e = error("envs:\n  qa:\n    id: qa\n    module: m\n    dataset: d.jsonl\njobs: []\n", &[]);
+    assert_eq!(e, "run.yaml:3:5: envs.qa: duplicate field `id`");
+}
+
+#[test]
+fn duplicate_keys_and_the_oracle_id_are_rejected() {
+    let e = error("models:\n  m: {model: a}\n  m: {model: b}\njobs: []\n", &[]);
+    assert!(e.contains("models: duplicate key `m`"), "{e}");
+    let e = error("models:\n  oracle: {model: x}\njobs: []\n", &[]);
+    assert!(e.starts_with("run.yaml: models.oracle: the id `oracle` is reserved"), "{e}");
+}
+
+#[test]
+fn job_env_is_one_id_or_a_list() {
+    let loaded = load_run("jobs:\n  - {model: m, env: a}\n  - {model: m, env: [a, b], name: again}\n", &[]);
+    assert_eq!(loaded.run.jobs[0].env, ["a"]);
+    assert_eq!(loaded.run.jobs[1].env, ["a", "b"]);
+    assert_eq!(loaded.run.jobs[1].name.as_deref(), Some("again"));
+}
+
+/// Like [`error`], for a `run.toml`.
+fn toml_error(run: &str, files: &[(&str, &str)]) -> String {
+    let dir = project(files);
+    std::fs::write(dir.path().join("run.toml"), run).unwrap();
+    let message = format!("{:#}", load(&dir.path().join("run.toml")).unwrap_err());
+    assert_eq!(message.lines().count(), 1, "{message}");
+    message.replace(&format!("{}/", dir.path().display()), "")
+}
+
+#[test]
+fn toml_is_the_same_schema_with_tasks_and_per_job_rollouts() {
+    let dir = project(&[("envs/qa.toml", "id = \"qa\"\nmodule = \"m\"\ndataset = \"d.jsonl\"\n")]);
+    let run = "name = \"t\"\nparallel = 2\n[models.m]\nmodel = \"x\"\nsampling_args = { temperature = 0.5 }\n\n[[tasks]]\nmodel = \"m\"\nenv = [\"qa\"]\nrollouts = 3\n";
+    std::fs::write(dir.path().join("run.toml"), run).unwrap();
+    let loaded = load(&dir.path().join("run.toml")).unwrap();
+    assert_eq!((loaded.run.name.as_str(), loaded.run.parallel), ("t", 2));
+    assert_eq!(loaded.run.models["m"].sampling_args["temperature"], 0.5);
+    assert_eq!(loaded.run.jobs[0].rollouts, Some(3));
+    assert_eq!(loaded.envs[0].env.id, "qa", "TOML env files are read from env dirs");
+    let inline = "[envs.qa]\nmodule = \"m\"\ndataset = \"d.jsonl\"\nmatrix = { seed = [1, 2] }\n[[jobs]]\nmodel = \"m\"\nenv = \"qa\"\n";
+    std::fs::write(dir.path().join("run.toml"), inline).unwrap();
+    let loaded = load(&dir.path().join("run.toml")).unwrap();
+    assert_eq!((loaded.envs[0].env.id.as_str(), loaded.envs[0].field.as_str()), ("qa", "envs.qa"));
+    assert_eq!(loaded.envs[0].env.matrix["seed"].len(), 2);
+}
+
+#[test]
+fn toml_errors_name_file_line_and_field() {
+    let e = toml_error("[[jobs]]\nmodel = \"m\"\nenv = \"e\"\nrolouts = 2\n", &[]);
+    assert!(e.starts_with("run.toml:4:1: jobs[0].rolouts: unknown field `rolouts`"), "{e}");
+    let e = toml_error("parallel = 0\njobs = []\n", &[]);
+    assert_eq!(e, "run.toml:1:12: parallel: must be at least 1");
+    let e = toml_error("name = \"x\njobs = []\n", &[]);
+    assert!(e.starts_with("run.toml:1:10: invalid basic string"), "{e}");
+}
+
+#[test]
+fn unreadable_files_say_what_was_being_read() {
+    let e = format!("{:#}", load(Path::new("/nonexistent/run.yaml")).unwrap_err());
+    assert!(e.starts_with("cannot read config /nonexistent/run.yaml: No such file"), "{e}");
+}

@@ -1,0 +1,176 @@
+//! The model a run asks: one type, whatever answers. The episode calls
+//! [`Model::reply`] for every `ask-model` action; what each kind does lives
+//! here: an endpoint is asked over HTTP (with retries, rate limits, token
+//! counts), the oracle answers with the environment's reference, replay
+//! answers the first turn with a completion read from files.
+//!
+//! [`Models::resolve`] is the one step from a [`ModelSpec`] to a [`Model`]:
+//! it reads API keys and replay files, and shares one client per model id,
+//! so every job using a model shares its concurrency and rate limits.
+
+use super::replay::ReplayBook;
+use super::spec::{EndpointSpec, ModelSource, ModelSpec, ReplaySpec};
+use super::{ApiKey, ChatClient, ChatReply, ChatRequest, Endpoint, Message, ModelError, Usage};
+use anyhow::{Context, Result};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Samples in flight per job when the model is offline (oracle, replay):
+/// they cost only plugin calls.
+const OFFLINE_CONCURRENCY: usize = 64;
+
+/// A model, ready to be asked. Cheap to clone.
+#[derive(Clone)]
+pub struct Model {
+    kind: Kind,
+}
+
+#[derive(Clone)]
+enum Kind {
+    Oracle,
+    Endpoint(ChatClient),
+    Replay(Arc<ReplayBook>),
+}
+
+/// One request of an episode.
+pub struct Turn<'a> {
+    /// The whole conversation.
+    pub messages: &'a [Message],
+    /// Reply length cap from the environment (`max_tokens` in sampling args wins).
+    pub max_tokens: Option<u32>,
+    /// Stop sequences from the environment.
+    pub stop: &'a [String],
+    /// The job's sampling args, sent verbatim.
+    pub sampling_args: &'a Map<String, Value>,
+    /// The example asked about (replay looks its completion up by it).
+    pub example_id: &'a str,
+    /// The rollout (replay's n-th completion of the example).
+    pub rollout: u32,
+    /// 1 for the first request of the episode.
+    pub number: u32,
+}
+
+/// Why a model gave no reply. `E` is the error of asking the environment
+/// for its reference (the oracle's answer).
+#[derive(Debug)]
+pub enum ReplyError<E> {
+    /// The endpoint failed after its retries.
+    Endpoint(ModelError),
+    /// A replayed completion is missing, or a later turn was asked for.
+    Replay(String),
+    /// The environment knows no reference completion for the oracle.
+    NoReference,
+    /// Asking the environment for its reference failed.
+    Reference(E),
+}
+
+impl Model {
+    /// Answer one turn. `reference` is called only by the oracle.
+    pub async fn reply<E>(
+        &self,
+        turn: &Turn<'_>,
+        reference: impl AsyncFnOnce() -> Result<Option<String>, E>,
+    ) -> Result<ChatReply, ReplyError<E>> {
+        match &self.kind {
+            Kind::Oracle => match reference().await.map_err(ReplyError::Reference)? {
+                Some(text) => Ok(offline_reply(text)),
+                None => Err(ReplyError::NoReference),
+            },
+            Kind::Endpoint(client) => {
+                let request = ChatRequest {
+                    messages: turn.messages.to_vec(),
+                    max_tokens: turn.max_tokens,
+                    stop: turn.stop.to_vec(),
+                    sampling_args: turn.sampling_args.clone(),
+                };
+                client.chat(&request).await.map_err(ReplyError::Endpoint)
+            }
+            // Completions made elsewhere answer the first turn only.
+            Kind::Replay(_) if turn.number > 1 => {
+                Err(ReplyError::Replay("a replayed completion answers one turn".into()))
+            }
+            Kind::Replay(book) => match book.completion(turn.example_id, turn.rollout) {
+                Ok(text) => Ok(offline_reply(text.to_string())),
+                Err(error) => Err(ReplyError::Replay(error)),
+            },
+        }
+    }
+
+    /// Samples of one job in flight at once.
+    pub fn concurrency(&self) -> usize {
+        match &self.kind {
+            Kind::Oracle | Kind::Replay(_) => OFFLINE_CONCURRENCY,
+            Kind::Endpoint(client) => client.max_concurrent(),
+        }
+    }
+
+    /// What stands for the model in a job's identity: the name at the
+    /// endpoint, `oracle`, or `replay:<fingerprint>` (changed files make a
+    /// new job).
+    pub fn identity_name(&self, spec: &ModelSpec) -> String {
+        match (&self.kind, &spec.source) {
+            (Kind::Replay(book), _) => format!("replay:{}", book.fingerprint),
+            (_, ModelSource::Endpoint(endpoint)) => endpoint.model.clone(),
+            _ => crate::config::ORACLE.to_string(),
+        }
+    }
+}
+
+/// A reply made without a server: no tokens, no latency.
+fn offline_reply(content: String) -> ChatReply {
+    ChatReply {
+        content,
+        reasoning: None,
+        finish_reason: Some("stop".into()),
+        usage: Usage::default(),
+        latency_ms: 0,
+        attempts: 1,
+    }
+}
+
+/// The models of a run, resolved once per model id.
+#[derive(Default)]
+pub struct Models {
+    resolved: HashMap<String, Model>,
+}
+
+impl Models {
+    /// The model `spec` describes, shared with earlier jobs of the same id.
+    pub fn resolve(&mut self, spec: &ModelSpec) -> Result<Model> {
+        if let Some(model) = self.resolved.get(&spec.id) {
+            return Ok(model.clone());
+        }
+        let model = Model { kind: kind(&spec.source).with_context(|| format!("model `{}`", spec.id))? };
+        self.resolved.insert(spec.id.clone(), model.clone());
+        Ok(model)
+    }
+}
+
+fn kind(source: &ModelSource) -> Result<Kind> {
+    Ok(match source {
+        ModelSource::Oracle => Kind::Oracle,
+        ModelSource::Endpoint(endpoint) => Kind::Endpoint(client(endpoint)?),
+        ModelSource::Replay(replay) => Kind::Replay(Arc::new(book(replay)?)),
+    })
+}
+
+fn client(endpoint: &EndpointSpec) -> Result<ChatClient> {
+    let api_key = endpoint.api_key_var.as_deref().map(ApiKey::from_env).transpose()?;
+    ChatClient::new(Endpoint {
+        model: endpoint.model.clone(),
+        base_url: endpoint.api_base_url.clone(),
+        api_key,
+        timeout: Duration::from_secs_f64(endpoint.timeout_secs),
+        max_retries: endpoint.max_retries,
+        max_concurrent: endpoint.max_concurrent,
+        rate: endpoint.rate,
+        api: endpoint.api.clone(),
+        backoff: Default::default(),
+    })
+}
+
+fn book(replay: &ReplaySpec) -> Result<ReplayBook> {
+    ReplayBook::load(&replay.files, &replay.id_field, &replay.completion_field).context("replay")
+}
