@@ -53,7 +53,7 @@ fn scaffold_build_check_install_and_bench_every_template() {
         let built = assay_ok(&project, &["plugin", "build", name, "--install"]);
         let wasm = built_path(&built);
         assert!(wasm.ends_with(format!("wasm32-wasip2/release/{}.wasm", name.replace('-', "_"))), "{built}");
-        assert!(built.contains("(assay:env@0.1.0)") && built.contains("Installed "), "{built}");
+        assert!(built.contains("(assay:env@0.2.0)") && built.contains("Installed "), "{built}");
 
         let sample = format!("{name}/data/sample.jsonl");
         let checked = assay_ok(&project, &["plugin", "check", wasm.to_str().unwrap(), "--dataset", &sample]);
@@ -74,7 +74,7 @@ fn scaffold_build_check_install_and_bench_every_template() {
         assert_eq!(summary["mean_reward"], 1.0, "{template}: {summary}");
     }
     let info = assay_ok(&project, &["plugin", "info", "pubmedqa"]);
-    assert!(info.starts_with("pubmedqa 0.1.0 (assay:env@0.1.0)"), "{info}");
+    assert!(info.starts_with("pubmedqa 0.1.0 (assay:env@0.2.0)"), "{info}");
     assert!(info.contains("system_prompt"), "the qa template documents its argument: {info}");
 }
 

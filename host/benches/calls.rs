@@ -26,7 +26,7 @@
 use arrow_array::RecordBatch;
 use assay::models::{Message, Role};
 use assay::process::schema::{BatchBuilder, RowSource};
-use assay::runtime::{self, Action, CallContext, EnvironmentPool, Event, PluginLimits, Score};
+use assay::runtime::{self, Action, CallContext, EnvironmentPool, Event, ModelReply, PluginLimits, Sample, Score};
 use assay::store::{ParseStatus, SampleResult, Tokens};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
@@ -87,7 +87,7 @@ fn environment(name: &str) -> (Runtime, EnvironmentPool) {
 
 /// Prepare `record`, check that it asks the model, and return its state.
 fn prepared(rt: &Runtime, pool: &EnvironmentPool, record: &serde_json::Value) -> String {
-    let step = rt.block_on(pool.prepare(CTX, &record.to_string())).expect("prepare");
+    let step = rt.block_on(pool.prepare(CTX, &Sample::new(record.to_string(), CTX.seed))).expect("prepare");
     assert!(matches!(step.action, Action::AskModel(_)), "prepare gave {:?}", step.action);
     step.state
 }
@@ -115,8 +115,8 @@ fn bench_mcq(c: &mut Criterion) {
     let (rt, pool) = environment("mcq");
     let record = json!({"id": "q1", "question": MCQ_QUESTION, "choices": MCQ_OPTIONS, "answer": "C"});
     let state = prepared(&rt, &pool, &record);
-    let record = record.to_string();
-    let reply = Event::ModelReply(MCQ_REPLY.into());
+    let sample = Sample::new(record.to_string(), CTX.seed);
+    let reply = Event::ModelReply(ModelReply::text(MCQ_REPLY));
     match rt.block_on(pool.advance(CTX, &state, &reply)).expect("advance").action {
         Action::Finish(score) => assert_correct("advance", &score),
         other => panic!("advance gave {other:?}"),
@@ -124,7 +124,7 @@ fn bench_mcq(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("mcq_calls");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("prepare", |b| b.to_async(&rt).iter(|| pool.prepare(CTX, &record)));
+    group.bench_function("prepare", |b| b.to_async(&rt).iter(|| pool.prepare(CTX, &sample)));
     group.bench_function("advance_reply", |b| b.to_async(&rt).iter(|| pool.advance(CTX, &state, &reply)));
     let grades = [("grade", state.as_str(), MCQ_REPLY), ("grade_short", &state, "The answer is (C).")];
     bench_grades(&mut group, &rt, &pool, &grades);

@@ -51,9 +51,18 @@ fn encode_state<E: Environment>(state: &E::State) -> Result<String> {
     serde_json::to_string(state).map_err(|e| Error::internal(format!("cannot encode state: {e}")))
 }
 
-pub(crate) fn prepare_json<E: Environment>(env: &E, record_json: &str, seed: u64) -> Result<Step<String>> {
-    let record = decode::<E::Record>(record_json).map_err(Error::BadRecord)?;
-    let (prompt, state) = env.prepare(record, &mut Rng::new(seed))?;
+pub(crate) fn prepare_json<E: Environment>(env: &E, sample: &wit::Sample) -> Result<Step<String>> {
+    let record = decode::<E::Record>(&sample.record_json).map_err(Error::BadRecord)?;
+    let mut rng = Rng::new(sample.seed);
+    let (prompt, state) = if sample.fewshot.is_empty() {
+        env.prepare(record, &mut rng)?
+    } else {
+        let exemplars = sample.fewshot.iter().enumerate().map(|(i, json)| {
+            decode::<E::Record>(json).map_err(|e| Error::BadRecord(format!("few-shot exemplar {i}: {e}")))
+        });
+        let exemplars = exemplars.collect::<Result<Vec<_>>>()?;
+        env.prepare_fewshot(record, exemplars, sample.fewshot_as_multiturn, &mut rng)?
+    };
     Ok(Step::ask(prompt, encode_state::<E>(&state)?))
 }
 
@@ -113,6 +122,9 @@ impl From<Step<String>> for wit::Step {
         let action = match step.action {
             Action::AskModel(prompt) => wit::Action::AskModel(prompt),
             Action::RunCode(request) => wit::Action::RunCode(request),
+            Action::AskJudge(request) => wit::Action::AskJudge(request),
+            Action::ScoreContinuations(request) => wit::Action::ScoreContinuations(request),
+            Action::Workspace(request) => wit::Action::Workspace(request),
             Action::Finish(score) => wit::Action::Finish(score.into()),
         };
         wit::Step { action, state: step.state }
@@ -137,6 +149,7 @@ impl<R: Registered> Guest for R {
                 })
                 .collect(),
             capabilities: description.capabilities,
+            default_dataset: description.default_dataset,
         }
     }
 
@@ -146,14 +159,17 @@ impl<R: Registered> Guest for R {
         Ok(())
     }
 
-    fn prepare(record_json: String, seed: u64) -> std::result::Result<wit::Step, wit::EnvError> {
-        Ok(with_env(|env: &R::Env| prepare_json(env, &record_json, seed))?.into())
+    fn prepare(sample: wit::Sample) -> std::result::Result<wit::Step, wit::EnvError> {
+        Ok(with_env(|env: &R::Env| prepare_json(env, &sample))?.into())
     }
 
     fn advance(state: String, event: wit::Event) -> std::result::Result<wit::Step, wit::EnvError> {
         let event = match event {
-            wit::Event::ModelReply(text) => Event::ModelReply(text),
+            wit::Event::ModelReply(reply) => Event::ModelReply(reply),
             wit::Event::CodeOutput(result) => Event::CodeOutput(result),
+            wit::Event::JudgeReply(reply) => Event::JudgeReply(reply),
+            wit::Event::ContinuationScores(scores) => Event::ContinuationScores(scores),
+            wit::Event::WorkspaceOutput(result) => Event::WorkspaceOutput(result),
         };
         Ok(with_env(|env: &R::Env| advance_json(env, &state, event))?.into())
     }

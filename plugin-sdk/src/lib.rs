@@ -38,6 +38,7 @@
 
 mod adapter;
 mod error;
+pub mod fewshot;
 pub mod log;
 mod rng;
 mod score;
@@ -48,13 +49,16 @@ mod types;
 pub use error::{Error, Result};
 pub use rng::{Rng, stable_hash};
 pub use score::Score;
-pub use types::{ArgDoc, CodeRequest, CodeResult, Description, Message, ParseStatus, Prompt, Role};
+pub use types::{
+    ArgDoc, CodeRequest, CodeResult, ContinuationRequest, ContinuationScore, Description, ExecRequest, FileWrite,
+    JudgeRequest, Message, ParseStatus, Prompt, Reply, Role, Tool, ToolCall, WorkspaceRequest, WorkspaceResult,
+};
 
 pub use serde;
 pub use serde_json;
 
 /// The version of the WIT interface (`assay:env`) this SDK builds against.
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.2.0";
 
 /// Arguments type for environments that take none. Any key is rejected.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -65,10 +69,16 @@ pub struct NoArgs {}
 /// [`Environment::advance`].
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// The model replied with this text.
-    ModelReply(String),
+    /// The model under test replied.
+    ModelReply(Reply),
     /// A [`Step::run_code`] request finished.
     CodeOutput(CodeResult),
+    /// The judge replied to a [`Step::ask_judge`] request.
+    JudgeReply(Reply),
+    /// The scores of a [`Step::score_continuations`] request, in its order.
+    ContinuationScores(Vec<ContinuationScore>),
+    /// A [`Step::workspace`] request finished.
+    WorkspaceOutput(WorkspaceResult),
 }
 
 /// What the host should do next, with the state to hand back afterwards.
@@ -87,6 +97,12 @@ pub enum Action {
     AskModel(Prompt),
     /// Run this program in the host's code sandbox.
     RunCode(CodeRequest),
+    /// Ask the judge model the job names.
+    AskJudge(JudgeRequest),
+    /// Score continuations by their log-probability under the model.
+    ScoreContinuations(ContinuationRequest),
+    /// Act in the sample's workspace.
+    Workspace(WorkspaceRequest),
     /// The episode is over.
     Finish(Score),
 }
@@ -99,6 +115,18 @@ impl<S> Step<S> {
     /// Ask the host to run a program (needs a `run-code:<language>` capability).
     pub fn run_code(request: CodeRequest, state: S) -> Self {
         Step { action: Action::RunCode(request), state }
+    }
+    /// Ask the judge (needs the `judge` capability).
+    pub fn ask_judge(request: JudgeRequest, state: S) -> Self {
+        Step { action: Action::AskJudge(request), state }
+    }
+    /// Score continuations by log-likelihood (needs the `loglikelihood` capability).
+    pub fn score_continuations(request: ContinuationRequest, state: S) -> Self {
+        Step { action: Action::ScoreContinuations(request), state }
+    }
+    /// Act in the sample's workspace (needs the `workspace` capability).
+    pub fn workspace(request: WorkspaceRequest, state: S) -> Self {
+        Step { action: Action::Workspace(request), state }
     }
     /// End the episode with a score.
     pub fn finish(score: Score, state: S) -> Self {
@@ -135,21 +163,40 @@ pub trait Environment: Sized + 'static {
     /// `rng` is seeded by the host from the job seed, record id and rollout.
     fn prepare(&self, record: Self::Record, rng: &mut Rng) -> Result<(Prompt, Self::State)>;
 
+    /// Turn a record and its few-shot exemplars into the first prompt. The
+    /// default ([`fewshot::render`]) shows each exemplar's question (from
+    /// `prepare`) answered by its reference; override it for another format.
+    fn prepare_fewshot(
+        &self,
+        record: Self::Record,
+        exemplars: Vec<Self::Record>,
+        as_multiturn: bool,
+        rng: &mut Rng,
+    ) -> Result<(Prompt, Self::State)> {
+        fewshot::render(self, record, exemplars, as_multiturn, rng)
+    }
+
     /// Score a final completion.
     fn grade(&self, state: &Self::State, completion: &str) -> Result<Score>;
 
+    /// Score a model's reply. The default grades its text; override it to
+    /// use the rest (`finish_reason` says whether it was cut off).
+    fn grade_reply(&self, state: &Self::State, reply: &Reply) -> Result<Score> {
+        self.grade(state, &reply.content)
+    }
+
     /// Next step after an event. The default grades the first model reply,
     /// which is right for single-turn environments; override it for
-    /// multi-turn dialogues or code execution.
+    /// multi-turn dialogues, code execution, judges or workspaces.
     fn advance(&self, state: Self::State, event: Event) -> Result<Step<Self::State>> {
         match event {
-            Event::ModelReply(text) => {
-                let score = self.grade(&state, &text)?;
+            Event::ModelReply(reply) => {
+                let score = self.grade_reply(&state, &reply)?;
                 Ok(Step::finish(score, state))
             }
-            Event::CodeOutput(_) => {
-                Err(Error::internal("received code output, but this environment does not override `advance`"))
-            }
+            _ => Err(Error::internal(
+                "received an event other than a model reply, but this environment does not override `advance`",
+            )),
         }
     }
 
@@ -193,7 +240,7 @@ macro_rules! register_environment {
 #[doc(hidden)]
 pub mod __private {
     wit_bindgen::generate!({
-        path: "wit/v0.1",
+        path: "wit/v0.2",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin",

@@ -12,8 +12,9 @@
 //! Multi-step environments (code execution, dialogues) are driven with
 //! [`Harness::advance`], the test standing in for the model and the sandbox.
 
+use crate::__private::assay::env::types::Sample;
 use crate::adapter::{advance_json, configure_json, grade_json, prepare_json, reference_json};
-use crate::{Action, Environment, Error, Event, Prompt, Result, Score, Step};
+use crate::{Action, Environment, Error, Event, Prompt, Reply, Result, Score, Step};
 use serde_json::Value;
 
 /// A configured environment driven like the host drives a plugin.
@@ -46,7 +47,25 @@ impl<E: Environment> Harness<E> {
 
     /// Prepare a record (a JSON object) with a seed.
     pub fn prepare(&self, record: Value, seed: u64) -> Result<Prepared> {
-        let step = prepare_json(&self.env, &record.to_string(), seed)?;
+        self.prepare_fewshot(record, &[], false, seed)
+    }
+
+    /// Prepare a record with few-shot exemplars (records of the same
+    /// shape), as the host does when a job asks for them.
+    pub fn prepare_fewshot(
+        &self,
+        record: Value,
+        exemplars: &[Value],
+        as_multiturn: bool,
+        seed: u64,
+    ) -> Result<Prepared> {
+        let sample = Sample {
+            record_json: record.to_string(),
+            seed,
+            fewshot: exemplars.iter().map(Value::to_string).collect(),
+            fewshot_as_multiturn: as_multiturn,
+        };
+        let step = prepare_json(&self.env, &sample)?;
         match step.action {
             Action::AskModel(prompt) => Ok(Prepared { prompt, state: step.state }),
             other => Err(Error::internal(format!("prepare returned {other:?}, not ask-model"))),
@@ -56,6 +75,15 @@ impl<E: Environment> Harness<E> {
     /// Grade a completion for a prepared record.
     pub fn grade(&self, prepared: &Prepared, completion: &str) -> Result<Score> {
         grade_json(&self.env, &prepared.state, completion)
+    }
+
+    /// Score a model reply for a prepared record as the host does when the
+    /// model answers: through `advance`, which sees the finish reason.
+    pub fn reply(&self, prepared: &Prepared, reply: Reply) -> Result<Score> {
+        match self.advance(&prepared.state, Event::ModelReply(reply))?.action {
+            Action::Finish(score) => Ok(score),
+            other => Err(Error::internal(format!("a reply led to {other:?}, not finish"))),
+        }
     }
 
     /// Report an event for a state (e.g. [`Prepared::state`] or the state

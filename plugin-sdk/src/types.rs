@@ -5,19 +5,48 @@
 
 use crate::__private::assay::env::types as wit;
 
-pub use wit::{CodeRequest, CodeResult, Message, ParseStatus, Prompt, Role};
+pub use wit::{
+    CodeRequest, CodeResult, ContinuationRequest, ContinuationScore, ExecRequest, FileWrite, JudgeRequest, Message,
+    ModelReply as Reply, ParseStatus, Prompt, Role, Tool, ToolCall, WorkspaceRequest, WorkspaceResult,
+};
 
 impl Message {
     /// A message from `role`.
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Message { role, content: content.into() }
+        Message { role, content: content.into(), tool_calls: Vec::new(), tool_call_id: None }
+    }
+}
+
+impl Reply {
+    /// A reply of plain text with no known finish reason.
+    pub fn text(content: impl Into<String>) -> Self {
+        Reply { content: content.into(), tool_calls: Vec::new(), finish_reason: None }
+    }
+
+    /// Whether generation was cut off at the length limit
+    /// (`finish_reason: length`). Unknown (a completion made elsewhere) is
+    /// not cut off.
+    pub fn truncated(&self) -> bool {
+        self.finish_reason.as_deref() == Some("length")
+    }
+}
+
+impl From<&str> for Reply {
+    fn from(content: &str) -> Self {
+        Reply::text(content)
+    }
+}
+
+impl From<String> for Reply {
+    fn from(content: String) -> Self {
+        Reply::text(content)
     }
 }
 
 impl Prompt {
     /// An empty conversation.
     pub fn new() -> Self {
-        Prompt { messages: Vec::new(), max_tokens: None, stop: Vec::new() }
+        Prompt { messages: Vec::new(), max_tokens: None, stop: Vec::new(), tools: Vec::new() }
     }
     /// Append a system message.
     pub fn system(self, content: impl Into<String>) -> Self {
@@ -44,6 +73,11 @@ impl Prompt {
     /// Add a stop sequence.
     pub fn stop(mut self, stop: impl Into<String>) -> Self {
         self.stop.push(stop.into());
+        self
+    }
+    /// Offer a tool to the model (needs the `tools` capability).
+    pub fn tool(mut self, tool: Tool) -> Self {
+        self.tools.push(tool);
         self
     }
 }
@@ -76,6 +110,9 @@ pub struct Description {
     pub args: Vec<ArgDoc>,
     /// Host capabilities it needs, e.g. `run-code:python`.
     pub capabilities: Vec<String>,
+    /// The dataset used when an env config names none: the JSON of a
+    /// config's `dataset:` value, e.g. `{"hub": "openai/gsm8k", "config": "main", "split": "test"}`.
+    pub default_dataset: Option<String>,
 }
 
 impl Description {
@@ -97,6 +134,12 @@ impl Description {
     /// Declare a needed capability.
     pub fn capability(mut self, capability: &str) -> Self {
         self.capabilities.push(capability.into());
+        self
+    }
+    /// Name the dataset used when an env config gives none (see
+    /// [`Description::default_dataset`]).
+    pub fn default_dataset(mut self, dataset: serde_json::Value) -> Self {
+        self.default_dataset = Some(dataset.to_string());
         self
     }
 }

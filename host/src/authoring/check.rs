@@ -21,7 +21,7 @@ use crate::config::{CodeExecutionConfig, run_code_languages};
 use crate::dataset::{Dataset, Record};
 use crate::execution::CodeExecutor;
 use crate::runner::sample_seed;
-use crate::runtime::{Action, CallContext, CodeResult, EnvironmentPool, Event, Score, Step};
+use crate::runtime::{Action, CallContext, CodeResult, EnvironmentPool, Event, ModelReply, Sample, Score, Step};
 use anyhow::Result;
 use std::collections::BTreeSet;
 
@@ -95,7 +95,8 @@ impl Checker<'_> {
     async fn seed(&self, record: &Record, rollout: u32, failures: &mut Vec<Failure>) -> Option<Seeded> {
         let ctx = CallContext { record: &record.id, seed: sample_seed(0, &record.id, rollout) };
         let fail = |check, detail: String| Failure { record: record.id.clone(), seed: rollout, check, detail };
-        let first = match self.pool.prepare(ctx, &record.json).await {
+        let sample = Sample::new(record.json.clone(), ctx.seed);
+        let first = match self.pool.prepare(ctx, &sample).await {
             Ok(step) => step,
             Err(e) => {
                 failures.push(fail("prepare", e.message));
@@ -103,7 +104,7 @@ impl Checker<'_> {
             }
         };
         let prompt = prompt_text(&first);
-        match self.pool.prepare(ctx, &record.json).await {
+        match self.pool.prepare(ctx, &sample).await {
             Ok(again) if prompt_text(&again) == prompt && again.state == first.state => {}
             Ok(_) => failures.push(fail("reproducible", "the same seed gave a different prompt or state".into())),
             Err(e) => failures.push(fail("reproducible", format!("a second prepare failed: {}", e.message))),
@@ -149,7 +150,7 @@ impl Checker<'_> {
     /// plugin asks for.
     async fn score(&self, ctx: CallContext<'_>, state: &str, reply: &str) -> Result<Score, String> {
         let mut step =
-            self.pool.advance(ctx, state, &Event::ModelReply(reply.to_string())).await.map_err(|e| e.message)?;
+            self.pool.advance(ctx, state, &Event::ModelReply(ModelReply::text(reply))).await.map_err(|e| e.message)?;
         for _ in 0..MAX_STEPS {
             match step.action {
                 Action::Finish(score) => return Ok(score),
@@ -160,6 +161,9 @@ impl Checker<'_> {
                     let output = self.run_code(&request).await?;
                     step =
                         self.pool.advance(ctx, &step.state, &Event::CodeOutput(output)).await.map_err(|e| e.message)?;
+                }
+                other => {
+                    return Err(format!("asks for `{}` after a reply, which plugin check cannot answer", other.name()));
                 }
             }
         }

@@ -7,7 +7,8 @@ use crate::dataset::Dataset;
 use crate::execution::{CodeExecutor, CodeRun};
 use crate::models::{Message, Model, ReplyError, Role, Turn};
 use crate::runtime::{
-    Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, EnvironmentPool, Event, Prompt, Score,
+    Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, EnvironmentPool, Event, ModelReply, Prompt,
+    Sample, Score,
 };
 use crate::store::{self, ErrorKind, ParseStatus, SampleError, SampleResult, Tokens};
 use serde_json::{Map, Value};
@@ -60,6 +61,7 @@ impl From<crate::runtime::ParseStatus> for ParseStatus {
             crate::runtime::ParseStatus::Ok => ParseStatus::Ok,
             crate::runtime::ParseStatus::NoAnswer => ParseStatus::NoAnswer,
             crate::runtime::ParseStatus::Malformed => ParseStatus::Malformed,
+            crate::runtime::ParseStatus::Hedged => ParseStatus::Hedged,
         }
     }
 }
@@ -137,7 +139,7 @@ impl Episode {
         pool: &EnvironmentPool,
         model: &Model,
     ) -> Result<Score, SampleError> {
-        let mut step = pool.prepare(ctx, record_json).await?;
+        let mut step = pool.prepare(ctx, &Sample::new(record_json.to_string(), ctx.seed)).await?;
         loop {
             match step.action {
                 Action::Finish(score) => return Ok(score),
@@ -154,6 +156,14 @@ impl Episode {
                 Action::RunCode(request) => {
                     let output = self.run_code(spec, ctx, &request).await?;
                     step = pool.advance(ctx, &step.state, &Event::CodeOutput(output)).await?;
+                }
+                other => {
+                    let message = format!(
+                        "record {}: the plugin asked for `{}`, which this env does not grant (see its capabilities)",
+                        ctx.record,
+                        other.name()
+                    );
+                    return Err(failure(ErrorKind::Episode, message));
                 }
             }
         }
@@ -200,7 +210,7 @@ impl Episode {
         spec: &SampleSpec,
         prompt: &Prompt,
         state: &str,
-    ) -> Result<String, SampleError> {
+    ) -> Result<ModelReply, SampleError> {
         let messages: Vec<Message> = prompt.messages.iter().map(Message::from).collect();
         self.turns += 1;
         if self.turns == 1 {
@@ -239,7 +249,7 @@ impl Episode {
             self.transcript.push(Message::new(Role::Assistant, reply.content.clone()));
         }
         self.completion = Some(reply.content.clone());
-        Ok(reply.content)
+        Ok(ModelReply { content: reply.content, tool_calls: Vec::new(), finish_reason: reply.finish_reason })
     }
 }
 

@@ -2,30 +2,35 @@
 //!
 //! One [`Runtime`] per process holds the wasmtime engine (fuel and epoch
 //! interruption on, compiled code cached on disk keyed by content hash) and
-//! the linker for every supported API version. [`Runtime::load`] compiles a
-//! plugin once, checks its API version from the export name, pre-instantiates
-//! it and reads its metadata. [`Runtime::environment`] configures a pool of
-//! warm instances for one job's arguments; see [`pool`].
+//! a linker for every supported API version ([`versions`]: `v0_1`, `v0_2`).
+//! [`Runtime::load`] compiles a plugin once, reads its API version from the
+//! export name, pre-instantiates it with that version's bindings and reads
+//! its metadata. [`Runtime::environment`] configures a pool of warm
+//! instances for one job's arguments; see [`pool`]. Whatever a plugin's
+//! version, the host sees the newest types (re-exported here).
 
-mod bindings;
 mod pool;
 mod sandbox;
+mod v0_1;
+mod v0_2;
+mod versions;
 
-pub use bindings::{
-    Action, CodeRequest, CodeResult, EnvError, Event, Message, Metadata, ParseStatus, Prompt, Role, SUPPORTED_API,
-    Score, Step,
-};
 pub use pool::{CallContext, CallError, CallErrorKind, EnvironmentPool, PluginLimits};
+pub use v0_2::{
+    Action, ArgDoc, CodeRequest, CodeResult, ContinuationRequest, ContinuationScore, EnvError, Event, ExecRequest,
+    FileWrite, JudgeRequest, Message, Metadata, Metric, ModelReply, ParseStatus, Prompt, Role, Sample, Score, Step,
+    Tool, ToolCall, WorkspaceRequest, WorkspaceResult,
+};
+pub use versions::SUPPORTED_API;
 
 use anyhow::{Context, Result, anyhow, bail};
-use bindings::{ENVIRONMENT_EXPORT, PluginPre};
-use sandbox::Sandbox;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wasmtime::component::{Component, Linker};
+use versions::{Linkers, PluginPre};
+use wasmtime::component::Component;
 use wasmtime::{Cache, CacheConfig, Config, Engine};
 
 /// How often the epoch advances. Running plugins yield to the executor at
@@ -35,7 +40,7 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// The wasmtime engine and linker shared by every plugin in the process.
 pub struct Runtime {
     engine: Engine,
-    linker: Linker<Sandbox>,
+    linkers: Linkers,
     loaded: Mutex<HashMap<String, Arc<Plugin>>>,
 }
 
@@ -49,7 +54,7 @@ pub struct Plugin {
     pub api_version: String,
     /// What the plugin says about itself.
     pub metadata: Metadata,
-    pre: PluginPre<Sandbox>,
+    pre: PluginPre,
 }
 
 impl Plugin {
@@ -73,10 +78,8 @@ impl Runtime {
         }
         let engine = Engine::new(&config).map_err(|e| anyhow!("cannot create the wasm engine: {e}"))?;
         spawn_epoch_ticker(&engine);
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        bindings::Plugin::add_to_linker::<_, wasmtime::component::HasSelf<Sandbox>>(&mut linker, |sandbox| sandbox)?;
-        Ok(Runtime { engine, linker, loaded: Mutex::new(HashMap::new()) })
+        let linkers = Linkers::new(&engine)?;
+        Ok(Runtime { engine, linkers, loaded: Mutex::new(HashMap::new()) })
     }
 
     /// Load a plugin (once per content hash per process).
@@ -98,12 +101,9 @@ impl Runtime {
         let component = tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
             .await?
             .map_err(|e| anyhow!("plugin {shown}: cannot compile: {e:#}"))?;
-        let api_version = api_version(&self.engine, &component).map_err(|e| anyhow!("plugin {shown}: {e}"))?;
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| anyhow!("plugin {shown}: needs something the host does not provide: {e:#}"))?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| anyhow!("plugin {shown}: {e:#}"))?;
+        let api_version =
+            versions::api_version(&self.engine, &component).map_err(|e| anyhow!("plugin {shown}: {e}"))?;
+        let pre = self.linkers.pre(&api_version, &component).map_err(|e| anyhow!("plugin {shown}: {e:#}"))?;
         let metadata = pool::describe(&pre, &shown).await?;
         Ok(Plugin { path: path.to_path_buf(), sha256, api_version, metadata, pre })
     }
@@ -130,28 +130,6 @@ fn check_is_component(bytes: &[u8]) -> Result<()> {
         }
         _ => bail!("is not a WebAssembly file"),
     }
-}
-
-/// Read the API version from the export name `assay:env/environment@X.Y.Z`
-/// and check this host supports it.
-fn api_version(engine: &Engine, component: &Component) -> Result<String> {
-    let ty = component.component_type();
-    let names: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
-    let Some(version) = names.iter().find_map(|n| n.strip_prefix(ENVIRONMENT_EXPORT).and_then(|v| v.strip_prefix('@')))
-    else {
-        bail!(
-            "is not an assay environment: it exports no `{ENVIRONMENT_EXPORT}` interface (exports: {})",
-            names.join(", ")
-        );
-    };
-    let supported = version.strip_prefix(SUPPORTED_API).is_some_and(|rest| rest.starts_with('.'));
-    if !supported {
-        bail!(
-            "targets assay:env@{version}, but this assay supports {SUPPORTED_API}.x: \
-             upgrade assay, or rebuild the plugin with assay-sdk {SUPPORTED_API}"
-        );
-    }
-    Ok(version.to_string())
 }
 
 /// Advance the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.

@@ -14,8 +14,9 @@
 //! until it is written, and `results.jsonl` would grow by as much.
 
 use super::Plugin;
-use super::bindings::{Action, EnvError, Event, Metadata, Plugin as Bindings, PluginPre, Score, Step};
 use super::sandbox::Sandbox;
+use super::v0_2::{Action, EnvError, Event, Metadata, Sample, Score, Step, WorkspaceRequest};
+use super::versions::{Bindings, PluginPre};
 use anyhow::{Result, anyhow};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -139,12 +140,11 @@ impl EnvironmentPool {
         &self.plugin
     }
 
-    /// Turn a record into its first step.
-    pub async fn prepare(&self, ctx: CallContext<'_>, record_json: &str) -> Result<Step, CallError> {
-        let seed = ctx.seed;
+    /// Turn a sample into its first step.
+    pub async fn prepare(&self, ctx: CallContext<'_>, sample: &Sample) -> Result<Step, CallError> {
         self.call(ctx, move |mut i| {
             Box::pin(async move {
-                let outcome = i.bindings.assay_env_environment().call_prepare(&mut i.store, record_json, seed).await;
+                let outcome = i.bindings.prepare(&mut i.store, sample).await;
                 (i, outcome)
             })
         })
@@ -155,7 +155,7 @@ impl EnvironmentPool {
     pub async fn advance(&self, ctx: CallContext<'_>, state: &str, event: &Event) -> Result<Step, CallError> {
         self.call(ctx, move |mut i| {
             Box::pin(async move {
-                let outcome = i.bindings.assay_env_environment().call_advance(&mut i.store, state, event).await;
+                let outcome = i.bindings.advance(&mut i.store, state, event).await;
                 (i, outcome)
             })
         })
@@ -166,7 +166,7 @@ impl EnvironmentPool {
     pub async fn grade(&self, ctx: CallContext<'_>, state: &str, completion: &str) -> Result<Score, CallError> {
         self.call(ctx, move |mut i| {
             Box::pin(async move {
-                let outcome = i.bindings.assay_env_environment().call_grade(&mut i.store, state, completion).await;
+                let outcome = i.bindings.grade(&mut i.store, state, completion).await;
                 (i, outcome)
             })
         })
@@ -177,7 +177,7 @@ impl EnvironmentPool {
     pub async fn reference(&self, ctx: CallContext<'_>, state: &str) -> Result<Option<String>, CallError> {
         self.call(ctx, move |mut i| {
             Box::pin(async move {
-                let outcome = i.bindings.assay_env_environment().call_reference(&mut i.store, state).await;
+                let outcome = i.bindings.reference(&mut i.store, state).await;
                 (i, outcome.map(Ok))
             })
         })
@@ -242,7 +242,7 @@ impl EnvironmentPool {
         let args = self.args_json.as_str();
         let configured = tokio::time::timeout(
             Duration::from_millis(self.limits.call_timeout_ms),
-            instance.bindings.assay_env_environment().call_configure(&mut instance.store, args),
+            instance.bindings.configure(&mut instance.store, args),
         )
         .await;
         match configured {
@@ -313,6 +313,16 @@ impl ReturnedText for Step {
                     + prompt.stop.iter().map(String::len).sum::<usize>()
             }
             Action::RunCode(request) => request.language.len() + request.source.len() + request.stdin.len(),
+            Action::AskJudge(request) => request.messages.iter().map(|m| m.content.len()).sum::<usize>(),
+            Action::ScoreContinuations(request) => {
+                request.context.len() + request.continuations.iter().map(String::len).sum::<usize>()
+            }
+            Action::Workspace(request) => match request {
+                WorkspaceRequest::Exec(exec) => exec.command.len() + exec.stdin.len(),
+                WorkspaceRequest::ReadFile(path) => path.len(),
+                WorkspaceRequest::WriteFile(file) => file.path.len() + file.content.len(),
+                WorkspaceRequest::Diff => 0,
+            },
             Action::Finish(score) => score.text_bytes(),
         };
         self.state.len() + action
@@ -347,22 +357,22 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-async fn new_instance(pre: &PluginPre<Sandbox>, name: &str, limits: PluginLimits) -> Result<Instance> {
+async fn new_instance(pre: &PluginPre, name: &str, limits: PluginLimits) -> Result<Instance> {
     let memory = usize::try_from(limits.memory_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
     let mut store = Store::new(pre.engine(), Sandbox::new(Arc::from(name), memory));
     store.limiter(|sandbox| &mut sandbox.limits);
     store.set_fuel(limits.fuel)?;
     store.epoch_deadline_async_yield_and_update(1);
-    let bindings = pre.instantiate_async(&mut store).await?;
+    let bindings = pre.instantiate(&mut store).await?;
     Ok(Instance { store, bindings })
 }
 
 /// Instantiate once with default limits and ask the plugin to describe itself.
-pub(super) async fn describe(pre: &PluginPre<Sandbox>, shown: &str) -> Result<Metadata> {
+pub(super) async fn describe(pre: &PluginPre, shown: &str) -> Result<Metadata> {
     let mut instance = new_instance(pre, shown, PluginLimits::default())
         .await
         .map_err(|e| anyhow!("plugin {shown}: cannot instantiate: {e:#}"))?;
-    let call = instance.bindings.assay_env_environment().call_describe(&mut instance.store);
+    let call = instance.bindings.describe(&mut instance.store);
     tokio::time::timeout(Duration::from_secs(10), call)
         .await
         .map_err(|_| anyhow!("plugin {shown}: describe timed out"))?

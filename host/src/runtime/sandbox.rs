@@ -5,7 +5,7 @@
 //! stdin. Its stdout is discarded and its stderr kept in a small buffer,
 //! because that is where a Rust panic message lands before the trap.
 
-use super::bindings::{LogLevel, assay::env};
+use super::v0_2::LogLevel;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::convert::Infallible;
@@ -92,11 +92,11 @@ impl WasiView for Sandbox {
     }
 }
 
-impl env::types::Host for Sandbox {}
-
-impl env::host::Host for Sandbox {
-    async fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
-        let message = truncate(&message, MAX_LOG_LINE);
+impl Sandbox {
+    /// A line the plugin logged through the `host` import, tagged with
+    /// plugin and record.
+    pub(super) fn log_line(&self, level: LogLevel, message: &str) {
+        let message = truncate(message, MAX_LOG_LINE);
         let (plugin, record) = (&*self.plugin, self.record.as_str());
         match level {
             LogLevel::Trace => tracing::trace!(plugin, record, "{message}"),
@@ -105,7 +105,6 @@ impl env::host::Host for Sandbox {
             LogLevel::Warn => tracing::warn!(plugin, record, "{message}"),
             LogLevel::Error => tracing::error!(plugin, record, "{message}"),
         }
-        Ok(())
     }
 }
 

@@ -63,13 +63,14 @@ impl Environment for Code {
 
     fn advance(&self, state: State, event: Event) -> Result<Step<State>> {
         match event {
-            Event::ModelReply(reply) => Ok(self.run_reply(state, &reply)),
+            Event::ModelReply(reply) => Ok(self.run_reply(state, &reply.content)),
             Event::CodeOutput(result) => {
                 let extracted = state.extracted.as_ref().ok_or_else(|| {
                     Error::internal("received code output, but no code was sent to run for this record")
                 })?;
                 Ok(Step::finish(outcome::score(extracted, &result), state))
             }
+            _ => Err(Error::internal("received an event this environment never asks for")),
         }
     }
 

@@ -1,9 +1,9 @@
-//! A plugin exporting `assay:env/environment@0.2.0`, a version this host
+//! A plugin exporting `assay:env/environment@0.9.0`, a version this host
 //! does not support: loading it must fail with a message saying what to do.
 
 wit_bindgen::generate!({
     inline: r#"
-        package assay:env@0.2.0;
+        package assay:env@0.9.0;
         interface environment {
             describe: func() -> string;
         }
