@@ -118,7 +118,7 @@ fn bench_number_extract(c: &mut Criterion) {
         ),
         ("fallback_last_number", NUMBER_REASONING.to_string(), answer("1,250", Method::LastNumber)),
     ];
-    bench_group(c, "math_number_extract", &cases, bytes, |reply| number::extract(reply));
+    bench_group(c, "math_number_extract", &cases, bytes, |reply| number::extract(reply, None));
 }
 
 fn bench_latex_extract(c: &mut Criterion) {
@@ -131,7 +131,7 @@ fn bench_latex_extract(c: &mut Criterion) {
         ),
         ("think_block", format!("<think>\n{LATEX_REASONING}\n</think>\n\n$\\boxed{{\\frac{{3}}{{4}}}}$"), boxed),
     ];
-    bench_group(c, "math_latex_extract", &cases, bytes, |reply| latex::extract(reply));
+    bench_group(c, "math_latex_extract", &cases, bytes, |reply| latex::extract(reply, None));
 }
 
 fn bench_latex_equivalent(c: &mut Criterion) {
