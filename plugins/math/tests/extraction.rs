@@ -163,3 +163,44 @@ fn math_fallbacks_and_failures() {
     // `\boxed` must be the whole command name.
     assert_eq!(latex::extract("\\boxedfoo{3}", None), Extraction::NoAnswer);
 }
+
+#[test]
+fn latex_thousands_separators_and_minerva_finals_in_number_replies() {
+    assert_number("the answer is $7{,}350$", "7350", Method::AnswerPhrase);
+    assert_number("So she pays $16,\\!200$ in all.", "16200", Method::LastNumber);
+    assert_number("That is 1{, }000 pages. The answer is 1{, }000.", "1000", Method::AnswerPhrase);
+    let minerva = "Final Answer: The final answer is 1,234,567. I hope it is correct.";
+    assert_number(minerva, "1234567", Method::AnswerPhrase);
+    // A reply cut off by the token limit gets no last-number fallback.
+    assert_eq!(number::extract("She has 3 apples and then 4", Some(true)), Extraction::NoAnswer);
+    assert_eq!(number::extract("#### 12", Some(true)), answer("12", Method::HashMarker));
+}
+
+#[test]
+fn math_finals_beyond_the_box() {
+    let cases = [
+        ("Final Answer: The final answer is 1,234,567. I hope it is correct.", "1,234,567", Method::Minerva),
+        ("Final Answer: The final answer is $\\frac{3}{4}$. I hope it is correct.", "\\frac{3}{4}", Method::Minerva),
+        ("Thus the answer is $7{,}350$.", "7{,}350", Method::AnswerPhrase),
+        ("Answer: $ 42 $", "42", Method::AnswerPhrase),
+        ("The roots are $\\boxed{3}$ or $\\boxed{-5}$.", "3, -5", Method::BoxedList),
+        ("Rows: $\\boxed{12}$, so the final answer is $36$.", "36", Method::AnswerPhrase),
+        ("Hence $y \\le 2$ is the solution.", "y \\le 2", Method::LastMath),
+        ("Putting it together:\n\\[ 42 \\]", "42", Method::DisplayMath),
+        ("The value is \\( 42 \\).", "42", Method::LastMath),
+        (
+            "So $M = \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}$.",
+            "M = \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}",
+            Method::LastMath,
+        ),
+        ("We check both.\nThe intersection point is $(1, -2)$.", "(1, -2)", Method::LastMath),
+    ];
+    for (reply, expected, method) in cases {
+        assert_eq!(latex::extract(reply, None), answer(expected, method), "reply {reply:?}");
+    }
+    // Fallbacks need a finished reply: none for text cut off mid-sentence
+    // or reported truncated, nor for math outside the last sentence.
+    assert_eq!(latex::extract("So far $x = 3$ and then we", None), Extraction::NoAnswer);
+    assert_eq!(latex::extract("It is \\( 42 \\).", Some(true)), Extraction::NoAnswer);
+    assert_eq!(latex::extract("We had $x=3$.\nNothing more to say.", None), Extraction::NoAnswer);
+}

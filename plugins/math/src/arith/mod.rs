@@ -6,6 +6,7 @@
 
 mod budget;
 mod float;
+mod rational;
 mod surd;
 
 pub use budget::{Budget, MAX_BITS, Stop};

@@ -2,7 +2,7 @@
 //! competition math that are not plain fractions: `2\sqrt{5}`,
 //! `\frac{\sqrt{3}}{3}`, `1+\sqrt{2}`, `\frac{1}{2-\sqrt{3}}`.
 
-use super::{Budget, Float, Rational, Stop, bits};
+use super::{Budget, Float, Rational, Stop, bits, rational};
 use num_bigint::BigInt;
 use num_traits::{One, Signed, Zero};
 use std::collections::BTreeMap;
@@ -98,7 +98,11 @@ impl Surd {
                 budget.spend_bits(bits(c) + bits(d), bits(c) + bits(d))?;
                 let g = num_integer::Integer::gcd(r, s);
                 let radicand = (r / &g) * (s / &g);
-                out.insert(c * d * Rational::from(g), radicand, budget)?;
+                out.insert(
+                    rational::mul(&rational::mul(c, d, budget)?, &Rational::from(g), budget)?,
+                    radicand,
+                    budget,
+                )?;
             }
         }
         Ok(out)
@@ -128,6 +132,9 @@ impl Surd {
             return Surd::rational(Rational::one()).div(self, budget)?.pow(-n, budget);
         }
         budget.spend_bits(0, self.bits().saturating_mul(n.unsigned_abs()))?;
+        if let Some(q) = self.as_rational() {
+            return Ok(Surd::rational(rational::pow(&q, n.unsigned_abs(), budget)?));
+        }
         let (mut base, mut exponent, mut out) = (self.clone(), n, Surd::rational(Rational::one()));
         while exponent > 0 {
             if exponent & 1 == 1 {
@@ -165,11 +172,11 @@ impl Surd {
         if c.is_zero() {
             return Ok(());
         }
-        let (mut c, mut r) = without_small_squares(c, r);
+        let (mut c, mut r) = without_small_squares(c, r, budget)?;
         budget.spend_bits(r.bits(), r.bits())?;
         let root = r.sqrt();
         if &root * &root == r {
-            c *= Rational::from(root);
+            c = rational::mul(&c, &Rational::from(root), budget)?;
             r = BigInt::one();
         }
         let mut target = r.clone();
@@ -178,12 +185,12 @@ impl Surd {
             let product = &r * existing;
             let root = product.sqrt();
             if &root * &root == product {
-                c *= Rational::new(root, existing.clone());
+                c = rational::mul(&c, &Rational::new(root, existing.clone()), budget)?;
                 target = existing.clone();
                 break;
             }
         }
-        let sum = self.terms.remove(&target).unwrap_or_else(Rational::zero) + c;
+        let sum = rational::add(&self.terms.remove(&target).unwrap_or_else(Rational::zero), &c, budget)?;
         if bits(&sum) > super::MAX_BITS {
             return Err(Stop::Exhausted);
         }
@@ -198,15 +205,16 @@ impl Surd {
 }
 
 /// `c·√r` with the squares of small primes moved out of `r`.
-fn without_small_squares(mut c: Rational, mut r: BigInt) -> (Rational, BigInt) {
+fn without_small_squares(c: Rational, mut r: BigInt, budget: &Budget) -> Result<(Rational, BigInt), Stop> {
+    let mut factor = BigInt::one();
     for p in SMALL_PRIMES {
         let square = BigInt::from(p * p);
         while (&r % &square).is_zero() {
             r /= &square;
-            c *= Rational::from(BigInt::from(p));
+            factor *= p;
         }
     }
-    (c, r)
+    Ok((rational::mul(&c, &Rational::from(factor), budget)?, r))
 }
 
 #[cfg(test)]

@@ -89,6 +89,10 @@ const FUNCTIONS: [(&str, Named); 15] = [
     ("tanh", Named::Unsupported),
 ];
 
+/// Greek letters used as variables (`\pi` is the constant).
+const GREEK: [&str; 12] =
+    ["alpha", "beta", "gamma", "delta", "theta", "lambda", "mu", "phi", "psi", "omega", "sigma", "tau"];
+
 /// How a function command is computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Named {
@@ -390,6 +394,11 @@ impl Parser<'_> {
             }
             "sqrt" => Some(Expr::Sqrt(Box::new(self.script()?))),
             "pi" => Some(Expr::Const(Constant::Pi)),
+            greek if GREEK.contains(&greek) => {
+                // Greek letters are variables, told apart by their names.
+                let index = GREEK.iter().position(|g| *g == greek).unwrap_or(0) as u32;
+                char::from_u32(0x3b1 + index).map(Expr::Var)
+            }
             "infty" => Some(Expr::Const(Constant::Infinity)),
             _ => self.function(&name),
         }
@@ -398,10 +407,10 @@ impl Parser<'_> {
     /// `\sin x`, `\sin^2 x`, `\sin^{-1} x`, `\ln(2)`, `\log_2 8`.
     fn function(&mut self, name: &str) -> Option<Expr> {
         let named = FUNCTIONS.iter().find(|(n, _)| *n == name)?.1;
-        let base = if name == "log" && self.eat(b'_') { Some(self.script()?) } else { None };
+        let base = if name == "log" && self.eat(b'_') { Some(self.subscript()?) } else { None };
         let power = if self.eat(b'^') { Some(self.script()?) } else { None };
         let inverse = power.as_ref().is_some_and(is_minus_one);
-        let argument = self.nested(Self::power)?;
+        let argument = self.nested(Self::argument)?;
         let value = match (named, inverse) {
             (Named::Plain(f), false) => Expr::Call(f, Box::new(argument)),
             (Named::Reciprocal(f), false) => bin(Op::Div, integer(1), Expr::Call(f, Box::new(argument))),
@@ -415,6 +424,41 @@ impl Parser<'_> {
         match power {
             Some(power) if !inverse => Some(bin(Op::Pow, value, power)),
             _ => Some(value),
+        }
+    }
+}
+
+impl Parser<'_> {
+    /// A subscript: a group, or one character as in LaTeX (`\log_28` is
+    /// `\log_2 8`).
+    fn subscript(&mut self) -> Option<Expr> {
+        match self.peek()? {
+            c if c.is_ascii_digit() => {
+                self.pos += 1;
+                Some(integer(i64::from(c - b'0')))
+            }
+            _ => self.script(),
+        }
+    }
+
+    /// A function's argument: an operand and the factors written straight
+    /// after it, so `\sin 2x` is `\sin(2x)`; a parenthesised argument, or
+    /// the next function, ends it (`\sin(x) y`, `\sin x \cos x`).
+    fn argument(&mut self) -> Option<Expr> {
+        let parenthesised = self.peek() == Some(b'(');
+        let mut argument = self.power()?;
+        while !parenthesised && self.starts_factor() {
+            argument = bin(Op::Mul, argument, self.power()?);
+        }
+        Some(argument)
+    }
+
+    fn starts_factor(&mut self) -> bool {
+        match self.peek() {
+            Some(c) => {
+                c.is_ascii_alphanumeric() || self.peek_command().is_some_and(|n| n == "pi" || GREEK.contains(&n))
+            }
+            None => false,
         }
     }
 }
@@ -434,7 +478,9 @@ fn inverse_of(f: Function) -> Option<Function> {
 }
 
 fn is_atom_command(name: &str) -> bool {
-    matches!(name, "frac" | "pi" | "infty" | "sqrt") || FUNCTIONS.iter().any(|(n, _)| *n == name)
+    matches!(name, "frac" | "pi" | "infty" | "sqrt")
+        || GREEK.contains(&name)
+        || FUNCTIONS.iter().any(|(n, _)| *n == name)
 }
 
 #[cfg(test)]

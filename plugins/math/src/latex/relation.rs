@@ -4,7 +4,7 @@
 
 use super::compare;
 use super::expr::{self, Expr};
-use super::structure::{Context, Rel, Shape, leaf_equal};
+use super::structure::{Context, Rel, Shape, equivalent, leaf_equal, parse};
 use crate::verdict::{Comparison, Verdict};
 
 /// Two relations: equal text; else two equations (or two `≠`) whose
@@ -36,15 +36,16 @@ pub fn compare_relations(a: (&[String], &[Rel]), b: (&[String], &[Rel]), cx: &Co
 }
 
 /// A named value against a bare one: the sides that are not names
-/// (`\angle ABC`, `AB`, `f(x)`, `x_1`) must all equal `value`, so
-/// `\angle ABC = 30` and `x = 2+3 = 5` both answer `5`, while `x + y = 5`
-/// (no name) and `2x = 10` (a coefficient) do not.
-pub fn named_value(sides: &[String], relations: &[Rel], value: &str, cx: &Context) -> Verdict {
+/// (`\angle ABC`, `AB`, `f(x)`, `x_1`, `(x, y)`) must all equal `value`,
+/// so `\angle ABC = 30` and `x = 2+3 = 5` both answer `5`, and
+/// `M = \begin{pmatrix}…\end{pmatrix}` answers the matrix, while
+/// `x + y = 5` (no name) and `2x = 10` (a coefficient) do not.
+pub fn named_value(sides: &[String], relations: &[Rel], value: &Shape, cx: &Context) -> Verdict {
     let values: Vec<&String> = sides.iter().filter(|side| !is_name(side)).collect();
     if relations.iter().any(|r| *r != Rel::Eq) || values.is_empty() {
         return Verdict::different(Comparison::Shape);
     }
-    Verdict::all(values.into_iter().map(|side| leaf_equal(side, value, cx)))
+    Verdict::all(values.into_iter().map(|side| equivalent(&parse(side), value, cx)))
 }
 
 /// An inequality in one variable as an interval: `x \le 4` is
@@ -93,7 +94,7 @@ fn flip(rel: Rel) -> Option<Rel> {
 
 fn intervals(a: (&[String], &[Rel]), b: (&[String], &[Rel]), cx: &Context) -> Verdict {
     match (interval(a.0, a.1), interval(b.0, b.1)) {
-        (Some(x), Some(y)) => super::structure::equivalent(&x, &y, cx),
+        (Some(x), Some(y)) => equivalent(&x, &y, cx),
         _ => Verdict::different(Comparison::Shape),
     }
 }

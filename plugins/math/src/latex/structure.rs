@@ -130,8 +130,11 @@ fn relation(s: &str) -> Option<Shape> {
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth -= 1,
             _ if depth == 0 => {
+                // `\le` is not the start of `\left`.
                 let found = RELATIONS.iter().find(|(sym, _)| {
-                    s[i..].starts_with(sym) && !s[i + sym.len()..].starts_with(|c: char| c.is_ascii_alphabetic())
+                    let command = sym.starts_with('\\');
+                    s[i..].starts_with(sym)
+                        && !(command && s[i + sym.len()..].starts_with(|c: char| c.is_ascii_alphabetic()))
                 });
                 if let Some((sym, rel)) = found {
                     sides.push(normalize::leaf(&s[start..i]));
@@ -181,14 +184,22 @@ pub fn equivalent(a: &Shape, b: &Shape, cx: &Context) -> Verdict {
         (Shape::Relation { sides: s1, relations: r1 }, Shape::Relation { sides: s2, relations: r2 }) => {
             super::relation::compare_relations((s1, r1), (s2, r2), cx)
         }
-        (Shape::Relation { sides, relations }, Shape::Leaf(value))
-        | (Shape::Leaf(value), Shape::Relation { sides, relations }) => {
-            super::relation::named_value(sides, relations, value, cx)
+        (Shape::Relation { sides, relations }, value) | (value, Shape::Relation { sides, relations }) => {
+            let readings = [true, false].into_iter().map(|named| match named {
+                true => super::relation::named_value(sides, relations, value, cx),
+                false => as_intervals_equivalent(a, b, cx),
+            });
+            Verdict::any(readings)
         }
-        _ => match (as_intervals(a), as_intervals(b)) {
-            (Some(x), Some(y)) if (&x, &y) != (a, b) => equivalent(&x, &y, cx),
-            _ => Verdict::different(Comparison::Shape),
-        },
+        _ => as_intervals_equivalent(a, b, cx),
+    }
+}
+
+/// Both shapes as intervals or unions, when either was not one already.
+fn as_intervals_equivalent(a: &Shape, b: &Shape, cx: &Context) -> Verdict {
+    match (as_intervals(a), as_intervals(b)) {
+        (Some(x), Some(y)) if (&x, &y) != (a, b) => equivalent(&x, &y, cx),
+        _ => Verdict::different(Comparison::Shape),
     }
 }
 
