@@ -5,7 +5,9 @@
 //! 1. `#### <n>` (the last one with a number, not a numbered markdown
 //!    heading such as `#### 2. Solve`): GSM8K's own answer line;
 //! 2. "the (final) answer is <n>" or "answer: <n>" (the last one with a
-//!    number after it; `$`, `**`, `:` and `\boxed{` may come between);
+//!    number after it that is not an operand, as in "the answer is
+//!    $3! \times 5! = \boxed{720}$"; `$`, `**`, `:` and `\boxed{` may come
+//!    between);
 //! 3. a last line `A: <n>`, as the GSM8K paper's solutions end;
 //! 4. the last `\boxed{}`, read as a number or LaTeX arithmetic;
 //! 5. the last number anywhere.
@@ -146,7 +148,18 @@ fn answer_phrase(text: &str) -> Option<Found> {
         .flat_map(|p| lower.match_indices(p).map(|(at, m)| at + m.len()).collect::<Vec<_>>())
         .collect();
     ends.sort_unstable();
-    ends.iter().rev().find_map(|&end| leading(&text[end..]))
+    ends.iter().rev().find_map(|&end| leading(&text[end..]).filter(|found| !computes_on(&text[end + found.end..])))
+}
+
+/// Whether the text after a number goes on computing with it (`3! \times
+/// 5! = \boxed{720}`, `7 + (-2) = 5`): then the number is an operand, not
+/// the answer.
+fn computes_on(rest: &str) -> bool {
+    let rest = rest.trim_start_matches([' ', '\t']);
+    let bold = rest.starts_with("**");
+    (rest.starts_with(['+', '-', '*', '/', '^', '=', '!', '×', '·']) && !bold)
+        || rest.starts_with("\\cdot")
+        || rest.starts_with("\\times")
 }
 
 /// The number on a last line `A: 18`.

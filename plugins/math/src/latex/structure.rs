@@ -176,6 +176,11 @@ pub fn equivalent(a: &Shape, b: &Shape, cx: &Context) -> Verdict {
             Verdict::all(i1.iter().zip(i2).map(|(x, y)| equivalent(x, y, cx)))
         }
         (Shape::Unordered(x), Shape::Unordered(y)) | (Shape::Union(x), Shape::Union(y)) => pairs_up(x, y, cx),
+        // One value written several ways (`\boxed{15\frac{39}{40}}` or
+        // `\boxed{\frac{639}{40}}`): every one of them must be it.
+        (Shape::Unordered(items), value @ Shape::Leaf(_)) | (value @ Shape::Leaf(_), Shape::Unordered(items)) => {
+            Verdict::all(items.iter().map(|item| equivalent(item, value, cx)))
+        }
         (Shape::Matrix(x), Shape::Matrix(y))
             if x.len() == y.len() && x.iter().zip(y).all(|(r, s)| r.len() == s.len()) =>
         {
