@@ -116,7 +116,8 @@ impl Math {
                     return Score::malformed().info("reason", "not a number");
                 };
                 let verdict = latex::compare_constants(&value, &gold_value, tolerance);
-                (verdict, number::display(answer), number::display(gold), "number")
+                let shown = |e: &latex::Expr, text: &str| latex::rational_text(e).unwrap_or_else(|| text.trim().into());
+                (verdict, shown(&value, answer), shown(&gold_value, gold), "number")
             }
             Style::Latex => {
                 let verdict = latex::compare(answer, gold, tolerance);

@@ -66,30 +66,26 @@ pub fn extract(completion: &str, truncated: Option<bool>) -> Extraction {
 /// The value of an answer, exact: a plain number (`$1,250`, `3/4`,
 /// `72 eggs`) or LaTeX arithmetic (`\frac{3}{4}`, `2\sqrt{3}`).
 pub fn value(answer: &str) -> Option<Expr> {
-    latex::constant(&canonical(answer)?)
-}
-
-/// An answer's value as shown in reports: exact (`$24.00` → `24`,
-/// `6/8` → `3/4`) when it is rational, else as written.
-pub fn display(answer: &str) -> String {
-    let value = value(answer).and_then(|e| latex::rational_text(&e));
-    value.or_else(|| canonical(answer)).unwrap_or_default()
+    match plain(answer) {
+        Some(number) => latex::expression(&number),
+        None => latex::constant(answer),
+    }
 }
 
 /// An answer's number as plain text without separators, `$` or `%`
 /// (`$1,250.` → `1250`), or the answer itself when it is LaTeX arithmetic;
 /// `None` when it is neither (`2x`, `1 and 2`).
 pub fn canonical(answer: &str) -> Option<String> {
-    if let Some(found) = leading(answer) {
-        // Words may follow the number, but not more numbers or a variable
-        // (`2x` is no number).
-        let rest = &answer.trim_end()[found.end..];
-        let separated = rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || ".,;)".contains(c));
-        if separated && !rest.contains(|c: char| c.is_ascii_digit()) {
-            return Some(found.text.replace([',', '%'], ""));
-        }
-    }
-    latex::constant(answer).map(|_| answer.trim().to_string())
+    plain(answer).or_else(|| latex::constant(answer).map(|_| answer.trim().to_string()))
+}
+
+/// The number an answer starts with, without separators, `$` or `%`,
+/// when only words follow it: not more numbers or a variable (`2x`).
+fn plain(answer: &str) -> Option<String> {
+    let found = leading(answer)?;
+    let rest = &answer.trim_end()[found.end..];
+    let separated = rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || ".,;)".contains(c));
+    (separated && !rest.contains(|c: char| c.is_ascii_digit())).then(|| found.text.replace([',', '%'], ""))
 }
 
 /// Whether `text` is just a number (`18`, `-3.5`, `1,250`, `.5`): such a

@@ -68,6 +68,9 @@ impl Surd {
 
     /// `self + other`.
     pub fn add(&self, other: &Surd, budget: &Budget) -> Result<Surd, Stop> {
+        if let (Some(a), Some(b)) = (self.as_rational(), other.as_rational()) {
+            return Ok(Surd::rational(rational::add(&a, &b, budget)?));
+        }
         let mut out = self.clone();
         for (r, c) in &other.terms {
             out.insert(c.clone(), r.clone(), budget)?;
@@ -92,6 +95,9 @@ impl Surd {
 
     /// `self · other`: `√r·√s = g·√(rs/g²)` with `g = gcd(r, s)`.
     pub fn mul(&self, other: &Surd, budget: &Budget) -> Result<Surd, Stop> {
+        if let (Some(a), Some(b)) = (self.as_rational(), other.as_rational()) {
+            return Ok(Surd::rational(rational::mul(&a, &b, budget)?));
+        }
         let mut out = Surd::default();
         for (r, c) in &self.terms {
             for (s, d) in &other.terms {
@@ -165,31 +171,13 @@ impl Surd {
         Surd { terms: BTreeMap::from([(r, c)]) }
     }
 
-    /// Add `c·√r`, keeping the invariant: square factors leave `r`, and a
-    /// radicand whose product with an existing one is a square joins it
-    /// (`√r = (s/r')·√r'` when `r·r' = s²`).
+    /// Add `c·√r`, keeping the invariant (see [`Surd::place`]).
     fn insert(&mut self, c: Rational, r: BigInt, budget: &Budget) -> Result<(), Stop> {
         if c.is_zero() {
             return Ok(());
         }
-        let (mut c, mut r) = without_small_squares(c, r, budget)?;
-        budget.spend_bits(r.bits(), r.bits())?;
-        let root = r.sqrt();
-        if &root * &root == r {
-            c = rational::mul(&c, &Rational::from(root), budget)?;
-            r = BigInt::one();
-        }
-        let mut target = r.clone();
-        for existing in self.terms.keys() {
-            budget.spend_bits(r.bits() + existing.bits(), r.bits() + existing.bits())?;
-            let product = &r * existing;
-            let root = product.sqrt();
-            if &root * &root == product {
-                c = rational::mul(&c, &Rational::new(root, existing.clone()), budget)?;
-                target = existing.clone();
-                break;
-            }
-        }
+        // The rational part needs no placing: no other radicand is a square.
+        let (c, target) = if r.is_one() { (c, r) } else { self.place(c, r, budget)? };
         let sum = rational::add(&self.terms.remove(&target).unwrap_or_else(Rational::zero), &c, budget)?;
         if bits(&sum) > super::MAX_BITS {
             return Err(Stop::Exhausted);
@@ -201,6 +189,30 @@ impl Surd {
             return Err(Stop::Exhausted);
         }
         Ok(())
+    }
+
+    /// Where `c·√r` belongs: square factors leave `r` (a square radicand
+    /// is the rational part), and a radicand whose product with an
+    /// existing one is a square joins it (`√r = (s/r')·√r'` when
+    /// `r·r' = s²`). Returns the coefficient and radicand to add to.
+    fn place(&self, c: Rational, r: BigInt, budget: &Budget) -> Result<(Rational, BigInt), Stop> {
+        let (mut c, mut r) = without_small_squares(c, r, budget)?;
+        budget.spend_bits(r.bits(), r.bits())?;
+        let root = r.sqrt();
+        if &root * &root == r {
+            return Ok((rational::mul(&c, &Rational::from(root), budget)?, BigInt::one()));
+        }
+        for existing in self.terms.keys() {
+            budget.spend_bits(r.bits() + existing.bits(), r.bits() + existing.bits())?;
+            let product = &r * existing;
+            let root = product.sqrt();
+            if &root * &root == product {
+                c = rational::mul(&c, &Rational::new(root, existing.clone()), budget)?;
+                r = existing.clone();
+                break;
+            }
+        }
+        Ok((c, r))
     }
 }
 

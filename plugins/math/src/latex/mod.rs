@@ -86,6 +86,12 @@ pub fn constant(answer: &str) -> Option<Expr> {
     }
 }
 
+/// An expression written in plain arithmetic (`1250`, `3/4`, `-0.5`),
+/// without LaTeX normalisation.
+pub fn expression(text: &str) -> Option<Expr> {
+    expr::parse(text)
+}
+
 /// A constant's exact value when it is rational (`24`, `3/4`), for
 /// reports.
 pub fn rational_text(e: &Expr) -> Option<String> {

@@ -185,24 +185,25 @@ fn remove_sizing(s: &str) -> String {
 /// exactly three digits (`900,\!000`, `10{,}000`): unambiguous, unlike a
 /// bare comma, which may separate the elements of a tuple.
 pub fn join_thousands(s: &str) -> String {
+    const SEPARATORS: [&str; 3] = ["{,}", "{, }", ",\\!"];
     let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        let rest = &s[i..];
+    let mut rest = s;
+    // Jump from one possible separator to the next: most text has none.
+    while let Some(at) = rest.find(['{', ',']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
         let after_digit = out.as_bytes().last().is_some_and(u8::is_ascii_digit);
-        let separator = ["{,}", "{, }", ",\\!"].iter().find(|sep| rest.starts_with(*sep));
-        if let (true, Some(sep)) = (after_digit, separator) {
+        if let Some(sep) = SEPARATORS.iter().find(|sep| rest.starts_with(*sep)).filter(|_| after_digit) {
             let tail = rest[sep.len()..].trim_start();
-            let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 3 {
-                i = s.len() - tail.len();
+            if tail.bytes().take_while(u8::is_ascii_digit).count() == 3 {
+                rest = tail;
                 continue;
             }
         }
-        let c = rest.chars().next().unwrap_or_default();
-        out.push(c);
-        i += c.len_utf8();
+        out.push_str(&rest[..1]);
+        rest = &rest[1..];
     }
+    out.push_str(rest);
     out
 }
 
