@@ -1,43 +1,19 @@
-//! MATH-style answers: reading the final `\boxed{}` from a reply and
-//! deciding whether two LaTeX answers are equivalent.
+//! MATH-style answers: reading the final answer from a reply
+//! ([`extract()`]: boxes, final-answer phrases, then the math of the last
+//! sentence) and deciding whether two LaTeX answers are equivalent
+//! ([`compare()`]).
 //!
-//! # Extraction
-//! The last `\boxed{…}` or `\fbox{…}` (nested braces allowed), or
-//! `\boxed 5` without braces; an unclosed last box is malformed. Without a
-//! box, the last "answer is …" / "answer: …" (the content of `$…$`,
-//! `\(…\)` or `\[…\]` right after it, else the rest of the line).
-//!
-//! # Equivalence
-//! Both answers are normalised ([`normalize()`]), and equal strings are
-//! equivalent. Otherwise they are split into shapes and compared:
-//! - presentation is ignored: `\left`/`\right`, `\dfrac`/`\tfrac`,
-//!   `\frac12` = `\frac{1}{2}`, `\sqrt2` = `\sqrt{2}`, spacing (`\!`, `\,`,
-//!   `\ `, `~`), `$…$` delimiters, `\text{}`/`\textbf{}`/`\mbox{}`/
-//!   `\mathrm{}` wrappers, `^{2}` = `^2`;
-//! - notation without value is removed: degree signs (`^\circ`, `°`),
-//!   `\%`, `\$`, unit words after a value (`10\text{ cm}` = `10`; the list
-//!   is in `normalize.rs`), thousands separators (`900,\!000`, `10{,}000`,
-//!   and `1,250` when the whole answer is one grouped number);
-//! - `x = 5` and `x \in [1,2]` keep the right-hand side when the left is a
-//!   single letter (`5x + 3 = 0` is kept whole);
-//! - `(C)` and `\text{(C)}` are the choice `C`; `2\frac{1}{2}` (an integer
-//!   directly followed by a fraction of integers) is the mixed number 5/2;
-//! - shapes: `(a, b)` and `[a, b)` are ordered and keep their brackets
-//!   (so `[1,2)` ≠ `(1,2)`, `(1,2)` ≠ `(2,1)`); `\{a, b\}` and bare lists
-//!   `a, b` are unordered; unions `A \cup B` are unordered; `pmatrix` and
-//!   `bmatrix` compare cell by cell;
-//! - values: elements that parse as arithmetic (see `expr`: `\frac`,
-//!   `\sqrt`, `^`, `\pi`, `\cdot`, `\times`, implicit multiplication,
-//!   single-letter variables) are equal when their values agree within the
-//!   tolerance; with variables, at eight fixed points (so `2x+2` =
-//!   `2(x+1)`), which requires the same variables on both sides.
-//!
-//! Not handled (compared as normalised strings, so possibly a false
-//! "wrong"): `\pm` (`1 \pm \sqrt{2}` is not expanded), `i^2 = -1` (`i` is
-//! a variable), `e` as Euler's number, equations other than `var = value`,
-//! words beyond exact text (`\text{east}` = `east`, but not `East`), bases
-//! (`204_5`), and units glued to the number (`10cm`). A failed parse never
-//! makes two answers equal.
+//! Both answers are normalised ([`normalize()`]: presentation, units,
+//! degrees, percent and thousands separators go), split into shapes
+//! (`structure`: intervals, tuples, sets, unions, matrices, equations and
+//! inequalities, single expressions) and compared part by part. Parts that
+//! parse as arithmetic (`expr`) are compared by value (`compare`): exact
+//! rationals and square roots, else 320-bit floats, with variables at
+//! seeded random points; a decimal side allows the tolerance. Equations
+//! compare up to a constant factor and named sides (`relation`). A part
+//! that cannot be parsed is equal only to the same text, and a comparison
+//! that outgrows its work budget is undecided, never a hang. The crate
+//! README lists every rule with examples.
 
 mod compare;
 mod eval;
