@@ -39,16 +39,11 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget::with_steps(STEPS)
+        Budget { steps: Cell::new(STEPS) }
     }
 }
 
 impl Budget {
-    /// A budget of `steps` units (tests use small ones).
-    pub fn with_steps(steps: u64) -> Self {
-        Budget { steps: Cell::new(steps) }
-    }
-
     /// Spend `cost` units, or stop when there are not enough left.
     pub fn spend(&self, cost: u64) -> Result<(), Stop> {
         self.steps.set(self.steps.get().checked_sub(cost).ok_or(Stop::Exhausted)?);

@@ -24,13 +24,13 @@ mod relation;
 mod structure;
 
 pub use expr::Expr;
-pub use extract::{Boxed, boxes, extract};
+pub use extract::extract;
 pub use normalize::{join_thousands, normalize};
-pub use structure::Shape;
 
 use crate::arith::Budget;
 use crate::verdict::{Outcome, Verdict};
-use structure::Context;
+use extract::boxes;
+use structure::{Context, Shape};
 
 /// Whether `answer` is equivalent to `gold` (see the module docs), and
 /// which comparison decided.
