@@ -11,16 +11,24 @@
 //! - `math_latex_equivalent`: [`latex::equivalent`] on gold/answer pairs
 //!   that need each kind of normalisation, and on a wrong answer;
 //! - `math_grade`: the whole [`Environment::grade`] the plugin runs for a
-//!   GSM8K and a MATH record.
+//!   GSM8K and a MATH record;
+//! - `math_symbolic`: the comparisons that need algebra (seeded random
+//!   points, exact or 320-bit): polynomial identities, trig identities,
+//!   equations up to a factor, inequalities, and an exact 4-digit power;
+//! - after criterion, the distribution of the symbolic path's cost per
+//!   call over a corpus of such comparisons (median, 99th percentile,
+//!   maximum) and the time a pathological answer takes to be cut off by
+//!   the work budget.
 //!
 //! Run with `cargo bench -p math --bench extract`. Times are per call;
 //! throughput is in reply bytes (in elements for equivalence).
 
 use assay_sdk::Environment;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use math::{Args, Extraction, Math, Method, State, Style, latex, number};
 use std::fmt::Debug;
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 /// A GSM8K-style solution with calculator annotations, as in the dataset.
 const GSM8K_SOLUTION: &str = "Each box holds 12 cupcakes, so 25 boxes hold 25 * 12 = <<25*12=300>>300 cupcakes.
@@ -118,7 +126,7 @@ fn bench_number_extract(c: &mut Criterion) {
         ),
         ("fallback_last_number", NUMBER_REASONING.to_string(), answer("1,250", Method::LastNumber)),
     ];
-    bench_group(c, "math_number_extract", &cases, bytes, |reply| number::extract(reply));
+    bench_group(c, "math_number_extract", &cases, bytes, |reply| number::extract(reply, None));
 }
 
 fn bench_latex_extract(c: &mut Criterion) {
@@ -131,7 +139,7 @@ fn bench_latex_extract(c: &mut Criterion) {
         ),
         ("think_block", format!("<think>\n{LATEX_REASONING}\n</think>\n\n$\\boxed{{\\frac{{3}}{{4}}}}$"), boxed),
     ];
-    bench_group(c, "math_latex_extract", &cases, bytes, |reply| latex::extract(reply));
+    bench_group(c, "math_latex_extract", &cases, bytes, |reply| latex::extract(reply, None));
 }
 
 fn bench_latex_equivalent(c: &mut Criterion) {
@@ -167,5 +175,82 @@ fn bench_grade(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, bench_number_extract, bench_latex_extract, bench_latex_equivalent, bench_grade);
-criterion_main!(benches);
+/// Comparisons that need algebra: name, answer, gold, whether equal.
+const SYMBOLIC: [(&str, &str, &str, bool); 14] = [
+    ("product_of_sums", "(a+5)(b+2)", "ab+2a+5b+10", true),
+    ("binomial_power", "(x+1)^5", "x^5+5x^4+10x^3+10x^2+5x+1", true),
+    ("binomial_power_off_by_one", "(x+1)^5", "x^5+5x^4+10x^3+10x^2+5x+2", false),
+    ("removable_pole", "\\frac{x^2-1}{x-1}", "x+1", true),
+    ("sum_of_fractions", "\\frac{1}{x}+\\frac{1}{y}", "\\frac{x+y}{xy}", true),
+    ("pythagorean_identity", "\\sin^2 x+\\cos^2 x", "1", true),
+    ("secant_identity", "\\sec^2 x-\\tan^2 x", "1", true),
+    ("double_angle", "\\sin 2x", "2\\sin x\\cos x", true),
+    ("double_angle_wrong", "\\sin 2x", "2\\sin x", false),
+    ("line_up_to_factor", "x+2y-4=0", "y=2-\\frac{x}{2}", true),
+    ("flipped_inequality", "4 \\geq x", "x \\leq 4", true),
+    ("chain_as_interval", "1 \\le x < 9", "[1, 9)", true),
+    ("log_of_product", "\\ln(xy)", "\\ln x+\\ln y", true),
+    ("four_digit_power", "9999^{9999}", "9999^{9999}+1", false),
+];
+
+fn bench_symbolic(c: &mut Criterion) {
+    let cases: Vec<(&str, (&str, &str), bool)> =
+        SYMBOLIC.iter().map(|&(name, a, b, equal)| (name, (a, b), equal)).collect();
+    bench_group(c, "math_symbolic", &cases, |_| Throughput::Elements(1), |(a, b)| latex::equivalent(a, b, 1e-6));
+}
+
+/// Per-call cost of the symbolic path over [`SYMBOLIC`], each pair timed
+/// 200 times: median, 99th percentile and maximum; then the time a
+/// pathological answer runs before the work budget stops it.
+fn symbolic_percentiles() {
+    let mut times: Vec<Duration> = Vec::new();
+    for (_, a, b, equal) in SYMBOLIC {
+        assert_eq!(latex::equivalent(a, b, 1e-6), equal, "{a} vs {b}");
+        for _ in 0..200 {
+            let start = Instant::now();
+            black_box(latex::compare(black_box(a), black_box(b), 1e-6));
+            times.push(start.elapsed());
+        }
+    }
+    times.sort_unstable();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    println!(
+        "math_symbolic per call over {} calls: median {:?}, p99 {:?}, max {:?}",
+        times.len(),
+        at(0.5),
+        at(0.99),
+        times[times.len() - 1]
+    );
+    // 80 sines, equal at every point: more float work than the budget
+    // allows (about a thousand transcendental calls).
+    let sines: Vec<String> = (1..=80).map(|k| format!("\\sin {k}x")).collect();
+    let sines = sines.join("+");
+    let pathological = [
+        ("9^{9^{9^{9}}}", "3"),
+        ("(1+\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7})^{400}", "1"),
+        ("(x+1)^{100000}", "x"),
+        ("(\\frac{2}{3}+x)^{3000}", "(x+\\frac{2}{3})^{3000}+1"),
+        (sines.as_str(), &format!("{sines}+0")),
+    ];
+    for (a, b) in pathological {
+        let start = Instant::now();
+        let verdict = latex::compare(a, b, 1e-6);
+        let shown: String = a.chars().take(40).collect();
+        println!("pathological {shown} vs {b}: {:?} after {:?}", verdict.outcome, start.elapsed());
+    }
+}
+
+criterion_group!(
+    benches,
+    bench_number_extract,
+    bench_latex_extract,
+    bench_latex_equivalent,
+    bench_grade,
+    bench_symbolic
+);
+
+fn main() {
+    benches();
+    symbolic_percentiles();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -60,8 +60,8 @@ pub struct Args {
     pub system_prompt: Option<String>,
     /// Prompts from a prompts file; top-level keys win over these.
     pub prompts: Option<Prompts>,
-    /// Relative tolerance of numeric equality (differences up to 1e-9
-    /// always count as equal).
+    /// Relative tolerance, used only when a side is written as a decimal;
+    /// exact values (integers, fractions, roots) always compare exactly.
     pub tolerance: f64,
 }
 
@@ -148,11 +148,12 @@ pub fn describe() -> Description {
     let json = |text: &str| serde_json::Value::from(text).to_string();
     Description::new(
         "Math problems with a single final answer: GSM8K-style word problems (a number, read from \"#### n\", \
-         \"the answer is n\", a last line \"A: n\", \\boxed{} or the last number, compared numerically) and \
-         MATH-style competition problems (the last \\boxed{}, compared with LaTeX-aware equivalence: fractions, \
-         roots, units, degrees, percent, thousands separators, intervals, tuples, sets, matrices, mixed \
-         numbers, numeric values and polynomial identities). Parse status (ok / no-answer / malformed) is \
-         reported apart from correctness.",
+         \"the answer is n\", a last line \"A: n\", \\boxed{} or the last number, compared exactly) and \
+         MATH-style competition problems (the last \\boxed{}, then a final-answer phrase, then the math of the \
+         last sentence; compared with LaTeX-aware equivalence: exact rationals and square roots, 320-bit values, \
+         identities at random points, equations and inequalities, intervals, tuples, sets, matrices, units, \
+         percent, thousands separators). info names the extraction rule (method) and the comparison that \
+         decided; parse status (ok / no-answer / malformed) is reported apart from correctness.",
     )
     .arg(
         "question_field",
@@ -204,6 +205,7 @@ pub fn describe() -> Description {
         "tolerance",
         "float",
         Some("1e-6"),
-        "Relative tolerance of numeric equality; differences up to 1e-9 always count as equal.",
+        "Relative tolerance, used only when a side is written as a decimal (0.333, 3.1416); integers, fractions \
+         and roots always compare exactly.",
     )
 }

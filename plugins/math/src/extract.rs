@@ -12,7 +12,15 @@ pub enum Method {
     AnswerLine,
     /// The last `\boxed{…}` (or `\fbox{…}`).
     Boxed,
-    /// The last number in the text, when nothing marks the answer.
+    /// Several boxes listed together: `\boxed{3} or \boxed{-5}`.
+    BoxedList,
+    /// Minerva's "Final Answer: The final answer is X. I hope it is correct."
+    Minerva,
+    /// Fallback: a last `\[…\]` or `$$…$$` that ends the reply.
+    DisplayMath,
+    /// Fallback: the last `$…$` or `\(…\)` of the reply's last sentence.
+    LastMath,
+    /// Fallback: the last number in the text, when nothing marks the answer.
     LastNumber,
 }
 
@@ -24,8 +32,18 @@ impl Method {
             Method::AnswerPhrase => "answer_phrase",
             Method::AnswerLine => "answer_line",
             Method::Boxed => "boxed",
+            Method::BoxedList => "boxed_list",
+            Method::Minerva => "minerva",
+            Method::DisplayMath => "display_math",
+            Method::LastMath => "last_math",
             Method::LastNumber => "last_number",
         }
+    }
+
+    /// Whether the rule is a fallback (no marker named the answer): such
+    /// answers are counted apart, in the `fallback` metric.
+    pub fn is_fallback(self) -> bool {
+        matches!(self, Method::DisplayMath | Method::LastMath | Method::LastNumber)
     }
 }
 

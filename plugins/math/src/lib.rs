@@ -10,17 +10,23 @@
 //!   with [`latex::equivalent`].
 //!
 //! Scores are 1 or 0; whether an answer was found at all (`ok`,
-//! `no-answer`, `malformed`) is reported apart from correctness.
+//! `no-answer`, `malformed`) is reported apart from correctness, and
+//! `info` names the extraction rule (`method`) and the comparison that
+//! decided (`comparison`: `text`, `exact`, `high_precision`,
+//! `decimal_tolerance`, `random_points`, `shape`).
 
 mod args;
+mod arith;
 mod extract;
 pub mod latex;
 pub mod number;
 mod record;
+mod verdict;
 
 pub use args::{AnswerFormat, Args, LATEX_TEMPLATE, NUMBER_TEMPLATE, Prompts};
 pub use extract::{Extraction, Method};
 pub use record::Style;
+pub use verdict::{Comparison, Outcome, Verdict};
 
 use assay_sdk::{Description, Environment, Prompt, Result, Rng, Score, template};
 use serde::{Deserialize, Serialize};
@@ -68,7 +74,8 @@ impl Environment for Math {
     }
 
     fn grade(&self, state: &State, completion: &str) -> Result<Score> {
-        Ok(self.judge(state.style, &state.gold, completion))
+        // WIT 0.1 does not pass the reply's `finish_reason`: unknown.
+        Ok(self.judge(state.style, &state.gold, completion, None))
     }
 
     fn reference(&self, state: &State) -> Option<String> {
@@ -77,12 +84,15 @@ impl Environment for Math {
 }
 
 impl Math {
-    /// Grade `completion` against `gold`.
-    fn judge(&self, style: Style, gold: &str, completion: &str) -> Score {
+    /// Grade `completion` against `gold`. `truncated` is whether the reply
+    /// was cut off by the token limit (`finish_reason: length`), when the
+    /// host says so: a cut-off reply gets no fallback extraction.
+    pub fn judge(&self, style: Style, gold: &str, completion: &str, truncated: Option<bool>) -> Score {
         let extraction = match style {
-            Style::Number => number::extract(completion),
-            Style::Latex => latex::extract(completion),
+            Style::Number => number::extract(completion, truncated),
+            Style::Latex => latex::extract(completion, truncated),
         };
+        let fallback = matches!(&extraction, Extraction::Answer { method, .. } if method.is_fallback());
         let score = match extraction {
             Extraction::Answer { text, method } => {
                 self.compare(style, gold, &text).answer(text).info("method", method.as_str())
@@ -92,24 +102,42 @@ impl Math {
             }
             Extraction::NoAnswer => Score::no_answer().info("method", Value::Null),
         };
-        score.info("gold", gold).info("format", style.as_str())
+        score.info("gold", gold).info("format", style.as_str()).metric("fallback", f64::from(u8::from(fallback)))
     }
 
-    /// Score a found answer, with both sides' normalised forms.
+    /// Score a found answer: the verdict, the comparison that decided it,
+    /// and both sides' normalised forms. An undecidable comparison (the
+    /// work budget ran out) is `malformed`.
     fn compare(&self, style: Style, gold: &str, answer: &str) -> Score {
         let tolerance = self.args.tolerance;
-        match style {
+        let (verdict, normalized_answer, normalized_gold, shape) = match style {
             Style::Number => {
-                let gold_value = number::value(gold).unwrap_or(f64::NAN);
-                let Some(value) = number::value(answer) else { return Score::malformed() };
-                Score::correct_if(latex::close(value, gold_value, tolerance))
-                    .info("normalized_answer", number::display(value))
-                    .info("normalized_gold", number::display(gold_value))
+                let (Some(value), Some(gold_value)) = (number::value(answer), number::value(gold)) else {
+                    return Score::malformed().info("reason", "not a number");
+                };
+                let verdict = latex::compare_constants(&value, &gold_value, tolerance);
+                let shown = |e: &latex::Expr, text: &str| latex::rational_text(e).unwrap_or_else(|| text.trim().into());
+                (verdict, shown(&value, answer), shown(&gold_value, gold), "number")
             }
-            Style::Latex => Score::correct_if(latex::equivalent(answer, gold, tolerance))
-                .info("normalized_answer", latex::normalize(answer))
-                .info("normalized_gold", latex::normalize(gold)),
-        }
+            Style::Latex => {
+                let verdict = latex::compare(answer, gold, tolerance);
+                (verdict, latex::normalize(answer), latex::normalize(gold), latex::shape_kind(gold))
+            }
+        };
+        let score = match verdict.outcome {
+            Outcome::Equal => Score::correct_if(true),
+            Outcome::Different => Score::correct_if(false),
+            Outcome::Undecided => Score::malformed().info("reason", "too costly to compare"),
+        };
+        let score = match verdict.comparison {
+            Comparison::Points { count, .. } => score.info("points", count),
+            _ => score,
+        };
+        score
+            .info("comparison", verdict.comparison.as_str())
+            .info("shape", shape)
+            .info("normalized_answer", normalized_answer)
+            .info("normalized_gold", normalized_gold)
     }
 
     /// The oracle's completion: GSM8K's own worked solution; else the
@@ -120,7 +148,7 @@ impl Math {
             return item.answer.clone();
         }
         if let Some(solution) = &item.solution
-            && self.judge(item.style, &item.gold, solution).reward == 1.0
+            && self.judge(item.style, &item.gold, solution, Some(false)).reward == 1.0
         {
             return solution.clone();
         }

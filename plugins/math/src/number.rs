@@ -5,18 +5,25 @@
 //! 1. `#### <n>` (the last one with a number, not a numbered markdown
 //!    heading such as `#### 2. Solve`): GSM8K's own answer line;
 //! 2. "the (final) answer is <n>" or "answer: <n>" (the last one with a
-//!    number after it; `$`, `**`, `:` and `\boxed{` may come between);
+//!    number after it that is not an operand, as in "the answer is
+//!    $3! \times 5! = \boxed{720}$"; `$`, `**`, `:` and `\boxed{` may come
+//!    between);
 //! 3. a last line `A: <n>`, as the GSM8K paper's solutions end;
 //! 4. the last `\boxed{}`, read as a number or LaTeX arithmetic;
 //! 5. the last number anywhere.
 //!
-//! Numbers may have thousands separators (`1,250`), a currency sign
-//! (`$1,250.`), a sign (`-3`, `−3`), decimals (`.5`, `3.50`), a percent
-//! sign (`25%` is 25) or be a fraction of integers (`3/4` is 0.75); words
-//! after them (`72 eggs`) are ignored.
+//! Rule 5 is a fallback: a reply the host reports cut off by the token
+//! limit gets none.
+//!
+//! Numbers may have thousands separators (`1,250`, and LaTeX's `7{,}350`,
+//! `16,\!200`, `1{, }000`), a currency sign (`$1,250.`), a sign (`-3`,
+//! `−3`), decimals (`.5`, `3.50`), a percent sign (`25%` is 25) or be a
+//! fraction of integers (`3/4`); words after them (`72 eggs`) are
+//! ignored. Values are exact: `3/4` is the rational 3/4, not 0.75 in
+//! floating point.
 
 use crate::extract::{Extraction, Method};
-use crate::latex;
+use crate::latex::{self, Expr};
 
 /// A number found in a text.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,12 +32,13 @@ struct Found {
     end: usize,
     /// The number as written, with its sign.
     text: String,
-    value: f64,
 }
 
-/// Read the final number of a GSM8K-style reply.
-pub fn extract(completion: &str) -> Extraction {
-    let text = strip_annotations(completion);
+/// Read the final number of a GSM8K-style reply. `truncated` is whether
+/// the host reports the reply cut off by the token limit (then the
+/// last-number fallback does not apply).
+pub fn extract(completion: &str, truncated: Option<bool>) -> Extraction {
+    let text = latex::join_thousands(&strip_annotations(completion));
     if let Some(found) = hash_marker(&text) {
         return Extraction::Answer { text: found.text, method: Method::HashMarker };
     }
@@ -50,24 +58,34 @@ pub fn extract(completion: &str) -> Extraction {
         None => {}
     }
     match numbers(&text).pop() {
-        Some(found) => Extraction::Answer { text: found.text, method: Method::LastNumber },
-        None => Extraction::NoAnswer,
+        Some(found) if truncated != Some(true) => Extraction::Answer { text: found.text, method: Method::LastNumber },
+        _ => Extraction::NoAnswer,
     }
 }
 
-/// The value of an answer: a plain number (`$1,250`, `3/4`, `72 eggs`) or
-/// LaTeX arithmetic (`\frac{3}{4}`).
-pub fn value(answer: &str) -> Option<f64> {
-    if let Some(found) = leading(answer) {
-        // Words may follow the number, but not more numbers or a variable
-        // (`2x` is no number).
-        let rest = &answer.trim_end()[found.end..];
-        let separated = rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || ".,;)".contains(c));
-        if separated && !rest.contains(|c: char| c.is_ascii_digit()) {
-            return Some(found.value);
-        }
+/// The value of an answer, exact: a plain number (`$1,250`, `3/4`,
+/// `72 eggs`) or LaTeX arithmetic (`\frac{3}{4}`, `2\sqrt{3}`).
+pub fn value(answer: &str) -> Option<Expr> {
+    match plain(answer) {
+        Some(number) => latex::expression(&number),
+        None => latex::constant(answer),
     }
-    latex::value(answer)
+}
+
+/// An answer's number as plain text without separators, `$` or `%`
+/// (`$1,250.` → `1250`), or the answer itself when it is LaTeX arithmetic;
+/// `None` when it is neither (`2x`, `1 and 2`).
+pub fn canonical(answer: &str) -> Option<String> {
+    plain(answer).or_else(|| latex::constant(answer).map(|_| answer.trim().to_string()))
+}
+
+/// The number an answer starts with, without separators, `$` or `%`,
+/// when only words follow it: not more numbers or a variable (`2x`).
+fn plain(answer: &str) -> Option<String> {
+    let found = leading(answer)?;
+    let rest = &answer.trim_end()[found.end..];
+    let separated = rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || ".,;)".contains(c));
+    (separated && !rest.contains(|c: char| c.is_ascii_digit())).then(|| found.text.replace([',', '%'], ""))
 }
 
 /// Whether `text` is just a number (`18`, `-3.5`, `1,250`, `.5`): such a
@@ -89,11 +107,6 @@ pub fn gold(answer: &str) -> String {
         Some(found) if found.end == tail.len() => found.text.replace(',', ""),
         _ => tail.to_string(),
     }
-}
-
-/// A value as shown in results: integers without a decimal point.
-pub fn display(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{}", value as i64) } else { format!("{value}") }
 }
 
 /// Remove calculator annotations `<<48/2=24>>`.
@@ -131,7 +144,18 @@ fn answer_phrase(text: &str) -> Option<Found> {
         .flat_map(|p| lower.match_indices(p).map(|(at, m)| at + m.len()).collect::<Vec<_>>())
         .collect();
     ends.sort_unstable();
-    ends.iter().rev().find_map(|&end| leading(&text[end..]))
+    ends.iter().rev().find_map(|&end| leading(&text[end..]).filter(|found| !computes_on(&text[end + found.end..])))
+}
+
+/// Whether the text after a number goes on computing with it (`3! \times
+/// 5! = \boxed{720}`, `7 + (-2) = 5`): then the number is an operand, not
+/// the answer.
+fn computes_on(rest: &str) -> bool {
+    let rest = rest.trim_start_matches([' ', '\t']);
+    let bold = rest.starts_with("**");
+    (rest.starts_with(['+', '-', '*', '/', '^', '=', '!', '×', '·']) && !bold)
+        || rest.starts_with("\\cdot")
+        || rest.starts_with("\\times")
 }
 
 /// The number on a last line `A: 18`.
@@ -150,7 +174,7 @@ fn leading(text: &str) -> Option<Found> {
     };
     let body = body.trim_start_matches('$');
     let found = scan(text, text.len() - body.len())?;
-    Some(if negative { Found { text: format!("-{}", found.text), value: -found.value, ..found } } else { found })
+    Some(if negative { Found { text: format!("-{}", found.text), ..found } } else { found })
 }
 
 /// `text` without the wrappers that may come before an answer.
@@ -196,7 +220,7 @@ fn signed(text: &str, found: Found) -> Found {
     if operand {
         return found;
     }
-    Found { text: format!("-{}", found.text), value: -found.value, ..found }
+    Found { text: format!("-{}", found.text), ..found }
 }
 
 /// The number starting exactly at byte `i`: digits with optional `,ddd`
@@ -217,19 +241,17 @@ fn scan(text: &str, i: usize) -> Option<Found> {
     } else if whole == 0 {
         return None;
     }
-    let mut value: f64 = text[i..j].replace(',', "").parse().ok()?;
     if b.get(j) == Some(&b'/') && digits_from(j + 1) > 0 {
         let den_end = j + 1 + digits_from(j + 1);
-        let den: f64 = text[j + 1..den_end].parse().ok()?;
-        if den != 0.0 {
-            value /= den;
+        // A zero denominator is no fraction: `3/0` is read as 3.
+        if text[j + 1..den_end].bytes().any(|c| c != b'0') {
             j = den_end;
         }
     }
     if b.get(j) == Some(&b'%') {
         j += 1;
     }
-    Some(Found { end: j, text: text[i..j].to_string(), value })
+    Some(Found { end: j, text: text[i..j].to_string() })
 }
 
 /// The first line of `text`, at most 60 characters, for reports.

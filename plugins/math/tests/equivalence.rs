@@ -1,8 +1,11 @@
 //! MATH-style LaTeX equivalence: a table of equivalent and non-equivalent
-//! pairs for every normalisation `latex::equivalent` performs. Each pair
-//! is checked both ways round.
+//! pairs for every normalisation and comparison `latex::compare` performs,
+//! written in the spirit of Math-Verify's and Inspect's cases (not copied).
+//! Each pair is checked both ways round.
 
-use math::latex::equivalent;
+use math::latex::{compare, equivalent};
+use math::{Comparison, Outcome};
+use std::time::{Duration, Instant};
 
 /// Pairs that must be equivalent, grouped by the rule they exercise.
 const EQUIVALENT: &[(&str, &str)] = &[
@@ -78,6 +81,7 @@ const EQUIVALENT: &[(&str, &str)] = &[
     ("y = 2x + 3", "2x+3"),
     ("y = -2x", "-2x"),
     ("5x - 7y + 11z + 4 = 0", "5x-7y+11z+4=0"),
+    ("5x - 7y + 11z + 4 = 0", "-10x+14y-22z-8=0"),
     // mixed numbers
     ("2\\frac{1}{2}", "5/2"),
     ("2\\frac{1}{2}", "2.5"),
@@ -104,6 +108,77 @@ const EQUIVALENT: &[(&str, &str)] = &[
     ("8n^2 + 4n + 1", "1+4n+8n^2"),
     ("-2 + 7i", "7i-2"),
     ("\\frac{11+9a}{20}", "\\frac{11}{20}+\\frac{9a}{20}"),
+    // fraction styles
+    ("\\cfrac{1}{2}", "0.5"),
+    ("\\cfrac{2}{1+\\cfrac{1}{2}}", "\\frac{4}{3}"),
+    ("\\tfrac{3}{4}", "0.75"),
+    // square roots and their denominators, exactly
+    ("\\frac{1}{1+\\sqrt{2}}", "\\sqrt{2}-1"),
+    ("\\frac{1}{2-\\sqrt{3}}", "2+\\sqrt{3}"),
+    ("\\sqrt{12}", "2\\sqrt{3}"),
+    ("\\sqrt{\\frac{1}{3}}", "\\frac{\\sqrt{3}}{3}"),
+    ("8^{2/3}", "4"),
+    ("\\frac{1}{\\sqrt{2}+\\sqrt{3}}", "\\sqrt{3}-\\sqrt{2}"),
+    ("\\sqrt{3+2\\sqrt{2}}", "1+\\sqrt{2}"),
+    // plain-text and Unicode spellings
+    ("sqrt(2)", "\\sqrt{2}"),
+    ("2*sqrt(7)/3", "\\frac{2\\sqrt{7}}{3}"),
+    ("pi", "\\pi"),
+    ("pi/4", "\\frac{\\pi}{4}"),
+    ("3π", "3\\pi"),
+    ("√3", "\\sqrt{3}"),
+    ("2×3", "6"),
+    // trigonometry, logarithms and their identities
+    ("\\sec^2 x - \\tan^2 x", "1"),
+    ("\\csc x", "\\frac{1}{\\sin x}"),
+    ("\\cot x", "\\frac{\\cos x}{\\sin x}"),
+    ("\\sin 2x", "2\\sin x\\cos x"),
+    ("\\sin^2 x + \\cos^2 x", "1"),
+    ("\\cos 2\\theta", "1-2\\sin^2\\theta"),
+    ("\\sec \\frac{\\pi}{3}", "2"),
+    ("\\cot\\frac{\\pi}{4}", "1"),
+    ("\\arctan 1", "\\frac{\\pi}{4}"),
+    ("\\sin^{-1} \\frac{1}{2}", "\\frac{\\pi}{6}"),
+    ("\\log_2 8", "3"),
+    ("\\ln(xy)", "\\ln x + \\ln y"),
+    // variables that cancel
+    ("y-y", "0"),
+    ("x+1-x", "1"),
+    ("\\frac{x^2-1}{x-1}", "x+1"),
+    // equations: sides swapped, moved or scaled
+    ("3=y", "y=3"),
+    ("x+2y-4=0", "y=2-\\frac{x}{2}"),
+    ("2x+4y=8", "x+2y=4"),
+    ("y = 2x + 3", "y - 3 = 2x"),
+    // a named left side against the bare value
+    ("\\angle ABC = 30^\\circ", "30"),
+    ("AB = 5", "5"),
+    ("m\\angle A = 45", "45^\\circ"),
+    ("f(2) = 7", "7"),
+    ("x = 2+3 = 5", "5"),
+    ("M = \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}"),
+    ("(x, y) = (1, -2)", "(1,-2)"),
+    ("\\frac{1}{2} \\cdot 6 \\cdot 4 = 12", "12"),
+    // inequalities flipped, negated, scaled, and as intervals
+    ("4 \\geq x", "x \\leq 4"),
+    ("-x \\ge -4", "x \\le 4"),
+    ("2x < 6", "x < 3"),
+    ("x+y \\le 1", "1 \\ge y+x"),
+    ("x \\in [1,9]", "1 \\le x \\le 9"),
+    ("[1,9]", "1 \\leq x \\leq 9"),
+    ("(1,9]", "9 \\ge x > 1"),
+    ("y \\le 2", "(-\\infty, 2]"),
+    ("x > 3", "(3, \\infty)"),
+    ("x < -1 \\text{ or } x > 2", "(-\\infty,-1)\\cup(2,\\infty)"),
+    ("x \\geqslant 2", "x \\ge 2"),
+    ("x ≤ 4", "x \\le 4"),
+    // percent in words
+    ("25 pct", "25\\%"),
+    ("25 percent", "25"),
+    ("25\\text{ percent}", "25\\%"),
+    // plus-minus is two values; several answers listed in words
+    ("1\\pm\\sqrt{2}", "1+\\sqrt2, 1-\\sqrt2"),
+    ("3 \\text{ or } -5", "-5, 3"),
     // matrices
     ("\\begin{pmatrix} -1/3 \\\\ 2/3 \\end{pmatrix}", "\\begin{bmatrix} -\\frac13 \\\\ \\frac{2}{3} \\end{bmatrix}"),
     ("\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}", "\\begin{pmatrix}-1&0\\\\0&-1\\end{pmatrix}"),
@@ -116,6 +191,27 @@ const EQUIVALENT: &[(&str, &str)] = &[
 
 /// Pairs that must not be equivalent.
 const NOT_EQUIVALENT: &[(&str, &str)] = &[
+    // relations: a different line, the wrong direction or strictness,
+    // a coefficient or a sum on the left
+    ("x+2y-4=0", "y=2+\\frac{x}{2}"),
+    ("x = 5", "y = 5"),
+    ("x^2 = 4", "x = 2"),
+    ("4 \\geq x", "x \\geq 4"),
+    ("x < 4", "x \\le 4"),
+    ("-x \\ge -4", "x \\ge 4"),
+    ("2x = 10", "10"),
+    ("[1,9]", "1 < x \\le 9"),
+    ("y \\le 2", "(-\\infty, 2)"),
+    ("x > 3", "[3, \\infty)"),
+    ("3=y", "y=4"),
+    // identities that do not hold
+    ("\\sin 2x", "2\\sin x"),
+    ("\\sec^2 x", "\\tan^2 x"),
+    ("\\sin x", "\\cos x"),
+    ("\\sqrt{x^2}", "x"),
+    ("y", "0"),
+    ("x-y", "0"),
+    ("1\\pm\\sqrt{2}", "1+\\sqrt2"),
     // values
     ("\\frac{1}{2}", "\\frac{1}{3}"),
     ("\\frac{1}{3}", "0.333"),
@@ -207,4 +303,81 @@ fn the_tolerance_is_relative() {
     assert!(equivalent("3.1415926", "\\pi", 1e-6));
     assert!(!equivalent("3.1416", "\\pi", 1e-6));
     assert!(equivalent("3.1416", "\\pi", 1e-4));
+}
+
+/// Exactly representable values that differ, however little: never equal
+/// (no f64 overflow, no relative tolerance between exact values).
+const EXACT_BUT_DIFFERENT: &[(&str, &str)] = &[
+    ("2^{1000}", "2^{1001}"),
+    ("2^{9999}", "2^{9999}+1"),
+    ("10^{1000}", "10^{1000}+1"),
+    ("9999^{9999}", "9999^{9999}+1"),
+    ("9999^{9999}", "9998^{9999}"),
+    ("3^{2000}", "3^{2000}\\cdot\\frac{1000000001}{1000000000}"),
+    ("1234567890123456789012345678901", "1234567890123456789012345678902"),
+    ("1234567890123456789012345678901", "1234567890123456789012345678902.0"),
+    ("-1234567890123456789012345678901", "-1234567890123456789012345678900"),
+    ("10^{-1000}", "0"),
+    ("1+10^{-1000}", "1"),
+    ("\\frac{1}{3}", "\\frac{333333333333333333}{1000000000000000000}"),
+    ("\\sqrt{2}", "\\frac{14142135623730950488}{10000000000000000000}"),
+    ("\\sqrt{1000001}", "1000"),
+    ("1450000", "1450001"),
+    ("\\exp(\\pi\\sqrt{163})", "262537412640768744"),
+    ("\\pi", "\\frac{355}{113}"),
+];
+
+#[test]
+fn exactly_representable_values_that_differ_are_never_equal() {
+    let failures: Vec<String> = EXACT_BUT_DIFFERENT
+        .iter()
+        .flat_map(|&(a, b)| [(a, b), (b, a)])
+        .filter_map(|(a, b)| {
+            let verdict = compare(a, b, 1e-6);
+            (verdict.outcome != Outcome::Different).then(|| format!("{a:?} vs {b:?}: {verdict:?}"))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    for (a, b) in [("2^{9999}", "2^{9999}"), ("9999^{9999}", "(9999^{9999})"), ("10^{1000}", "100^{500}")] {
+        assert!(equivalent(a, b, 1e-6), "{a} = {b}");
+    }
+}
+
+#[test]
+fn info_names_the_comparison_that_decided() {
+    let cases = [
+        ("\\frac{1}{2}", "\\frac12", Comparison::Text),
+        ("\\frac{2}{4}", "\\frac{1}{2}", Comparison::Exact),
+        ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}", Comparison::Exact),
+        ("\\frac{\\pi}{4}", "\\arctan 1", Comparison::HighPrecision),
+        ("3.1415926", "\\pi", Comparison::Decimal),
+        ("2x+2", "2(x+1)", Comparison::Points { count: 8, exact: true, tolerance: false }),
+        ("\\sin^2 x+\\cos^2 x", "1", Comparison::Points { count: 8, exact: false, tolerance: false }),
+        ("(1,2)", "\\{1,2\\}", Comparison::Shape),
+    ];
+    for (a, b, comparison) in cases {
+        assert_eq!(compare(a, b, 1e-6).comparison, comparison, "{a} vs {b}");
+    }
+    assert_eq!(Comparison::Points { count: 8, exact: true, tolerance: false }.as_str(), "random_points_exact");
+}
+
+/// Pathological answers end as "undecided" (graded `malformed`) within
+/// the work budget: never a hang, never a wasm trap.
+#[test]
+fn pathological_expressions_are_undecided_quickly() {
+    let cases = [
+        ("9^{9^{9^{9}}}", "3"),
+        ("2^{2^{2^{2^{2^{2}}}}}", "4"),
+        ("(1+\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7}+\\sqrt{11}+\\sqrt{13})^{60}", "1"),
+        ("\\pi^{10^{30}}", "1"),
+        ("(x+1)^{100000}", "x^{100000}"),
+    ];
+    for (a, b) in cases {
+        let start = Instant::now();
+        let verdict = compare(a, b, 1e-6);
+        assert_eq!(verdict.outcome, Outcome::Undecided, "{a} vs {b}");
+        assert!(start.elapsed() < Duration::from_secs(2), "{a}: {:?}", start.elapsed());
+    }
+    let deep = format!("{}x{}", "\\sqrt{".repeat(500), "}".repeat(500));
+    assert!(!equivalent(&deep, "1", 1e-6));
 }

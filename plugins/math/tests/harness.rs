@@ -209,6 +209,38 @@ fn latex_scores_use_equivalence() {
 }
 
 #[test]
+fn info_names_the_rule_and_the_comparison() {
+    let h = env(json!({}));
+    let grade = |answer: &str, reply: &str| {
+        let p = h.prepare(json!({"problem": "p", "answer": answer}), 0).unwrap();
+        h.grade(&p, reply).unwrap()
+    };
+    let cases = [
+        ("\\frac{\\sqrt{3}}{3}", "So $\\boxed{\\frac{1}{\\sqrt3}}$.", "boxed", "exact", "expression"),
+        ("(-\\infty, 2]", "Hence $y \\le 2$ is the solution.", "last_math", "text", "interval"),
+        ("x^2-1", "\\boxed{(x-1)(x+1)}", "boxed", "random_points_exact", "expression"),
+        ("\\{3, -5\\}", "$\\boxed{3}$ or $\\boxed{-5}$", "boxed_list", "text", "set"),
+        ("\\frac{\\pi}{4}", "The answer is $\\arctan 1$.", "answer_phrase", "high_precision", "expression"),
+    ];
+    for (gold, reply, method, comparison, shape) in cases {
+        let score = grade(gold, reply);
+        assert_eq!((score.reward, score.parse_status), (1.0, ParseStatus::Ok), "{reply}: {:?}", score.info);
+        assert_eq!(score.info["method"], method, "{reply}");
+        assert_eq!(score.info["comparison"], comparison, "{reply}");
+        assert_eq!(score.info["shape"], shape, "{reply}");
+    }
+    let identity = grade("x^2-1", "\\boxed{(x-1)(x+1)}");
+    assert_eq!(identity.info["points"], 8);
+    let fallback = |score: &assay_sdk::Score| score.metrics.iter().find(|(n, _)| n == "fallback").map(|(_, v)| *v);
+    assert_eq!(fallback(&grade("2", "Hence $x = 2$.")), Some(1.0));
+    assert_eq!(fallback(&grade("2", "\\boxed{2}")), Some(0.0));
+    // A pathological answer is malformed, with the reason, not a hang.
+    let costly = grade("3", "\\boxed{9^{9^{9^9}}}");
+    assert_eq!((costly.reward, costly.parse_status), (0.0, ParseStatus::Malformed));
+    assert_eq!(costly.info["reason"], "too costly to compare");
+}
+
+#[test]
 fn tolerance_applies_to_non_integers() {
     let record = json!({"question": "q", "answer": "0.3333333"});
     let strict = env(json!({}));

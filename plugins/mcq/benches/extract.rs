@@ -84,7 +84,7 @@ fn bench_extract(c: &mut Criterion) {
     bench_replies(
         c,
         "mcq_extract",
-        |reply| mcq::extract(reply, &options),
+        |reply| mcq::extract(reply, &options, None),
         |method| Extraction::Answer { index: 2, method },
     );
 }

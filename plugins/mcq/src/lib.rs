@@ -15,7 +15,7 @@ mod template;
 pub use args::{Args, DEFAULT_TEMPLATE};
 pub use extract::{Extraction, Method, extract};
 
-use assay_sdk::{Description, Environment, Prompt, Result, Rng, Score};
+use assay_sdk::{Description, Environment, ParseStatus, Prompt, Result, Rng, Score};
 use fields::FieldMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -68,19 +68,8 @@ impl Environment for Mcq {
     }
 
     fn grade(&self, state: &State, completion: &str) -> Result<Score> {
-        let score = match extract(completion, &state.options) {
-            Extraction::Answer { index, method } => {
-                let letter = letters::letter(index);
-                Score::correct_if(letter == state.gold).answer(letter).info("method", method.as_str())
-            }
-            Extraction::Malformed { method, content } => {
-                Score::malformed().info("method", method.as_str()).info("unreadable", content)
-            }
-            Extraction::NoAnswer => Score::no_answer().info("method", Value::Null),
-        };
-        let score = score.info("gold", state.gold.to_string());
-        let shuffled = state.permutation.iter().enumerate().any(|(new, &old)| new != old);
-        Ok(if shuffled { score.info("permutation", state.permutation.clone()) } else { score })
+        // WIT 0.1 does not pass the reply's `finish_reason`: unknown.
+        Ok(self.judge(state, completion, None))
     }
 
     fn reference(&self, state: &State) -> Option<String> {
@@ -88,7 +77,38 @@ impl Environment for Mcq {
     }
 }
 
+/// The parse status of a hedged answer ("(A) or (I)"). WIT 0.1 has no
+/// `hedged` status, so it is `malformed` with `info.reason: "hedge"`; with
+/// WIT 0.2 this line becomes `ParseStatus::Hedged`.
+const HEDGED: ParseStatus = ParseStatus::Malformed;
+
 impl Mcq {
+    /// Grade `completion`. `truncated` is whether the reply was cut off by
+    /// the token limit (`finish_reason: length`), when the host says: a
+    /// cut-off reply gets no text fallback. Every score carries the metric
+    /// `hedged` (1 for a hedge), so its mean is the model's hedging rate.
+    pub fn judge(&self, state: &State, completion: &str, truncated: Option<bool>) -> Score {
+        let extraction = extract(completion, &state.options, truncated);
+        let hedged = matches!(extraction, Extraction::Hedged { .. });
+        let score = match extraction {
+            Extraction::Answer { index, method } => {
+                let letter = letters::letter(index);
+                Score::correct_if(letter == state.gold).answer(letter).info("method", method.as_str())
+            }
+            Extraction::Hedged { method, content } => Score { parse_status: HEDGED, ..Score::malformed() }
+                .info("method", method.as_str())
+                .info("reason", "hedge")
+                .info("unreadable", content),
+            Extraction::Malformed { method, content } => {
+                Score::malformed().info("method", method.as_str()).info("unreadable", content)
+            }
+            Extraction::NoAnswer => Score::no_answer().info("method", Value::Null),
+        };
+        let score = score.info("gold", state.gold.to_string()).metric("hedged", f64::from(u8::from(hedged)));
+        let shuffled = state.permutation.iter().enumerate().any(|(new, &old)| new != old);
+        if shuffled { score.info("permutation", state.permutation.clone()) } else { score }
+    }
+
     /// The display order for a record: shuffled with the record's own seed
     /// (`shuffle_seed` keyed by its id or question, so it does not depend
     /// on position or rollout), or with the host's per-sample `rng` when

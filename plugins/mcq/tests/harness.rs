@@ -296,6 +296,22 @@ fn empty_and_garbage_completions_score_zero() {
 }
 
 #[test]
+fn hedges_are_reported_apart_and_counted() {
+    let h = env(json!({}));
+    let p = h.prepare(record("q1", 4, 1), 0).unwrap();
+    let hedged = h.grade(&p, "The answer is (B) or (C).").unwrap();
+    // WIT 0.1 has no `hedged` status: malformed, with the reason.
+    assert_eq!(
+        (hedged.reward, hedged.parse_status, hedged.parsed_answer.as_deref()),
+        (0.0, ParseStatus::Malformed, None)
+    );
+    assert_eq!(hedged.info["reason"], "hedge");
+    let metric = |score: &assay_sdk::Score| score.metrics.iter().find(|(n, _)| n == "hedged").map(|(_, v)| *v);
+    assert_eq!(metric(&hedged), Some(1.0));
+    assert_eq!(metric(&h.grade(&p, "The answer is (B).").unwrap()), Some(0.0));
+}
+
+#[test]
 fn scores_carry_the_answer_gold_and_method() {
     let h = env(json!({}));
     let p = h.prepare(record("q1", 4, 1), 0).unwrap();

@@ -9,7 +9,7 @@
 
 /// Words removed when they follow a value (`10\text{ cm}`, `5 dollars`),
 /// with or without a power (`cm^2`).
-const UNITS: [&str; 55] = [
+const UNITS: [&str; 56] = [
     "unit",
     "units",
     "sq",
@@ -43,6 +43,7 @@ const UNITS: [&str; 55] = [
     "cent",
     "cents",
     "percent",
+    "pct",
     "second",
     "seconds",
     "minute",
@@ -71,15 +72,53 @@ const UNITS: [&str; 55] = [
 const TEXT_COMMANDS: [&str; 10] =
     ["text", "textbf", "textrm", "textit", "textnormal", "mbox", "mathrm", "mathbf", "mathit", "operatorname"];
 
+/// Spellings replaced by one canonical form: fraction styles, Unicode
+/// symbols and the many names of each relation (longest first where one
+/// is a prefix of another).
+const SYNONYMS: [(&str, &str); 22] = [
+    ("\\dfrac", "\\frac"),
+    ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
+    ("\\displaystyle", ""),
+    ("\\leqslant", "\\le "),
+    ("\\leqq", "\\le "),
+    ("\\leq", "\\le "),
+    ("\\geqslant", "\\ge "),
+    ("\\geqq", "\\ge "),
+    ("\\geq", "\\ge "),
+    ("\\neq", "\\ne "),
+    ("\\lt", "<"),
+    ("\\gt", ">"),
+    ("<=", "\\le "),
+    (">=", "\\ge "),
+    ("≤", "\\le "),
+    ("≥", "\\ge "),
+    ("≠", "\\ne "),
+    ("π", "\\pi "),
+    ("√", "\\sqrt"),
+    ("∞", "\\infty "),
+    ("−", "-"),
+];
+
+/// Unicode operators, written as LaTeX commands.
+const OPERATORS: [(&str, &str); 4] = [("×", "\\times "), ("·", "\\cdot "), ("÷", "\\div "), ("∪", "\\cup ")];
+
+/// Function and constant names that plain-text answers write without a
+/// backslash (`sqrt(2)`, `2*sqrt(7)/3`, `pi/4`, `sin(x)`).
+const COMMAND_WORDS: [&str; 14] =
+    ["sqrt", "pi", "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "ln", "log", "exp"];
+
 /// The canonical form of a whole answer.
 pub fn normalize(answer: &str) -> String {
     let s = strip_delimiters(answer.trim());
-    let s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\displaystyle", "");
-    let s = remove_sizing(&s);
-    let s = remove_marked_thousands(&s);
+    let s = remove_sizing(s);
+    let s = SYNONYMS.iter().chain(&OPERATORS).fold(s, |s, (from, to)| s.replace(from, to));
+    let s = join_thousands(&s);
     let s = remove_spacing(&s);
     let s = unwrap_text(&s);
     let s = remove_decorations(&s);
+    let s = commands_from_words(&s);
+    let s = lists_from_words(&s);
     let s = brace_arguments(&s);
     let s = simplify_scripts(&s);
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -145,25 +184,26 @@ fn remove_sizing(s: &str) -> String {
 /// Drop thousands separators written as `,\!` or `{,}` between a digit and
 /// exactly three digits (`900,\!000`, `10{,}000`): unambiguous, unlike a
 /// bare comma, which may separate the elements of a tuple.
-fn remove_marked_thousands(s: &str) -> String {
+pub fn join_thousands(s: &str) -> String {
+    const SEPARATORS: [&str; 3] = ["{,}", "{, }", ",\\!"];
     let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        let rest = &s[i..];
+    let mut rest = s;
+    // Jump from one possible separator to the next: most text has none.
+    while let Some(at) = rest.find(['{', ',']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
         let after_digit = out.as_bytes().last().is_some_and(u8::is_ascii_digit);
-        let separator = ["{,}", ",\\!"].iter().find(|sep| rest.starts_with(*sep));
-        if let (true, Some(sep)) = (after_digit, separator) {
+        if let Some(sep) = SEPARATORS.iter().find(|sep| rest.starts_with(*sep)).filter(|_| after_digit) {
             let tail = rest[sep.len()..].trim_start();
-            let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 3 {
-                i = s.len() - tail.len();
+            if tail.bytes().take_while(u8::is_ascii_digit).count() == 3 {
+                rest = tail;
                 continue;
             }
         }
-        let c = rest.chars().next().unwrap_or_default();
-        out.push(c);
-        i += c.len_utf8();
+        out.push_str(&rest[..1]);
+        rest = &rest[1..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -231,6 +271,31 @@ fn remove_decorations(s: &str) -> String {
     s
 }
 
+/// `sqrt(2)` → `\sqrt(2)`, `pi` → `\pi`: the names in [`COMMAND_WORDS`]
+/// as whole words without a backslash become commands.
+fn commands_from_words(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut rest = s;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic()) {
+        let len = rest[start..].bytes().take_while(u8::is_ascii_alphabetic).count();
+        let word = &rest[start..start + len];
+        out.push_str(&rest[..start]);
+        if COMMAND_WORDS.contains(&word) && !out.ends_with('\\') {
+            out.push('\\');
+        }
+        out.push_str(word);
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `3 or -5` and `3 and -5` → `3, -5`: a list written out in words
+/// (what is left of `\text{ or }`).
+fn lists_from_words(s: &str) -> String {
+    s.replace(" or ", ", ").replace(" and ", ", ")
+}
+
 /// Put braces around the arguments of `\frac` and `\sqrt` written without
 /// them: `\frac12` and `\frac 12` → `\frac{1}{2}`, `\sqrt2` → `\sqrt{2}`.
 fn brace_arguments(s: &str) -> String {
@@ -288,7 +353,8 @@ fn argument(s: &str) -> Option<(&str, &str)> {
             let len = (1..=len).rev().find(|&l| s.is_char_boundary(l))?;
             Some((&s[..len], &s[len..]))
         }
-        '}' | '^' | '_' => None,
+        // `\\sqrt(2)` (plain text): the parser reads the parentheses.
+        '}' | '^' | '_' | '(' => None,
         c => Some((&s[..c.len_utf8()], &s[c.len_utf8()..])),
     }
 }
@@ -314,26 +380,18 @@ fn simplify_scripts(s: &str) -> String {
     out
 }
 
-/// `x = 5` → `5` and `x \in [1, 2]` → `[1, 2]`: a single-letter variable
-/// named before the value (only with one `=`, so equations stay whole).
+/// `x \in [1, 2]` → `[1, 2]`: membership of a single-letter variable.
+/// Equations stay whole: `structure` compares `x = 5` with `5`.
 fn strip_variable(s: &str) -> &str {
     let b = s.as_bytes();
     if !b.first().is_some_and(u8::is_ascii_alphabetic) {
         return s;
     }
     let rest = s[1..].trim_start();
-    let value = if let Some(value) = rest.strip_prefix('=') {
-        if value.contains('=') {
-            return s;
-        }
-        value
-    } else if let Some(value) = rest.strip_prefix("\\in").filter(|v| !v.starts_with(|c: char| c.is_alphabetic())) {
-        value
-    } else {
-        return s;
-    };
-    let value = value.trim();
-    if value.is_empty() { s } else { value }
+    match rest.strip_prefix("\\in").filter(|v| !v.starts_with(|c: char| c.is_alphabetic())) {
+        Some(value) if !value.trim().is_empty() => value.trim(),
+        _ => s,
+    }
 }
 
 /// `1,234,567` → `1234567` when the whole answer is one number grouped in
@@ -439,6 +497,13 @@ mod tests {
             ("x \\in [-2,7]", "[-2,7]"),
             ("4210_{5}", "4210_5"),
             ("\\left\\{1,2\\right\\}", "\\{1,2\\}"),
+            ("\\cfrac{1}{2}", "\\frac{1}{2}"),
+            ("7{, }350", "7350"),
+            ("x \\geqslant 2", "x \\ge 2"),
+            ("2*sqrt(7)/3", "2*\\sqrt(7)/3"),
+            ("pi/4", "\\pi/4"),
+            ("3 \\text{ or } -5", "3 , -5"),
+            ("x ≤ 4", "x \\le 4"),
         ];
         for (input, expected) in cases {
             assert_eq!(normalize(input), expected, "{input}");
@@ -451,8 +516,8 @@ mod tests {
             ("10 cm", "10"),
             ("15 cm ^2", "15"),
             ("864 inches^2", "864"),
-            ("y = 2x + 3", "2x+3"),
-            ("5x - 7y + 11z + 4 = 0", "5x-7y+11z+4=0"),
+            ("y = 2x + 3", "y=2x+3"),
+            ("25 pct", "25"),
             ("(C)", "C"),
             ("2\\frac{1}{2}", "\\frac{5}{2}"),
             ("-1\\frac{1}{10}", "-\\frac{11}{10}"),

@@ -11,9 +11,23 @@ use crate::letters;
 pub enum Reading {
     /// The option at this index.
     Option(usize),
-    /// Not a valid option (text, a letter beyond the options, "A or B").
+    /// Two or more options joined: "(A) or (I)", "B and C".
+    Hedge(String),
+    /// No option: "None of the above", "none of the given options".
+    Declined(String),
+    /// Not a valid option (text, a letter beyond the options).
     Unreadable(String),
 }
+
+/// Contents that choose no option.
+const DECLINES: [&str; 6] = [
+    "none of the above",
+    "none of the options",
+    "none of the given",
+    "none of these",
+    "none of the choices",
+    "none of the listed",
+];
 
 /// Characters that wrap an answer without changing it: markdown, quotes,
 /// math delimiters and the colon of "Answer: **C**".
@@ -22,24 +36,39 @@ const WRAPPERS: [char; 11] = [' ', '\t', '*', '_', '"', '\'', '`', '$', '#', ':'
 /// LaTeX commands whose argument is the answer: `\boxed{\text{D}}` is D.
 const LATEX_WRAPPERS: [&str; 7] = ["\\boxed{", "\\fbox{", "\\text{", "\\textbf{", "\\mathrm{", "\\mathbf{", "\\bf{"];
 
-/// Read `content` as an answer among `options`. Lowercase letters count
-/// only when `any_case` (inside tags and boxes, where "b" is clearly a
-/// letter; after "the answer is", "a" is usually an article).
+/// Read `content` as an answer among `options`. Inside tags and boxes
+/// (`any_case`) any letter counts; after a marker such as "the answer is"
+/// a lowercase one counts only alone or bracketed ("(c)", "answer: d."),
+/// since "a" before a word is an article ("the answer is a bit more").
 pub fn read(content: &str, options: &[String], any_case: bool) -> Reading {
     let cleaned = unwrap(content);
-    match leading_letter(cleaned, any_case) {
-        Some((letter, len)) if !names_another_letter(&cleaned[len..], any_case) => {
-            match letters::index_of(letter.to_ascii_uppercase()) {
-                Some(index) if index < options.len() => Reading::Option(index),
-                _ => Reading::Unreadable(snippet(cleaned)),
-            }
-        }
-        Some(_) => Reading::Unreadable(snippet(cleaned)),
+    if DECLINES.iter().any(|d| cleaned.to_ascii_lowercase().starts_with(d)) {
+        return Reading::Declined(snippet(cleaned));
+    }
+    let letter = leading_letter(cleaned, any_case).or_else(|| lone_lowercase(cleaned));
+    match letter {
+        Some((_, len)) if names_another_letter(&cleaned[len..], any_case) => Reading::Hedge(snippet(cleaned)),
+        Some((letter, _)) => match letters::index_of(letter.to_ascii_uppercase()) {
+            Some(index) if index < options.len() => Reading::Option(index),
+            _ => Reading::Unreadable(snippet(cleaned)),
+        },
         None => option_prefix(cleaned, options).map_or_else(|| Reading::Unreadable(snippet(cleaned)), Reading::Option),
     }
 }
 
-/// Strip wrappers, `\(`, a leading `option`/`choice`/`letter` and LaTeX
+/// A lowercase letter standing alone after an answer marker: bracketed
+/// (`(c) because`), or followed by nothing but punctuation (`d.`, `b)`);
+/// not a word's first letter ("a bit"). The Roman numerals `i`, `v` and
+/// `x` count only as the whole content: "(i) and (iv) only" lists
+/// statements, not options.
+fn lone_lowercase(s: &str) -> Option<(char, usize)> {
+    let (letter, len) = leading_letter(s, true)?;
+    let alone = s[len..].trim_start_matches(['.', ')', ']', ':', ',', '*', '"', '\'']).trim().is_empty();
+    let roman = matches!(letter, 'i' | 'v' | 'x');
+    (letter.is_ascii_lowercase() && (alone || (len > 1 && !roman))).then_some((letter, len))
+}
+
+/// Strip wrappers, `\(`, a leading `option`/`choice`/`letter`/`either` and LaTeX
 /// commands around the answer.
 pub fn unwrap(content: &str) -> &str {
     let mut s = content.trim_start_matches(WRAPPERS);
@@ -47,7 +76,8 @@ pub fn unwrap(content: &str) -> &str {
         let lower = s.to_ascii_lowercase();
         if let Some(rest) = s.strip_prefix("\\(").or_else(|| s.strip_prefix("\\[")) {
             s = rest.trim_start_matches(WRAPPERS);
-        } else if let Some(word) = ["option", "choice", "letter"].into_iter().find(|w| word_at(&lower, 0, w)) {
+        } else if let Some(word) = ["option", "choice", "letter", "either"].into_iter().find(|w| word_at(&lower, 0, w))
+        {
             s = s[word.len()..].trim_start_matches(WRAPPERS);
         } else if let Some(command) = LATEX_WRAPPERS.iter().find(|c| s.starts_with(*c)) {
             let open = command.len() - 1;
@@ -82,6 +112,10 @@ pub fn leading_letter(s: &str, any_case: bool) -> Option<(char, usize)> {
         let closes = matches!((open, close), (b'(', b')') | (b'[', b']') | (b'{', b'}'));
         return (closes && is_letter(*c)).then_some((char::from(*c), 3));
     }
+    // "The answer is (G" with the bracket cut off: the letter ends the text.
+    if let [b'(' | b'[', c] = b {
+        return is_letter(*c).then_some((char::from(*c), 2));
+    }
     let (&c, next) = (b.first()?, b.get(1).copied());
     let glued = next.is_some_and(|n| is_word_byte(n) || !n.is_ascii() || b"'-+#".contains(&n));
     let abbreviation = next == Some(b'.') && b.get(2).is_some_and(u8::is_ascii_alphabetic);
@@ -100,7 +134,7 @@ fn names_another_letter(rest: &str, any_case: bool) -> bool {
         return false;
     }
     let next = skip_chars(rest, at + joiner.len(), &[' ', '*']);
-    leading_letter(&rest[next..], any_case).is_some()
+    leading_letter(&rest[next..], any_case).or_else(|| lone_lowercase(&rest[next..])).is_some()
 }
 
 /// The option whose text starts `content` ("The answer is Paris." when an
@@ -165,11 +199,25 @@ mod tests {
     }
 
     #[test]
-    fn two_letters_or_a_letter_out_of_range_are_unreadable() {
-        for content in ["(A) or (I)", "B and C", "A, or B", "E", "(A)/(B)"] {
-            assert!(matches!(read(content, &options(4), false), Reading::Unreadable(_)), "{content:?}");
+    fn two_letters_are_a_hedge_and_a_letter_out_of_range_is_unreadable() {
+        for content in ["(A) or (I)", "B and C", "A, or B", "(A)/(B)", "either (b) or (c)"] {
+            assert!(matches!(read(content, &options(4), false), Reading::Hedge(_)), "{content:?}");
         }
+        assert!(matches!(read("E", &options(4), false), Reading::Unreadable(_)));
         assert_eq!(read("(A) or not", &options(4), false), Reading::Option(0));
+    }
+
+    #[test]
+    fn lowercase_letters_after_a_marker_only_alone_or_bracketed() {
+        for (content, index) in [("(c) because", 2), ("d", 3), ("d.", 3), ("b)", 1), ("(a)", 0), ("a", 0), ("(i)", 8)] {
+            assert_eq!(read(content, &options(10), false), Reading::Option(index), "{content:?}");
+        }
+        for content in ["a bit more", "(ii) and (iii) only", "(iii) only", "(i) and (iv) only"] {
+            assert!(matches!(read(content, &options(10), false), Reading::Unreadable(_)), "{content:?}");
+        }
+        assert_eq!(read("(A) or a similar one", &options(10), false), Reading::Option(0));
+        assert!(matches!(read("None of the above.", &options(4), false), Reading::Declined(_)));
+        assert_eq!(read("(G", &options(10), false), Reading::Option(6));
     }
 
     #[test]

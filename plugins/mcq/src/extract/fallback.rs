@@ -13,10 +13,11 @@ const TAIL_BYTES: usize = 300;
 
 /// A reply that is a letter: its first line starts with one ("B", "B.",
 /// "(B)", "B) text"), or its last line is a lone letter after some
-/// reasoning. Not when the reply goes through the options line by line
+/// reasoning (not in a reply that was `cut_off`, whose last line is
+/// unfinished). Not when the reply goes through the options line by line
 /// (a truncated list ends in a lone "D."). A letter beyond the options is
 /// an unreadable answer.
-pub fn bare_letter(region: &str, n: usize) -> Option<Reading> {
+pub fn bare_letter(region: &str, n: usize, cut_off: bool) -> Option<Reading> {
     if lists_options(region) {
         return None;
     }
@@ -26,6 +27,7 @@ pub fn bare_letter(region: &str, n: usize) -> Option<Reading> {
     let roman = lines.iter().any(|l| l.starts_with("II"));
     let first = first.filter(|&(letter, _)| !(letter == 'I' && roman));
     let last = lines.get(1..).and_then(|tail| letter_line(tail.last()?)).filter(|(_, rest)| is_decoration(rest));
+    let last = last.filter(|_| !cut_off);
     let (letter, _) = first.or(last)?;
     Some(match letters::index_of(letter) {
         Some(index) if index < n => Reading::Option(index),

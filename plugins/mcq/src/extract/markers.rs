@@ -5,7 +5,7 @@
 
 use super::Method;
 use super::content::{self, Reading, brace_content};
-use super::text::{negated_after, skip_chars, word_at, word_before};
+use super::text::{negated_after, skip_chars, snippet, word_at, word_before};
 
 /// One explicit answer statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,10 +97,13 @@ fn phrases(text: &str, lower: &str, options: &[String]) -> Vec<Marker> {
             };
             let Some(start) = statement.then(|| content_start(lower, end)).flatten() else { continue };
             let (start, end) = content_line(lower, start);
-            if starts_negated(&lower[start..end]) {
+            let reading = if says_not_listed(&lower[start..end]) {
+                Reading::Declined(snippet(&text[start..end]))
+            } else if starts_negated(&lower[start..end]) || rejected_after(&lower[start..end]) {
                 continue;
-            }
-            let reading = content::read(&text[start..end], options, false);
+            } else {
+                content::read(&text[start..end], options, false)
+            };
             markers.push(Marker { pos, method: Method::AnswerPhrase, reading });
         }
     }
@@ -142,12 +145,32 @@ fn content_line(lower: &str, start: usize) -> (usize, usize) {
 }
 
 /// "not (A)", "not listed", "never", "(C) is incorrect": the statement
-/// names no answer. `content` is lowercased, hence any-case letters.
+/// names no answer. ("None of the above" does: it declines every option.)
+/// `content` is lowercased, hence any-case letters.
 fn starts_negated(content: &str) -> bool {
     let content = content.trim_start_matches([' ', '*', '_', '"']);
-    let cue = ["not", "never", "none of the options", "none of the given"].iter().any(|cue| word_at(content, 0, cue));
+    let cue = ["not", "never"].iter().any(|cue| word_at(content, 0, cue));
     let ruled_out = content::leading_letter(content, true).is_some_and(|(_, len)| negated_after(&content[len..]));
     cue || ruled_out
+}
+
+/// "(the answer is) not listed / not among the options / not provided":
+/// the statement declines every option.
+fn says_not_listed(content: &str) -> bool {
+    let content = content.trim_start_matches([' ', '*', '_', '"']);
+    let rest = content.strip_prefix("not ").unwrap_or("");
+    ["listed", "among", "provided", "given", "in the options", "one of the options"].iter().any(|w| rest.starts_with(w))
+}
+
+/// Whether the rest of the statement's sentence takes it back: "the
+/// closest option is (E) 12 m, but this is not the correct answer".
+fn rejected_after(content: &str) -> bool {
+    let sentence = &content[..content.find(". ").unwrap_or(content.len())];
+    ["this", "it", "that", "which"].iter().any(|subject| {
+        ["is not correct", "is not the correct", "is not the right"]
+            .iter()
+            .any(|verdict| sentence.contains(&format!("{subject} {verdict}")))
+    })
 }
 
 #[cfg(test)]
@@ -171,7 +194,10 @@ mod tests {
     #[test]
     fn negated_and_wrong_answer_statements_are_skipped() {
         assert!(readings("The incorrect answer is (H). The answer is not (A). It isn't listed").is_empty());
-        assert!(readings("The answer is not listed among the options.").is_empty());
+        let declined = readings("The answer is not listed among the options.");
+        assert!(matches!(declined[..], [(Method::AnswerPhrase, Reading::Declined(_))]), "{declined:?}");
+        assert!(readings("The closest option is (E) 12 m, but this is not the correct answer.").is_empty());
+        assert_eq!(readings("The answer is (E), but it is not the exact value.").len(), 1);
         assert!(readings("the answers are below; options were given").is_empty());
         assert!(readings("The answer is (C) is incorrect. The answer is (D) is unrelated.").is_empty());
     }

@@ -1,11 +1,17 @@
 //! Reading the chosen option from a model's reply.
 //!
 //! Explicit answer statements come first (`<answer>` tags, `\boxed{}`,
-//! "the answer is (X)", "Answer: X"); the last readable one wins, since a
-//! reply that changes its mind ends with its final choice. Without any,
-//! fallbacks read a bare letter, a single letter named near the end, or
-//! the text of a single option near the end. Reasoning inside
-//! `<think>…</think>` is ignored.
+//! "the answer is (X)", "Answer: X"); the last one that decides wins,
+//! since a reply that changes its mind ends with its final choice. A
+//! statement decides when it names an option, hedges between several
+//! ("(A) or (I)": reported as a hedge, never credited) or declines them
+//! all ("None of the above"); a prose one ("the answer is explained
+//! above") does not override an earlier decision. Without any, fallbacks
+//! read a bare letter, a single letter named near the end, or the text of
+//! a single option near the end, but the last two only for a reply that
+//! was not cut off. Reasoning inside `<think>…</think>` is ignored, and so
+//! is whatever follows a leaked turn token or a restart line (`===`,
+//! `== response ==`).
 
 mod content;
 mod fallback;
@@ -58,8 +64,16 @@ pub enum Extraction {
         /// How it was found.
         method: Method,
     },
+    /// A final statement that names several options: "(A) or (I)".
+    Hedged {
+        /// Which kind of statement it was.
+        method: Method,
+        /// An excerpt of what it said.
+        content: String,
+    },
     /// An explicit answer whose content is no valid option: text that
-    /// matches no option, a letter beyond the options, or two letters.
+    /// matches no option, a letter beyond the options, or "none of the
+    /// above".
     Malformed {
         /// Which kind of statement it was.
         method: Method,
@@ -71,21 +85,24 @@ pub enum Extraction {
 }
 
 /// Read the answer to a question with `options` from `completion`.
-pub fn extract(completion: &str, options: &[String]) -> Extraction {
+/// `truncated` is whether the reply was cut off by the token limit
+/// (`finish_reason: length`), when the host says; unknown (`None`), a long
+/// reply that does not end a sentence counts as cut off. A cut-off reply
+/// gets no text fallback: its last line is mid-reasoning, and a dangling
+/// "…so option D" is not a conclusion.
+pub fn extract(completion: &str, options: &[String], truncated: Option<bool>) -> Extraction {
     let region = text::answer_region(completion);
     let markers = markers::find_all(region, options);
-    let last_readable = markers.iter().rev().find_map(|m| match m.reading {
-        Reading::Option(index) => Some(Extraction::Answer { index, method: m.method }),
-        Reading::Unreadable(_) => None,
-    });
-    if let Some(answer) = last_readable {
-        return answer;
-    }
-    if let Some(marker) = markers.last() {
+    let decisive = markers.iter().rev().find(|m| !matches!(m.reading, Reading::Unreadable(_)));
+    if let Some(marker) = decisive.or(markers.last()) {
         return from_reading(marker.reading.clone(), marker.method);
     }
-    if let Some(reading) = fallback::bare_letter(region, options.len()) {
+    let cut_off = truncated.unwrap_or_else(|| !text::looks_complete(region));
+    if let Some(reading) = fallback::bare_letter(region, options.len(), cut_off) {
         return from_reading(reading, Method::BareLetter);
+    }
+    if cut_off {
+        return Extraction::NoAnswer;
     }
     if let Some(index) = fallback::letter_mention(region, options) {
         return Extraction::Answer { index, method: Method::LetterMention };
@@ -99,6 +116,7 @@ pub fn extract(completion: &str, options: &[String]) -> Extraction {
 fn from_reading(reading: Reading, method: Method) -> Extraction {
     match reading {
         Reading::Option(index) => Extraction::Answer { index, method },
-        Reading::Unreadable(content) => Extraction::Malformed { method, content },
+        Reading::Hedge(content) => Extraction::Hedged { method, content },
+        Reading::Declined(content) | Reading::Unreadable(content) => Extraction::Malformed { method, content },
     }
 }

@@ -13,7 +13,7 @@ fn options(n: usize) -> Vec<String> {
 
 /// The letter read from `reply` with `n` options, and the method.
 fn read(reply: &str, n: usize) -> Extraction {
-    extract(reply, &options(n))
+    extract(reply, &options(n), None)
 }
 
 fn assert_answer(reply: &str, n: usize, letter: char, method: Method) {
@@ -23,6 +23,10 @@ fn assert_answer(reply: &str, n: usize, letter: char, method: Method) {
 
 fn assert_malformed(reply: &str, n: usize) {
     assert!(matches!(read(reply, n), Extraction::Malformed { .. }), "reply: {reply:?} gave {:?}", read(reply, n));
+}
+
+fn assert_hedged(reply: &str, n: usize) {
+    assert!(matches!(read(reply, n), Extraction::Hedged { .. }), "reply: {reply:?} gave {:?}", read(reply, n));
 }
 
 fn assert_no_answer(reply: &str, n: usize) {
@@ -124,7 +128,6 @@ fn letters_beyond_d_up_to_the_option_count() {
 
 #[test]
 fn unreadable_explicit_answers_are_malformed() {
-    assert_malformed("The answer is (A) or (I), depending on the reading.", 10);
     assert_malformed("The answer is (None of the above).", 4);
     assert_malformed("The answer is $2,125,000.", 4);
     assert_malformed("The answer is", 4);
@@ -143,8 +146,8 @@ fn option_text_near_the_end() {
 #[test]
 fn short_options_count_only_as_the_whole_reply() {
     let options: Vec<String> = ["2", "4", "6", "8"].map(String::from).to_vec();
-    assert_eq!(extract("4", &options), Extraction::Answer { index: 1, method: Method::OptionText });
-    assert_eq!(extract("2 + 2 = 4 and 6 - 2 = 4", &options), Extraction::NoAnswer);
+    assert_eq!(extract("4", &options, None), Extraction::Answer { index: 1, method: Method::OptionText });
+    assert_eq!(extract("2 + 2 = 4 and 6 - 2 = 4", &options, None), Extraction::NoAnswer);
 }
 
 #[test]
@@ -158,4 +161,72 @@ fn replies_without_an_answer() {
 fn leaked_turns_are_cut() {
     let reply = "The answer is (C).<|im_end|>\n<|im_start|>user\nNext? The answer is (A).";
     assert_answer(reply, 4, 'C', Method::AnswerPhrase);
+}
+
+#[test]
+fn lowercase_letters_after_an_unambiguous_marker() {
+    assert_answer("Therefore, the correct option is (c) because the rate doubles.", 4, 'C', Method::AnswerPhrase);
+    assert_answer("Reasoning first.\nanswer: d", 4, 'D', Method::AnswerPhrase);
+    assert_answer("The answer is b.", 4, 'B', Method::AnswerPhrase);
+    // Lowercase words and Roman numerals are not letters.
+    assert_malformed("The answer is a bit more subtle than that.", 4);
+    assert_malformed("The answer is (iii) only.", 10);
+    assert_malformed("The answer is (i) and (iv) only.", 10);
+}
+
+#[test]
+fn hedges_have_their_own_status() {
+    assert_hedged("The answer is (A) or (I), depending on the reading.", 10);
+    assert_hedged("The answer is either (B) or (J).", 10);
+    assert_hedged("So the answer is (b) or (c).", 4);
+    // A final decision after a hedge wins, and a final hedge after a
+    // decision is the answer given.
+    assert_answer("The answer is (A) or (B). Checking again, the answer is (B).", 4, 'B', Method::AnswerPhrase);
+    assert_hedged("The answer is (A). Hmm, the answer is (A) or (B).", 4);
+}
+
+#[test]
+fn explicitly_rejected_options_get_no_credit() {
+    let reply = "None of the options matches 12.4 m. The closest option is (E) 12 m, but this is not the correct \
+                 answer, since the error is too large.\n\nAnswer: None of the above";
+    assert_malformed(reply, 10);
+    assert_no_answer("The closest option is (B) January 28th, but this is not the correct answer.", 10);
+    let declined = "The closest option is (B) $608.90. The correct answer is not listed.";
+    assert_malformed(declined, 10);
+    assert_answer("The answer is not listed, but the closest option is (I).", 10, 'I', Method::AnswerPhrase);
+    assert_answer(
+        "Therefore, the answer is (E), but with the understanding that it is not exact.",
+        10,
+        'E',
+        Method::AnswerPhrase,
+    );
+}
+
+#[test]
+fn text_after_a_turn_restart_is_ignored() {
+    let reply = "The product is 12, so the answer is (B).\n\n\n== response ==\nThe answer is (H).\n\nAnswer: The answer is (H).";
+    assert_answer(reply, 10, 'B', Method::AnswerPhrase);
+    assert_answer("Therefore, the correct answer is (A).\n===\nThe answer is (I).", 10, 'A', Method::AnswerPhrase);
+}
+
+#[test]
+fn a_cut_bracket_still_names_its_letter() {
+    assert_answer("The work done is W = 55.3 cal. The answer is (G", 10, 'G', Method::AnswerPhrase);
+}
+
+#[test]
+fn cut_off_replies_get_no_text_fallback() {
+    let reasoning = "Let us compute the speed. The distance is 100 m and the time is 8 s, so the speed is \
+                     12.5 m/s, and the kinetic energy follows from the mass of 2 kg.\n";
+    // Cut off mid-sentence: neither the option's text nor a dangling
+    // "so option D" counts.
+    assert_no_answer(&format!("{reasoning}The energy is 156.25 J, which is delta"), 4);
+    assert_no_answer(&format!("{reasoning}That matches, so option D"), 4);
+    // The same, finished, does count; and a host report of truncation wins.
+    assert_answer(&format!("{reasoning}That matches, so option (D)."), 4, 'D', Method::LetterMention);
+    let finished = format!("{reasoning}That matches, so option (D).");
+    assert_eq!(extract(&finished, &options(4), Some(true)), Extraction::NoAnswer);
+    assert_eq!(extract(&format!("{reasoning}so option D"), &options(4), Some(false)), read(&finished, 4));
+    // Explicit statements count however the reply ended.
+    assert_answer(&format!("{reasoning}The answer is (C) and then"), 4, 'C', Method::AnswerPhrase);
 }

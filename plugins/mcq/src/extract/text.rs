@@ -84,7 +84,44 @@ pub fn answer_region(text: &str) -> &str {
     if let Some(cut) = TURN_ENDS.iter().filter_map(|t| lower[start..end].find(t)).min() {
         end = start + cut;
     }
+    if let Some(cut) = turn_restart(&text[start..end]) {
+        end = start + cut;
+    }
     &text[start..end]
+}
+
+/// Where a reply restarts as a new turn after answering: a line such as
+/// `===` or `== response ==`, or a new few-shot `Question:`, after some
+/// text (what follows is another reply, whose "The answer is (H)" must not
+/// override the real one).
+fn turn_restart(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        let rule = trimmed.len() >= 3 && trimmed.bytes().all(|b| b == b'=');
+        let header = trimmed.len() > 4 && trimmed.starts_with("==") && trimmed.ends_with("==");
+        let question = trimmed == "Question" || trimmed.starts_with("Question:");
+        if (rule || header || question) && !text[..offset].trim().is_empty() {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Whether a reply looks complete: short (one line of at most 100 bytes,
+/// such as "charlie"), or ending as finished text does, with sentence
+/// punctuation, a closing bracket, quote or emphasis, or a line that is a
+/// lone letter ("…\n\n**B**"). A long reply ending "…so option D" was cut
+/// off mid-sentence.
+pub fn looks_complete(region: &str) -> bool {
+    let trimmed = region.trim();
+    if trimmed.len() <= 100 && !trimmed.contains('\n') {
+        return true;
+    }
+    let last_line = trimmed.lines().next_back().unwrap_or("").trim().trim_matches(['*', '_', '(', ')', '.']);
+    let lone_letter = last_line.len() == 1 && last_line.bytes().all(|b| b.is_ascii_alphabetic());
+    lone_letter || trimmed.ends_with(['.', '!', '?', ')', ']', '}', '*', '"', '\'', '`', '$'])
 }
 
 /// Letters, digits and `_`: the bytes that continue a word.
@@ -174,6 +211,22 @@ mod tests {
         assert_eq!(answer_region("<think>still thinking about A"), "");
         assert_eq!(answer_region("(C)<|im_end|>\n(D)"), "(C)");
         assert_eq!(answer_region("<|assistant|> (C)"), " (C)");
+        assert_eq!(answer_region("The answer is (A).\n===\nThe answer is (I)."), "The answer is (A).\n");
+        assert_eq!(answer_region("So (B).\n\n== response ==\nThe answer is (H)."), "So (B).\n\n");
+        assert_eq!(answer_region("== x == is a heading?"), "== x == is a heading?");
+        assert_eq!(answer_region("The answer is (J).\n\nQuestion: Which"), "The answer is (J).\n\n");
+    }
+
+    #[test]
+    fn long_replies_without_a_sentence_end_were_cut_off() {
+        let reasoning = "We compare each option with the computed value of 12 m/s in turn.\n";
+        for finished in ["So (B).", "**B**", "Thinking.\n\nD", "It is (C)"] {
+            assert!(looks_complete(&format!("{reasoning}{finished}")), "{finished:?}");
+        }
+        for cut in ["so option D", "the force is 12 N and the", "(A) 3 m/s, (B) 4"] {
+            assert!(!looks_complete(&format!("{reasoning}{cut}")), "{cut:?}");
+        }
+        assert!(looks_complete("so option D") && looks_complete("charlie"));
     }
 
     #[test]
