@@ -29,6 +29,13 @@ impl Reply {
     pub fn truncated(&self) -> bool {
         self.finish_reason.as_deref() == Some("length")
     }
+
+    /// Whether generation was cut off, when the host knows: `None` for a
+    /// completion produced elsewhere (no finish reason), so a grader can
+    /// fall back to its own judgement.
+    pub fn known_truncation(&self) -> Option<bool> {
+        self.finish_reason.as_ref().map(|_| self.truncated())
+    }
 }
 
 impl From<&str> for Reply {

@@ -75,7 +75,7 @@ impl Model {
     ) -> Result<ChatReply, ReplyError<E>> {
         match &self.kind {
             Kind::Oracle => match reference().await.map_err(ReplyError::Reference)? {
-                Some(text) => Ok(offline_reply(text)),
+                Some(text) => Ok(offline_reply(text, Some("stop"))),
                 None => Err(ReplyError::NoReference),
             },
             Kind::Endpoint(client) => {
@@ -92,7 +92,8 @@ impl Model {
                 Err(ReplyError::Replay("a replayed completion answers one turn".into()))
             }
             Kind::Replay(book) => match book.completion(turn.example_id, turn.rollout) {
-                Ok(text) => Ok(offline_reply(text.to_string())),
+                // How the completion ended was not recorded.
+                Ok(text) => Ok(offline_reply(text.to_string(), None)),
                 Err(error) => Err(ReplyError::Replay(error)),
             },
         }
@@ -119,11 +120,11 @@ impl Model {
 }
 
 /// A reply made without a server: no tokens, no latency.
-fn offline_reply(content: String) -> ChatReply {
+fn offline_reply(content: String, finish_reason: Option<&str>) -> ChatReply {
     ChatReply {
         content,
         reasoning: None,
-        finish_reason: Some("stop".into()),
+        finish_reason: finish_reason.map(String::from),
         usage: Usage::default(),
         latency_ms: 0,
         attempts: 1,

@@ -10,7 +10,7 @@
 //! | `rollout` | int32 | |
 //! | `seed` | uint64 | the sample seed |
 //! | `reward` | float64, null when the sample errored | |
-//! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed` |
+//! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed`, `hedged` |
 //! | `error_kind`, `error` | utf8 | null unless the sample errored |
 //! | `metric_<name>` | float64 | one per metric the environment reported, sorted by name |
 //! | `prompt` | utf8 | the first request's messages as JSON (absent with `--drop-text`) |

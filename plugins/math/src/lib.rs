@@ -28,7 +28,7 @@ pub use extract::{Extraction, Method};
 pub use record::Style;
 pub use verdict::{Comparison, Outcome, Verdict};
 
-use assay_sdk::{Description, Environment, Prompt, Result, Rng, Score, template};
+use assay_sdk::{Description, Environment, Prompt, Reply, Result, Rng, Score, template};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -73,9 +73,14 @@ impl Environment for Math {
         Ok((prompt, State { style: item.style, gold: item.gold, reference }))
     }
 
+    /// A completion graded directly (produced elsewhere): whether it was
+    /// cut off is unknown.
     fn grade(&self, state: &State, completion: &str) -> Result<Score> {
-        // WIT 0.1 does not pass the reply's `finish_reason`: unknown.
         Ok(self.judge(state.style, &state.gold, completion, None))
+    }
+
+    fn grade_reply(&self, state: &State, reply: &Reply) -> Result<Score> {
+        Ok(self.judge(state.style, &state.gold, &reply.content, reply.known_truncation()))
     }
 
     fn reference(&self, state: &State) -> Option<String> {

@@ -15,7 +15,7 @@ mod template;
 pub use args::{Args, DEFAULT_TEMPLATE};
 pub use extract::{Extraction, Method, extract};
 
-use assay_sdk::{Description, Environment, ParseStatus, Prompt, Result, Rng, Score};
+use assay_sdk::{Description, Environment, ParseStatus, Prompt, Reply, Result, Rng, Score};
 use fields::FieldMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -67,20 +67,20 @@ impl Environment for Mcq {
         Ok((prompt, state))
     }
 
+    /// A completion graded directly (produced elsewhere): whether it was
+    /// cut off is unknown.
     fn grade(&self, state: &State, completion: &str) -> Result<Score> {
-        // WIT 0.1 does not pass the reply's `finish_reason`: unknown.
         Ok(self.judge(state, completion, None))
+    }
+
+    fn grade_reply(&self, state: &State, reply: &Reply) -> Result<Score> {
+        Ok(self.judge(state, &reply.content, reply.known_truncation()))
     }
 
     fn reference(&self, state: &State) -> Option<String> {
         Some(format!("The answer is ({}).", state.gold))
     }
 }
-
-/// The parse status of a hedged answer ("(A) or (I)"). WIT 0.1 has no
-/// `hedged` status, so it is `malformed` with `info.reason: "hedge"`; with
-/// WIT 0.2 this line becomes `ParseStatus::Hedged`.
-const HEDGED: ParseStatus = ParseStatus::Malformed;
 
 impl Mcq {
     /// Grade `completion`. `truncated` is whether the reply was cut off by
@@ -95,7 +95,7 @@ impl Mcq {
                 let letter = letters::letter(index);
                 Score::correct_if(letter == state.gold).answer(letter).info("method", method.as_str())
             }
-            Extraction::Hedged { method, content } => Score { parse_status: HEDGED, ..Score::malformed() }
+            Extraction::Hedged { method, content } => Score { parse_status: ParseStatus::Hedged, ..Score::malformed() }
                 .info("method", method.as_str())
                 .info("reason", "hedge")
                 .info("unreadable", content),

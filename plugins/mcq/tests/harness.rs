@@ -3,7 +3,7 @@
 //! and grading.
 
 use assay_sdk::testing::{Harness, Prepared};
-use assay_sdk::{Environment, Error, ParseStatus};
+use assay_sdk::{Environment, Error, ParseStatus, Reply};
 use mcq::{Mcq, State};
 use serde_json::{Value, json};
 
@@ -300,15 +300,28 @@ fn hedges_are_reported_apart_and_counted() {
     let h = env(json!({}));
     let p = h.prepare(record("q1", 4, 1), 0).unwrap();
     let hedged = h.grade(&p, "The answer is (B) or (C).").unwrap();
-    // WIT 0.1 has no `hedged` status: malformed, with the reason.
-    assert_eq!(
-        (hedged.reward, hedged.parse_status, hedged.parsed_answer.as_deref()),
-        (0.0, ParseStatus::Malformed, None)
-    );
+    assert_eq!((hedged.reward, hedged.parse_status, hedged.parsed_answer.as_deref()), (0.0, ParseStatus::Hedged, None));
     assert_eq!(hedged.info["reason"], "hedge");
     let metric = |score: &assay_sdk::Score| score.metrics.iter().find(|(n, _)| n == "hedged").map(|(_, v)| *v);
     assert_eq!(metric(&hedged), Some(1.0));
     assert_eq!(metric(&h.grade(&p, "The answer is (B).").unwrap()), Some(0.0));
+}
+
+/// The reply's finish reason reaches the grader: a reply cut off at the
+/// length limit gets no credit from a dangling "so option B", one that
+/// stopped does, and one whose ending is unknown is judged by its text.
+#[test]
+fn a_reply_cut_off_at_the_length_limit_gets_no_text_fallback() {
+    let h = env(json!({}));
+    let p = h.prepare(record("q1", 4, 1), 0).unwrap();
+    let text = "Let me compare the four options one by one against the facts given. Option A fails the first test, so option B";
+    let reply = |finish: Option<&str>| Reply { finish_reason: finish.map(String::from), ..Reply::text(text) };
+    let cut = h.reply(&p, reply(Some("length"))).unwrap();
+    assert_eq!((cut.reward, cut.parse_status), (0.0, ParseStatus::NoAnswer), "{cut:?}");
+    let unknown = h.reply(&p, reply(None)).unwrap();
+    assert_eq!(unknown.reward, 0.0, "no sentence end: treated as cut off ({unknown:?})");
+    let finished = h.reply(&p, Reply { content: format!("{text}."), ..reply(Some("stop")) }).unwrap();
+    assert_eq!((finished.reward, finished.parsed_answer.as_deref()), (1.0, Some("B")), "{finished:?}");
 }
 
 #[test]

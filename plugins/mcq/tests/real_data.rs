@@ -176,7 +176,7 @@ fn pct(part: usize, whole: usize) -> f64 {
 ///
 /// Every difference is classified (run with `--nocapture`). First-match
 /// credits hedges ("The answer is (F) or (I)") with their first letter;
-/// we report them as hedges (`malformed`, `info.reason: "hedge"`), which
+/// we report them as hedges (parse status `hedged`), which
 /// costs Mistral 13 lucky credits: on Mistral ours is 3 below first-match,
 /// and 10 above it once hedges count as wrong for both.
 #[test]
