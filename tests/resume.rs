@@ -210,23 +210,13 @@ fn ctrl_c_finishes_in_flight_samples_marks_jobs_interrupted_and_resumes_exactly(
     const EXAMPLES: usize = 40;
     let server = MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 40));
     let project = project(&server, EXAMPLES, "");
-    let child = Command::new(env!("CARGO_BIN_EXE_assay"))
-        .args(["bench", "--config", "run.yaml"])
-        .current_dir(project.path())
-        .env("ASSAY_CACHE_DIR", env!("CARGO_TARGET_TMPDIR"))
+    let child = project
+        .command(&["bench", "--config", "run.yaml"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until some samples are recorded, then interrupt.
-    let results = |job: &str| runs(&project).first().map(|r| r.join(job).join("results.jsonl"));
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while results("served-plain").is_none_or(|p| std::fs::read(p).map_or(0, |b| b.len()) == 0) {
-        assert!(std::time::Instant::now() < deadline, "no results appeared");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(sent.success());
+    interrupt_after_first_result(&project, &child, "served-plain");
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", output_text(&output));
     assert!(String::from_utf8_lossy(&output.stderr).contains("Interrupted: finishing in-flight samples"));
@@ -235,7 +225,7 @@ fn ctrl_c_finishes_in_flight_samples_marks_jobs_interrupted_and_resumes_exactly(
     let statuses: Vec<&str> =
         manifest["jobs"].as_array().unwrap().iter().map(|j| j["status"].as_str().unwrap()).collect();
     assert!(statuses.contains(&"interrupted"), "{statuses:?}");
-    let recorded = read_jsonl(&results("served-plain").unwrap()).len();
+    let recorded = read_jsonl(&run_dir.join("served-plain/results.jsonl")).len();
     assert!(recorded < EXAMPLES * 2, "the interrupt came too late to test anything ({recorded} recorded)");
     // Every request the server answered before the interrupt was recorded.
     let answered = server.request_count();
@@ -245,6 +235,41 @@ fn ctrl_c_finishes_in_flight_samples_marks_jobs_interrupted_and_resumes_exactly(
     assert!(String::from_utf8_lossy(&output.stderr).contains("Resuming run"), "{}", output_text(&output));
     assert_exactly_once(&run_dir, EXAMPLES, 2);
     assert_eq!(server.request_count(), EXAMPLES * 2 * 2, "no sample was asked twice ({answered} before the interrupt)");
+}
+
+/// Send SIGINT to `child` once the first job has recorded a sample.
+fn interrupt_after_first_result(project: &Project, child: &std::process::Child, job: &str) {
+    let results = |job: &str| runs(project).first().map(|r| r.join(job).join("results.jsonl"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while results(job).is_none_or(|p| std::fs::read(p).map_or(0, |b| b.len()) == 0) {
+        assert!(std::time::Instant::now() < deadline, "no results appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+}
+
+/// One Ctrl-C while later jobs have not started: the run is interrupted
+/// (exit 130, as the README promises), not a success with jobs left pending.
+#[test]
+fn ctrl_c_with_jobs_still_pending_exits_130() {
+    let server = MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 40));
+    let project = project(&server, 40, "");
+    let config = std::fs::read_to_string(project.path().join("run.yaml")).unwrap();
+    project.write("run.yaml", &format!("parallel: 1\n{config}"));
+    let child = project
+        .command(&["bench", "--config", "run.yaml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    interrupt_after_first_result(&project, &child, "served-plain");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", output_text(&output));
+    let manifest = read_json(&only_run(&project).join("run_manifest.json"));
+    let statuses: Vec<&str> =
+        manifest["jobs"].as_array().unwrap().iter().map(|j| j["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["interrupted", "pending"], "one job at a time: the second never started");
 }
 
 /// `bench` on `run.yaml` with `args`: its stderr, asserting success.

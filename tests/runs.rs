@@ -51,3 +51,49 @@ fn summarize_shows_one_run_or_the_latest() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no run `nope` in runs/raw"));
 }
+
+/// Two runs of one config started in the same second with
+/// `--no-auto-resume` get two ids: the second never takes over (and moves
+/// aside) the first's results.
+#[test]
+fn runs_started_in_the_same_second_get_their_own_ids() {
+    let project = Project::new();
+    let config = repo_root().join("configs/quickstart.yaml");
+    let args = ["bench", "--config", config.to_str().unwrap(), "-q", "--no-auto-resume"];
+    let piped = std::process::Stdio::piped;
+    let children: Vec<_> =
+        (0..3).map(|_| project.command(&args).stdout(piped()).stderr(piped()).spawn().unwrap()).collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", output_text(&output));
+    }
+    let json: Value = serde_json::from_str(&stdout(&project, &["runs", "--json"])).unwrap();
+    let runs = json.as_array().unwrap();
+    assert_eq!(runs.len(), 3, "{json}");
+    for run in runs {
+        assert_eq!((run["jobs_completed"].clone(), run["samples_done"].clone()), (3.into(), 60.into()), "{run}");
+    }
+    let superseded =
+        project.path().join("runs/raw").read_dir().unwrap().flatten().any(|run| run.path().join("superseded").exists());
+    assert!(!superseded, "no run moved another's results aside");
+}
+
+/// Output into a pipe whose reader is gone (`assay plugin info X | head -1`)
+/// ends the command quietly: no panic, no error line.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let project = Project::new();
+    let mcq = support::fixtures::plugin("mcq");
+    let mut child = project
+        .command(&["plugin", "info", mcq.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the plugin is even loaded.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked") && !stderr.contains("error"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}

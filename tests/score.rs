@@ -164,3 +164,61 @@ fn a_checkpoint_past_the_timeout_fails_and_the_others_finish() {
     assert_eq!(checkpoints[1]["status"], "failed");
     assert!(checkpoints[1]["error"].as_str().unwrap().contains("timed out after 5 s"), "{}", checkpoints[1]);
 }
+
+/// Ctrl-C during `score`: in-flight samples finish, the exit code is 130
+/// (interrupted, not failed), and a rerun scores what is left.
+#[test]
+fn an_interrupted_score_exits_130_and_a_rerun_finishes_it() {
+    let project = Project::new();
+    let task = |id: &str| json!({"task_id": id, "prompt": "def f():\n", "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"});
+    project.write("tasks.jsonl", &format!("{}\n{}\n", task("t1"), task("t2")));
+    let config = format!(
+        "envs:\n  - {{id: code, module: {}, dataset: tasks.jsonl, id_field: task_id, capabilities: [run-code:python]}}\njobs: []\n",
+        plugin("code").display()
+    );
+    project.write("run.yaml", &config);
+    let reply = "```python\ndef f():\n    import time\n    time.sleep(1)\n    return 1\n```";
+    for folder in ["step-1", "step-2"] {
+        let rows: String =
+            ["t1", "t2"].iter().map(|id| json!({"task_id": id, "completion": reply}).to_string() + "\n").collect();
+        project.write(&format!("sols/{folder}/out.jsonl"), &rows);
+    }
+    let args = [
+        "score",
+        "--solutions-dir",
+        "sols",
+        "--env",
+        "code",
+        "--config",
+        "run.yaml",
+        "--yes",
+        "--id-field",
+        "task_id",
+        "--max-workers",
+        "1",
+    ];
+    let child = project
+        .command(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the run exists (its first checkpoint is being scored).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !project.path().join("runs/raw").exists() {
+        assert!(std::time::Instant::now() < deadline, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", output_text(&output));
+
+    let rerun = project.assay(&args);
+    assert!(rerun.status.success(), "{}", output_text(&rerun));
+    let summary = batch_summary(&project);
+    let statuses: Vec<&str> =
+        summary["checkpoints"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["completed", "completed"]);
+}

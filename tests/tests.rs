@@ -1,6 +1,8 @@
 //! End-to-end tests of `assay`: one test binary, one module per area, as
 //! ripgrep and uv do. Most drive the built binary against real wasm
 //! plugins, an in-process OpenAI-compatible server, Hub and Piston.
+// Tests and benchmarks report on stdout, and their helpers are no API.
+#![allow(unreachable_pub, clippy::print_stdout, clippy::print_stderr)]
 
 mod support;
 

@@ -8,6 +8,8 @@
 //!
 //! Run with `cargo bench -p assay --bench analysis` (release build). Input
 //! generation is not timed. Prints wall time, throughput and peak RSS.
+// Tests and benchmarks report on stdout, and their helpers are no API.
+#![allow(unreachable_pub, clippy::print_stdout, clippy::print_stderr)]
 
 use assay::analysis::load::{Sample, Samples};
 use assay::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions};

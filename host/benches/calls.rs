@@ -22,6 +22,8 @@
 //! Run with `cargo bench -p assay --bench calls` after
 //! `scripts/build-plugins.sh` (or with `ASSAY_TEST_PLUGIN_DIR` naming
 //! another folder of built plugins, to compare builds).
+// Tests and benchmarks report on stdout, and their helpers are no API.
+#![allow(unreachable_pub, clippy::print_stdout, clippy::print_stderr)]
 
 use arrow_array::RecordBatch;
 use assay::models::{Message, Role};
@@ -136,11 +138,21 @@ fn bench_math(c: &mut Criterion) {
     let gsm8k =
         json!({"question": "How much did the bakery make?", "answer": "300 - 50 = 250\n250 * 5 = 1250\n#### 1250"});
     let math = json!({"problem": "Two fair coins are tossed. P(at least one head)?", "answer": "\\frac{3}{4}"});
+    let polynomial = json!({"problem": "Expand (x+1)^2.", "answer": "(x+1)^2"});
+    let trig = json!({"problem": "Simplify 1 + tan^2 x.", "answer": "\\sec^2 x"});
     let (gsm8k, math) = (prepared(&rt, &pool, &gsm8k), prepared(&rt, &pool, &math));
+    let (polynomial, trig) = (prepared(&rt, &pool, &polynomial), prepared(&rt, &pool, &trig));
 
     let mut group = c.benchmark_group("math_calls");
     group.throughput(Throughput::Elements(1));
-    bench_grades(&mut group, &rt, &pool, &[("grade_gsm8k", &gsm8k, GSM8K_REPLY), ("grade_math", &math, MATH_REPLY)]);
+    let symbolic = [
+        ("grade_gsm8k", gsm8k.as_str(), GSM8K_REPLY),
+        ("grade_math", &math, MATH_REPLY),
+        // The symbolic path: both sides evaluated at seeded points.
+        ("grade_polynomial", &polynomial, "Expanding, the answer is $\\boxed{x^2+2x+1}$."),
+        ("grade_trig_identity", &trig, "So it equals $\\boxed{\\frac{1}{\\cos^2 x}}$."),
+    ];
+    bench_grades(&mut group, &rt, &pool, &symbolic);
     group.finish();
 }
 

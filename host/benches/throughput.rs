@@ -11,6 +11,8 @@
 //!
 //! Run with `cargo bench -p assay --bench throughput` after
 //! `scripts/build-plugins.sh`.
+// Tests and benchmarks report on stdout, and their helpers are no API.
+#![allow(unreachable_pub, clippy::print_stdout, clippy::print_stderr)]
 
 use nix::sys::resource::{UsageWho, getrusage};
 use openai_stub::StubServer;

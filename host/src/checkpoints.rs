@@ -14,7 +14,7 @@ const SOLUTION_SUFFIXES: [&str; 6] = [".jsonl", ".jsonl.gz", ".ndjson", ".json",
 
 /// One checkpoint's folder and files.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Checkpoint {
+pub(crate) struct Checkpoint {
     /// The folder's name, e.g. `global_step_196`.
     pub name: String,
     /// The step: the number the name ends with.
@@ -25,14 +25,14 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// The model id its results are stored under, e.g. `checkpoint-196`.
-    pub fn model_id(&self) -> String {
+    pub(crate) fn model_id(&self) -> String {
         format!("checkpoint-{}", self.step)
     }
 }
 
 /// The checkpoints in `dir`, by step. Folders whose name does not end in a
 /// number are not checkpoints and are left out.
-pub fn discover(dir: &Path) -> Result<Vec<Checkpoint>> {
+pub(crate) fn discover(dir: &Path) -> Result<Vec<Checkpoint>> {
     let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read solutions dir {}", dir.display()))?;
     let mut checkpoints = Vec::new();
     for entry in entries {

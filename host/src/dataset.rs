@@ -46,7 +46,9 @@ pub struct Record {
 
 /// A parsed record and the line it starts on (text formats only), for messages.
 pub struct Row {
+    /// The row as a JSON object.
     pub object: Map<String, Value>,
+    /// Its line in the file (1-based), for messages.
     pub line: Option<usize>,
 }
 

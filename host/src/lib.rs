@@ -26,18 +26,21 @@
 //! - [`cli`]: the `assay` command line.
 
 pub mod analysis;
-pub mod authoring;
-pub mod checkpoints;
-pub mod cli;
+mod authoring;
+mod checkpoints;
+mod cli;
 pub mod config;
 pub mod dataset;
-pub mod execution;
-pub mod locations;
-pub mod logging;
+mod execution;
+mod locations;
+mod logging;
 pub mod models;
 pub mod plan;
 pub mod process;
-pub mod report;
-pub mod runner;
+mod report;
+mod runner;
 pub mod runtime;
 pub mod store;
+
+pub use cli::{ExitStatus, main};
+pub use execution::CodeRun;

@@ -6,31 +6,31 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Names of the environment variables assay reads.
-pub mod vars {
+pub(crate) mod vars {
     /// Overrides the stderr log filter (`info`, `assay=debug`, ...).
-    pub const LOG: &str = "ASSAY_LOG";
+    pub(crate) const LOG: &str = "ASSAY_LOG";
     /// The cache directory (compiled plugins under `wasm/`).
-    pub const CACHE_DIR: &str = "ASSAY_CACHE_DIR";
+    pub(crate) const CACHE_DIR: &str = "ASSAY_CACHE_DIR";
     /// The data directory (installed plugins under `plugins/`).
-    pub const DATA_DIR: &str = "ASSAY_DATA_DIR";
+    pub(crate) const DATA_DIR: &str = "ASSAY_DATA_DIR";
     /// Extra plugin directories, colon-separated, searched after a config's `plugin_dirs`.
-    pub const PLUGIN_PATH: &str = "ASSAY_PLUGIN_PATH";
+    pub(crate) const PLUGIN_PATH: &str = "ASSAY_PLUGIN_PATH";
     /// Seconds between progress lines when progress is shown as lines.
-    pub const PROGRESS_SECS: &str = "ASSAY_PROGRESS_SECS";
+    pub(crate) const PROGRESS_SECS: &str = "ASSAY_PROGRESS_SECS";
     /// The Hugging Face Hub token (never written or printed).
-    pub const HF_TOKEN: &str = "HF_TOKEN";
+    pub(crate) const HF_TOKEN: &str = "HF_TOKEN";
     /// Where the Hugging Face Hub is (`https://huggingface.co` by default).
-    pub const HF_ENDPOINT: &str = "HF_ENDPOINT";
+    pub(crate) const HF_ENDPOINT: &str = "HF_ENDPOINT";
 }
 
 /// Where `assay bench` writes runs, and where later steps read them.
-pub const RUNS_DIR: &str = "runs/raw";
+pub(crate) const RUNS_DIR: &str = "runs/raw";
 /// Where `assay process` writes parquet files and their index.
-pub const PROCESSED_DIR: &str = "runs/processed";
+pub(crate) const PROCESSED_DIR: &str = "runs/processed";
 /// Where `assay analyze` writes its tables.
-pub const ANALYSIS_DIR: &str = "runs/analysis";
+pub(crate) const ANALYSIS_DIR: &str = "runs/analysis";
 /// Where `assay winrate` writes win rates.
-pub const WINRATE_DIR: &str = "runs/winrate";
+pub(crate) const WINRATE_DIR: &str = "runs/winrate";
 
 /// The Hugging Face Hub assay talks to when `HF_ENDPOINT` is unset.
 const DEFAULT_HF_ENDPOINT: &str = "https://huggingface.co";
@@ -46,7 +46,7 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 
 /// Compiled plugins, cached by content hash: `$ASSAY_CACHE_DIR/wasm`, else
 /// the user's cache directory (`~/.cache/assay/wasm` on Linux).
-pub fn wasm_cache_dir() -> Option<PathBuf> {
+pub(crate) fn wasm_cache_dir() -> Option<PathBuf> {
     let cache = match std::env::var_os(vars::CACHE_DIR) {
         Some(dir) => PathBuf::from(dir),
         None => project_dirs()?.cache_dir().to_path_buf(),
@@ -56,7 +56,7 @@ pub fn wasm_cache_dir() -> Option<PathBuf> {
 
 /// Installed plugins: `$ASSAY_DATA_DIR/plugins`, else the platform's data
 /// dir (`~/.local/share/assay/plugins` on Linux).
-pub fn user_plugin_dir() -> Option<PathBuf> {
+pub(crate) fn user_plugin_dir() -> Option<PathBuf> {
     let data = match std::env::var_os(vars::DATA_DIR) {
         Some(dir) => PathBuf::from(dir),
         None => project_dirs()?.data_dir().to_path_buf(),
@@ -66,7 +66,7 @@ pub fn user_plugin_dir() -> Option<PathBuf> {
 
 /// The plugin dirs searched after a config's own: each directory of
 /// `$ASSAY_PLUGIN_PATH`, then the user's plugin dir.
-pub fn extra_plugin_dirs() -> Vec<PathBuf> {
+pub(crate) fn extra_plugin_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os(vars::PLUGIN_PATH)
         .map(|paths| std::env::split_paths(&paths).filter(|dir| !dir.as_os_str().is_empty()).collect())
         .unwrap_or_default();
@@ -75,17 +75,17 @@ pub fn extra_plugin_dirs() -> Vec<PathBuf> {
 }
 
 /// Time between progress lines: `$ASSAY_PROGRESS_SECS`, default 10 s.
-pub fn progress_interval() -> Duration {
+pub(crate) fn progress_interval() -> Duration {
     let secs = non_empty(vars::PROGRESS_SECS).and_then(|v| v.parse::<f64>().ok()).filter(|s| *s > 0.0 && s.is_finite());
     Duration::from_secs_f64(secs.unwrap_or(10.0))
 }
 
 /// The Hub's base URL, without a trailing slash.
-pub fn hf_endpoint() -> String {
+pub(crate) fn hf_endpoint() -> String {
     non_empty(vars::HF_ENDPOINT).unwrap_or_else(|| DEFAULT_HF_ENDPOINT.into()).trim_end_matches('/').to_string()
 }
 
 /// The Hub token, if one is set.
-pub fn hf_token() -> Option<String> {
+pub(crate) fn hf_token() -> Option<String> {
     non_empty(vars::HF_TOKEN)
 }

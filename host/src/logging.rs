@@ -34,7 +34,7 @@ static SINK: Mutex<Sink> = Mutex::new(Sink::Pending(Vec::new()));
 
 /// Install the stderr and file logs. `stderr_level` is a tracing filter
 /// (`error`, `warn`, ...); `ASSAY_LOG` overrides it.
-pub fn init(stderr_level: &str) {
+pub(crate) fn init(stderr_level: &str) {
     let stderr_filter =
         EnvFilter::try_from_env(crate::locations::vars::LOG).unwrap_or_else(|_| EnvFilter::new(stderr_level));
     // Colour only on a terminal: redirected logs (batch jobs) stay plain text.
@@ -49,7 +49,7 @@ pub fn init(stderr_level: &str) {
 
 /// From now on, write the file log to `<run_dir>/logs/assay-<time>.log`
 /// (after what was logged so far).
-pub fn log_to_run_dir(run_dir: &Path) -> Result<()> {
+pub(crate) fn log_to_run_dir(run_dir: &Path) -> Result<()> {
     let layout = crate::store::RunLayout::new(run_dir);
     let dir = layout.logs_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;

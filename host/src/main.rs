@@ -1,3 +1,5 @@
+//! The `assay` command line; everything it does is in the library (`assay::main`).
+
 // mimalloc: every sample allocates and frees many small buffers across
 // threads (requests, replies, plugin strings, result lines), and glibc's
 // allocator spent about a seventh of the host's CPU time on them.
@@ -5,5 +7,5 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    assay::cli::main()
+    assay::main()
 }

@@ -19,14 +19,14 @@
 //! `interrupted`. A rerun resumes them exactly.
 
 mod episode;
-pub mod identity;
+pub(crate) mod identity;
 mod preflight;
 mod progress;
-pub mod schedule;
+pub(crate) mod schedule;
 
-pub use episode::sample_seed;
-pub use preflight::PreparedJob;
-pub use schedule::{Action, Schedule, Selection, Target};
+pub(crate) use episode::sample_seed;
+pub(crate) use preflight::PreparedJob;
+pub(crate) use schedule::{Action, Schedule, Selection, Target};
 
 use crate::plan::Plan;
 use crate::runtime::Runtime;
@@ -36,7 +36,7 @@ use crate::store::{
 };
 use anyhow::{Context, Result};
 use episode::SampleSpec;
-pub use progress::ProgressMode;
+pub(crate) use progress::ProgressMode;
 use progress::{JobBars, Progress};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ use tokio::task::JoinSet;
 
 /// How a run is carried out.
 #[derive(Clone, Default)]
-pub struct RunOptions {
+pub(crate) struct RunOptions {
     /// How progress is shown.
     pub progress: ProgressMode,
     /// Where compiled plugins are cached (`None`: no disk cache).
@@ -66,22 +66,22 @@ pub struct RunOptions {
 
 /// A cancellation flag that tasks can wait on.
 #[derive(Clone, Default)]
-pub struct Cancel(Arc<(AtomicBool, Notify)>);
+pub(crate) struct Cancel(Arc<(AtomicBool, Notify)>);
 
 impl Cancel {
     /// Cancel: no new samples start.
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.0.0.store(true, Ordering::SeqCst);
         self.0.1.notify_waiters();
     }
 
     /// Whether [`Cancel::cancel`] was called.
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.0.0.load(Ordering::SeqCst)
     }
 
     /// Wait until cancelled.
-    pub async fn cancelled(&self) {
+    pub(crate) async fn cancelled(&self) {
         let notified = self.0.1.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
@@ -92,7 +92,7 @@ impl Cancel {
 }
 
 /// A run's jobs, checked, with what will happen to each.
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The jobs, in plan order.
     pub jobs: Vec<PreparedJob>,
     /// The run and one action per job.
@@ -101,7 +101,7 @@ pub struct Prepared {
 
 /// What a finished run reports.
 #[derive(Debug)]
-pub struct RunReport {
+pub(crate) struct RunReport {
     /// The run directory.
     pub run_dir: PathBuf,
     /// The manifest as last written.
@@ -112,18 +112,18 @@ pub struct RunReport {
 
 impl RunReport {
     /// Whether any job failed.
-    pub fn any_failed(&self) -> bool {
+    pub(crate) fn any_failed(&self) -> bool {
         self.manifest.jobs.iter().any(|j| j.status == JobStatus::Failed)
     }
 
     /// Whether any job was interrupted.
-    pub fn any_interrupted(&self) -> bool {
+    pub(crate) fn any_interrupted(&self) -> bool {
         self.manifest.jobs.iter().any(|j| j.status == JobStatus::Interrupted)
     }
 }
 
 /// Check everything and decide what would run, writing nothing.
-pub async fn prepare(plan: &Plan, options: &RunOptions) -> Result<Prepared> {
+pub(crate) async fn prepare(plan: &Plan, options: &RunOptions) -> Result<Prepared> {
     let runtime = Runtime::new(options.cache_dir.as_deref())?;
     let jobs = preflight::preflight(plan, &runtime).await?;
     let schedule = schedule::schedule(plan, &jobs, &options.selection)?;
@@ -132,7 +132,7 @@ pub async fn prepare(plan: &Plan, options: &RunOptions) -> Result<Prepared> {
 
 /// Run what `prepared` scheduled. `notice` receives one-line messages a
 /// user should see (results moved aside, and why).
-pub async fn execute(
+pub(crate) async fn execute(
     plan: &Plan,
     prepared: Prepared,
     options: &RunOptions,

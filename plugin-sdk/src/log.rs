@@ -8,7 +8,10 @@ fn log(level: LogLevel, message: &str) {
     #[cfg(target_arch = "wasm32")]
     crate::__private::assay::env::host::log(level, message);
     #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("[{level:?}] {message}");
+    #[allow(clippy::print_stderr, reason = "natively, stderr is where a plugin's log goes")]
+    {
+        eprintln!("[{level:?}] {message}");
+    }
 }
 
 /// Log at debug level.

@@ -62,10 +62,16 @@ impl Project {
         self.assay_with_env(args, &[])
     }
 
-    /// Run `assay` with extra environment variables.
-    pub fn assay_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    /// `assay` with `args` in the project directory, to spawn.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_assay"));
         command.args(args).current_dir(self.path()).env("ASSAY_CACHE_DIR", env!("CARGO_TARGET_TMPDIR"));
+        command
+    }
+
+    /// Run `assay` with extra environment variables.
+    pub fn assay_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = self.command(args);
         for (key, value) in env {
             command.env(key, value);
         }

@@ -12,9 +12,11 @@ use std::path::Path;
 /// One sample as analysis sees it.
 #[derive(Debug, Clone)]
 pub struct Sample {
+    /// The rollout (0-based).
     pub rollout: i32,
     /// `None` when the sample errored.
     pub reward: Option<f64>,
+    /// The answer the environment read, if any.
     pub parsed_answer: Option<String>,
 }
 

@@ -29,17 +29,25 @@ pub const ALL_CONFIGS: &str = "all";
 /// The statistics of one (model, env, config).
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigAnalysis {
+    /// The model (config id).
     pub model_id: String,
+    /// The env (matrix base id).
     pub env_id: String,
+    /// The env variant, or `all` for its variants pooled.
     pub config: String,
+    /// Examples with a score.
     pub n_examples: usize,
     /// Most samples any example has.
     pub samples_per_example: usize,
     /// Samples without a reward (errors).
     pub errors: usize,
+    /// Mean reward over examples, rollouts averaged per example first.
     pub mean: Option<f64>,
+    /// Standard error of the mean (sample standard deviation / √n).
     pub stderr: Option<f64>,
+    /// Lower end of the 95% Student-t interval.
     pub ci_low: Option<f64>,
+    /// Upper end of the 95% Student-t interval.
     pub ci_high: Option<f64>,
     /// Standard deviation of the per-seed means.
     pub std_across_seeds: Option<f64>,
@@ -52,12 +60,17 @@ pub struct ConfigAnalysis {
 /// The mean of one seed (rollout) of one config.
 #[derive(Debug, Clone, Serialize)]
 pub struct SeedAnalysis {
+    /// The model (config id).
     pub model_id: String,
+    /// The env (matrix base id).
     pub env_id: String,
+    /// The env variant, or `all` for its variants pooled.
     pub config: String,
     /// The rollout, or `<variant>/<rollout>` in the pooled config.
     pub seed: String,
+    /// Examples with a score.
     pub n_examples: usize,
+    /// The mean reward of that seed over examples.
     pub mean: f64,
 }
 

@@ -29,10 +29,15 @@ pub fn mean_std(values: &[f64]) -> Option<(f64, Option<f64>)> {
 /// A mean with its standard error and 95% t interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Estimate {
+    /// Values averaged.
     pub n: usize,
+    /// The mean.
     pub mean: f64,
+    /// Standard error of the mean (sample standard deviation / √n).
     pub stderr: Option<f64>,
+    /// Lower end of the 95% Student-t interval.
     pub ci_low: f64,
+    /// Upper end of the 95% Student-t interval.
     pub ci_high: f64,
 }
 

@@ -64,23 +64,34 @@ pub enum Weight {
 /// Options of a win-rate computation.
 #[derive(Debug, Clone, Serialize)]
 pub struct WinrateOptions {
+    /// Pairwise per example, or HELM's mean win rate.
     pub method: Method,
+    /// How an example a model has no score on counts.
     pub missing: Missing,
+    /// How envs are weighted in the overall win rate.
     pub weight: Weight,
+    /// Scores closer than this tie.
     pub epsilon: f64,
+    /// Bootstrap replicates for the intervals (0: none).
     pub resamples: usize,
+    /// Seed of the bootstrap draws.
     pub seed: u64,
     /// Only these models (empty: all).
     pub include_models: Vec<String>,
+    /// Models left out.
     pub exclude_models: Vec<String>,
+    /// Envs left out.
     pub exclude_envs: Vec<String>,
 }
 
 /// Wins, losses and ties.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Record {
+    /// Examples won.
     pub wins: u64,
+    /// Examples lost.
     pub losses: u64,
+    /// Examples tied.
     pub ties: u64,
 }
 
@@ -95,22 +106,32 @@ impl Record {
 /// One model's result against one opponent, over all envs.
 #[derive(Debug, Clone, Serialize)]
 pub struct VsResult {
+    /// Wins plus half the ties, over examples, weighted over envs.
     pub win_rate: f64,
+    /// 95% bootstrap interval.
     pub ci: Option<(f64, f64)>,
     #[serde(flatten)]
+    /// Wins, losses and ties summed over envs.
     pub record: Record,
+    /// The win rate in each env.
     pub per_env: BTreeMap<String, f64>,
 }
 
 /// One model's results.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelResult {
+    /// The mean win rate over opponents and envs.
     pub mean_win_rate: f64,
+    /// 95% bootstrap interval.
     pub ci: Option<(f64, f64)>,
+    /// Envs the model was compared on.
     pub n_envs: usize,
     #[serde(flatten)]
+    /// Wins, losses and ties summed over envs.
     pub record: Record,
+    /// The win rate in each env.
     pub per_env: BTreeMap<String, f64>,
+    /// Mean reward in each env.
     pub avg_reward: BTreeMap<String, f64>,
     /// Pairwise only.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -120,23 +141,31 @@ pub struct ModelResult {
 /// An env left out, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct DroppedEnv {
+    /// The env (matrix base id).
     pub env_id: String,
+    /// The models without results there.
     pub missing_models: Vec<String>,
 }
 
 /// The whole result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Winrates {
+    /// The options used.
     pub options: WinrateOptions,
+    /// Each model's results.
     pub models: BTreeMap<String, ModelResult>,
+    /// The envs used.
     pub envs: BTreeMap<String, EnvInfo>,
+    /// Envs left out, with why.
     pub dropped_envs: Vec<DroppedEnv>,
 }
 
 /// An env that was used.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvInfo {
+    /// Examples with a score.
     pub n_examples: usize,
+    /// Its weight in the overall win rate.
     pub weight: f64,
 }
 

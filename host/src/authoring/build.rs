@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The compilation target of every plugin.
-pub const TARGET: &str = "wasm32-wasip2";
+pub(crate) const TARGET: &str = "wasm32-wasip2";
 
 /// Release settings for fast components (opt-level 3: calls about a third
 /// faster than "s", at the same size); function names stay
@@ -26,13 +26,14 @@ const RELEASE_SETTINGS: [&str; 5] = [
     "profile.release.strip=\"debuginfo\"",
 ];
 
-/// Build the crate at `dir` and return the component's path.
-pub fn build(dir: &Path) -> Result<PathBuf> {
+/// Build the crate at `dir` and return the component's path. `notice`
+/// hears what the user should know before a slow step (a target install).
+pub(crate) fn build(dir: &Path, notice: impl Fn(&str)) -> Result<PathBuf> {
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
         bail!("{} has no Cargo.toml: give the plugin crate's directory", dir.display());
     }
-    ensure_target()?;
+    ensure_target(notice)?;
     let mut command = Command::new("cargo");
     command.args(["build", "--release", "--target", TARGET, "--message-format=json-render-diagnostics"]);
     for setting in RELEASE_SETTINGS {
@@ -47,11 +48,11 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
 }
 
 /// Install the wasm target with rustup when it is missing.
-fn ensure_target() -> Result<()> {
+fn ensure_target(notice: impl Fn(&str)) -> Result<()> {
     let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
     match installed {
         Ok(output) if String::from_utf8_lossy(&output.stdout).lines().any(|l| l.trim() == TARGET) => return Ok(()),
-        Ok(_) => eprintln!("Installing the {TARGET} target (rustup target add {TARGET})..."),
+        Ok(_) => notice(&format!("Installing the {TARGET} target (rustup target add {TARGET})...")),
         Err(_) => bail!("rustup not found: install the {TARGET} target for your Rust toolchain and retry"),
     }
     let status = Command::new("rustup").args(["target", "add", TARGET]).status();

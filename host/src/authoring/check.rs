@@ -26,14 +26,14 @@ use anyhow::Result;
 use std::collections::BTreeSet;
 
 /// A reply no environment should give credit for.
-pub const GARBAGE_REPLY: &str = "zzzz qqqq \u{a8}\\_(\u{30c4})_/\u{a8} xkcd";
+pub(crate) const GARBAGE_REPLY: &str = "zzzz qqqq \u{a8}\\_(\u{30c4})_/\u{a8} xkcd";
 
 /// The programs a reply may lead to before the check gives up on it.
 const MAX_STEPS: usize = 8;
 
 /// One failed check.
 #[derive(Debug, Clone)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// The record's example id.
     pub record: String,
     /// Which seed (0-based rollout) it failed under.
@@ -47,9 +47,8 @@ pub struct Failure {
 
 /// The outcome of checking a plugin on a dataset.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub records: usize,
-    pub seeds: u32,
     pub failures: Vec<Failure>,
     /// Records whose prompts differed across seeds (shuffled).
     pub shuffled_records: usize,
@@ -63,10 +62,10 @@ struct Seeded {
 }
 
 /// Check every record of `dataset` with `seeds` seeds each.
-pub async fn check(pool: &EnvironmentPool, dataset: &Dataset, seeds: u32) -> Result<Report> {
+pub(crate) async fn check(pool: &EnvironmentPool, dataset: &Dataset, seeds: u32) -> Result<Report> {
     let code = code_sandbox(pool).await?;
     let checker = Checker { pool, code: code.as_ref() };
-    let mut report = Report { records: dataset.records.len(), seeds, ..Default::default() };
+    let mut report = Report { records: dataset.records.len(), ..Default::default() };
     for record in &dataset.records {
         let mut seeded = Vec::new();
         for rollout in 0..seeds {

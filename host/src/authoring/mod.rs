@@ -3,6 +3,6 @@
 //! model time is spent ([`check`]). The `assay plugin` commands are thin
 //! wrappers over these.
 
-pub mod build;
-pub mod check;
-pub mod scaffold;
+pub(crate) mod build;
+pub(crate) mod check;
+pub(crate) mod scaffold;

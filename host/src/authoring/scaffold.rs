@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// Which kind of benchmark the new plugin starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Template {
+pub(crate) enum Template {
     /// Yes/no/maybe question answering (like PubMedQA).
     Qa,
     /// Multiple choice with lettered options and seeded shuffling.
@@ -45,13 +45,13 @@ fn files(template: Template) -> [(&'static str, &'static str); 6] {
 }
 
 /// The SDK this assay was built from, if its checkout is still there.
-pub fn default_sdk_path() -> Option<PathBuf> {
+pub(crate) fn default_sdk_path() -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin-sdk");
     path.join("Cargo.toml").is_file().then(|| path.canonicalize().unwrap_or(path))
 }
 
 /// Create the crate `name` in `dir` (which must not exist or be empty).
-pub fn create(dir: &Path, name: &str, template: Template, sdk: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn create(dir: &Path, name: &str, template: Template, sdk: &Path) -> Result<Vec<PathBuf>> {
     check_name(name)?;
     if !sdk.join("Cargo.toml").is_file() {
         bail!("{} is not the assay plugin SDK (no Cargo.toml); pass --sdk <path to plugin-sdk>", sdk.display());

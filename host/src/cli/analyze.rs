@@ -9,7 +9,7 @@ use anyhow::Result;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct AnalyzeArgs {
+pub(crate) struct AnalyzeArgs {
     /// Processed results, as `assay process` writes them.
     #[arg(long, value_name = "DIR", default_value = crate::locations::PROCESSED_DIR)]
     processed_dir: PathBuf,
@@ -22,7 +22,7 @@ pub struct AnalyzeArgs {
     threshold: f64,
 }
 
-pub fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitStatus> {
+pub(crate) fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitStatus> {
     let samples = analysis::load::load(&args.processed_dir)?;
     let (configs, seeds) = analysis::analyze(&samples, args.threshold);
     analysis::write(&args.output_dir, &configs, &seeds, args.threshold)?;

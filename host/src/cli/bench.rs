@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// The run config (YAML, or TOML for a `.toml` file): models,
     /// environments and jobs.
     #[arg(short, long, value_name = "FILE")]
@@ -93,7 +93,7 @@ impl BenchArgs {
     }
 }
 
-pub async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
+pub(crate) async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
     let mut plan = plan::plan(&args.config)?;
     plan.apply(&args.overrides());
     let options = RunOptions { selection: args.selection(), ..run_options(quiet, verbose) };

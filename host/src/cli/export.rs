@@ -10,7 +10,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Comma-separated values with a header row; JSON values (prompts) as text.
     Csv,
     /// One JSON object per row.
@@ -18,7 +18,7 @@ pub enum Format {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// A `.parquet` file, or a directory: every `.parquet` file under it.
     #[arg(value_name = "PATH")]
     path: PathBuf,
@@ -31,7 +31,7 @@ pub struct ExportArgs {
     output_dir: Option<PathBuf>,
 }
 
-pub fn export(args: ExportArgs) -> Result<ExitStatus> {
+pub(crate) fn export(args: ExportArgs) -> Result<ExitStatus> {
     let files = parquet_files(&args.path)?;
     if files.is_empty() {
         bail!("no .parquet files under {}", args.path.display());

@@ -60,7 +60,7 @@ impl ExitStatus {
 /// WebAssembly environments.
 #[derive(Debug, Parser)]
 #[command(name = "assay", version, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// More log output on stderr (-v: info, -vv: debug, -vvv: trace); with
     /// -v, progress is printed as plain lines instead of bars.
     #[arg(short, long, action = ArgAction::Count, global = true)]

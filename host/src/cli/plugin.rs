@@ -1,7 +1,7 @@
 //! `assay plugin new | build | check | info`: writing benchmark plugins.
 
 use super::ExitStatus;
-use super::output::outln;
+use super::output::{errln, outln};
 use super::table::new_table;
 use crate::authoring::{build, check, scaffold};
 use crate::dataset;
@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
-pub struct PluginArgs {
+pub(crate) struct PluginArgs {
     #[command(subcommand)]
     command: PluginCommand,
 }
@@ -37,7 +37,7 @@ enum PluginCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct NewArgs {
+pub(crate) struct NewArgs {
     /// The plugin's name (its crate and `.wasm` file name), e.g. `pubmedqa`.
     name: String,
     /// What the plugin starts from.
@@ -53,7 +53,7 @@ pub struct NewArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// The plugin crate's directory.
     #[arg(default_value = ".")]
     path: PathBuf,
@@ -64,7 +64,7 @@ pub struct BuildArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// A `.wasm` file, or a plugin name looked up in `$ASSAY_PLUGIN_PATH`
     /// and the user's plugin dir.
     plugin: String,
@@ -87,14 +87,14 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct InfoArgs {
+pub(crate) struct InfoArgs {
     /// A `.wasm` file, or a plugin name looked up in `$ASSAY_PLUGIN_PATH`
     /// and the user's plugin dir.
     plugin: String,
 }
 
 /// Run an `assay plugin` subcommand.
-pub async fn plugin(args: PluginArgs) -> Result<ExitStatus> {
+pub(crate) async fn plugin(args: PluginArgs) -> Result<ExitStatus> {
     match args.command {
         PluginCommand::New(args) => new(args),
         PluginCommand::Build(args) => build_plugin(args).await,
@@ -126,7 +126,7 @@ fn new(args: NewArgs) -> Result<ExitStatus> {
 }
 
 async fn build_plugin(args: BuildArgs) -> Result<ExitStatus> {
-    let wasm = tokio::task::spawn_blocking(move || build::build(&args.path)).await??;
+    let wasm = tokio::task::spawn_blocking(move || build::build(&args.path, |line| errln!("{line}"))).await??;
     let plugin = runtime()?.load(&wasm).await?;
     let size = std::fs::metadata(&wasm)?.len();
     outln!(

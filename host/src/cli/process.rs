@@ -15,7 +15,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
-pub struct ProcessArgs {
+pub(crate) struct ProcessArgs {
     /// Where runs are read (default `runs/raw`).
     #[arg(long, value_name = "DIR")]
     runs_dir: Option<PathBuf>,
@@ -72,7 +72,7 @@ pub struct ProcessArgs {
 
 /// How a pull treats a non-empty output directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PullPolicy {
+pub(crate) enum PullPolicy {
     /// Ask on a terminal; `pull` otherwise.
     Prompt,
     /// Download only what is missing here.
@@ -103,7 +103,7 @@ fn parse_status(text: &str) -> Result<JobStatus, String> {
         .map_err(|_| format!("`{text}` is not a job status (pending, running, completed, failed, interrupted)"))
 }
 
-pub async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitStatus> {
+pub(crate) async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitStatus> {
     let file: ProcessConfig = match &args.config {
         Some(path) => crate::config::parse_file(path)?,
         None => ProcessConfig::default(),

@@ -12,7 +12,7 @@ use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// What to report on: run directories, a directory of runs
     /// (`runs/raw`), or processed results (`runs/processed`). Default:
     /// `runs/processed` if it exists, else `runs/raw`.
@@ -47,7 +47,7 @@ pub(super) enum Format {
     Md,
 }
 
-pub async fn report(args: ReportArgs) -> Result<ExitStatus> {
+pub(crate) async fn report(args: ReportArgs) -> Result<ExitStatus> {
     let inputs = match args.inputs.is_empty() {
         false => args.inputs.clone(),
         true if Path::new(locations::PROCESSED_DIR).join(INDEX_FILE).is_file() => {

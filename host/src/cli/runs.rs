@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 const DEFAULT_RUNS_DIR: &str = crate::locations::RUNS_DIR;
 
 #[derive(Debug, clap::Args)]
-pub struct RunsArgs {
+pub(crate) struct RunsArgs {
     /// The directory holding runs (default `runs/raw`).
     #[arg(long, value_name = "DIR", default_value = DEFAULT_RUNS_DIR)]
     output_dir: PathBuf,
@@ -24,7 +24,7 @@ pub struct RunsArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct SummarizeArgs {
+pub(crate) struct SummarizeArgs {
     /// The run to summarize (default: the newest).
     #[arg(value_name = "RUN_ID", conflicts_with = "latest")]
     run_id: Option<String>,
@@ -47,7 +47,7 @@ fn progress(manifest: &Manifest) -> (usize, u64, u64) {
     (completed, done, total)
 }
 
-pub fn runs(args: RunsArgs) -> Result<ExitStatus> {
+pub(crate) fn runs(args: RunsArgs) -> Result<ExitStatus> {
     let runs = store::list_runs(&args.output_dir)?;
     if args.json {
         let rows: Vec<_> = runs
@@ -89,7 +89,7 @@ fn short_time(rfc3339: &str) -> String {
     rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
 }
 
-pub fn summarize(args: SummarizeArgs) -> Result<ExitStatus> {
+pub(crate) fn summarize(args: SummarizeArgs) -> Result<ExitStatus> {
     let (dir, manifest) = find_run(&args.output_dir, args.run_id.as_deref())?;
     let summaries = read_summaries(&dir, &manifest);
     if args.json {

@@ -34,7 +34,7 @@ use std::time::Duration;
 const DEFAULT_CONFIG: &str = "configs/standard.yaml";
 
 #[derive(Debug, Args)]
-pub struct ScoreArgs {
+pub(crate) struct ScoreArgs {
     /// A directory with one folder per checkpoint, named with its step at
     /// the end (`checkpoint_49`, `step-98`, `global_step_196`), each holding
     /// solution files (.jsonl, .jsonl.gz, .json, .csv or .parquet).
@@ -134,7 +134,7 @@ struct CheckpointOutcome {
     error: Option<String>,
 }
 
-pub async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
+pub(crate) async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
     let found = checkpoints::discover(&args.solutions_dir)?;
     let (readable, unreadable) = read_checkpoints(found, &args);
     for outcome in &unreadable {

@@ -6,7 +6,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use std::collections::HashMap;
 
 /// An empty table with `header`, in the style every command uses.
-pub fn new_table(header: &[&str]) -> Table {
+pub(crate) fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_header(header.to_vec());
     table
@@ -14,7 +14,7 @@ pub fn new_table(header: &[&str]) -> Table {
 
 /// One row per job of a run: status, samples, reward, parse failures,
 /// errors, tokens and time.
-pub fn jobs_table(manifest: &Manifest, summaries: &HashMap<String, Summary>) -> Table {
+pub(crate) fn jobs_table(manifest: &Manifest, summaries: &HashMap<String, Summary>) -> Table {
     let mut table = new_table(&[
         "job",
         "status",
@@ -45,7 +45,7 @@ pub fn jobs_table(manifest: &Manifest, summaries: &HashMap<String, Summary>) -> 
 }
 
 /// `job: reason` lines for jobs that have one (failures, interruptions).
-pub fn print_reasons(manifest: &Manifest) -> std::io::Result<()> {
+pub(crate) fn print_reasons(manifest: &Manifest) -> std::io::Result<()> {
     for job in manifest.jobs.iter().filter(|j| j.reason.is_some()) {
         outln!("{}: {}", job.job_id, job.reason.as_deref().unwrap_or_default())?;
     }

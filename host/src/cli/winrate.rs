@@ -12,7 +12,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default, clap::Args)]
-pub struct WinrateArgs {
+pub(crate) struct WinrateArgs {
     /// Processed results, as `assay process` writes them (default `runs/processed`).
     #[arg(long, value_name = "DIR")]
     processed_dir: Option<PathBuf>,
@@ -80,12 +80,12 @@ struct WinrateConfig {
 impl WinrateArgs {
     /// Win rates from a config file alone (`process --winrate FILE`), over
     /// `processed_dir` (what was just processed; the file cannot move it).
-    pub fn from_file(config: PathBuf, processed_dir: &Path) -> Self {
+    pub(crate) fn from_file(config: PathBuf, processed_dir: &Path) -> Self {
         WinrateArgs { config: Some(config), processed_dir: Some(processed_dir.to_path_buf()), ..Default::default() }
     }
 }
 
-pub fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitStatus> {
+pub(crate) fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitStatus> {
     let file: WinrateConfig = match &args.config {
         Some(path) => crate::config::parse_file(path)?,
         None => WinrateConfig::default(),

@@ -45,7 +45,7 @@ pub struct CodeRun {
 }
 
 /// Runs programs for the envs that share one `code_execution` setting.
-pub struct CodeExecutor {
+pub(crate) struct CodeExecutor {
     backend: Backend,
     /// Languages the env grants (from its `run-code:<language>` capabilities).
     languages: Vec<String>,
@@ -61,7 +61,7 @@ enum Backend {
 
 impl CodeExecutor {
     /// Set up the backend for `languages` and check it can run each one.
-    pub async fn start(settings: &CodeExecutionConfig, languages: Vec<String>) -> Result<Self> {
+    pub(crate) async fn start(settings: &CodeExecutionConfig, languages: Vec<String>) -> Result<Self> {
         let backend = match settings.backend {
             CodeBackendKind::Local => Backend::Local(local::LocalBackend::start(settings, &languages).await?),
             CodeBackendKind::Piston => Backend::Piston(piston::PistonBackend::start(settings, &languages).await?),
@@ -81,7 +81,7 @@ impl CodeExecutor {
     /// than the cap. `Err` means the program could not be run at all
     /// (language not granted, backend failure); a program that fails, times
     /// out or hits a limit is an `Ok` result.
-    pub async fn run(&self, request: &CodeRequest) -> Result<CodeRun, String> {
+    pub(crate) async fn run(&self, request: &CodeRequest) -> Result<CodeRun, String> {
         if !self.languages.contains(&request.language) {
             return Err(format!(
                 "the plugin asked to run `{}` code, but the env grants only {}",

@@ -24,7 +24,7 @@ const CUT_COOLDOWN: Duration = Duration::from_secs(15);
 const SATURATED: f64 = 0.8;
 
 /// Requests in flight, adapted to 429s, plus the endpoint-wide pause.
-pub struct AdaptiveConcurrency {
+pub(crate) struct AdaptiveConcurrency {
     state: Mutex<ConcurrencyState>,
     changed: Notify,
     adaptive: bool,
@@ -39,7 +39,7 @@ struct ConcurrencyState {
 }
 
 /// A request slot; dropping it frees the slot.
-pub struct Slot<'a>(&'a AdaptiveConcurrency);
+pub(crate) struct Slot<'a>(&'a AdaptiveConcurrency);
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
@@ -50,14 +50,14 @@ impl Drop for Slot<'_> {
 
 impl AdaptiveConcurrency {
     /// At most `max` in flight; with `adaptive`, fewer after 429s.
-    pub fn new(max: usize, adaptive: bool) -> Self {
+    pub(crate) fn new(max: usize, adaptive: bool) -> Self {
         let max = max.max(1) as f64;
         let state = ConcurrencyState { limit: max, max, in_flight: 0, paused_until: None, last_cut: None };
         AdaptiveConcurrency { state: Mutex::new(state), changed: Notify::new(), adaptive }
     }
 
     /// Wait for a slot: no pause in force, and fewer than the limit in flight.
-    pub async fn acquire(&self) -> Slot<'_> {
+    pub(crate) async fn acquire(&self) -> Slot<'_> {
         loop {
             let notified = self.changed.notified();
             tokio::pin!(notified);
@@ -82,7 +82,7 @@ impl AdaptiveConcurrency {
 
     /// The server said 429: pause every request for `pause`, and cut the
     /// limit unless it was cut within the cooldown.
-    pub fn rate_limited(&self, pause: Duration) {
+    pub(crate) fn rate_limited(&self, pause: Duration) {
         let mut state = self.state.lock().expect("limit lock");
         let now = Instant::now();
         let until = now + pause;
@@ -98,7 +98,7 @@ impl AdaptiveConcurrency {
     }
 
     /// A reply without a rate limit: grow the limit if it is nearly used.
-    pub fn succeeded(&self) {
+    pub(crate) fn succeeded(&self) {
         let mut state = self.state.lock().expect("limit lock");
         if self.adaptive && state.limit < state.max && state.in_flight as f64 >= SATURATED * state.limit.floor() {
             state.limit = (state.limit + 1.0 / state.limit).min(state.max);
@@ -115,7 +115,7 @@ impl AdaptiveConcurrency {
 
 /// A token bucket refilled at `per_minute / 60` per second, holding at
 /// most one second's worth (at least one unit).
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     state: Mutex<(f64, Instant)>,
     rate_per_sec: f64,
     capacity: f64,
@@ -123,7 +123,7 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     /// A full bucket for `per_minute` units a minute.
-    pub fn per_minute(per_minute: f64) -> Self {
+    pub(crate) fn per_minute(per_minute: f64) -> Self {
         let rate_per_sec = per_minute / 60.0;
         let capacity = rate_per_sec.max(1.0);
         TokenBucket { state: Mutex::new((capacity, Instant::now())), rate_per_sec, capacity }
@@ -131,7 +131,7 @@ impl TokenBucket {
 
     /// Wait until `amount` units (capped at the bucket size) are there, then
     /// take `amount` (the bucket may go into debt by the excess).
-    pub async fn take(&self, amount: f64) {
+    pub(crate) async fn take(&self, amount: f64) {
         loop {
             let wait = {
                 let mut state = self.state.lock().expect("bucket lock");
@@ -148,7 +148,7 @@ impl TokenBucket {
     }
 
     /// Correct an earlier `take(estimate)` once the real amount is known.
-    pub fn settle(&self, estimate: f64, actual: f64) {
+    pub(crate) fn settle(&self, estimate: f64, actual: f64) {
         let mut state = self.state.lock().expect("bucket lock");
         self.refill(&mut state);
         state.0 = (state.0 + estimate - actual).min(self.capacity);
@@ -164,7 +164,7 @@ impl TokenBucket {
 /// The pause a 429 asks for: `Retry-After` if given, else the longest of
 /// the providers' reset headers (`x-ratelimit-reset-requests/tokens` as
 /// `1m30s` / `500ms` / `2s`; `anthropic-ratelimit-*-reset` as RFC 3339).
-pub fn reset_delay(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn reset_delay(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(after) = text("retry-after").and_then(super::retry::parse_retry_after) {
         return Some(after);
@@ -178,7 +178,7 @@ pub fn reset_delay(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// A duration like `1m30.5s`, `500ms`, `2s` or `1h2m`.
-pub fn parse_go_duration(text: &str) -> Option<Duration> {
+pub(crate) fn parse_go_duration(text: &str) -> Option<Duration> {
     let mut total = 0.0;
     let mut rest = text.trim();
     if rest.is_empty() {

@@ -33,8 +33,10 @@ pub struct Hub {
 /// A file in the repo.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RemoteFile {
+    /// Its path in the repo.
     pub path: String,
     #[serde(default)]
+    /// Its size in bytes.
     pub size: u64,
     #[serde(rename = "type")]
     kind: String,

@@ -97,20 +97,30 @@ pub enum FileAction {
 /// The outcome for one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
+    /// The parquet file, relative to the output directory.
     pub file: String,
+    /// The env (matrix base id).
     pub env_id: String,
+    /// The model (config id).
     pub model_id: String,
+    /// The run.
     pub run_id: String,
+    /// Rows in it.
     pub rows: u64,
+    /// Written, unchanged or (dry run) would be written.
     pub action: FileAction,
 }
 
 /// `env_index.json`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Index {
+    /// The layout version.
     pub version: u32,
+    /// The parquet schema version.
     pub schema_version: u32,
+    /// The assay that wrote it.
     pub assay_version: String,
+    /// When `process` last wrote (RFC 3339).
     pub processed_at: String,
     /// Runs that files came from, by id.
     pub runs: BTreeMap<String, IndexRun>,
@@ -121,18 +131,26 @@ pub struct Index {
 /// A source run in the index.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IndexRun {
+    /// The run name.
     pub name: String,
+    /// When the run was created (RFC 3339).
     pub created_at: String,
+    /// When it last changed (RFC 3339).
     pub updated_at: String,
 }
 
 /// A file in the index.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IndexFile {
+    /// The env (matrix base id).
     pub env_id: String,
+    /// The model.
     pub model_id: String,
+    /// Rows in it.
     pub rows: u64,
+    /// Its size, to notice a file changed by hand.
     pub bytes: u64,
+    /// The runs its rows came from.
     pub source_runs: Vec<String>,
     /// What the file was made from; it is rewritten when this changes.
     pub inputs: Value,

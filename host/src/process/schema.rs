@@ -39,10 +39,15 @@ pub const METRIC_PREFIX: &str = "metric_";
 
 /// Where a job's rows came from.
 pub struct RowSource<'a> {
+    /// The run.
     pub run_id: &'a str,
+    /// The job.
     pub job_id: &'a str,
+    /// The env (matrix base id).
     pub env_id: &'a str,
+    /// The env variant.
     pub variant_id: &'a str,
+    /// The model (config id).
     pub model_id: &'a str,
 }
 

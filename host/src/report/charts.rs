@@ -35,7 +35,7 @@ fn svg(
 }
 
 /// Mean reward against step, one line per env, with 95% interval bars.
-pub fn curve(points: &[CurvePoint]) -> Result<String> {
+pub(crate) fn curve(points: &[CurvePoint]) -> Result<String> {
     let envs: BTreeSet<&str> = points.iter().map(|p| p.env.as_str()).collect();
     let max_step = points.iter().map(|p| p.step).max().unwrap_or(1).max(1);
     let min_step = points.iter().map(|p| p.step).min().unwrap_or(0);
@@ -75,7 +75,7 @@ pub fn curve(points: &[CurvePoint]) -> Result<String> {
 }
 
 /// The row model's win rate against the column model, as colored cells.
-pub fn winrate_heatmap(winrates: &Winrates) -> Result<String> {
+pub(crate) fn winrate_heatmap(winrates: &Winrates) -> Result<String> {
     let models: Vec<&String> = winrates.models.keys().collect();
     let n = models.len() as u32;
     let (cell, label_width, top) = (56u32, 170u32, 40u32);
@@ -105,7 +105,7 @@ pub fn winrate_heatmap(winrates: &Winrates) -> Result<String> {
 }
 
 /// Mean reward per (env, model) as horizontal bars with 95% intervals.
-pub fn env_bars(configs: &[ConfigAnalysis]) -> Result<String> {
+pub(crate) fn env_bars(configs: &[ConfigAnalysis]) -> Result<String> {
     let rows = env_level(configs);
     let models: BTreeSet<&str> = rows.iter().map(|r| r.model_id.as_str()).collect();
     let models: Vec<&str> = models.into_iter().collect();
@@ -141,7 +141,7 @@ pub fn env_bars(configs: &[ConfigAnalysis]) -> Result<String> {
 
 /// An SVG chart as PNG bytes at `scale` × its size (2 for sharp slides).
 /// Text uses the system's fonts; without any, the PNG has no labels.
-pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>> {
+pub(crate) fn png(svg: &str, scale: f32) -> Result<Vec<u8>> {
     use resvg::{tiny_skia, usvg};
     let mut options = usvg::Options::default();
     let fonts = options.fontdb_mut();

@@ -9,7 +9,7 @@ use anyhow::Result;
 use std::fmt::Write;
 
 /// The report as one HTML document.
-pub fn html(data: &ReportData) -> Result<String> {
+pub(crate) fn html(data: &ReportData) -> Result<String> {
     let mut page = String::with_capacity(64 * 1024);
     write!(
         page,

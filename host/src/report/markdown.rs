@@ -5,7 +5,7 @@ use super::{ReportData, env_level, interval, mean_pm};
 use std::fmt::Write;
 
 /// The report as GitHub-flavoured markdown.
-pub fn markdown(data: &ReportData) -> String {
+pub(crate) fn markdown(data: &ReportData) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## {}\n", cell(&data.title));
     out.push_str("| model | env | examples | mean ± stderr | 95% CI | errors |\n|---|---|---:|---|---|---:|\n");

@@ -8,10 +8,10 @@
 //! they are inlined in the HTML and written as files by `assay report
 //! --plots`.
 
-pub mod charts;
+pub(crate) mod charts;
 mod html;
 mod markdown;
-pub mod samples;
+pub(crate) mod samples;
 
 use crate::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions, Winrates};
 use crate::analysis::{self, ALL_CONFIGS, ConfigAnalysis, load};
@@ -20,12 +20,12 @@ use samples::SampleView;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use html::html;
-pub use markdown::markdown;
+pub(crate) use html::html;
+pub(crate) use markdown::markdown;
 
 /// What goes into a report.
 #[derive(Debug, Clone)]
-pub struct ReportOptions {
+pub(crate) struct ReportOptions {
     pub title: String,
     /// Samples shown per (model, env variant) in the browser.
     pub samples_per_config: usize,
@@ -35,7 +35,7 @@ pub struct ReportOptions {
 
 /// A report's content, computed once and rendered as HTML or markdown.
 #[derive(Debug)]
-pub struct ReportData {
+pub(crate) struct ReportData {
     pub title: String,
     pub generated_at: String,
     /// Every (model, env, config) analysed.
@@ -49,7 +49,7 @@ pub struct ReportData {
 
 /// One point of the metric-vs-step curve.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CurvePoint {
+pub(crate) struct CurvePoint {
     pub env: String,
     pub step: u64,
     pub mean: f64,
@@ -57,7 +57,7 @@ pub struct CurvePoint {
 }
 
 /// Analyse `processed_dir` for a report.
-pub fn build(processed_dir: &Path, options: &ReportOptions) -> Result<ReportData> {
+pub(crate) fn build(processed_dir: &Path, options: &ReportOptions) -> Result<ReportData> {
     let loaded = load::load(processed_dir)?;
     let (mut configs, _) = analysis::analyze(&loaded, 1.0);
     configs.sort_by(|a, b| {
@@ -100,7 +100,7 @@ fn winrate_options(resamples: usize) -> WinrateOptions {
 
 /// One row per (model, env): the pooled `all` config when the env has
 /// several variants, else its only one.
-pub fn env_level(configs: &[ConfigAnalysis]) -> Vec<&ConfigAnalysis> {
+pub(crate) fn env_level(configs: &[ConfigAnalysis]) -> Vec<&ConfigAnalysis> {
     let mut chosen: BTreeMap<(&str, &str), &ConfigAnalysis> = BTreeMap::new();
     for config in configs {
         let key = (config.model_id.as_str(), config.env_id.as_str());

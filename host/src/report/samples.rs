@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// One sample as the report shows it.
 #[derive(Debug, Clone, Serialize)]
-pub struct SampleView {
+pub(crate) struct SampleView {
     pub model: String,
     pub env: String,
     pub variant: String,
@@ -49,7 +49,7 @@ const COLUMNS: [&str; 12] = [
 ];
 
 /// Up to `per_config` samples of each (model, variant) in `processed_dir`.
-pub fn read(processed_dir: &Path, per_config: usize) -> Result<Vec<SampleView>> {
+pub(crate) fn read(processed_dir: &Path, per_config: usize) -> Result<Vec<SampleView>> {
     let index_path = processed_dir.join(INDEX_FILE);
     let text = std::fs::read(&index_path).with_context(|| format!("cannot read {}", index_path.display()))?;
     let index: Index =

@@ -69,7 +69,7 @@ impl From<crate::runtime::ParseStatus> for ParseStatus {
 /// The seed of one sample: derived from the run seed, the example id and the
 /// rollout only (never from scheduling), so shuffles and any plugin
 /// randomness are identical across models, runs and resumes.
-pub fn sample_seed(run_seed: u64, example_id: &str, rollout: u32) -> u64 {
+pub(crate) fn sample_seed(run_seed: u64, example_id: &str, rollout: u32) -> u64 {
     let digest = Sha256::digest(format!("{run_seed}:{example_id}:{rollout}").as_bytes());
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 /// What a job's identity is computed from.
-pub struct IdentityInputs<'a> {
+pub(crate) struct IdentityInputs<'a> {
     /// The model name at the endpoint, or `oracle`.
     pub model: &'a str,
     /// The request API (`chat` or `completions`) and, for completions, the
@@ -36,7 +36,7 @@ pub struct IdentityInputs<'a> {
 }
 
 /// The identity as a JSON object (keys sorted, so its text is canonical).
-pub fn identity(inputs: &IdentityInputs) -> Value {
+pub(crate) fn identity(inputs: &IdentityInputs) -> Value {
     json!({
         "model": inputs.model,
         "api": inputs.api,
@@ -54,13 +54,13 @@ pub fn identity(inputs: &IdentityInputs) -> Value {
 }
 
 /// sha256 (hex) of the identity's canonical JSON text.
-pub fn checksum(identity: &Value) -> String {
+pub(crate) fn checksum(identity: &Value) -> String {
     hex::encode(Sha256::digest(identity.to_string().as_bytes()))
 }
 
 /// What differs between two identities, as `path: old → new` items joined
 /// by `; `, at most a few, hashes shortened. Empty when they are equal.
-pub fn describe_change(old: &Value, new: &Value) -> String {
+pub(crate) fn describe_change(old: &Value, new: &Value) -> String {
     let mut changes = Vec::new();
     diff("", old, new, &mut changes);
     const SHOWN: usize = 4;

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A job with everything resolved.
-pub struct PreparedJob {
+pub(crate) struct PreparedJob {
     /// The job as planned.
     pub plan: JobPlan,
     /// Its records (shared with other jobs on the same file).
@@ -37,18 +37,18 @@ pub struct PreparedJob {
 
 impl PreparedJob {
     /// Records × rollouts.
-    pub fn sample_count(&self) -> u64 {
+    pub(crate) fn sample_count(&self) -> u64 {
         self.dataset.records.len() as u64 * u64::from(self.plan.env.rollouts)
     }
 
     /// The example ids in record order, for reading results back.
-    pub fn record_ids(&self) -> Vec<&str> {
+    pub(crate) fn record_ids(&self) -> Vec<&str> {
         self.dataset.records.iter().map(|r| r.id.as_str()).collect()
     }
 }
 
 /// Load datasets and plugins, configure environments, resolve models.
-pub async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob>> {
+pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob>> {
     let mut datasets: HashMap<(PathBuf, Option<String>, Option<usize>), Arc<Dataset>> = HashMap::new();
     let mut models = Models::default();
     let mut executors: HashMap<String, Arc<CodeExecutor>> = HashMap::new();

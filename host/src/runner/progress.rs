@@ -6,6 +6,7 @@
 //!   interval, one plain line per running job with the same numbers, and a
 //!   line when each job ends, so logs of batch jobs stay readable.
 //! - [`ProgressMode::Hidden`] (`-q`).
+#![allow(clippy::print_stderr, reason = "the progress display owns stderr while a run goes on")]
 
 use super::preflight::PreparedJob;
 use crate::store::{SampleResult, Summary};
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub enum ProgressMode {
+pub(crate) enum ProgressMode {
     /// Live bars on stderr.
     Bars,
     /// A plain line per running job every `every`.
@@ -29,7 +30,7 @@ pub enum ProgressMode {
 }
 
 /// The progress display of a run.
-pub struct Progress {
+pub(crate) struct Progress {
     mode: ProgressMode,
     bars: MultiProgress,
     overall: ProgressBar,
@@ -38,7 +39,7 @@ pub struct Progress {
 
 /// What one job reports as samples are recorded.
 #[derive(Clone)]
-pub struct JobBars {
+pub(crate) struct JobBars {
     job_id: Arc<str>,
     pub bar: ProgressBar,
     overall: ProgressBar,
@@ -56,7 +57,7 @@ struct JobStats {
 
 impl JobBars {
     /// Samples already recorded when the job (re)starts, and their summary.
-    pub fn start_at(&self, done: u64, summary: &Summary) {
+    pub(crate) fn start_at(&self, done: u64, summary: &Summary) {
         self.bar.set_position(done);
         self.bar.reset_eta();
         self.overall.inc(done);
@@ -70,7 +71,7 @@ impl JobBars {
     }
 
     /// One more sample recorded.
-    pub fn record(&self, result: &SampleResult) {
+    pub(crate) fn record(&self, result: &SampleResult) {
         {
             let mut stats = self.stats.lock().expect("stats lock");
             match (&result.error, result.reward) {
@@ -90,7 +91,7 @@ impl JobBars {
     }
 
     /// The job ended with `status`.
-    pub fn finish(&self, status: &str) {
+    pub(crate) fn finish(&self, status: &str) {
         self.refresh();
         self.bar.finish();
         if self.lines {
@@ -125,7 +126,7 @@ impl JobBars {
 
 impl Progress {
     /// The display for the jobs that will run.
-    pub fn new<'a>(mode: ProgressMode, jobs: impl Iterator<Item = &'a PreparedJob> + Clone) -> Self {
+    pub(crate) fn new<'a>(mode: ProgressMode, jobs: impl Iterator<Item = &'a PreparedJob> + Clone) -> Self {
         let target =
             if mode == ProgressMode::Bars { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bars = MultiProgress::with_draw_target(target);
@@ -141,7 +142,7 @@ impl Progress {
     }
 
     /// The display of one job.
-    pub fn job(&self, job: &PreparedJob) -> JobBars {
+    pub(crate) fn job(&self, job: &PreparedJob) -> JobBars {
         let bar = self.bars.add(ProgressBar::new(job.sample_count()));
         bar.set_style(bar_style("{prefix:32} {bar:30} {pos}/{len} {per_sec} eta {eta} {msg}"));
         bar.set_prefix(job.plan.job_id.clone());

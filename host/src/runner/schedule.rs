@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 /// How the command line chose the run and the jobs to rerun.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// `--run-id`: resume or create this run.
     pub run_id: Option<String>,
     /// `--restart`: seed a new run from this one.
@@ -40,7 +40,7 @@ pub struct Selection {
 
 /// The run a schedule writes to.
 #[derive(Debug)]
-pub enum Target {
+pub(crate) enum Target {
     /// A run that does not exist yet.
     New { run_id: String },
     /// An existing run, resumed.
@@ -51,7 +51,7 @@ pub enum Target {
 
 impl Target {
     /// The run id written to.
-    pub fn run_id(&self) -> &str {
+    pub(crate) fn run_id(&self) -> &str {
         match self {
             Target::New { run_id } | Target::Restart { run_id, .. } => run_id,
             Target::Existing { manifest, .. } => &manifest.run_id,
@@ -61,7 +61,7 @@ impl Target {
 
 /// What happens to one job.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Run every sample; there are no earlier results.
     Fresh,
     /// Run the missing (and errored) samples; `done` are recorded.
@@ -78,12 +78,12 @@ pub enum Action {
 
 impl Action {
     /// Whether samples run.
-    pub fn runs(&self) -> bool {
+    pub(crate) fn runs(&self) -> bool {
         matches!(self, Action::Fresh | Action::Resume { .. } | Action::Replace { .. })
     }
 
     /// How `--dry-run` names it.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Action::Fresh | Action::Resume { done: 0 } => "next".into(),
             Action::Resume { .. } => "partial".into(),
@@ -97,13 +97,13 @@ impl Action {
 
 /// The run and one action per prepared job (same order).
 #[derive(Debug)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     pub target: Target,
     pub actions: Vec<Action>,
 }
 
 /// Decide the run and each job's action. Reads, never writes.
-pub fn schedule(plan: &Plan, jobs: &[PreparedJob], selection: &Selection) -> Result<Schedule> {
+pub(crate) fn schedule(plan: &Plan, jobs: &[PreparedJob], selection: &Selection) -> Result<Schedule> {
     check_selection(jobs, selection)?;
     let target = choose_target(plan, selection)?;
     let actions = jobs.iter().map(|job| decide(job, &target, selection)).collect::<Result<_>>()?;
@@ -215,7 +215,12 @@ fn resume_or_done(job: &PreparedJob, run_dir: &Path, entry: &JobEntry) -> Result
 /// Create or open the run directory and bring its manifest in line with
 /// the schedule: earlier results of replaced jobs moved aside (each move
 /// reported through `notice`), restart jobs copied, an entry for every job.
-pub fn open_run(plan: &Plan, jobs: &[PreparedJob], schedule: &Schedule, notice: impl Fn(String)) -> Result<RunDir> {
+pub(crate) fn open_run(
+    plan: &Plan,
+    jobs: &[PreparedJob],
+    schedule: &Schedule,
+    notice: impl Fn(String),
+) -> Result<RunDir> {
     let (root, mut manifest) = match &schedule.target {
         Target::New { run_id } => {
             let (run_id, root) = store::create_run_dir(&plan.output_dir, run_id)?;

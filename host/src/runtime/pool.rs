@@ -77,7 +77,7 @@ pub enum CallErrorKind {
 /// Most text one call may return (prompt, state, answer, info, error
 /// message together). Far above any real prompt: a million-token context
 /// is about 4 MiB.
-pub const MAX_RETURNED_BYTES: usize = 16 << 20;
+pub(crate) const MAX_RETURNED_BYTES: usize = 16 << 20;
 
 /// Longest error message a plugin's error is cut to, so even a call that
 /// fails cannot fill the log or `results.jsonl`.

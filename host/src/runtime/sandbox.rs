@@ -24,7 +24,7 @@ const STDERR_CAPACITY: usize = 64 * 1024;
 const MAX_LOG_LINE: usize = 4096;
 
 /// Store data of one plugin instance.
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(super) limits: StoreLimits,
@@ -36,7 +36,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// A sandbox allowing `memory_bytes` of linear memory.
-    pub fn new(plugin: Arc<str>, memory_bytes: usize) -> Self {
+    pub(crate) fn new(plugin: Arc<str>, memory_bytes: usize) -> Self {
         let random = CallRandom::default();
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let mut wasi = WasiCtxBuilder::new();
@@ -64,14 +64,14 @@ impl Sandbox {
 
     /// Prepare for a call on behalf of `record`: seed WASI randomness from
     /// the sample seed so any randomness a plugin uses is reproducible.
-    pub fn begin_call(&mut self, record: &str, seed: u64) {
+    pub(crate) fn begin_call(&mut self, record: &str, seed: u64) {
         self.record.clear();
         self.record.push_str(record);
         self.random.reseed(seed);
     }
 
     /// The tail of what the plugin wrote to stderr (panic messages).
-    pub fn stderr_tail(&self) -> String {
+    pub(crate) fn stderr_tail(&self) -> String {
         let bytes = self.stderr.contents();
         let text = String::from_utf8_lossy(&bytes);
         let start = text.len().saturating_sub(2048);
@@ -81,7 +81,7 @@ impl Sandbox {
 
     /// Whether the stderr buffer is past half full, so the instance should
     /// be replaced before a write could fail.
-    pub fn stderr_nearly_full(&self) -> bool {
+    pub(crate) fn stderr_nearly_full(&self) -> bool {
         self.stderr.contents().len() > STDERR_CAPACITY / 2
     }
 }

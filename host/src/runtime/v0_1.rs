@@ -16,7 +16,7 @@ use super::sandbox::Sandbox;
 use super::v0_2 as new;
 
 /// The `major.minor` these bindings serve.
-pub const VERSION: &str = "0.1";
+pub(crate) const VERSION: &str = "0.1";
 
 impl old::Host for Sandbox {}
 

@@ -10,15 +10,16 @@ wasmtime::component::bindgen!({
 
 pub use self::assay::env::types::{
     Action, ArgDoc, CodeRequest, CodeResult, ContinuationRequest, ContinuationScore, EnvError, Event, ExecRequest,
-    FileWrite, JudgeRequest, LogLevel, Message, Metadata, Metric, ModelReply, ParseStatus, Prompt, Role, Sample, Score,
-    Step, Tool, ToolCall, WorkspaceRequest, WorkspaceResult,
+    FileWrite, JudgeRequest, Message, Metadata, Metric, ModelReply, ParseStatus, Prompt, Role, Sample, Score, Step,
+    Tool, ToolCall, WorkspaceRequest, WorkspaceResult,
 };
 
+pub(super) use self::assay::env::types::LogLevel;
 use super::sandbox::Sandbox;
 
 /// The `major.minor` these bindings serve (wasmtime's linker matches any
 /// 0.2 patch release to them).
-pub const VERSION: &str = "0.2";
+pub(crate) const VERSION: &str = "0.2";
 
 impl self::assay::env::types::Host for Sandbox {}
 

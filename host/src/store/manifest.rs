@@ -43,10 +43,15 @@ impl JobStatus {
 /// One job in `run_manifest.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobEntry {
+    /// The job.
     pub job_id: String,
+    /// The model (config id).
     pub model_id: String,
+    /// The env (matrix base id).
     pub env_id: String,
+    /// The env the variant belongs to (matrix base id).
     pub env_base_id: String,
+    /// Where the job is in its lifecycle.
     pub status: JobStatus,
     /// Why a job failed, or what happened to its earlier results.
     pub reason: Option<String>,
@@ -56,11 +61,17 @@ pub struct JobEntry {
     /// a rerun resumes the job only if they are the same.
     #[serde(default)]
     pub identity: Value,
+    /// Samples the job has (records × rollouts).
     pub samples_total: u64,
+    /// Samples recorded (scored or errored).
     pub samples_done: u64,
+    /// Samples recorded with an error.
     pub samples_failed: u64,
+    /// Mean reward so far (rollouts averaged per example first).
     pub mean_reward: Option<f64>,
+    /// When the job first started (RFC 3339).
     pub started_at: Option<String>,
+    /// When the job last ended (RFC 3339).
     pub ended_at: Option<String>,
     /// Time spent running, summed over every invocation that ran the job.
     pub duration_secs: Option<f64>,
@@ -71,29 +82,44 @@ pub struct JobEntry {
 /// Counts of jobs by status.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StatusCounts {
+    /// Jobs.
     pub total: usize,
+    /// Jobs not started.
     pub pending: usize,
+    /// Jobs running.
     pub running: usize,
+    /// Jobs completed.
     pub completed: usize,
+    /// Jobs failed.
     pub failed: usize,
     #[serde(default)]
+    /// Jobs interrupted.
     pub interrupted: usize,
 }
 
 /// `run_manifest.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The manifest layout version.
     pub version: u32,
+    /// The run id.
     pub run_id: String,
+    /// The run name.
     pub name: String,
+    /// The config file, as given.
     pub config_path: String,
+    /// The assay that wrote it.
     pub assay_version: String,
+    /// When the run was created (RFC 3339).
     pub created_at: String,
+    /// When it last changed (RFC 3339).
     pub updated_at: String,
     /// The run whose completed jobs seeded this one (`--restart`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_source: Option<String>,
+    /// Every job of the run, in plan order.
     pub jobs: Vec<JobEntry>,
+    /// Jobs counted by status.
     pub summary: StatusCounts,
 }
 

@@ -18,8 +18,11 @@ use std::path::{Path, PathBuf};
 /// Token counts of one sample (all turns).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
 pub struct Tokens {
+    /// Prompt tokens, over every turn.
     pub prompt: u64,
+    /// Completion tokens (reasoning included, as servers count them).
     pub completion: u64,
+    /// Reasoning tokens, when the server reports them.
     pub reasoning: u64,
 }
 
@@ -121,9 +124,13 @@ pub struct SampleError {
 /// One line of `results.jsonl`: one rollout of one example.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SampleResult {
+    /// The record's example id.
     pub example_id: String,
+    /// The record's position in the dataset.
     pub example_index: usize,
+    /// The rollout (0-based).
     pub rollout: u32,
+    /// The sample seed (from the run seed, the example id and the rollout).
     pub seed: u64,
     /// The messages of the first model request.
     pub prompt: Vec<Message>,
@@ -131,10 +138,13 @@ pub struct SampleResult {
     pub completion: Option<String>,
     /// Reasoning text of the last reply, when the server returned it.
     pub reasoning: Option<String>,
+    /// The reward; absent when the sample errored.
     pub reward: Option<f64>,
+    /// The answer the environment read, if any.
     pub parsed_answer: Option<String>,
     /// Absent when the sample errored.
     pub parse_status: Option<ParseStatus>,
+    /// Further named numbers the environment reported.
     pub metrics: BTreeMap<String, f64>,
     /// The environment's details (gold answer, extraction method...).
     pub info: Value,
@@ -144,11 +154,15 @@ pub struct SampleResult {
     /// Programs run for this sample (code-execution environments).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code_runs: Vec<CodeRun>,
+    /// Model requests made.
     pub turns: u32,
+    /// Tokens over every turn.
     pub tokens: Tokens,
     /// Model time summed over turns, in milliseconds.
     pub latency_ms: u64,
+    /// Why the sample has no score, if it has none.
     pub error: Option<SampleError>,
+    /// When the sample finished (RFC 3339).
     pub finished_at: String,
 }
 

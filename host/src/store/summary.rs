@@ -29,7 +29,9 @@ pub struct Summary {
     pub errors: BTreeMap<ErrorKind, u64>,
     /// Mean of each metric over examples, each example's rollouts averaged first.
     pub metrics: BTreeMap<String, f64>,
+    /// Tokens of every sample recorded.
     pub tokens: Tokens,
+    /// Time spent running the job, summed over invocations.
     pub duration_secs: f64,
 }
 
