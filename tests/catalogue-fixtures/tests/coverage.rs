@@ -1,0 +1,33 @@
+//! The catalogue and its fixtures agree: every env reading the Hub uses a
+//! first-party plugin whose catalogue test runs it, names a fixture with
+//! records, and every fixture repo is used by an env (or a pending one).
+
+use catalogue_fixtures::{all_envs, envs_in, records, repo_root};
+use std::collections::BTreeSet;
+
+const PLUGINS: [&str; 5] = ["mcq", "math", "code", "qa", "medcalc"];
+
+#[test]
+fn every_env_has_a_tested_plugin_and_fixture_records() {
+    let envs = all_envs();
+    assert!(envs.len() >= 48, "{} envs", envs.len());
+    for env in &envs {
+        assert!(PLUGINS.contains(&env.module.as_str()), "{}: module {}", env.id, env.module);
+        assert!(!records(&env.hub).is_empty(), "{}: no records", env.id);
+    }
+    let ids: BTreeSet<&str> = envs.iter().map(|env| env.id.as_str()).collect();
+    assert_eq!(ids.len(), envs.len(), "env ids are unique");
+}
+
+#[test]
+fn every_fixture_repo_is_used_and_pending_envs_have_fixtures_too() {
+    let pending = envs_in(&repo_root().join("configs/envs/pending/gpqa-diamond.yaml"));
+    let used: BTreeSet<String> = all_envs().iter().chain(&pending).map(|env| env.hub.repo.clone()).collect();
+    for env in &pending {
+        assert!(!records(&env.hub).is_empty(), "{}", env.id);
+    }
+    let manifest = std::fs::read_to_string(repo_root().join("tests/fixtures/hub/manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let repos: BTreeSet<String> = manifest.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(repos, used);
+}
