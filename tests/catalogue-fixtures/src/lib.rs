@@ -155,6 +155,10 @@ pub fn records(hub: &Hub) -> Vec<Value> {
     let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     let repo = &manifest[&hub.repo];
     assert!(repo.is_object(), "no fixture for Hub repo {}", hub.repo);
+    if let Some(pinned) = &hub.revision {
+        let known = repo["commits"].as_object().is_some_and(|c| c.values().any(|sha| sha == pinned.as_str()));
+        assert!(known || repo["revisions"].get(pinned).is_some(), "{}: no fixture at revision {pinned}", hub.repo);
+    }
     let config = hub.config.as_deref().unwrap_or("default");
     let files = repo["resolved"][config][&hub.split].as_array();
     let files = files.unwrap_or_else(|| panic!("no fixture for {} config {config} split {}", hub.repo, hub.split));
