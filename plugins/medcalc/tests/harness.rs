@@ -141,7 +141,7 @@ fn the_reference_scores_full_reward_for_every_kind() {
 
 #[test]
 fn bad_records_and_args_are_rejected_naming_the_field() {
-    let error = |record: Value| format!("{:?}", env().prepare(record, 0).err().expect("rejected"));
+    let error = |record: Value| format!("{:?}", env().prepare(record, 0).expect_err("rejected"));
     assert!(error(record(2, "decimal", "54", "low", "57")).contains("`Lower Limit`: `low` is not a number"));
     assert!(error(record(999, "fraction", "1", "1", "1")).contains("unknown calculator"));
     let unreadable = error(record(4, "integer", "five", "5", "5"));

@@ -172,10 +172,11 @@ fn alone(text: &str, labels: &[String]) -> Option<String> {
 /// The text between the last `open` and the next `close` after it.
 fn last_inner<'a>(reply: &'a str, open: &str, close: &str) -> Option<&'a str> {
     if open == close {
+        // Inside-bold parts are the odd ones; the last closed one is the
+        // last odd index before the final part.
         let parts: Vec<&str> = reply.split(open).collect();
-        // Inside-bold parts are the odd ones; take the last closed one.
-        let closed = if parts.len() % 2 == 1 { parts.len() } else { parts.len() - 1 };
-        return (1..closed).step_by(2).last().map(|i| parts[i]);
+        let n = parts.len();
+        return (n >= 3).then(|| parts[if (n - 2) % 2 == 1 { n - 2 } else { n - 3 }]);
     }
     let start = reply.rfind(open)? + open.len();
     let end = reply[start..].find(close)?;

@@ -89,7 +89,7 @@ fn bad_arguments_are_rejected_naming_the_field() {
 
 #[test]
 fn bad_records_are_rejected_naming_the_field() {
-    let message = |record: Value| format!("{:?}", pubmedqa().prepare(record, 0).err().expect("rejected"));
+    let message = |record: Value| format!("{:?}", pubmedqa().prepare(record, 0).expect_err("rejected"));
     let mut record = pubmedqa_record("perhaps");
     assert!(message(record.clone()).contains("`final_decision`: `perhaps` is not one of yes, no, maybe"));
     record["final_decision"] = json!("yes");
