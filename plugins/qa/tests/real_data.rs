@@ -8,7 +8,7 @@ use assay_sdk::ParseStatus;
 use assay_sdk::testing::Harness;
 use qa::Qa;
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `../shared/data/<sub>`, or `None` after printing a skip notice.
 fn shared_data(sub: &str) -> Option<PathBuf> {
@@ -22,7 +22,7 @@ fn shared_data(sub: &str) -> Option<PathBuf> {
 }
 
 /// (correct, no answer, total) for one task's outputs.
-fn grade_task(dir: &PathBuf, task: &str) -> (usize, usize, usize) {
+fn grade_task(dir: &Path, task: &str) -> (usize, usize, usize) {
     let file = dir.join(format!("{task}_few_shot_template_0-255000.json"));
     let outputs: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     let env = Harness::<Qa>::new(json!({"question_field": "input", "answer_field": "target"})).unwrap();
