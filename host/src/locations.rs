@@ -21,6 +21,12 @@ pub(crate) mod vars {
     pub(crate) const HF_TOKEN: &str = "HF_TOKEN";
     /// Where the Hugging Face Hub is (`https://huggingface.co` by default).
     pub(crate) const HF_ENDPOINT: &str = "HF_ENDPOINT";
+    /// The Hugging Face home (`~/.cache/huggingface`); the Hub cache is `hub/` in it.
+    pub(crate) const HF_HOME: &str = "HF_HOME";
+    /// The Hugging Face Hub cache itself, shared with Python's `huggingface_hub`.
+    pub(crate) const HF_HUB_CACHE: &str = "HF_HUB_CACHE";
+    /// `1`: never reach the Hub; datasets come from the cache only.
+    pub(crate) const HF_HUB_OFFLINE: &str = "HF_HUB_OFFLINE";
 }
 
 /// Where `assay bench` writes runs, and where later steps read them.
@@ -83,6 +89,26 @@ pub(crate) fn progress_interval() -> Duration {
 /// The Hub's base URL, without a trailing slash.
 pub(crate) fn hf_endpoint() -> String {
     non_empty(vars::HF_ENDPOINT).unwrap_or_else(|| DEFAULT_HF_ENDPOINT.into()).trim_end_matches('/').to_string()
+}
+
+/// The Hugging Face Hub cache: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+/// `~/.cache/huggingface/hub`, as Python's `huggingface_hub` finds it.
+pub(crate) fn hf_hub_cache() -> PathBuf {
+    if let Some(dir) = non_empty(vars::HF_HUB_CACHE) {
+        return dir.into();
+    }
+    let home = non_empty(vars::HF_HOME).map(PathBuf::from).unwrap_or_else(|| {
+        directories::BaseDirs::new()
+            .map_or_else(|| PathBuf::from(".cache"), |d| d.home_dir().join(".cache"))
+            .join("huggingface")
+    });
+    home.join("hub")
+}
+
+/// Whether `HF_HUB_OFFLINE` asks never to reach the Hub.
+pub(crate) fn hf_hub_offline() -> bool {
+    non_empty(vars::HF_HUB_OFFLINE)
+        .is_some_and(|v| matches!(v.trim().to_lowercase().as_str(), "1" | "true" | "yes" | "on"))
 }
 
 /// The Hub token, if one is set.

@@ -16,7 +16,8 @@
 //!   `assay plugin build --install` puts them).
 
 use crate::config::{
-    self, CodeBackendKind, CodeExecutionConfig, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX,
+    self, CodeBackendKind, CodeExecutionConfig, DatasetSource, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE,
+    RUN_CODE_PREFIX,
 };
 use crate::locations;
 use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, RateLimits, ReplaySpec};
@@ -32,10 +33,11 @@ use std::path::{Path, PathBuf};
 const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
 
 /// Env fields that cannot be swept: declare separate envs instead.
-const UNSWEPT_KEYS: [&str; 11] = [
+const UNSWEPT_KEYS: [&str; 12] = [
     "id",
     "module",
     "dataset",
+    "group_by",
     "id_field",
     "env_args",
     "limits",
@@ -85,8 +87,10 @@ pub struct EnvSpec {
     pub base_id: String,
     /// The plugin file (it exists).
     pub plugin: PathBuf,
-    /// The dataset file (it exists).
-    pub dataset: PathBuf,
+    /// The dataset: a file (it exists), or a Hub dataset (fetched at preflight).
+    pub dataset: DatasetSource,
+    /// The record field grouping results, if any.
+    pub group_by: Option<String>,
     /// The record field holding example ids.
     pub id_field: Option<String>,
     /// Records to use from the start of the dataset (`None`: all).
@@ -460,10 +464,16 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
     let declared = variant.declared;
     let env = &declared.env;
     let fail = |message: String| anyhow!("{}: env `{}`: {message}", declared.place(), env.id);
-    let dataset = declared.dir().join(&env.dataset);
-    if !dataset.is_file() {
-        return Err(fail(format!("dataset {} not found", dataset.display())));
-    }
+    let dataset = match &env.dataset {
+        DatasetSource::File(path) => {
+            let path = declared.dir().join(path);
+            if !path.is_file() {
+                return Err(fail(format!("dataset {} not found", path.display())));
+            }
+            DatasetSource::File(path)
+        }
+        DatasetSource::Hub(hub) => DatasetSource::Hub(hub.clone()),
+    };
     let plugin = find_plugin(&env.module, declared.dir(), plugin_dirs).map_err(fail)?;
     let mut env_args = variant.env_args.clone();
     load_prompts_file(&mut env_args, declared.dir()).map_err(|e| fail(format!("env_args.prompts: {e:#}")))?;
@@ -472,6 +482,7 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
         base_id: env.id.clone(),
         plugin,
         dataset,
+        group_by: env.group_by.clone(),
         id_field: env.id_field.clone(),
         num_examples: variant.num_examples,
         rollouts: variant.rollouts,
@@ -645,7 +656,7 @@ capabilities: [run-code:python]
         assert_eq!(json!(plain.sampling_args), json!({"temperature": 0, "top_k": 3}));
         assert_eq!((plain.env.id.as_str(), plain.env.base_id.as_str()), ("qa", "qa"));
         assert_eq!(plain.env.plugin, project.path("plugins/mcq.wasm"));
-        assert_eq!(plain.env.dataset, project.path("envs/../data/qa.jsonl"));
+        assert_eq!(plain.env.dataset, DatasetSource::File(project.path("envs/../data/qa.jsonl")));
         assert_eq!((plain.env.num_examples, plain.env.rollouts, plain.env.max_turns), (None, 1, 16));
         assert_eq!(json!(plain.env.env_args), json!({"style": "job"}));
         let swept = &plan.jobs[1].env;

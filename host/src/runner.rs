@@ -372,6 +372,7 @@ fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64) -> JobMetadata {
             path: job.dataset.path.clone(),
             sha256: job.dataset.sha256.clone(),
             records: job.dataset.records.len(),
+            hub: job.dataset.hub.clone(),
         },
     }
 }

@@ -3,7 +3,7 @@
 //! checked inside the visitor so errors point at the value itself.
 
 use super::EnvEntry;
-use super::schema::{EnvConfig, num_examples};
+use super::schema::{DatasetSource, EnvConfig, HubDataset, num_examples};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -278,5 +278,30 @@ impl<'de, T> Visitor<'de> for Checked<T> {
     }
     fn visit_f64<E: de::Error>(self, x: f64) -> Result<T, E> {
         (self.check)(Number::Float(x)).map_err(E::custom)
+    }
+}
+
+/// `dataset:` is a file path (a string) or a Hub dataset (a mapping).
+impl<'de> Deserialize<'de> for DatasetSource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SourceVisitor;
+        impl<'de> Visitor<'de> for SourceVisitor {
+            type Value = DatasetSource;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a dataset file, or a Hub dataset {hub: OWNER/NAME, config, split, revision}")
+            }
+            fn visit_str<E: de::Error>(self, path: &str) -> Result<DatasetSource, E> {
+                Ok(DatasetSource::File(path.into()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DatasetSource, A::Error> {
+                let hub = HubDataset::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let parts: Vec<&str> = hub.hub.split('/').collect();
+                if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+                    return Err(de::Error::custom(format_args!("hub: `{}` is not OWNER/NAME", hub.hub)));
+                }
+                Ok(DatasetSource::Hub(hub))
+            }
+        }
+        deserializer.deserialize_any(SourceVisitor)
     }
 }

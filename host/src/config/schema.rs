@@ -143,8 +143,12 @@ pub struct EnvConfig {
     /// A plugin name, looked up as `<name>.wasm` in the plugin dirs, or a
     /// path ending in `.wasm`, relative to the file declaring the env.
     pub module: String,
-    /// The dataset file, relative to the file declaring the env.
-    pub dataset: PathBuf,
+    /// The dataset: a file (relative to the file declaring the env), or a
+    /// Hugging Face Hub dataset `{hub: OWNER/NAME, config, split, revision}`.
+    pub dataset: DatasetSource,
+    /// A record field whose values group results (`subject`): statistics
+    /// are also reported per group, with macro and micro averages.
+    pub group_by: Option<String>,
     /// The record field holding the example id (default: `id` when every
     /// record has one, else the row index).
     pub id_field: Option<String>,
@@ -181,6 +185,52 @@ pub struct EnvConfig {
     /// languages granted by `run-code:<language>` capabilities. Default:
     /// the local backend with its default limits.
     pub code_execution: Option<CodeExecutionConfig>,
+}
+
+/// Where an env's records come from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetSource {
+    /// A file (JSONL, JSON, CSV or parquet, optionally gzipped).
+    File(PathBuf),
+    /// A dataset on the Hugging Face Hub.
+    Hub(HubDataset),
+}
+
+/// A dataset on the Hugging Face Hub: `{hub: OWNER/NAME, config: NAME,
+/// split: NAME, revision: REF}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubDataset {
+    /// The repo, `owner/name`.
+    pub hub: String,
+    /// The config (subset); default: the card's default config, or the only one.
+    pub config: Option<String>,
+    /// The split, e.g. `test`.
+    pub split: String,
+    /// A branch, tag or commit; default `main`.
+    pub revision: Option<String>,
+}
+
+impl HubDataset {
+    /// The revision asked for (`main` when none is).
+    pub fn revision(&self) -> &str {
+        self.revision.as_deref().unwrap_or("main")
+    }
+}
+
+impl std::fmt::Display for HubDataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.hub)?;
+        if let Some(config) = &self.config {
+            write!(f, " config {config}")?;
+        }
+        write!(f, " split {}", self.split)?;
+        if let Some(revision) = &self.revision {
+            write!(f, " at {revision}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The prefix of capabilities that grant running code: `run-code:python`.

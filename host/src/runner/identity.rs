@@ -27,6 +27,9 @@ pub(crate) struct IdentityInputs<'a> {
     pub api_version: &'a str,
     pub env_args: &'a Map<String, Value>,
     pub dataset_sha256: &'a str,
+    /// The commit of a Hub dataset (absent for files, whose identity is
+    /// their hash alone).
+    pub dataset_commit: Option<&'a str>,
     pub id_field: Option<&'a str>,
     /// Records actually used (a cap at or above the dataset size is no change).
     pub num_examples: usize,
@@ -37,7 +40,7 @@ pub(crate) struct IdentityInputs<'a> {
 
 /// The identity as a JSON object (keys sorted, so its text is canonical).
 pub(crate) fn identity(inputs: &IdentityInputs) -> Value {
-    json!({
+    let mut identity = json!({
         "model": inputs.model,
         "api": inputs.api,
         "sampling_args": inputs.sampling_args,
@@ -50,7 +53,11 @@ pub(crate) fn identity(inputs: &IdentityInputs) -> Value {
         "rollouts": inputs.rollouts,
         "max_turns": inputs.max_turns,
         "seed": inputs.seed,
-    })
+    });
+    if let Some(commit) = inputs.dataset_commit {
+        identity["dataset_commit"] = commit.into();
+    }
+    identity
 }
 
 /// sha256 (hex) of the identity's canonical JSON text.
@@ -114,6 +121,7 @@ mod tests {
             api_version: "0.1.0",
             env_args: &env,
             dataset_sha256: &"b".repeat(64),
+            dataset_commit: None,
             id_field: None,
             num_examples: 10,
             rollouts: 1,

@@ -4,7 +4,9 @@
 //! every job's identity computed.
 
 use super::identity::{self, IdentityInputs};
+use crate::config::DatasetSource;
 use crate::config::run_code_languages;
+use crate::dataset::hub::Hub;
 use crate::dataset::{self, Dataset};
 use crate::execution::CodeExecutor;
 use crate::models::{Model, Models};
@@ -13,7 +15,6 @@ use crate::runtime::{EnvironmentPool, Runtime};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A job with everything resolved.
@@ -49,24 +50,14 @@ impl PreparedJob {
 
 /// Load datasets and plugins, configure environments, resolve models.
 pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob>> {
-    let mut datasets: HashMap<(PathBuf, Option<String>, Option<usize>), Arc<Dataset>> = HashMap::new();
+    let mut datasets = Datasets::default();
     let mut models = Models::default();
     let mut executors: HashMap<String, Arc<CodeExecutor>> = HashMap::new();
     let mut jobs = Vec::with_capacity(plan.jobs.len());
     for job in &plan.jobs {
         let context = || format!("job {}", job.job_id);
         let env = &job.env;
-        let key = (env.dataset.clone(), env.id_field.clone(), env.num_examples);
-        let dataset = match datasets.get(&key) {
-            Some(dataset) => dataset.clone(),
-            None => {
-                let loaded = Arc::new(
-                    dataset::load(&env.dataset, env.id_field.as_deref(), env.num_examples).with_context(context)?,
-                );
-                datasets.insert(key, loaded.clone());
-                loaded
-            }
-        };
+        let dataset = datasets.load(env).await.with_context(context)?;
         let plugin = runtime.load(&env.plugin).await.with_context(context)?;
         check_capabilities(&plugin.metadata.capabilities, &env.capabilities, &env.id, &plugin.label())?;
         let pool = runtime
@@ -102,12 +93,35 @@ fn job_identity(job: &JobPlan, model: &Model, pool: &EnvironmentPool, dataset: &
         api_version: &pool.plugin().api_version,
         env_args: &job.env.env_args,
         dataset_sha256: &dataset.sha256,
+        dataset_commit: dataset.hub.as_ref().map(|hub| hub.commit.as_str()),
         id_field: job.env.id_field.as_deref(),
         num_examples: dataset.records.len(),
         rollouts: job.env.rollouts,
         max_turns: job.env.max_turns,
         seed,
     })
+}
+
+/// The datasets of a run, each read once, and the Hub client (made only
+/// if a dataset is on the Hub).
+#[derive(Default)]
+struct Datasets {
+    loaded: HashMap<(DatasetSource, Option<String>, Option<usize>), Arc<Dataset>>,
+    hub: Option<Hub>,
+}
+
+impl Datasets {
+    async fn load(&mut self, env: &EnvSpec) -> Result<Arc<Dataset>> {
+        let key = (env.dataset.clone(), env.id_field.clone(), env.num_examples);
+        if let Some(dataset) = self.loaded.get(&key) {
+            return Ok(dataset.clone());
+        }
+        let loaded =
+            dataset::load_source(&env.dataset, env.id_field.as_deref(), env.num_examples, &mut self.hub).await?;
+        let loaded = Arc::new(loaded);
+        self.loaded.insert(key, loaded.clone());
+        Ok(loaded)
+    }
 }
 
 /// Refuse a plugin that needs a capability its env config does not grant.
