@@ -66,6 +66,8 @@ fn the_catalogue_runs_by_name_with_the_oracle_scoring_every_env_fully() {
         let path = repo_root().join("configs").join(config);
         let output = assay(&project, &hub, &["bench", "--config", path.to_str().unwrap(), "-q"], &[]);
         assert!(output.status.success(), "{config}: {}", output_text(&output));
+        // The job table, for the README (`-- --nocapture`).
+        println!("$ assay bench --config configs/{config}\n{}", String::from_utf8_lossy(&output.stdout));
     }
     let runs: Vec<_> =
         std::fs::read_dir(project.path().join("runs/raw")).unwrap().flatten().map(|e| e.path()).collect();

@@ -74,6 +74,7 @@ fn sample(model: usize, example: usize) -> SampleResult {
         example_index: example,
         rollout: 0,
         seed: (example as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        group: None,
         prompt: vec![Message::new(
             Role::User,
             format!("Question {example}: which of the following is right?\nA. one\nB. two\nC. three\nD. four"),
@@ -146,7 +147,7 @@ fn bench_winrate() {
             let examples = (0..EXAMPLES)
                 .map(|example| {
                     let reward = sample(model, example + env).reward;
-                    (format!("q{example}"), vec![Sample { rollout: 0, reward, parsed_answer: None }])
+                    (format!("q{example}"), vec![Sample { rollout: 0, reward, parsed_answer: None, group: None }])
                 })
                 .collect();
             samples.insert(key, examples);

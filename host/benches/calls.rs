@@ -165,6 +165,7 @@ fn sample(i: usize) -> SampleResult {
         example_index: i,
         rollout: 0,
         seed: (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        group: None,
         prompt: vec![Message::new(
             Role::User,
             format!(

@@ -262,6 +262,7 @@ async fn spawn_samples(
                 max_turns: job.plan.env.max_turns,
                 sampling_args: job.plan.sampling_args.clone(),
                 code: job.code.clone(),
+                group: job.group(record_index),
             };
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
             tasks.spawn(async move {

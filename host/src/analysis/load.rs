@@ -18,6 +18,8 @@ pub struct Sample {
     pub reward: Option<f64>,
     /// The answer the environment read, if any.
     pub parsed_answer: Option<String>,
+    /// The record's group (the env's `group_by` field), if any.
+    pub group: Option<String>,
 }
 
 /// (model id, env id, config (variant) id).
@@ -26,7 +28,8 @@ pub type ConfigKey = (String, String, String);
 /// Samples by config, then by example id (in id order).
 pub type Samples = BTreeMap<ConfigKey, BTreeMap<String, Vec<Sample>>>;
 
-const COLUMNS: [&str; 7] = ["model_id", "env_id", "variant_id", "example_id", "rollout", "reward", "parsed_answer"];
+const COLUMNS: [&str; 8] =
+    ["model_id", "env_id", "variant_id", "example_id", "rollout", "reward", "parsed_answer", "group"];
 
 /// Every sample of every file in `processed_dir`'s index.
 pub fn load(processed_dir: &Path) -> Result<Samples> {
@@ -77,14 +80,33 @@ fn add_batch(batch: &RecordBatch, samples: &mut Samples) -> Result<()> {
         batch.column_by_name("rollout").and_then(|c| c.as_any().downcast_ref()).context("column rollout")?;
     let reward: &Float64Array =
         batch.column_by_name("reward").and_then(|c| c.as_any().downcast_ref()).context("column reward")?;
+    // Files written before groups existed have no such column.
+    let group: Option<&StringArray> = batch.column_by_name("group").and_then(|c| c.as_any().downcast_ref());
     for row in 0..batch.num_rows() {
         let key = (model.value(row).to_string(), env.value(row).to_string(), variant.value(row).to_string());
         let sample = Sample {
             rollout: rollout.value(row),
             reward: reward.is_valid(row).then(|| reward.value(row)),
             parsed_answer: answer.is_valid(row).then(|| answer.value(row).to_string()),
+            group: group.filter(|g| g.is_valid(row)).map(|g| g.value(row).to_string()),
         };
         samples.entry(key).or_default().entry(example.value(row).to_string()).or_default().push(sample);
     }
     Ok(())
+}
+
+/// The same samples with each grouped env split into one env per group,
+/// `<env>/<group>` (examples without a group stay in their env).
+pub fn by_group(samples: Samples) -> Samples {
+    let mut split = Samples::new();
+    for ((model, env, config), examples) in samples {
+        for (example, rollouts) in examples {
+            let env = match rollouts.iter().find_map(|s| s.group.as_deref()) {
+                Some(group) => format!("{env}/{group}"),
+                None => env.clone(),
+            };
+            split.entry((model.clone(), env, config.clone())).or_default().insert(example, rollouts);
+        }
+    }
+    split
 }

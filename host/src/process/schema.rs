@@ -9,6 +9,7 @@
 //! | `example_index` | int64 | position in the dataset |
 //! | `rollout` | int32 | |
 //! | `seed` | uint64 | the sample seed |
+//! | `group` | utf8 | the record's value of the env's `group_by` field; null without one |
 //! | `reward` | float64, null when the sample errored | |
 //! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed`, `hedged` |
 //! | `error_kind`, `error` | utf8 | null unless the sample errored |
@@ -32,7 +33,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::Arc;
 
 /// Version of the processed schema; bumped on any change to the columns.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Prefix of the per-metric columns.
 pub const METRIC_PREFIX: &str = "metric_";
@@ -64,6 +65,7 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
         Field::new("example_index", DataType::Int64, false),
         Field::new("rollout", DataType::Int32, false),
         Field::new("seed", DataType::UInt64, false),
+        utf8("group", true),
         Field::new("reward", DataType::Float64, true),
         utf8("parsed_answer", true),
         utf8("parse_status", true),
@@ -96,6 +98,7 @@ pub struct BatchBuilder {
     example_index: Int64Builder,
     rollout: Int32Builder,
     seed: UInt64Builder,
+    group: StringBuilder,
     reward: Float64Builder,
     answer: [StringBuilder; 4],
     metric_values: Vec<Float64Builder>,
@@ -119,6 +122,7 @@ impl BatchBuilder {
             example_index: Default::default(),
             rollout: Default::default(),
             seed: Default::default(),
+            group: Default::default(),
             reward: Default::default(),
             answer: Default::default(),
             metric_values: metrics.iter().map(|_| Float64Builder::new()).collect(),
@@ -156,6 +160,7 @@ impl BatchBuilder {
         self.example_index.append_value(result.example_index as i64);
         self.rollout.append_value(result.rollout as i32);
         self.seed.append_value(result.seed);
+        self.group.append_option(result.group.as_deref());
         self.reward.append_option(result.reward);
         let error = result.error.as_ref();
         let answer = [
@@ -199,6 +204,7 @@ impl BatchBuilder {
         columns.push(Arc::new(self.example_index.finish()));
         columns.push(Arc::new(self.rollout.finish()));
         columns.push(Arc::new(self.seed.finish()));
+        columns.push(Arc::new(self.group.finish()));
         columns.push(Arc::new(self.reward.finish()));
         columns.extend(self.answer.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         columns.extend(self.metric_values.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));

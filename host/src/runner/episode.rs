@@ -26,6 +26,8 @@ pub(super) struct SampleSpec {
     pub sampling_args: Map<String, Value>,
     /// Runs `run-code` actions; `None` when the env grants no language.
     pub code: Option<Arc<CodeExecutor>>,
+    /// The record's group (the env's `group_by` field), if any.
+    pub group: Option<String>,
 }
 
 impl From<CallError> for SampleError {
@@ -86,6 +88,7 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
         example_index: record.index,
         rollout: spec.rollout,
         seed,
+        group: spec.group.clone(),
         prompt: episode.prompt,
         completion: episode.completion,
         reasoning: episode.reasoning,

@@ -30,6 +30,9 @@ pub(crate) struct IdentityInputs<'a> {
     /// The commit of a Hub dataset (absent for files, whose identity is
     /// their hash alone).
     pub dataset_commit: Option<&'a str>,
+    /// The field grouping results (absent when none: result lines then
+    /// carry no group, so adding one starts the job afresh).
+    pub group_by: Option<&'a str>,
     pub id_field: Option<&'a str>,
     /// Records actually used (a cap at or above the dataset size is no change).
     pub num_examples: usize,
@@ -56,6 +59,9 @@ pub(crate) fn identity(inputs: &IdentityInputs) -> Value {
     });
     if let Some(commit) = inputs.dataset_commit {
         identity["dataset_commit"] = commit.into();
+    }
+    if let Some(field) = inputs.group_by {
+        identity["group_by"] = field.into();
     }
     identity
 }
@@ -122,6 +128,7 @@ mod tests {
             env_args: &env,
             dataset_sha256: &"b".repeat(64),
             dataset_commit: None,
+            group_by: None,
             id_field: None,
             num_examples: 10,
             rollouts: 1,

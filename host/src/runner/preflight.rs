@@ -34,12 +34,19 @@ pub(crate) struct PreparedJob {
     pub(super) concurrency: usize,
     /// Runs the env's programs, when it grants `run-code:<language>`.
     pub(super) code: Option<Arc<CodeExecutor>>,
+    /// Each record's group, when the env has `group_by`.
+    pub(super) groups: Option<Arc<[Option<String>]>>,
 }
 
 impl PreparedJob {
     /// Records × rollouts.
     pub(crate) fn sample_count(&self) -> u64 {
         self.dataset.records.len() as u64 * u64::from(self.plan.env.rollouts)
+    }
+
+    /// The group of record `index`, when the env groups its results.
+    pub(super) fn group(&self, index: usize) -> Option<String> {
+        self.groups.as_ref().and_then(|groups| groups[index].clone())
     }
 
     /// The example ids in record order, for reading results back.
@@ -69,6 +76,7 @@ pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<Prep
         let concurrency = model.concurrency();
         let identity = job_identity(job, &model, &pool, &dataset, plan.seed);
         let checksum = identity::checksum(&identity);
+        let groups = env.group_by.as_deref().map(|field| record_groups(&dataset, field));
         jobs.push(PreparedJob {
             plan: job.clone(),
             dataset,
@@ -78,6 +86,7 @@ pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<Prep
             checksum,
             concurrency,
             code,
+            groups,
         });
     }
     Ok(jobs)
@@ -94,12 +103,28 @@ fn job_identity(job: &JobPlan, model: &Model, pool: &EnvironmentPool, dataset: &
         env_args: &job.env.env_args,
         dataset_sha256: &dataset.sha256,
         dataset_commit: dataset.hub.as_ref().map(|hub| hub.commit.as_str()),
+        group_by: job.env.group_by.as_deref(),
         id_field: job.env.id_field.as_deref(),
         num_examples: dataset.records.len(),
         rollouts: job.env.rollouts,
         max_turns: job.env.max_turns,
         seed,
     })
+}
+
+/// Each record's value of `field` as text (a string, a number or a bool);
+/// `None` when a record lacks it.
+fn record_groups(dataset: &Dataset, field: &str) -> Arc<[Option<String>]> {
+    let group = |json: &str| -> Option<String> {
+        let record: serde_json::Map<String, Value> = serde_json::from_str(json).ok()?;
+        match record.get(field)? {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    };
+    dataset.records.iter().map(|record| group(&record.json)).collect()
 }
 
 /// The datasets of a run, each read once, and the Hub client (made only

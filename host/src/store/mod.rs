@@ -22,7 +22,7 @@ pub use results::{
     AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, ParseStatus, ResultsWriter, SampleError,
     SampleResult, SampleSet, Tokens, for_each_result, read_existing,
 };
-pub use summary::{Summary, SummaryBuilder, mean_and_stderr, read_summaries};
+pub use summary::{GroupMean, Summary, SummaryBuilder, mean_and_stderr, read_summaries};
 
 use anyhow::{Context, Result};
 use serde::Serialize;

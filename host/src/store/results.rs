@@ -132,6 +132,9 @@ pub struct SampleResult {
     pub rollout: u32,
     /// The sample seed (from the run seed, the example id and the rollout).
     pub seed: u64,
+    /// The record's value of the env's `group_by` field (`subject`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// The messages of the first model request.
     pub prompt: Vec<Message>,
     /// The last model reply.
