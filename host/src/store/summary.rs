@@ -162,6 +162,7 @@ mod tests {
                 rollout: 0,
                 seed: 0,
                 prompt: vec![],
+                prompt_text: None,
                 completion: None,
                 reasoning: None,
                 reward: Some(reward),
