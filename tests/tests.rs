@@ -11,6 +11,7 @@ mod bench;
 mod bench_flags;
 mod code_execution;
 mod fuzz_inputs;
+mod gateway;
 mod mmlu;
 mod model_client;
 mod plugin_authoring;
