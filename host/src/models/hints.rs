@@ -147,12 +147,11 @@ mod tests {
 
     /// `at` as an HTTP date, RFC 3339, epoch seconds and epoch millis.
     fn instant_forms(at: time::OffsetDateTime) -> [String; 4] {
-        let http = time::format_description::parse(
-            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
-        )
-        .unwrap();
+        let http = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
         [
-            at.format(&http).unwrap(),
+            at.format(http).unwrap(),
             at.format(&time::format_description::well_known::Rfc3339).unwrap(),
             at.unix_timestamp().to_string(),
             (at.unix_timestamp_nanos() / 1_000_000).to_string(),
