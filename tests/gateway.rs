@@ -157,7 +157,13 @@ fn failed_samples_say_why_how_long_and_after_how_many_attempts() {
 
     // (id, kind, attempts, at least this many ms, start of the message)
     let expected: [(&str, &str, u64, u64, &str); 6] = [
-        ("limited", "rate-limited", 2, 1000, "still rate limited after 1 s and 2 attempts (rate_limit_wait: 1.5 s): "),
+        (
+            "limited",
+            "rate-limited",
+            2,
+            1000,
+            "still rate limited after waiting 1 s of rate_limit_wait 1.5 s, 2 attempts: ",
+        ),
         ("refused", "client-error", 1, 0, "HTTP 404: The model `served-model` does not exist"),
         ("broken", "server-error", 2, 0, "gave up after 2 attempts: HTTP 502: bad gateway"),
         ("slow", "model-timeout", 2, 2000, "gave up after 2 attempts: timed out after 1.0 s"),

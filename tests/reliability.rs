@@ -172,7 +172,7 @@ fn error_matches(last: Fault, requests: u32, message: &str) -> bool {
         Fault::Http429 => {
             message
                 == format!(
-                    "still rate limited after 1 s and 2 attempts (rate_limit_wait: {RATE_LIMIT_WAIT} s): \
+                    "still rate limited after waiting 1 s of rate_limit_wait {RATE_LIMIT_WAIT} s, 2 attempts: \
                      HTTP 429 (retry after {DOOMED_RETRY_AFTER} s): slow down"
                 )
         }

@@ -217,9 +217,10 @@ pub enum ModelError {
     /// Still rate limited when `rate_limit_wait` ran out (or the server
     /// asked for a longer wait than was left of it).
     #[error(
-        "still rate limited after {} s and {attempts} attempts (rate_limit_wait: {} s): {last}",
+        "still rate limited after waiting {} s of rate_limit_wait {} s, {attempts} attempt{}: {last}",
         seconds(*waited_secs),
-        seconds(*budget_secs)
+        seconds(*budget_secs),
+        if *attempts == 1 { "" } else { "s" }
     )]
     RateLimited {
         /// Attempts made.
