@@ -3,7 +3,7 @@
 //! OpenAI and most hosted APIs.
 
 use super::hints::requested_wait;
-use super::limits::{AdaptiveConcurrency, TokenBucket};
+use super::limits::{AdaptiveConcurrency, Slot, TokenBucket};
 use super::retry::{Backoff, Retries};
 use super::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, Usage};
 use bytes::Bytes;
@@ -105,7 +105,8 @@ impl ChatClient {
         let mut retries = Retries::new(self.inner.backoff, self.inner.max_retries, self.inner.rate_limit_wait);
         loop {
             retries.attempt();
-            let error = match self.inner.limited_attempt(&body, estimate).await {
+            let (outcome, slot) = self.inner.limited_attempt(&body, estimate).await;
+            let error = match outcome {
                 Ok(mut reply) => {
                     reply.attempts = retries.attempts();
                     return Ok(reply);
@@ -119,6 +120,7 @@ impl ChatClient {
                 // Every request to this endpoint waits, not just this one.
                 self.inner.concurrency.rate_limited(delay);
             }
+            drop(slot);
             tokio::time::sleep(delay).await;
         }
     }
@@ -146,8 +148,10 @@ impl Inner {
     /// One attempt within the endpoint's limits: a concurrency slot, then a
     /// request and the estimated tokens from the rate buckets. The token
     /// reservation is settled with the reported usage afterwards.
-    async fn limited_attempt(&self, body: &Bytes, estimate: f64) -> Result<ChatReply, ModelError> {
-        let _slot = self.concurrency.acquire().await;
+    /// The slot is handed back with the outcome, so that after a 429 the
+    /// pause is in force before the slot is free for another request.
+    async fn limited_attempt(&self, body: &Bytes, estimate: f64) -> (Result<ChatReply, ModelError>, Slot<'_>) {
+        let slot = self.concurrency.acquire().await;
         if let Some(requests) = &self.requests {
             requests.take(1.0).await;
         }
@@ -164,7 +168,7 @@ impl Inner {
         if outcome.is_ok() {
             self.concurrency.succeeded();
         }
-        outcome
+        (outcome, slot)
     }
 
     /// The JSON body: model, messages (or the rendered prompt), the
