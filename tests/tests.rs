@@ -11,6 +11,7 @@ mod bench;
 mod bench_flags;
 mod code_execution;
 mod fuzz_inputs;
+mod gateway;
 mod groups;
 mod hub_datasets;
 mod mmlu;

@@ -174,6 +174,7 @@ fn sample(i: usize) -> SampleResult {
                  Question: {MCQ_QUESTION} (variant {i})\n{choices}"
             ),
         )],
+        prompt_text: None,
         completion: Some(format!("{MCQ_REPLY} (sample {i})")),
         reasoning: None,
         reward: Some(if i.is_multiple_of(3) { 0.0 } else { 1.0 }),

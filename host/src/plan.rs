@@ -234,6 +234,7 @@ fn endpoint_spec(id: &str, name: &str, model: &config::ModelConfig) -> Result<En
         max_concurrent: model.max_concurrent,
         timeout_secs: model.timeout,
         max_retries: model.max_retries,
+        rate_limit_wait_secs: model.rate_limit_wait,
         rate: RateLimits {
             requests_per_minute: model.requests_per_minute,
             tokens_per_minute: model.tokens_per_minute,

@@ -93,6 +93,9 @@ pub enum MockReply {
     ResetMidBody,
     /// Waits, then replies.
     Delay(Duration, Box<MockReply>),
+    /// The reply (not a `Delay` or `Stall`) with these headers added,
+    /// names in lower case: e.g. a 429 with a gateway's own wait hint.
+    WithHeaders(Vec<(&'static str, String)>, Box<MockReply>),
 }
 
 /// A responder that answers the first `n` calls with `failure` and every
@@ -276,6 +279,13 @@ impl Shared {
 
 /// The HTTP response for a reply other than `Delay` and `Stall`.
 fn render(reply: MockReply, request: &MockRequest) -> Response {
+    if let MockReply::WithHeaders(headers, reply) = reply {
+        let mut response = render(*reply, request);
+        for (name, value) in headers {
+            response.headers_mut().insert(name, value.parse().expect("a valid header value"));
+        }
+        return response;
+    }
     let json_response = |value: Value| response(StatusCode::OK, "application/json", Body::from(value.to_string()));
     match reply {
         MockReply::Text(content) => json_response(completion(request, &content, None)),
@@ -310,7 +320,9 @@ fn render(reply: MockReply, request: &MockRequest) -> Response {
             let body = futures_util::StreamExt::chain(start, abort);
             response(StatusCode::OK, "application/json", Body::from_stream(body))
         }
-        MockReply::Delay(..) | MockReply::Stall => unreachable!("handled before rendering"),
+        MockReply::Delay(..) | MockReply::Stall | MockReply::WithHeaders(..) => {
+            unreachable!("handled before rendering")
+        }
     }
 }
 

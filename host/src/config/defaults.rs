@@ -42,6 +42,11 @@ pub fn adaptive_concurrency() -> bool {
 pub fn max_retries() -> u32 {
     6
 }
+/// A model's `rate_limit_wait`: 300 seconds of waiting on 429s per
+/// request, five windows of a limit counted per clock minute (LiteLLM).
+pub fn rate_limit_wait() -> f64 {
+    300.0
+}
 /// An env's `rollouts_per_example`: 1.
 pub fn rollouts_per_example() -> u32 {
     1

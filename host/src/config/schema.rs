@@ -69,9 +69,13 @@ pub struct ModelConfig {
     /// Seconds per request attempt. Default 600.
     #[serde(default = "defaults::timeout", deserialize_with = "de_seconds")]
     pub timeout: f64,
-    /// Retries on 429, 5xx, connection errors, timeouts and malformed replies. Default 6.
+    /// Retries on 5xx, connection errors, timeouts and malformed replies. Default 6.
     #[serde(default = "defaults::max_retries")]
     pub max_retries: u32,
+    /// Seconds a request keeps retrying 429s, in all, waiting as long as
+    /// the server asks each time; 429s spend no `max_retries`. Default 300.
+    #[serde(default = "defaults::rate_limit_wait", deserialize_with = "de_seconds")]
+    pub rate_limit_wait: f64,
     /// Requests per minute the endpoint allows; absent: no cap.
     #[serde(default, deserialize_with = "de_optional_rate")]
     pub requests_per_minute: Option<f64>,
@@ -123,6 +127,7 @@ impl ModelConfig {
             max_concurrent: defaults::max_concurrent(),
             timeout: defaults::timeout(),
             max_retries: defaults::max_retries(),
+            rate_limit_wait: defaults::rate_limit_wait(),
             requests_per_minute: None,
             tokens_per_minute: None,
             adaptive_concurrency: defaults::adaptive_concurrency(),

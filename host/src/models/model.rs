@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Samples in flight per job when the model is offline (oracle, replay):
 /// they cost only plugin calls.
@@ -57,7 +57,12 @@ pub struct Turn<'a> {
 #[derive(Debug)]
 pub enum ReplyError<E> {
     /// The endpoint failed after its retries.
-    Endpoint(ModelError),
+    Endpoint {
+        /// Why.
+        error: ModelError,
+        /// The time spent on the request, every attempt and wait included.
+        latency_ms: u64,
+    },
     /// A replayed completion is missing, or a later turn was asked for.
     Replay(String),
     /// The environment knows no reference completion for the oracle.
@@ -85,7 +90,11 @@ impl Model {
                     stop: turn.stop.to_vec(),
                     sampling_args: turn.sampling_args.clone(),
                 };
-                client.chat(&request).await.map_err(ReplyError::Endpoint)
+                let started = Instant::now();
+                client.chat(&request).await.map_err(|error| {
+                    let latency_ms = started.elapsed().as_millis() as u64;
+                    ReplyError::Endpoint { error, latency_ms }
+                })
             }
             // Completions made elsewhere answer the first turn only.
             Kind::Replay(_) if turn.number > 1 => {
@@ -96,6 +105,15 @@ impl Model {
                 Ok(text) => Ok(offline_reply(text.to_string(), None)),
                 Err(error) => Err(ReplyError::Replay(error)),
             },
+        }
+    }
+
+    /// The prompt text a base model is sent for `messages` (rendered by its
+    /// prompt template); `None` for chat models, the oracle and replay.
+    pub fn prompt_text(&self, messages: &[Message]) -> Option<String> {
+        match &self.kind {
+            Kind::Endpoint(client) => client.prompt_text(messages),
+            Kind::Oracle | Kind::Replay(_) => None,
         }
     }
 
@@ -165,6 +183,7 @@ fn client(endpoint: &EndpointSpec) -> Result<ChatClient> {
         api_key,
         timeout: Duration::from_secs_f64(endpoint.timeout_secs),
         max_retries: endpoint.max_retries,
+        rate_limit_wait: Duration::from_secs_f64(endpoint.rate_limit_wait_secs),
         max_concurrent: endpoint.max_concurrent,
         rate: endpoint.rate,
         api: endpoint.api.clone(),

@@ -2,8 +2,9 @@
 //! `/completions` for base models), as served by vLLM, SGLang, llama.cpp,
 //! OpenAI and most hosted APIs.
 
-use super::limits::{AdaptiveConcurrency, TokenBucket, reset_delay};
-use super::retry::Backoff;
+use super::hints::requested_wait;
+use super::limits::{AdaptiveConcurrency, Slot, TokenBucket};
+use super::retry::{Backoff, Retries};
 use super::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, Usage};
 use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
@@ -12,7 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Longest part of a response body quoted in errors, in characters.
-const BODY_EXCERPT: usize = 200;
+const BODY_EXCERPT: usize = 400;
+
+/// Of a longer body, the characters kept from its start; the rest of the
+/// excerpt is its end, where servers tend to put the figures (LiteLLM's
+/// `current_rpm … rpm_limit`, a provider's quota).
+const BODY_HEAD: usize = 150;
 
 /// A client for one model. Cheap to clone; clones share the connection
 /// pool and the concurrency limit, so every job using a model shares its
@@ -36,6 +42,7 @@ struct Inner {
     key: Option<ApiKey>,
     timeout: Duration,
     max_retries: u32,
+    rate_limit_wait: Duration,
     backoff: Backoff,
     concurrency: AdaptiveConcurrency,
     requests: Option<TokenBucket>,
@@ -76,6 +83,7 @@ impl ChatClient {
                 key: endpoint.api_key,
                 timeout: endpoint.timeout,
                 max_retries: endpoint.max_retries,
+                rate_limit_wait: endpoint.rate_limit_wait,
                 backoff: endpoint.backoff,
                 concurrency: AdaptiveConcurrency::new(endpoint.max_concurrent, endpoint.rate.adaptive),
                 requests: endpoint.rate.requests_per_minute.map(TokenBucket::per_minute),
@@ -89,37 +97,40 @@ impl ChatClient {
         self.inner.max_concurrent
     }
 
-    /// Send a request, retrying what may succeed on another attempt.
+    /// Send a request, retrying what may succeed on another attempt (see
+    /// `retry.rs` for how long).
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, ModelError> {
         let body = self.inner.body(request);
         let estimate = estimate_tokens(request);
-        let mut attempt = 0;
+        let mut retries = Retries::new(self.inner.backoff, self.inner.max_retries, self.inner.rate_limit_wait);
         loop {
-            attempt += 1;
-            let outcome = self.inner.limited_attempt(&body, estimate).await;
-            match outcome {
+            retries.attempt();
+            let (outcome, slot) = self.inner.limited_attempt(&body, estimate).await;
+            let error = match outcome {
                 Ok(mut reply) => {
-                    reply.attempts = attempt;
+                    reply.attempts = retries.attempts();
                     return Ok(reply);
                 }
-                Err(error) if error.is_retryable() && attempt <= self.inner.max_retries => {
-                    let retry_after = match &error {
-                        ModelError::Status { retry_after, .. } => *retry_after,
-                        _ => None,
-                    };
-                    let delay = self.inner.backoff.delay(attempt - 1, retry_after);
-                    tracing::debug!(attempt, "retrying in {delay:?} after: {error}");
-                    if matches!(error, ModelError::Status { status: 429, .. }) {
-                        // Every request to this endpoint waits, not just this one.
-                        self.inner.concurrency.rate_limited(delay);
-                    }
-                    tokio::time::sleep(delay).await;
-                }
-                Err(error) if attempt > 1 => {
-                    return Err(ModelError::GaveUp { attempts: attempt, last: Box::new(error) });
-                }
-                Err(error) => return Err(error),
+                Err(error) => error,
+            };
+            let rate_limited = matches!(error, ModelError::Status { status: 429, .. });
+            tracing::debug!(attempt = retries.attempts(), "attempt failed: {error}");
+            let delay = retries.after(error)?;
+            if rate_limited {
+                // Every request to this endpoint waits, not just this one.
+                self.inner.concurrency.rate_limited(delay);
             }
+            drop(slot);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// The prompt a base model is sent for `messages` (the text-completions
+    /// API renders them through the prompt template); `None` on the chat API.
+    pub fn prompt_text(&self, messages: &[super::Message]) -> Option<String> {
+        match &self.inner.api {
+            Api::Chat => None,
+            Api::Completions(template) => Some(template.render(messages)),
         }
     }
 }
@@ -137,8 +148,10 @@ impl Inner {
     /// One attempt within the endpoint's limits: a concurrency slot, then a
     /// request and the estimated tokens from the rate buckets. The token
     /// reservation is settled with the reported usage afterwards.
-    async fn limited_attempt(&self, body: &Bytes, estimate: f64) -> Result<ChatReply, ModelError> {
-        let _slot = self.concurrency.acquire().await;
+    /// The slot is handed back with the outcome, so that after a 429 the
+    /// pause is in force before the slot is free for another request.
+    async fn limited_attempt(&self, body: &Bytes, estimate: f64) -> (Result<ChatReply, ModelError>, Slot<'_>) {
+        let slot = self.concurrency.acquire().await;
         if let Some(requests) = &self.requests {
             requests.take(1.0).await;
         }
@@ -155,7 +168,7 @@ impl Inner {
         if outcome.is_ok() {
             self.concurrency.succeeded();
         }
-        outcome
+        (outcome, slot)
     }
 
     /// The JSON body: model, messages (or the rendered prompt), the
@@ -190,7 +203,7 @@ impl Inner {
             }
             let response = builder.send().await.map_err(transport_error)?;
             let status = response.status();
-            let retry_after = reset_delay(response.headers());
+            let retry_after = requested_wait(response.headers());
             let bytes = response.bytes().await.map_err(transport_error)?;
             if !status.is_success() {
                 let body = excerpt(&bytes, self.key.as_ref());
@@ -256,9 +269,9 @@ fn parse_reply(bytes: &[u8], text: bool, key: Option<&ApiKey>) -> Result<ChatRep
     })
 }
 
-/// The start of a body on one line, at most [`BODY_EXCERPT`] characters,
-/// with the key (if any) replaced by `***` before cutting, so no prefix of
-/// it survives.
+/// A body on one line, with the key (if any) replaced by `***` before
+/// cutting, so no part of it survives. Past [`BODY_EXCERPT`] characters
+/// the middle is cut out: the start says what failed, the end often why.
 fn excerpt(bytes: &[u8], key: Option<&ApiKey>) -> String {
     let mut line = one_line(&String::from_utf8_lossy(bytes));
     if let Some(key) = key {
@@ -267,10 +280,14 @@ fn excerpt(bytes: &[u8], key: Option<&ApiKey>) -> String {
     if line.is_empty() {
         return "(empty body)".into();
     }
-    match line.char_indices().nth(BODY_EXCERPT - 1) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line,
+    let chars = line.chars().count();
+    if chars <= BODY_EXCERPT {
+        return line;
     }
+    let tail = BODY_EXCERPT - BODY_HEAD - 1;
+    let head_end = line.char_indices().nth(BODY_HEAD).map_or(line.len(), |(i, _)| i);
+    let tail_start = line.char_indices().nth(chars - tail).map_or(line.len(), |(i, _)| i);
+    format!("{}…{}", &line[..head_end], &line[tail_start..])
 }
 
 fn one_line(text: &str) -> String {
@@ -312,13 +329,33 @@ mod tests {
     }
 
     #[test]
-    fn excerpts_are_one_short_line_without_the_key() {
+    fn excerpts_are_one_line_without_the_key() {
         let key = ApiKey::new("sk-secret");
-        let long = format!("error\n  for key sk-secret {}", "é".repeat(500));
-        let text = excerpt(long.as_bytes(), Some(&key));
-        assert_eq!(text.chars().count(), BODY_EXCERPT);
-        assert!(text.starts_with("error for key *** éé") && text.ends_with('…'), "{text}");
+        assert_eq!(excerpt(b"error\n  for key sk-secret", Some(&key)), "error for key ***");
         assert_eq!(excerpt(b" \n", None), "(empty body)");
         assert_eq!(excerpt(b"short", None), "short");
+    }
+
+    #[test]
+    fn long_bodies_lose_their_middle_and_keep_their_end() {
+        // A LiteLLM key-limit 429: the figures come after a long preamble.
+        let body = format!(
+            "LiteLLM Rate Limit Handler for rate limit type = key. {} current rpm: 61, rpm limit: 60, \
+             current tpm: 1200, tpm limit: 100000",
+            "Crossed TPM / RPM / Max Parallel Request Limit. ".repeat(10)
+        );
+        let text = excerpt(body.as_bytes(), None);
+        assert_eq!(text.chars().count(), BODY_EXCERPT);
+        assert!(text.starts_with("LiteLLM Rate Limit Handler for rate limit type = key."), "{text}");
+        assert!(text.ends_with("current rpm: 61, rpm limit: 60, current tpm: 1200, tpm limit: 100000"), "{text}");
+        assert_eq!(text.matches('…').count(), 1, "{text}");
+        let wide = "é".repeat(1000);
+        let text = excerpt(wide.as_bytes(), None);
+        assert_eq!(text.chars().count(), BODY_EXCERPT, "cut on character boundaries");
+        // The key is scrubbed before the cut, so no piece of it is kept.
+        let key = ApiKey::new("sk-secret-0123456789");
+        let around = format!("{}sk-secret-0123456789{}", "a".repeat(140), "b".repeat(500));
+        let text = excerpt(around.as_bytes(), Some(&key));
+        assert!(!text.contains("sk-secret") && !text.contains("0123456789"), "{text}");
     }
 }

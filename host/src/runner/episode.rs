@@ -5,7 +5,7 @@
 
 use crate::dataset::Dataset;
 use crate::execution::{CodeExecutor, CodeRun};
-use crate::models::{Message, Model, ReplyError, Role, Turn};
+use crate::models::{Message, Model, ModelError, ReplyError, Role, Turn};
 use crate::runtime::{
     Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, EnvironmentPool, Event, ModelReply, Prompt,
     Sample, Score,
@@ -41,7 +41,22 @@ impl From<CallError> for SampleError {
             CallErrorKind::Trap => ErrorKind::Trap,
             CallErrorKind::TooLarge => ErrorKind::TooLarge,
         };
-        SampleError { kind, message: error.message }
+        SampleError { kind, message: error.message, attempts: None }
+    }
+}
+
+impl From<&ModelError> for ErrorKind {
+    /// What the last attempt of a failed request ran into.
+    fn from(error: &ModelError) -> Self {
+        match error.last() {
+            ModelError::Status { status: 429, .. } | ModelError::RateLimited { .. } => ErrorKind::RateLimited,
+            ModelError::Status { status, .. } if *status >= 500 => ErrorKind::ServerError,
+            ModelError::Status { .. } => ErrorKind::ClientError,
+            ModelError::Timeout(_) => ErrorKind::ModelTimeout,
+            ModelError::Connection(_) => ErrorKind::Connection,
+            // `last()` is never a `GaveUp`: the match only needs to be whole.
+            ModelError::Malformed(_) | ModelError::GaveUp { .. } => ErrorKind::MalformedReply,
+        }
     }
 }
 
@@ -90,6 +105,7 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
         seed,
         group: spec.group.clone(),
         prompt: episode.prompt,
+        prompt_text: episode.prompt_text,
         completion: episode.completion,
         reasoning: episode.reasoning,
         reward: None,
@@ -124,6 +140,7 @@ fn apply_score(result: &mut SampleResult, score: Score) {
 #[derive(Default)]
 struct Episode {
     prompt: Vec<Message>,
+    prompt_text: Option<String>,
     completion: Option<String>,
     reasoning: Option<String>,
     transcript: Vec<Message>,
@@ -217,6 +234,7 @@ impl Episode {
         let messages: Vec<Message> = prompt.messages.iter().map(Message::from).collect();
         self.turns += 1;
         if self.turns == 1 {
+            self.prompt_text = model.prompt_text(&messages);
             self.prompt = messages.clone();
         }
         let turn = Turn {
@@ -231,7 +249,11 @@ impl Episode {
         let reply = model.reply(&turn, async || pool.reference(ctx, state).await).await.map_err(|error| {
             let record = ctx.record;
             match error {
-                ReplyError::Endpoint(e) => failure(ErrorKind::Model, e.to_string()),
+                ReplyError::Endpoint { error, latency_ms } => {
+                    self.latency_ms += latency_ms;
+                    let kind = ErrorKind::from(&error);
+                    SampleError { kind, message: error.to_string(), attempts: Some(error.attempts()) }
+                }
                 ReplyError::Replay(e) => failure(ErrorKind::Replay, format!("record {record}: {e}")),
                 ReplyError::NoReference => failure(
                     ErrorKind::Oracle,
@@ -257,7 +279,7 @@ impl Episode {
 }
 
 fn failure(kind: ErrorKind, message: String) -> SampleError {
-    SampleError { kind, message }
+    SampleError { kind, message, attempts: None }
 }
 #[cfg(test)]
 mod tests {

@@ -66,8 +66,22 @@ impl ParseStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
-    /// The model endpoint failed after its retries.
+    /// The model endpoint failed (results written before the kinds below
+    /// told model failures apart; read, no longer written).
     Model,
+    /// The endpoint still answered 429 when `rate_limit_wait` ran out.
+    RateLimited,
+    /// The endpoint kept answering 5xx until `max_retries` ran out.
+    ServerError,
+    /// The endpoint refused the request (a 4xx other than 429: a wrong
+    /// key, model name or argument); not retried.
+    ClientError,
+    /// The endpoint did not reply within `timeout`, on every attempt.
+    ModelTimeout,
+    /// The endpoint could not be reached, or the connection broke.
+    Connection,
+    /// The endpoint replied with something other than a completion.
+    MalformedReply,
     /// The plugin returned an error (bad record, internal).
     Plugin,
     /// A plugin call passed its wall-clock limit.
@@ -97,6 +111,12 @@ impl ErrorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Model => "model",
+            ErrorKind::RateLimited => "rate-limited",
+            ErrorKind::ServerError => "server-error",
+            ErrorKind::ClientError => "client-error",
+            ErrorKind::ModelTimeout => "model-timeout",
+            ErrorKind::Connection => "connection",
+            ErrorKind::MalformedReply => "malformed-reply",
             ErrorKind::Plugin => "plugin",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Cpu => "cpu",
@@ -119,6 +139,10 @@ pub struct SampleError {
     pub kind: ErrorKind,
     /// One line naming what failed.
     pub message: String,
+    /// Requests made to the model by the failed request, retries included
+    /// (model failures only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
 }
 
 /// One line of `results.jsonl`: one rollout of one example.
@@ -137,6 +161,10 @@ pub struct SampleResult {
     pub group: Option<String>,
     /// The messages of the first model request.
     pub prompt: Vec<Message>,
+    /// For a base model (`use_chat_template: false`), the text the first
+    /// request sent: `prompt` rendered by the prompt template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_text: Option<String>,
     /// The last model reply.
     pub completion: Option<String>,
     /// Reasoning text of the last reply, when the server returned it.
@@ -161,7 +189,9 @@ pub struct SampleResult {
     pub turns: u32,
     /// Tokens over every turn.
     pub tokens: Tokens,
-    /// Model time summed over turns, in milliseconds.
+    /// Model time summed over turns, in milliseconds: of each successful
+    /// request its successful attempt, of a failed one all of it (every
+    /// attempt and wait).
     pub latency_ms: u64,
     /// Why the sample has no score, if it has none.
     pub error: Option<SampleError>,

@@ -205,6 +205,7 @@ mod tests {
                 seed: 0,
                 group: None,
                 prompt: vec![],
+                prompt_text: None,
                 completion: None,
                 reasoning: None,
                 reward: Some(reward),
