@@ -7,6 +7,7 @@
 mod support;
 
 mod analyze;
+mod base_models;
 mod bench;
 mod bench_flags;
 mod code_execution;

@@ -80,6 +80,7 @@ fn sample(model: usize, example: usize) -> SampleResult {
             format!("Question {example}: which of the following is right?\nA. one\nB. two\nC. three\nD. four"),
         )],
         prompt_text: None,
+        sampling_seed: None,
         completion: Some(format!("Let me think step by step about question {example}. The answer is (B).")),
         reasoning: None,
         reward: Some(if correct { 1.0 } else { 0.0 }),

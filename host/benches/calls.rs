@@ -175,6 +175,7 @@ fn sample(i: usize) -> SampleResult {
             ),
         )],
         prompt_text: None,
+        sampling_seed: None,
         completion: Some(format!("{MCQ_REPLY} (sample {i})")),
         reasoning: None,
         reward: Some(if i.is_multiple_of(3) { 0.0 } else { 1.0 }),

@@ -50,6 +50,9 @@ pub struct Turn<'a> {
     pub rollout: u32,
     /// 1 for the first request of the episode.
     pub number: u32,
+    /// The `seed` sent with the request when the sampling args set none
+    /// (see [`Model::request_seed`]).
+    pub seed: Option<u64>,
 }
 
 /// Why a model gave no reply. `E` is the error of asking the environment
@@ -84,11 +87,15 @@ impl Model {
                 None => Err(ReplyError::NoReference),
             },
             Kind::Endpoint(client) => {
+                let mut sampling_args = turn.sampling_args.clone();
+                if let Some(seed) = turn.seed {
+                    sampling_args.entry("seed").or_insert(seed.into());
+                }
                 let request = ChatRequest {
                     messages: turn.messages.to_vec(),
                     max_tokens: turn.max_tokens,
                     stop: turn.stop.to_vec(),
-                    sampling_args: turn.sampling_args.clone(),
+                    sampling_args,
                 };
                 let started = Instant::now();
                 client.chat(&request).await.map_err(|error| {
@@ -115,6 +122,16 @@ impl Model {
             Kind::Endpoint(client) => client.prompt_text(messages),
             Kind::Oracle | Kind::Replay(_) => None,
         }
+    }
+
+    /// The `seed` an endpoint request carries when the sampling args set
+    /// none: the sample seed, cut to 31 bits (servers parse it as a signed
+    /// integer). Rollouts of a prompt then differ from each other, and each
+    /// reproduces on servers that honour `seed` (vLLM, SGLang, OpenAI).
+    /// `None` for models that send no request, or when the config sets one.
+    pub fn request_seed(&self, sampling_args: &Map<String, Value>, sample_seed: u64) -> Option<u64> {
+        let sends = matches!(self.kind, Kind::Endpoint(_)) && !sampling_args.contains_key("seed");
+        sends.then_some(sample_seed & 0x7fff_ffff)
     }
 
     /// Samples of one job in flight at once.

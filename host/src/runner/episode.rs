@@ -106,6 +106,7 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
         group: spec.group.clone(),
         prompt: episode.prompt,
         prompt_text: episode.prompt_text,
+        sampling_seed: episode.sampling_seed,
         completion: episode.completion,
         reasoning: episode.reasoning,
         reward: None,
@@ -141,6 +142,7 @@ fn apply_score(result: &mut SampleResult, score: Score) {
 struct Episode {
     prompt: Vec<Message>,
     prompt_text: Option<String>,
+    sampling_seed: Option<u64>,
     completion: Option<String>,
     reasoning: Option<String>,
     transcript: Vec<Message>,
@@ -245,7 +247,9 @@ impl Episode {
             example_id: ctx.record,
             rollout: spec.rollout,
             number: self.turns,
+            seed: model.request_seed(&spec.sampling_args, ctx.seed),
         };
+        self.sampling_seed = turn.seed;
         let reply = model.reply(&turn, async || pool.reference(ctx, state).await).await.map_err(|error| {
             let record = ctx.record;
             match error {

@@ -165,6 +165,10 @@ pub struct SampleResult {
     /// request sent: `prompt` rendered by the prompt template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_text: Option<String>,
+    /// The `seed` sent with each model request, when the config set none
+    /// (the sample seed cut to 31 bits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling_seed: Option<u64>,
     /// The last model reply.
     pub completion: Option<String>,
     /// Reasoning text of the last reply, when the server returned it.

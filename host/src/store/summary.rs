@@ -206,6 +206,7 @@ mod tests {
                 group: None,
                 prompt: vec![],
                 prompt_text: None,
+                sampling_seed: None,
                 completion: None,
                 reasoning: None,
                 reward: Some(reward),
