@@ -64,3 +64,74 @@ fn each_rollout_sends_its_own_seed_unless_the_config_sets_one() {
         output_text(&project.assay(&["summarize"]))
     );
 }
+
+/// The user message(s) the server got for each question, by question text.
+fn user_messages(server: &MockOpenAi) -> Vec<Vec<String>> {
+    let requests = server.requests();
+    requests
+        .iter()
+        .map(|r| {
+            r.body["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_string()).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn few_shot_exemplars_come_before_each_record_never_the_record_itself() {
+    let server = MockOpenAi::start(|_: &MockRequest| MockReply::Text("The answer is (A).".into()));
+    let project = mcq_project(&server, "", "    fewshot: {n: 2, sampler: first_n}\n");
+    project.assay_ok(&["bench", "--config", "run.yaml", "-q"]);
+    for messages in user_messages(&server) {
+        assert_eq!(messages.len(), 1, "in one prompt: {messages:?}");
+        let text = &messages[0];
+        let asked = ["One?", "Two?", "Three?", "Four?"].iter().filter(|q| text.contains(*q)).count();
+        assert_eq!(asked, 3, "two exemplars and the question: {text}");
+        let answers =
+            ["A", "B", "C", "D"].iter().map(|l| text.matches(&format!("The answer is ({l}).")).count()).sum::<usize>();
+        assert_eq!(answers, 2, "each exemplar answered: {text}");
+        assert!(text.trim_end().ends_with("D. d"), "the record's own question comes last: {text}");
+    }
+    // The first record gets the next two; the others the first two but themselves.
+    let own = |text: &str| text.rsplit("Question: ").next().unwrap().starts_with("One?");
+    let first = &user_messages(&server).into_iter().find(|m| own(&m[0])).unwrap()[0];
+    assert!(first.contains("Two?") && first.contains("Three?") && !first.contains("Four?"), "{first}");
+
+    // As turns: user, assistant, user, assistant, then the question.
+    let turns = MockOpenAi::start(|_: &MockRequest| MockReply::Text("The answer is (A).".into()));
+    let project = mcq_project(&turns, "", "    fewshot: {n: 2, sampler: random, seed: 3, as_multiturn: true}\n");
+    project.assay_ok(&["bench", "--config", "run.yaml", "-q"]);
+    let requests = turns.requests();
+    for request in &requests {
+        let roles: Vec<&str> =
+            request.body["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+        assert_eq!(roles, ["user", "assistant", "user", "assistant", "user"]);
+    }
+    // Random exemplars reproduce: the same config asks the same prompts again.
+    let again = MockOpenAi::start(|_: &MockRequest| MockReply::Text("The answer is (A).".into()));
+    let project = mcq_project(&again, "", "    fewshot: {n: 2, sampler: random, seed: 3, as_multiturn: true}\n");
+    project.assay_ok(&["bench", "--config", "run.yaml", "-q"]);
+    let mut first: Vec<String> = requests.iter().map(|r| r.body["messages"].to_string()).collect();
+    let mut second: Vec<String> = again.requests().iter().map(|r| r.body["messages"].to_string()).collect();
+    first.sort();
+    second.sort();
+    assert_eq!(first, second);
+}
+
+#[test]
+fn few_shot_mistakes_are_one_line_before_anything_runs() {
+    let server = MockOpenAi::start(|_: &MockRequest| MockReply::Text("(A)".into()));
+    let cases = [
+        ("    fewshot: {n: 4, sampler: first_n}\n", "has only 3 possible exemplars, fewer than n = 4"),
+        ("    fewshot: {n: 1, sampler: ids, ids: [q9]}\n", "no record `q9` in the few-shot pool"),
+        ("    fewshot: {n: 1, split: dev}\n", "a split needs a Hub dataset"),
+        ("    fewshot: {n: 2, sampler: ids, ids: [q1]}\n", "needs n ids (1 given, n is 2)"),
+    ];
+    for (extra, expected) in cases {
+        let project = mcq_project(&server, "", extra);
+        let output = project.assay(&["bench", "--config", "run.yaml"]);
+        assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.trim().lines().count() == 1 && stderr.contains(expected), "{extra}: {stderr}");
+    }
+    assert_eq!(server.request_count(), 0);
+}

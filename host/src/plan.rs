@@ -16,8 +16,8 @@
 //!   `assay plugin build --install` puts them).
 
 use crate::config::{
-    self, CodeBackendKind, CodeExecutionConfig, DatasetSource, DeclaredEnv, EnvConfig, LoadedConfig, ORACLE,
-    RUN_CODE_PREFIX,
+    self, CodeBackendKind, CodeExecutionConfig, DatasetSource, DeclaredEnv, EnvConfig, FewshotConfig, FewshotSampler,
+    HubDataset, LoadedConfig, ORACLE, RUN_CODE_PREFIX,
 };
 use crate::locations;
 use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, RateLimits, ReplaySpec};
@@ -33,11 +33,12 @@ use std::path::{Path, PathBuf};
 const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
 
 /// Env fields that cannot be swept: declare separate envs instead.
-const UNSWEPT_KEYS: [&str; 12] = [
+const UNSWEPT_KEYS: [&str; 13] = [
     "id",
     "module",
     "dataset",
     "group_by",
+    "fewshot",
     "id_field",
     "env_args",
     "limits",
@@ -91,6 +92,8 @@ pub struct EnvSpec {
     pub dataset: DatasetSource,
     /// The record field grouping results, if any.
     pub group_by: Option<String>,
+    /// Few-shot exemplars, with their pool resolved.
+    pub fewshot: Option<FewshotSpec>,
     /// The record field holding example ids.
     pub id_field: Option<String>,
     /// Records to use from the start of the dataset (`None`: all).
@@ -108,6 +111,17 @@ pub struct EnvSpec {
     /// How `run-code` actions run; set exactly when a `run-code:<language>`
     /// capability is granted (the defaults when the env does not say).
     pub code_execution: Option<CodeExecutionConfig>,
+}
+
+/// Few-shot exemplars of an env: where they come from and how they are chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct FewshotSpec {
+    /// The pool of exemplars (a file, or a Hub split).
+    pub pool: DatasetSource,
+    /// The pool's example id field (the env's).
+    pub id_field: Option<String>,
+    /// The settings as configured.
+    pub config: FewshotConfig,
 }
 
 /// An expanded env variant, before its files are resolved.
@@ -475,6 +489,7 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
         }
         DatasetSource::Hub(hub) => DatasetSource::Hub(hub.clone()),
     };
+    let fewshot = fewshot_spec(env, &dataset, declared.dir()).map_err(fail)?;
     let plugin = find_plugin(&env.module, declared.dir(), plugin_dirs).map_err(fail)?;
     let mut env_args = variant.env_args.clone();
     load_prompts_file(&mut env_args, declared.dir()).map_err(|e| fail(format!("env_args.prompts: {e:#}")))?;
@@ -484,6 +499,7 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
         plugin,
         dataset,
         group_by: env.group_by.clone(),
+        fewshot,
         id_field: env.id_field.clone(),
         num_examples: variant.num_examples,
         rollouts: variant.rollouts,
@@ -493,6 +509,40 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
         capabilities: env.capabilities.clone(),
         code_execution: code_execution(env).map_err(fail)?,
     })
+}
+
+/// The few-shot pool: another split of the env's Hub dataset, another
+/// dataset (a file relative to the env's file must exist), or the env's own.
+fn fewshot_spec(env: &EnvConfig, dataset: &DatasetSource, dir: &Path) -> Result<Option<FewshotSpec>, String> {
+    let Some(config) = &env.fewshot else { return Ok(None) };
+    let pool = match (&config.split, &config.dataset, dataset) {
+        (Some(_), Some(_), _) => return Err("fewshot: set `split` or `dataset`, not both".into()),
+        (Some(split), None, DatasetSource::Hub(hub)) => {
+            DatasetSource::Hub(HubDataset { split: split.clone(), ..hub.clone() })
+        }
+        (Some(_), None, DatasetSource::File(_)) => {
+            return Err("fewshot.split: a split needs a Hub dataset; name a file with fewshot.dataset".into());
+        }
+        (None, Some(DatasetSource::File(path)), _) => {
+            let path = dir.join(path);
+            if !path.is_file() {
+                return Err(format!("fewshot.dataset {} not found", path.display()));
+            }
+            DatasetSource::File(path)
+        }
+        (None, Some(hub), _) => hub.clone(),
+        (None, None, own) => own.clone(),
+    };
+    match (config.sampler, config.ids.len()) {
+        (FewshotSampler::Ids, n) if n != config.n => {
+            return Err(format!("fewshot.ids: sampler `ids` needs n ids ({n} given, n is {})", config.n));
+        }
+        (FewshotSampler::Random | FewshotSampler::FirstN, n) if n > 0 => {
+            return Err("fewshot.ids: only used with `sampler: ids`".into());
+        }
+        _ => {}
+    }
+    Ok(Some(FewshotSpec { pool, id_field: env.id_field.clone(), config: config.clone() }))
 }
 
 /// An `env_args.prompts` string names a prompts file (YAML, JSON or TOML,

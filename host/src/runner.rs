@@ -19,6 +19,7 @@
 //! `interrupted`. A rerun resumes them exactly.
 
 mod episode;
+mod fewshot;
 pub(crate) mod identity;
 mod preflight;
 mod progress;
@@ -263,6 +264,7 @@ async fn spawn_samples(
                 sampling_args: job.plan.sampling_args.clone(),
                 code: job.code.clone(),
                 group: job.group(record_index),
+                fewshot: job.fewshot.clone(),
             };
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
             tasks.spawn(async move {

@@ -190,6 +190,52 @@ pub struct EnvConfig {
     /// languages granted by `run-code:<language>` capabilities. Default:
     /// the local backend with its default limits.
     pub code_execution: Option<CodeExecutionConfig>,
+    /// Few-shot exemplars shown before each record.
+    pub fewshot: Option<FewshotConfig>,
+}
+
+/// Few-shot exemplars: `fewshot: {n: 5, split: dev, sampler: first_n}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FewshotConfig {
+    /// Exemplars per record.
+    #[serde(deserialize_with = "de_at_least_one")]
+    pub n: usize,
+    /// Another split of the env's Hub dataset to take them from (`dev`).
+    pub split: Option<String>,
+    /// Another dataset to take them from (a file or `{hub: ...}`). With
+    /// neither `split` nor `dataset`, the env's own records (never the
+    /// record itself).
+    pub dataset: Option<DatasetSource>,
+    /// How they are chosen. Default `random`.
+    #[serde(default)]
+    pub sampler: FewshotSampler,
+    /// `sampler: ids`: the example ids, in order.
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Only exemplars whose value of this field equals the record's (MMLU's
+    /// `subject`: exemplars of the same subject).
+    pub match_field: Option<String>,
+    /// Seed of the `random` sampler, mixed with each sample's seed. Default 0.
+    #[serde(default)]
+    pub seed: u64,
+    /// Show the exemplars as alternating user/assistant turns rather than
+    /// inside one prompt. Default false.
+    #[serde(default)]
+    pub as_multiturn: bool,
+}
+
+/// How few-shot exemplars are chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FewshotSampler {
+    /// `n` at random, from the fewshot seed and the sample seed.
+    #[default]
+    Random,
+    /// The first `n` of the pool.
+    FirstN,
+    /// The records named by `ids`.
+    Ids,
 }
 
 /// Where an env's records come from.

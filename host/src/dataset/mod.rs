@@ -82,6 +82,20 @@ pub struct Record {
     pub json: String,
 }
 
+impl Record {
+    /// The value of `field` as text (a string, a number or a bool), if the
+    /// record has one.
+    pub fn field_text(&self, field: &str) -> Option<String> {
+        let record: Map<String, Value> = serde_json::from_str(&self.json).ok()?;
+        match record.get(field)? {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
 /// A parsed record and the line it starts on (text formats only), for messages.
 pub struct Row {
     /// The row as a JSON object.

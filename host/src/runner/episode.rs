@@ -3,6 +3,7 @@
 //! Every failure (model, plugin, sandbox limit) ends the sample with a
 //! recorded error; nothing here can fail the job or the run.
 
+use super::fewshot::Fewshot;
 use crate::dataset::Dataset;
 use crate::execution::{CodeExecutor, CodeRun};
 use crate::models::{Message, Model, ModelError, ReplyError, Role, Turn};
@@ -28,6 +29,8 @@ pub(super) struct SampleSpec {
     pub code: Option<Arc<CodeExecutor>>,
     /// The record's group (the env's `group_by` field), if any.
     pub group: Option<String>,
+    /// Chooses the record's few-shot exemplars, when the env has them.
+    pub fewshot: Option<Arc<Fewshot>>,
 }
 
 impl From<CallError> for SampleError {
@@ -97,7 +100,13 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
     let seed = sample_seed(spec.seed, &record.id, spec.rollout);
     let mut episode = Episode::default();
     let ctx = CallContext { record: &record.id, seed };
-    let outcome = episode.play(spec, ctx, &record.json, pool, model).await;
+    let sample = Sample {
+        record_json: record.json.clone(),
+        seed,
+        fewshot: spec.fewshot.as_ref().map(|f| f.exemplars(record, seed)).unwrap_or_default(),
+        fewshot_as_multiturn: spec.fewshot.as_ref().is_some_and(|f| f.as_multiturn()),
+    };
+    let outcome = episode.play(spec, ctx, &sample, pool, model).await;
     let mut result = SampleResult {
         example_id: record.id.clone(),
         example_index: record.index,
@@ -157,11 +166,11 @@ impl Episode {
         &mut self,
         spec: &SampleSpec,
         ctx: CallContext<'_>,
-        record_json: &str,
+        sample: &Sample,
         pool: &EnvironmentPool,
         model: &Model,
     ) -> Result<Score, SampleError> {
-        let mut step = pool.prepare(ctx, &Sample::new(record_json.to_string(), ctx.seed)).await?;
+        let mut step = pool.prepare(ctx, sample).await?;
         loop {
             match step.action {
                 Action::Finish(score) => return Ok(score),

@@ -33,6 +33,8 @@ pub(crate) struct IdentityInputs<'a> {
     /// The field grouping results (absent when none: result lines then
     /// carry no group, so adding one starts the job afresh).
     pub group_by: Option<&'a str>,
+    /// How few-shot exemplars are chosen, and their pool's hash and commit.
+    pub fewshot: Option<Value>,
     pub id_field: Option<&'a str>,
     /// Records actually used (a cap at or above the dataset size is no change).
     pub num_examples: usize,
@@ -62,6 +64,9 @@ pub(crate) fn identity(inputs: &IdentityInputs) -> Value {
     }
     if let Some(field) = inputs.group_by {
         identity["group_by"] = field.into();
+    }
+    if let Some(fewshot) = &inputs.fewshot {
+        identity["fewshot"] = fewshot.clone();
     }
     identity
 }
@@ -129,6 +134,7 @@ mod tests {
             dataset_sha256: &"b".repeat(64),
             dataset_commit: None,
             group_by: None,
+            fewshot: None,
             id_field: None,
             num_examples: 10,
             rollouts: 1,

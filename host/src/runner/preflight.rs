@@ -3,6 +3,7 @@
 //! job's environment configured with its arguments, API keys resolved and
 //! every job's identity computed.
 
+use super::fewshot::Fewshot;
 use super::identity::{self, IdentityInputs};
 use crate::config::DatasetSource;
 use crate::config::run_code_languages;
@@ -10,7 +11,7 @@ use crate::dataset::hub::Hub;
 use crate::dataset::{self, Dataset};
 use crate::execution::CodeExecutor;
 use crate::models::{Model, Models};
-use crate::plan::{EnvSpec, JobPlan, Plan};
+use crate::plan::{EnvSpec, FewshotSpec, JobPlan, Plan};
 use crate::runtime::{EnvironmentPool, Runtime};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -36,6 +37,8 @@ pub(crate) struct PreparedJob {
     pub(super) code: Option<Arc<CodeExecutor>>,
     /// Each record's group, when the env has `group_by`.
     pub(super) groups: Option<Arc<[Option<String>]>>,
+    /// Its few-shot exemplars, when the env has them.
+    pub(super) fewshot: Option<Arc<Fewshot>>,
 }
 
 impl PreparedJob {
@@ -57,42 +60,64 @@ impl PreparedJob {
 
 /// Load datasets and plugins, configure environments, resolve models.
 pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<PreparedJob>> {
-    let mut datasets = Datasets::default();
-    let mut models = Models::default();
-    let mut executors: HashMap<String, Arc<CodeExecutor>> = HashMap::new();
+    let mut shared = Shared::default();
     let mut jobs = Vec::with_capacity(plan.jobs.len());
     for job in &plan.jobs {
-        let context = || format!("job {}", job.job_id);
-        let env = &job.env;
-        let dataset = datasets.load(env).await.with_context(context)?;
-        let plugin = runtime.load(&env.plugin).await.with_context(context)?;
-        check_capabilities(&plugin.metadata.capabilities, &env.capabilities, &env.id, &plugin.label())?;
-        let pool = runtime
-            .environment(plugin, &env.env_args, env.limits)
-            .await
-            .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
-        let code = code_executor(env, &mut executors).await.with_context(|| format!("env `{}`", env.id))?;
-        let model = models.resolve(&job.model)?;
-        let concurrency = model.concurrency();
-        let identity = job_identity(job, &model, &pool, &dataset, plan.seed);
-        let checksum = identity::checksum(&identity);
-        let groups = env.group_by.as_deref().map(|field| record_groups(&dataset, field));
-        jobs.push(PreparedJob {
-            plan: job.clone(),
-            dataset,
-            pool: Arc::new(pool),
-            model,
-            identity,
-            checksum,
-            concurrency,
-            code,
-            groups,
-        });
+        jobs.push(prepare_job(job, plan.seed, runtime, &mut shared).await?);
     }
     Ok(jobs)
 }
 
-fn job_identity(job: &JobPlan, model: &Model, pool: &EnvironmentPool, dataset: &Dataset, seed: u64) -> Value {
+/// What jobs share: datasets read once, one client per model, one code
+/// executor per setting.
+#[derive(Default)]
+struct Shared {
+    datasets: Datasets,
+    models: Models,
+    executors: HashMap<String, Arc<CodeExecutor>>,
+}
+
+async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
+    let context = || format!("job {}", job.job_id);
+    let env = &job.env;
+    let dataset =
+        shared.datasets.load(&env.dataset, env.id_field.as_deref(), env.num_examples).await.with_context(context)?;
+    let plugin = runtime.load(&env.plugin).await.with_context(context)?;
+    check_capabilities(&plugin.metadata.capabilities, &env.capabilities, &env.id, &plugin.label())?;
+    let pool = runtime
+        .environment(plugin, &env.env_args, env.limits)
+        .await
+        .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
+    let code = code_executor(env, &mut shared.executors).await.with_context(|| format!("env `{}`", env.id))?;
+    let model = shared.models.resolve(&job.model)?;
+    let groups = env.group_by.as_deref().map(|field| dataset.records.iter().map(|r| r.field_text(field)).collect());
+    let fewshot = match &env.fewshot {
+        Some(spec) => Some(Arc::new(fewshot(spec, &dataset, &mut shared.datasets, &pool).await.with_context(context)?)),
+        None => None,
+    };
+    let identity = job_identity(job, &model, &pool, &dataset, fewshot.as_deref(), seed);
+    Ok(PreparedJob {
+        plan: job.clone(),
+        checksum: identity::checksum(&identity),
+        identity,
+        dataset,
+        pool: Arc::new(pool),
+        concurrency: model.concurrency(),
+        model,
+        code,
+        groups,
+        fewshot,
+    })
+}
+
+fn job_identity(
+    job: &JobPlan,
+    model: &Model,
+    pool: &EnvironmentPool,
+    dataset: &Dataset,
+    fewshot: Option<&Fewshot>,
+    seed: u64,
+) -> Value {
     let name = model.identity_name(&job.model);
     identity::identity(&IdentityInputs {
         model: &name,
@@ -104,6 +129,7 @@ fn job_identity(job: &JobPlan, model: &Model, pool: &EnvironmentPool, dataset: &
         dataset_sha256: &dataset.sha256,
         dataset_commit: dataset.hub.as_ref().map(|hub| hub.commit.as_str()),
         group_by: job.env.group_by.as_deref(),
+        fewshot: fewshot.map(Fewshot::identity),
         id_field: job.env.id_field.as_deref(),
         num_examples: dataset.records.len(),
         rollouts: job.env.rollouts,
@@ -112,19 +138,23 @@ fn job_identity(job: &JobPlan, model: &Model, pool: &EnvironmentPool, dataset: &
     })
 }
 
-/// Each record's value of `field` as text (a string, a number or a bool);
-/// `None` when a record lacks it.
-fn record_groups(dataset: &Dataset, field: &str) -> Arc<[Option<String>]> {
-    let group = |json: &str| -> Option<String> {
-        let record: serde_json::Map<String, Value> = serde_json::from_str(json).ok()?;
-        match record.get(field)? {
-            Value::String(text) => Some(text.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
-    };
-    dataset.records.iter().map(|record| group(&record.json)).collect()
+/// The few-shot exemplars of a job: its pool loaded and checked. A plugin
+/// built for `assay:env@0.1` cannot receive exemplars.
+async fn fewshot(
+    spec: &FewshotSpec,
+    dataset: &Dataset,
+    datasets: &mut Datasets,
+    pool: &EnvironmentPool,
+) -> Result<Fewshot> {
+    let api = &pool.plugin().api_version;
+    if api.starts_with("0.1.") {
+        bail!(
+            "fewshot: plugin {} targets assay:env@{api}, which has no few-shot; rebuild it with assay-sdk 0.2",
+            pool.plugin().label()
+        );
+    }
+    let exemplars = datasets.load(&spec.pool, spec.id_field.as_deref(), None).await.context("fewshot")?;
+    Fewshot::new(exemplars, spec.config.clone(), dataset)
 }
 
 /// The datasets of a run, each read once, and the Hub client (made only
@@ -136,13 +166,17 @@ struct Datasets {
 }
 
 impl Datasets {
-    async fn load(&mut self, env: &EnvSpec) -> Result<Arc<Dataset>> {
-        let key = (env.dataset.clone(), env.id_field.clone(), env.num_examples);
+    async fn load(
+        &mut self,
+        source: &DatasetSource,
+        id_field: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Arc<Dataset>> {
+        let key = (source.clone(), id_field.map(String::from), limit);
         if let Some(dataset) = self.loaded.get(&key) {
             return Ok(dataset.clone());
         }
-        let loaded =
-            dataset::load_source(&env.dataset, env.id_field.as_deref(), env.num_examples, &mut self.hub).await?;
+        let loaded = dataset::load_source(source, id_field, limit, &mut self.hub).await?;
         let loaded = Arc::new(loaded);
         self.loaded.insert(key, loaded.clone());
         Ok(loaded)
