@@ -135,3 +135,99 @@ fn few_shot_mistakes_are_one_line_before_anything_runs() {
     }
     assert_eq!(server.request_count(), 0);
 }
+
+/// A base model answering `/completions` with `echo` and `logprobs`
+/// (OpenAI's legacy shape, as vLLM and SGLang send it): each prompt split
+/// into tokens at spaces (a token starts with its space), every token -0.5
+/// but the last, which is -1.0 for ` A` and -2.0 otherwise: the model always
+/// prefers option A. Several prompts come in one request.
+fn logprob_reply(request: &MockRequest) -> MockReply {
+    let Some(prompts) = request.body["prompt"].as_array() else {
+        return MockReply::Status { code: 400, retry_after: None, body: "expected a list of prompts".into() };
+    };
+    assert_eq!((request.body["echo"].clone(), request.body["logprobs"].clone()), (json!(true), json!(1)));
+    let choices: Vec<Value> = prompts
+        .iter()
+        .enumerate()
+        .map(|(index, prompt)| {
+            let tokens = space_tokens(prompt.as_str().unwrap());
+            let last = tokens.len() - 1;
+            let logprob = |i: usize| match (i == last, tokens[i] == " A") {
+                (false, _) => -0.5,
+                (true, true) => -1.0,
+                (true, false) => -2.0,
+            };
+            let values: Vec<f64> = (0..tokens.len()).map(logprob).collect();
+            let tops: Vec<Value> = tokens.iter().map(|t| json!({ t.clone(): -0.5 })).collect();
+            json!({"index": index, "text": prompt, "logprobs": {"tokens": tokens, "token_logprobs": values, "top_logprobs": tops}})
+        })
+        .collect();
+    MockReply::Json(json!({"choices": choices, "usage": {"prompt_tokens": 10, "completion_tokens": 1}}))
+}
+
+/// `text` cut before every space.
+fn space_tokens(text: &str) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    for (i, c) in text.char_indices() {
+        if i == 0 || c == ' ' {
+            tokens.push(String::new());
+        }
+        tokens.last_mut().unwrap().push(c);
+    }
+    tokens
+}
+
+#[test]
+fn loglikelihood_choices_score_acc_and_acc_norm_through_a_base_model() {
+    let server = MockOpenAi::start(logprob_reply);
+    let env = "    capabilities: [loglikelihood]\n    env_args: {mode: loglikelihood}\n";
+    let project = mcq_project(&server, "    use_chat_template: false\n", env);
+    project.assay_ok(&["bench", "--config", "run.yaml", "-q"]);
+    let lines = results(&project);
+    assert_eq!(lines.len(), 4);
+    for line in &lines {
+        assert_eq!(line["parsed_answer"], "A", "{line}");
+        let right = line["example_id"] == "q1";
+        assert_eq!(line["reward"], if right { 1.0 } else { 0.0 }, "{line}");
+        assert_eq!(line["metrics"]["acc_norm"], line["metrics"]["acc"], "letters are one byte each");
+        assert_eq!(line["continuations"].as_array().unwrap().len(), 4, "{line}");
+        assert_eq!(line["continuations"][0], json!({"text": " A", "logprob": -1.0, "tokens": 1, "greedy": true}));
+        assert!(line["prompt_text"].as_str().unwrap().ends_with("D. d\nAnswer:"), "{line}");
+    }
+    // One probe, then one request per question with its four prompts.
+    assert_eq!(server.request_count(), 1 + 4);
+    let summary = support::fixtures::read_json(&project.only_run_dir().join("m-e/summary.json"));
+    assert_eq!((summary["mean_reward"].clone(), summary["metrics"]["acc"].clone()), (json!(0.25), json!(0.25)));
+
+    // The oracle chooses the gold continuation everywhere.
+    let config = std::fs::read_to_string(project.path().join("run.yaml")).unwrap();
+    project.write("oracle.yaml", &config.replace("{model: m, env: e}", "{model: oracle, env: e}"));
+    project.assay_ok(&["bench", "--config", "oracle.yaml", "-q", "--run-id", "oracle"]);
+    let lines = read_jsonl(&project.path().join("runs/raw/oracle/oracle-e/results.jsonl"));
+    assert!(lines.iter().all(|l| l["reward"] == 1.0 && l["metrics"]["acc_norm"] == 1.0), "{lines:?}");
+}
+
+#[test]
+fn a_server_without_prompt_logprobs_is_refused_before_the_run_naming_the_model() {
+    // A chat-only server: every request gets a chat completion, no log-probabilities.
+    let server = MockOpenAi::start(|_: &MockRequest| MockReply::Text("Paris".into()));
+    let env = "    capabilities: [loglikelihood]\n    env_args: {mode: loglikelihood}\n";
+    let project = mcq_project(&server, "    use_chat_template: false\n    max_retries: 0\n", env);
+    let output = project.assay(&["bench", "--config", "run.yaml"]);
+    assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.trim().lines().count() == 1 && stderr.contains("model `m`") && stderr.contains("no log-probabilities"),
+        "{stderr}"
+    );
+    assert!(!project.path().join("runs").exists());
+    // Without the capability granted, a sample that asks fails saying so.
+    let project = mcq_project(&server, "", "    env_args: {mode: loglikelihood}\n");
+    let output = project.assay(&["bench", "--config", "run.yaml"]);
+    assert_eq!(output.status.code(), Some(1));
+    let line = &results(&project)[0];
+    assert!(
+        line["error"]["message"].as_str().unwrap().contains("does not grant the `loglikelihood` capability"),
+        "{line}"
+    );
+}

@@ -29,6 +29,7 @@ pub(crate) use episode::sample_seed;
 pub(crate) use preflight::PreparedJob;
 pub(crate) use schedule::{Action, Schedule, Selection, Target};
 
+use crate::config::LOGLIKELIHOOD;
 use crate::plan::Plan;
 use crate::runtime::Runtime;
 use crate::store::{
@@ -265,6 +266,7 @@ async fn spawn_samples(
                 code: job.code.clone(),
                 group: job.group(record_index),
                 fewshot: job.fewshot.clone(),
+                loglikelihood: job.plan.env.capabilities.iter().any(|c| c == LOGLIKELIHOOD),
             };
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
             tasks.spawn(async move {

@@ -84,6 +84,8 @@ pub enum MockReply {
     Garbage,
     /// 200 with `{}`.
     MissingChoices,
+    /// 200 with this JSON body (a reply of another shape: log-probabilities...).
+    Json(Value),
     /// Never answers.
     Stall,
     /// Sends 200, its headers and the start of a body, then never finishes.
@@ -302,6 +304,7 @@ fn render(reply: MockReply, request: &MockRequest) -> Response {
         }
         MockReply::Garbage => response(StatusCode::OK, "text/html", Body::from("<html>this is not JSON</html>")),
         MockReply::MissingChoices => json_response(json!({})),
+        MockReply::Json(body) => json_response(body),
         MockReply::StallMidBody => {
             let start = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(r#"{"choices":["#)]);
             let body = futures_util::StreamExt::chain(start, futures_util::stream::pending());

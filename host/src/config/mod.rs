@@ -31,7 +31,7 @@ mod tests;
 pub(crate) use parse::parse_file;
 pub use schema::{
     CodeBackendKind, CodeExecutionConfig, DatasetSource, EnvConfig, FewshotConfig, FewshotSampler, HubDataset,
-    JobConfig, ModelConfig, RUN_CODE_PREFIX, ReplayConfig, RunConfig, num_examples, run_code_languages,
+    JobConfig, LOGLIKELIHOOD, ModelConfig, RUN_CODE_PREFIX, ReplayConfig, RunConfig, num_examples, run_code_languages,
 };
 
 use anyhow::{Context, Result, bail};

@@ -284,6 +284,10 @@ impl std::fmt::Display for HubDataset {
     }
 }
 
+/// The capability granting `score-continuations` actions (log-likelihood
+/// scoring by the model under test).
+pub const LOGLIKELIHOOD: &str = "loglikelihood";
+
 /// The prefix of capabilities that grant running code: `run-code:python`.
 pub const RUN_CODE_PREFIX: &str = "run-code:";
 

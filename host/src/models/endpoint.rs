@@ -32,6 +32,21 @@ pub struct Usage {
     pub reasoning_tokens: Option<u64>,
 }
 
+impl Usage {
+    /// Both counts added, a count known on either side kept.
+    pub fn plus(self, other: Usage) -> Usage {
+        let add = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        Usage {
+            prompt_tokens: add(self.prompt_tokens, other.prompt_tokens),
+            completion_tokens: add(self.completion_tokens, other.completion_tokens),
+            reasoning_tokens: add(self.reasoning_tokens, other.reasoning_tokens),
+        }
+    }
+}
+
 /// A successful reply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatReply {

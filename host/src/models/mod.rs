@@ -13,6 +13,7 @@
 mod endpoint;
 mod hints;
 mod limits;
+mod loglikelihood;
 mod message;
 mod model;
 mod openai;
@@ -21,6 +22,7 @@ mod retry;
 mod spec;
 
 pub use endpoint::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, Usage};
+pub use loglikelihood::{ContinuationScore, ScoredContinuations};
 pub use message::{Message, Role};
 pub use model::{Model, Models, ReplyError, Turn};
 pub use openai::ChatClient;

@@ -10,7 +10,10 @@
 
 use super::replay::ReplayBook;
 use super::spec::{EndpointSpec, ModelSource, ModelSpec, ReplaySpec};
-use super::{ApiKey, ChatClient, ChatReply, ChatRequest, Endpoint, Message, ModelError, Usage};
+use super::{
+    ApiKey, ChatClient, ChatReply, ChatRequest, ContinuationScore, Endpoint, Message, ModelError, ScoredContinuations,
+    Usage,
+};
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -112,6 +115,59 @@ impl Model {
                 Ok(text) => Ok(offline_reply(text.to_string(), None)),
                 Err(error) => Err(ReplyError::Replay(error)),
             },
+        }
+    }
+
+    /// The log-probability of each continuation after `context`. The
+    /// oracle gives the environment's reference continuation the highest
+    /// score (0, greedy) and every other a very low one; replayed
+    /// completions cannot score anything.
+    pub async fn score_continuations<E>(
+        &self,
+        context: &str,
+        continuations: &[String],
+        sampling_args: &Map<String, Value>,
+        reference: impl AsyncFnOnce() -> Result<Option<String>, E>,
+    ) -> Result<ScoredContinuations, ReplyError<E>> {
+        match &self.kind {
+            Kind::Endpoint(client) => {
+                let started = Instant::now();
+                client
+                    .score_continuations(context, continuations, sampling_args)
+                    .await
+                    .map_err(|error| ReplyError::Endpoint { error, latency_ms: started.elapsed().as_millis() as u64 })
+            }
+            Kind::Oracle => {
+                let reference = reference().await.map_err(ReplyError::Reference)?.ok_or(ReplyError::NoReference)?;
+                let right =
+                    continuations.iter().position(|c| c.trim() == reference.trim()).ok_or(ReplyError::NoReference)?;
+                let scores = (0..continuations.len())
+                    .map(|i| match i == right {
+                        true => ContinuationScore { logprob: 0.0, tokens: 1, greedy: true },
+                        false => ContinuationScore { logprob: -1e9, tokens: 1, greedy: false },
+                    })
+                    .collect();
+                Ok(ScoredContinuations { scores, usage: Usage::default(), latency_ms: 0, attempts: 1 })
+            }
+            Kind::Replay(_) => Err(ReplyError::Replay("replayed completions cannot score continuations".into())),
+        }
+    }
+
+    /// Check, once before a run, that the model can score continuations:
+    /// an endpoint must return prompt log-probabilities for a short probe.
+    pub async fn check_scoring(&self) -> Result<()> {
+        match &self.kind {
+            Kind::Oracle => Ok(()),
+            Kind::Replay(_) => anyhow::bail!("replayed completions cannot score continuations by log-likelihood"),
+            Kind::Endpoint(client) => {
+                let probe = [" Paris".to_string()];
+                match client.score_continuations("The capital of France is", &probe, &Map::new()).await {
+                    Ok(_) => Ok(()),
+                    Err(error) => anyhow::bail!(
+                        "returns no log-probabilities for prompts on /completions with `echo` ({error});                          serve it with vLLM, SGLang or another server that echoes prompt log-probabilities"
+                    ),
+                }
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 
 use super::hints::requested_wait;
 use super::limits::{AdaptiveConcurrency, Slot, TokenBucket};
+use super::loglikelihood::{self, ScoredContinuations};
 use super::retry::{Backoff, Retries};
 use super::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, Usage};
 use bytes::Bytes;
@@ -34,6 +35,8 @@ struct Inner {
     max_concurrent: usize,
     /// Parsed once: parsing it for every request cost more than building the body.
     url: reqwest::Url,
+    /// `{base_url}/completions`, where continuations are scored.
+    completions_url: reqwest::Url,
     model: String,
     api: Api,
     auth: Option<HeaderValue>,
@@ -65,9 +68,11 @@ impl ChatClient {
             Api::Chat => "chat/completions",
             Api::Completions(_) => "completions",
         };
-        let url = format!("{}/{path}", endpoint.base_url.trim_end_matches('/'));
-        let url =
-            reqwest::Url::parse(&url).map_err(|e| anyhow::anyhow!("api_base_url {url} is not a valid URL: {e}"))?;
+        let parse = |path: &str| {
+            let url = format!("{}/{path}", endpoint.base_url.trim_end_matches('/'));
+            reqwest::Url::parse(&url).map_err(|e| anyhow::anyhow!("api_base_url {url} is not a valid URL: {e}"))
+        };
+        let (url, completions_url) = (parse(path)?, parse("completions")?);
         let http = reqwest::Client::builder()
             .connect_timeout(endpoint.timeout.min(Duration::from_secs(30)))
             .build()
@@ -77,6 +82,7 @@ impl ChatClient {
                 http,
                 max_concurrent: endpoint.max_concurrent,
                 url,
+                completions_url,
                 model: endpoint.model,
                 api: endpoint.api,
                 auth,
@@ -101,14 +107,73 @@ impl ChatClient {
     /// `retry.rs` for how long).
     pub async fn chat(&self, request: &ChatRequest) -> Result<ChatReply, ModelError> {
         let body = self.inner.body(request);
-        let estimate = estimate_tokens(request);
+        let text = matches!(self.inner.api, Api::Completions(_));
+        let key = self.inner.key.as_ref();
+        self.send(&self.inner.url, &body, estimate_tokens(request), |bytes| parse_reply(bytes, text, key)).await
+    }
+
+    /// The log-probability of each continuation after `context`, from the
+    /// text-completions API with `echo` (see `loglikelihood.rs`). All are
+    /// asked in one request (a list of prompts); a server that refuses a
+    /// list (400, 422) is asked once per continuation.
+    pub async fn score_continuations(
+        &self,
+        context: &str,
+        continuations: &[String],
+        sampling_args: &Map<String, Value>,
+    ) -> Result<ScoredContinuations, ModelError> {
+        let prompts: Vec<String> = continuations.iter().map(|c| format!("{context}{c}")).collect();
+        match self.score_prompts(&prompts, context.len(), sampling_args).await {
+            Err(ModelError::Status { status: 400 | 422, .. }) if prompts.len() > 1 => {
+                let mut all =
+                    ScoredContinuations { scores: Vec::new(), usage: Usage::default(), latency_ms: 0, attempts: 0 };
+                for prompt in &prompts {
+                    let one = self.score_prompts(std::slice::from_ref(prompt), context.len(), sampling_args).await?;
+                    all.scores.extend(one.scores);
+                    all.usage = all.usage.plus(one.usage);
+                    all.latency_ms += one.latency_ms;
+                    all.attempts += one.attempts;
+                }
+                Ok(all)
+            }
+            outcome => outcome,
+        }
+    }
+
+    async fn score_prompts(
+        &self,
+        prompts: &[String],
+        context_len: usize,
+        sampling_args: &Map<String, Value>,
+    ) -> Result<ScoredContinuations, ModelError> {
+        let body = loglikelihood::body(&self.inner.model, prompts, sampling_args);
+        let body: Bytes = serde_json::to_vec(&body).expect("JSON body serialises").into();
+        let estimate = prompts.iter().map(|p| p.len() / 4 + 4).sum::<usize>() as f64;
+        let key = self.inner.key.as_ref();
+        let parse = |bytes: &[u8]| {
+            let malformed = |what: String| ModelError::Malformed(format!("{what}: {}", excerpt(bytes, key)));
+            let json: Value = serde_json::from_slice(bytes).map_err(|_| malformed("not JSON".into()))?;
+            let scores = loglikelihood::parse(&json, prompts, context_len).map_err(malformed)?;
+            Ok(ScoredContinuations { scores, usage: parse_usage(&json), latency_ms: 0, attempts: 1 })
+        };
+        self.send(&self.inner.completions_url, &body, estimate, parse).await
+    }
+
+    /// Send `body` to `url` until it succeeds or the retry budget is spent.
+    async fn send<T: Answer>(
+        &self,
+        url: &reqwest::Url,
+        body: &Bytes,
+        estimate: f64,
+        parse: impl Fn(&[u8]) -> Result<T, ModelError>,
+    ) -> Result<T, ModelError> {
         let mut retries = Retries::new(self.inner.backoff, self.inner.max_retries, self.inner.rate_limit_wait);
         loop {
             retries.attempt();
-            let (outcome, slot) = self.inner.limited_attempt(&body, estimate).await;
+            let (outcome, slot) = self.inner.limited_attempt(url, body, estimate, &parse).await;
             let error = match outcome {
                 Ok(mut reply) => {
-                    reply.attempts = retries.attempts();
+                    reply.set_attempts(retries.attempts());
                     return Ok(reply);
                 }
                 Err(error) => error,
@@ -150,7 +215,13 @@ impl Inner {
     /// reservation is settled with the reported usage afterwards.
     /// The slot is handed back with the outcome, so that after a 429 the
     /// pause is in force before the slot is free for another request.
-    async fn limited_attempt(&self, body: &Bytes, estimate: f64) -> (Result<ChatReply, ModelError>, Slot<'_>) {
+    async fn limited_attempt<T: Answer>(
+        &self,
+        url: &reqwest::Url,
+        body: &Bytes,
+        estimate: f64,
+        parse: impl Fn(&[u8]) -> Result<T, ModelError>,
+    ) -> (Result<T, ModelError>, Slot<'_>) {
         let slot = self.concurrency.acquire().await;
         if let Some(requests) = &self.requests {
             requests.take(1.0).await;
@@ -158,11 +229,12 @@ impl Inner {
         if let Some(tokens) = &self.tokens {
             tokens.take(estimate).await;
         }
-        let outcome = self.attempt(body).await;
+        let outcome = self.attempt(url, body, parse).await;
         if let Some(tokens) = &self.tokens {
-            let used = outcome
-                .as_ref()
-                .map_or(0, |r| r.usage.prompt_tokens.unwrap_or(0) + r.usage.completion_tokens.unwrap_or(0));
+            let used = outcome.as_ref().map_or(0, |r| {
+                let usage = r.usage();
+                usage.prompt_tokens.unwrap_or(0) + usage.completion_tokens.unwrap_or(0)
+            });
             tokens.settle(estimate, used as f64);
         }
         if outcome.is_ok() {
@@ -193,11 +265,15 @@ impl Inner {
     }
 
     /// One attempt, bounded by the timeout from connect to the last byte.
-    async fn attempt(&self, body: &Bytes) -> Result<ChatReply, ModelError> {
+    async fn attempt<T: Answer>(
+        &self,
+        url: &reqwest::Url,
+        body: &Bytes,
+        parse: impl Fn(&[u8]) -> Result<T, ModelError>,
+    ) -> Result<T, ModelError> {
         let started = Instant::now();
         let exchange = async {
-            let mut builder =
-                self.http.post(self.url.clone()).header("content-type", "application/json").body(body.clone());
+            let mut builder = self.http.post(url.clone()).header("content-type", "application/json").body(body.clone());
             if let Some(auth) = &self.auth {
                 builder = builder.header(AUTHORIZATION, auth.clone());
             }
@@ -209,13 +285,58 @@ impl Inner {
                 let body = excerpt(&bytes, self.key.as_ref());
                 return Err(ModelError::Status { status: status.as_u16(), body, retry_after });
             }
-            parse_reply(&bytes, matches!(self.api, Api::Completions(_)), self.key.as_ref())
+            parse(&bytes)
         };
         let mut reply = tokio::time::timeout(self.timeout, exchange)
             .await
             .map_err(|_| ModelError::Timeout(self.timeout.as_secs_f64()))??;
-        reply.latency_ms = started.elapsed().as_millis() as u64;
+        reply.set_latency(started.elapsed().as_millis() as u64);
         Ok(reply)
+    }
+}
+
+/// A successful reply of any request the client sends.
+trait Answer {
+    /// Tokens used, to settle the token bucket.
+    fn usage(&self) -> Usage;
+    /// Record the successful attempt's wall time.
+    fn set_latency(&mut self, latency_ms: u64);
+    /// Record the attempts made.
+    fn set_attempts(&mut self, attempts: u32);
+}
+
+impl Answer for ChatReply {
+    fn usage(&self) -> Usage {
+        self.usage
+    }
+    fn set_latency(&mut self, latency_ms: u64) {
+        self.latency_ms = latency_ms;
+    }
+    fn set_attempts(&mut self, attempts: u32) {
+        self.attempts = attempts;
+    }
+}
+
+impl Answer for ScoredContinuations {
+    fn usage(&self) -> Usage {
+        self.usage
+    }
+    fn set_latency(&mut self, latency_ms: u64) {
+        self.latency_ms = latency_ms;
+    }
+    fn set_attempts(&mut self, attempts: u32) {
+        self.attempts = attempts;
+    }
+}
+
+/// The `usage` block of a reply.
+fn parse_usage(json: &Value) -> Usage {
+    let usage = json.get("usage");
+    let count = |path: &[&str]| path.iter().try_fold(usage?, |value, key| value.get(key)).and_then(Value::as_u64);
+    Usage {
+        prompt_tokens: count(&["prompt_tokens"]),
+        completion_tokens: count(&["completion_tokens"]),
+        reasoning_tokens: count(&["completion_tokens_details", "reasoning_tokens"]),
     }
 }
 
@@ -253,17 +374,11 @@ fn parse_reply(bytes: &[u8], text: bool, key: Option<&ApiKey>) -> Result<ChatRep
         let reasoning = string(message.get("reasoning_content")).or_else(|| string(message.get("reasoning")));
         (string(message.get("content")), reasoning)
     };
-    let usage = json.get("usage");
-    let count = |path: &[&str]| path.iter().try_fold(usage?, |value, key| value.get(key)).and_then(Value::as_u64);
     Ok(ChatReply {
         content: content.unwrap_or_default(),
         reasoning,
         finish_reason: string(choice.get("finish_reason")),
-        usage: Usage {
-            prompt_tokens: count(&["prompt_tokens"]),
-            completion_tokens: count(&["completion_tokens"]),
-            reasoning_tokens: count(&["completion_tokens_details", "reasoning_tokens"]),
-        },
+        usage: parse_usage(&json),
         latency_ms: 0,
         attempts: 1,
     })

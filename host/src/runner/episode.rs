@@ -8,10 +8,10 @@ use crate::dataset::Dataset;
 use crate::execution::{CodeExecutor, CodeRun};
 use crate::models::{Message, Model, ModelError, ReplyError, Role, Turn};
 use crate::runtime::{
-    Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, EnvironmentPool, Event, ModelReply, Prompt,
-    Sample, Score,
+    Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, ContinuationRequest, EnvironmentPool,
+    Event, ModelReply, Prompt, Sample, Score,
 };
-use crate::store::{self, ErrorKind, ParseStatus, SampleError, SampleResult, Tokens};
+use crate::store::{self, ErrorKind, ParseStatus, SampleError, SampleResult, ScoredContinuation, Tokens};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -31,6 +31,8 @@ pub(super) struct SampleSpec {
     pub group: Option<String>,
     /// Chooses the record's few-shot exemplars, when the env has them.
     pub fewshot: Option<Arc<Fewshot>>,
+    /// Whether the env grants the `loglikelihood` capability.
+    pub loglikelihood: bool,
 }
 
 impl From<CallError> for SampleError {
@@ -116,6 +118,7 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
         prompt: episode.prompt,
         prompt_text: episode.prompt_text,
         sampling_seed: episode.sampling_seed,
+        continuations: episode.continuations,
         completion: episode.completion,
         reasoning: episode.reasoning,
         reward: None,
@@ -152,6 +155,7 @@ struct Episode {
     prompt: Vec<Message>,
     prompt_text: Option<String>,
     sampling_seed: Option<u64>,
+    continuations: Vec<ScoredContinuation>,
     completion: Option<String>,
     reasoning: Option<String>,
     transcript: Vec<Message>,
@@ -187,6 +191,10 @@ impl Episode {
                 Action::RunCode(request) => {
                     let output = self.run_code(spec, ctx, &request).await?;
                     step = pool.advance(ctx, &step.state, &Event::CodeOutput(output)).await?;
+                }
+                Action::ScoreContinuations(request) => {
+                    let scores = self.score_continuations(model, pool, ctx, spec, &request, &step.state).await?;
+                    step = pool.advance(ctx, &step.state, &Event::ContinuationScores(scores)).await?;
                 }
                 other => {
                     let message = format!(
@@ -259,26 +267,9 @@ impl Episode {
             seed: model.request_seed(&spec.sampling_args, ctx.seed),
         };
         self.sampling_seed = turn.seed;
-        let reply = model.reply(&turn, async || pool.reference(ctx, state).await).await.map_err(|error| {
-            let record = ctx.record;
-            match error {
-                ReplyError::Endpoint { error, latency_ms } => {
-                    self.latency_ms += latency_ms;
-                    let kind = ErrorKind::from(&error);
-                    SampleError { kind, message: error.to_string(), attempts: Some(error.attempts()) }
-                }
-                ReplyError::Replay(e) => failure(ErrorKind::Replay, format!("record {record}: {e}")),
-                ReplyError::NoReference => failure(
-                    ErrorKind::Oracle,
-                    format!("record {record}: the environment gave no reference completion for the oracle"),
-                ),
-                ReplyError::Reference(e) => e.into(),
-            }
-        })?;
-        self.tokens.prompt += reply.usage.prompt_tokens.unwrap_or(0);
-        self.tokens.completion += reply.usage.completion_tokens.unwrap_or(0);
-        self.tokens.reasoning += reply.usage.reasoning_tokens.unwrap_or(0);
-        self.latency_ms += reply.latency_ms;
+        let reply = model.reply(&turn, async || pool.reference(ctx, state).await).await;
+        let reply = reply.map_err(|error| self.reply_error(ctx.record, error))?;
+        self.count(reply.usage, reply.latency_ms);
         self.reasoning = reply.reasoning;
         if self.turns > 1 {
             // Each request carries the whole conversation, so the last one
@@ -288,6 +279,75 @@ impl Episode {
         }
         self.completion = Some(reply.content.clone());
         Ok(ModelReply { content: reply.content, tool_calls: Vec::new(), finish_reason: reply.finish_reason })
+    }
+
+    /// Score the plugin's continuations by log-likelihood under the model
+    /// (it must grant `loglikelihood`), recording context and scores.
+    async fn score_continuations(
+        &mut self,
+        model: &Model,
+        pool: &EnvironmentPool,
+        ctx: CallContext<'_>,
+        spec: &SampleSpec,
+        request: &ContinuationRequest,
+        state: &str,
+    ) -> Result<Vec<crate::runtime::ContinuationScore>, SampleError> {
+        if !spec.loglikelihood {
+            let message = format!(
+                "record {}: the plugin asked to score continuations, but the env does not grant the `loglikelihood` capability",
+                ctx.record
+            );
+            return Err(failure(ErrorKind::Episode, message));
+        }
+        self.turns += 1;
+        self.prompt_text = Some(request.context.clone());
+        let scored = model
+            .score_continuations(&request.context, &request.continuations, &spec.sampling_args, async || {
+                pool.reference(ctx, state).await
+            })
+            .await
+            .map_err(|error| self.reply_error(ctx.record, error))?;
+        self.count(scored.usage, scored.latency_ms);
+        let recorded = request.continuations.iter().zip(&scored.scores).map(|(text, s)| ScoredContinuation {
+            text: text.clone(),
+            logprob: s.logprob,
+            tokens: s.tokens,
+            greedy: s.greedy,
+        });
+        self.continuations = recorded.collect();
+        let scores = scored.scores.iter().map(|s| crate::runtime::ContinuationScore {
+            logprob: s.logprob,
+            tokens: s.tokens,
+            greedy: s.greedy,
+        });
+        Ok(scores.collect())
+    }
+
+    /// Add a request's tokens and time.
+    fn count(&mut self, usage: crate::models::Usage, latency_ms: u64) {
+        self.tokens.prompt += usage.prompt_tokens.unwrap_or(0);
+        self.tokens.completion += usage.completion_tokens.unwrap_or(0);
+        self.tokens.reasoning += usage.reasoning_tokens.unwrap_or(0);
+        self.latency_ms += latency_ms;
+    }
+
+    /// Why a model gave nothing back, as the sample's error.
+    fn reply_error(&mut self, record: &str, error: ReplyError<CallError>) -> SampleError {
+        match error {
+            ReplyError::Endpoint { error, latency_ms } => {
+                self.latency_ms += latency_ms;
+                let kind = ErrorKind::from(&error);
+                SampleError { kind, message: error.to_string(), attempts: Some(error.attempts()) }
+            }
+            ReplyError::Replay(e) => failure(ErrorKind::Replay, format!("record {record}: {e}")),
+            ReplyError::NoReference => failure(
+                ErrorKind::Oracle,
+                format!(
+                    "record {record}: the environment gave no reference (or none among its continuations) for the oracle"
+                ),
+            ),
+            ReplyError::Reference(e) => e.into(),
+        }
     }
 }
 

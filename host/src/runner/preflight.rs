@@ -5,8 +5,8 @@
 
 use super::fewshot::Fewshot;
 use super::identity::{self, IdentityInputs};
-use crate::config::DatasetSource;
 use crate::config::run_code_languages;
+use crate::config::{DatasetSource, LOGLIKELIHOOD};
 use crate::dataset::hub::Hub;
 use crate::dataset::{self, Dataset};
 use crate::execution::CodeExecutor;
@@ -75,6 +75,8 @@ struct Shared {
     datasets: Datasets,
     models: Models,
     executors: HashMap<String, Arc<CodeExecutor>>,
+    /// Models checked for log-likelihood scoring.
+    scoring_checked: std::collections::HashSet<String>,
 }
 
 async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
@@ -90,6 +92,12 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
     let code = code_executor(env, &mut shared.executors).await.with_context(|| format!("env `{}`", env.id))?;
     let model = shared.models.resolve(&job.model)?;
+    if env.capabilities.iter().any(|c| c == LOGLIKELIHOOD) && shared.scoring_checked.insert(job.model.id.clone()) {
+        model
+            .check_scoring()
+            .await
+            .with_context(|| format!("model `{}` (env `{}` scores log-likelihoods)", job.model.id, env.id))?;
+    }
     let groups = env.group_by.as_deref().map(|field| dataset.records.iter().map(|r| r.field_text(field)).collect());
     let fewshot = match &env.fewshot {
         Some(spec) => Some(Arc::new(fewshot(spec, &dataset, &mut shared.datasets, &pool).await.with_context(context)?)),

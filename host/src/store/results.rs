@@ -145,6 +145,19 @@ pub struct SampleError {
     pub attempts: Option<u32>,
 }
 
+/// A continuation scored by log-likelihood.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScoredContinuation {
+    /// The continuation.
+    pub text: String,
+    /// Summed log-probability of its tokens.
+    pub logprob: f64,
+    /// How many tokens it took.
+    pub tokens: u32,
+    /// Whether greedy decoding from the context gives exactly it.
+    pub greedy: bool,
+}
+
 /// One line of `results.jsonl`: one rollout of one example.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SampleResult {
@@ -169,6 +182,10 @@ pub struct SampleResult {
     /// (the sample seed cut to 31 bits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling_seed: Option<u64>,
+    /// Continuations the environment had scored by log-likelihood, with
+    /// their scores (the context is `prompt_text`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continuations: Vec<ScoredContinuation>,
     /// The last model reply.
     pub completion: Option<String>,
     /// Reasoning text of the last reply, when the server returned it.

@@ -207,6 +207,7 @@ mod tests {
                 prompt: vec![],
                 prompt_text: None,
                 sampling_seed: None,
+                continuations: Vec::new(),
                 completion: None,
                 reasoning: None,
                 reward: Some(reward),
