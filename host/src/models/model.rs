@@ -164,7 +164,7 @@ impl Model {
                 match client.score_continuations("The capital of France is", &probe, &Map::new()).await {
                     Ok(_) => Ok(()),
                     Err(error) => anyhow::bail!(
-                        "returns no log-probabilities for prompts on /completions with `echo` ({error});                          serve it with vLLM, SGLang or another server that echoes prompt log-probabilities"
+                        "returns no log-probabilities for prompts on /completions with `echo` ({error}); serve it with vLLM, SGLang or another server that echoes prompt log-probabilities"
                     ),
                 }
             }

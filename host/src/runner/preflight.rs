@@ -75,8 +75,6 @@ struct Shared {
     datasets: Datasets,
     models: Models,
     executors: HashMap<String, Arc<CodeExecutor>>,
-    /// Models checked for log-likelihood scoring.
-    scoring_checked: std::collections::HashSet<String>,
 }
 
 async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
@@ -92,12 +90,6 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
     let code = code_executor(env, &mut shared.executors).await.with_context(|| format!("env `{}`", env.id))?;
     let model = shared.models.resolve(&job.model)?;
-    if env.capabilities.iter().any(|c| c == LOGLIKELIHOOD) && shared.scoring_checked.insert(job.model.id.clone()) {
-        model
-            .check_scoring()
-            .await
-            .with_context(|| format!("model `{}` (env `{}` scores log-likelihoods)", job.model.id, env.id))?;
-    }
     let groups = env.group_by.as_deref().map(|field| dataset.records.iter().map(|r| r.field_text(field)).collect());
     let fewshot = match &env.fewshot {
         Some(spec) => Some(Arc::new(fewshot(spec, &dataset, &mut shared.datasets, &pool).await.with_context(context)?)),
@@ -189,6 +181,21 @@ impl Datasets {
         self.loaded.insert(key, loaded.clone());
         Ok(loaded)
     }
+}
+
+/// Check, once per model, that the models of jobs scoring log-likelihoods
+/// can: before a run is opened (not in a dry run, which contacts no model).
+pub(crate) async fn check_scoring(jobs: &[&PreparedJob]) -> Result<()> {
+    let mut checked = std::collections::HashSet::new();
+    for job in jobs {
+        let scores = job.plan.env.capabilities.iter().any(|c| c == LOGLIKELIHOOD);
+        if scores && checked.insert(&job.plan.model.id) {
+            let (model, env) = (&job.plan.model.id, &job.plan.env.id);
+            let context = || format!("model `{model}` (env `{env}` scores log-likelihoods)");
+            job.model.check_scoring().await.with_context(context)?;
+        }
+    }
+    Ok(())
 }
 
 /// Refuse a plugin that needs a capability its env config does not grant.

@@ -206,8 +206,16 @@ pub fn prove<E: Environment>(env: &Env) -> usize {
     assert!(!records.is_empty(), "{}: no fixture records", env.id);
     for (i, record) in records.iter().enumerate() {
         check_fields(env, record);
-        let prepared =
-            harness.prepare(record.clone(), i as u64).unwrap_or_else(|e| panic!("{} record {i}: {e:?}", env.id));
+        // Whatever the first step asks (a reply, or continuations scored by
+        // log-likelihood), its reference must score full reward.
+        let step = harness
+            .begin(record.clone(), &[], false, i as u64)
+            .unwrap_or_else(|e| panic!("{} record {i}: {e:?}", env.id));
+        let prompt = match step.action {
+            assay_sdk::Action::AskModel(prompt) => prompt,
+            _ => assay_sdk::Prompt::new(),
+        };
+        let prepared = assay_sdk::testing::Prepared { prompt, state: step.state };
         let reference = harness.reference(&prepared).unwrap().unwrap_or_else(|| panic!("{}: no reference", env.id));
         let score = harness.grade(&prepared, &reference).unwrap();
         assert_eq!(score.reward, 1.0, "{} record {i}: reference {reference:?} scored {score:?}", env.id);

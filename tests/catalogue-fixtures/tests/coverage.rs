@@ -61,5 +61,9 @@ fn the_suite_configs_run_catalogue_envs_and_the_oracle_configs_match_them() {
     let standard: BTreeSet<String> = job_envs("standard.yaml").into_iter().collect();
     let oracle: BTreeSet<String> = job_envs("standard-oracle.yaml").into_iter().collect();
     let only_oracle: Vec<&String> = oracle.difference(&standard).collect();
-    assert_eq!(only_oracle, ["humaneval", "mmlu-shuffled"], "the oracle also runs every variant");
+    assert_eq!(
+        only_oracle,
+        ["humaneval", "mmlu-5shot", "mmlu-shuffled"],
+        "the oracle also runs every variant and the base-model envs (configs/base-model.yaml)"
+    );
 }
