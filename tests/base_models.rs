@@ -231,3 +231,46 @@ fn a_server_without_prompt_logprobs_is_refused_before_the_run_naming_the_model()
         "{line}"
     );
 }
+
+/// A chat completion with `n` choices (`n` from the request, or 1 when
+/// `honour_n` is false): choice i answers option A, B, C… in turn.
+fn n_choices(request: &MockRequest, honour_n: bool) -> MockReply {
+    let n = if honour_n { request.body["n"].as_u64().unwrap_or(1) } else { 1 };
+    let choices: Vec<Value> = (0..n)
+        .map(|i| {
+            let letter = ["A", "B", "C", "D"][i as usize % 4];
+            json!({"index": i, "message": {"role": "assistant", "content": format!("The answer is ({letter}).")}, "finish_reason": "stop"})
+        })
+        .collect();
+    MockReply::Json(json!({"choices": choices, "usage": {"prompt_tokens": 50, "completion_tokens": 6 * n}}))
+}
+
+#[test]
+fn a_records_rollouts_are_asked_in_one_request_and_recorded_each() {
+    let server = MockOpenAi::start(|r: &MockRequest| n_choices(r, true));
+    let job = "    rollouts: 3\n    rollouts_in_one_request: true\n";
+    let project = mcq_project(&server, "", "    rollouts_per_example: 3\n");
+    let config = std::fs::read_to_string(project.path().join("run.yaml")).unwrap();
+    project.write("run.yaml", &config.replace("  - {model: m, env: e}\n", &format!("  - model: m\n    env: e\n{job}")));
+    project.assay_ok(&["bench", "--config", "run.yaml", "-q"]);
+    assert_eq!(server.request_count(), 4, "one request per record");
+    assert!(server.requests().iter().all(|r| r.body["n"] == 3));
+    let lines = results(&project);
+    assert_eq!(lines.len(), 12);
+    for line in &lines {
+        let letter = ["A", "B", "C"][line["rollout"].as_u64().unwrap() as usize];
+        assert_eq!(line["parsed_answer"], letter, "rollout i gets choice i: {line}");
+    }
+    let tokens: u64 = lines.iter().map(|l| l["tokens"]["completion"].as_u64().unwrap()).sum();
+    assert_eq!(tokens, 4 * 18, "each request's tokens counted once");
+
+    // A server ignoring `n` answers once: the other rollouts ask alone.
+    let ignoring = MockOpenAi::start(|r: &MockRequest| n_choices(r, false));
+    let project = mcq_project(&ignoring, "", "    rollouts_per_example: 3\n");
+    let config = std::fs::read_to_string(project.path().join("run.yaml")).unwrap();
+    project.write("run.yaml", &config.replace("  - {model: m, env: e}\n", &format!("  - model: m\n    env: e\n{job}")));
+    let (_, stderr) = project.assay_ok(&["bench", "--config", "run.yaml"]);
+    assert!(stderr.contains("it ignores `n`"), "{stderr}");
+    assert_eq!(ignoring.request_count(), 4 + 8);
+    assert_eq!(results(&project).len(), 12);
+}

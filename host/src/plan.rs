@@ -77,6 +77,8 @@ pub struct JobPlan {
     pub env: EnvSpec,
     /// The model's sampling args with the job's merged over them.
     pub sampling_args: Map<String, Value>,
+    /// Whether a record's rollouts are asked in one request (`n`).
+    pub rollouts_in_one_request: bool,
 }
 
 /// A resolved env variant.
@@ -165,7 +167,13 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
             let mut env = resolve_env(variant, &plugin_dirs)?;
             env.env_args.extend(job.env_args.clone());
             env.rollouts = job.rollouts.unwrap_or(env.rollouts);
-            jobs.push(JobPlan { job_id, model: model.clone(), env, sampling_args: sampling_args.clone() });
+            jobs.push(JobPlan {
+                job_id,
+                model: model.clone(),
+                env,
+                sampling_args: sampling_args.clone(),
+                rollouts_in_one_request: job.rollouts_in_one_request,
+            });
         }
     }
     Ok(Plan {

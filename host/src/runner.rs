@@ -23,13 +23,13 @@ mod fewshot;
 pub(crate) mod identity;
 mod preflight;
 mod progress;
+mod rollouts;
 pub(crate) mod schedule;
 
 pub(crate) use episode::sample_seed;
 pub(crate) use preflight::PreparedJob;
 pub(crate) use schedule::{Action, Schedule, Selection, Target};
 
-use crate::config::LOGLIKELIHOOD;
 use crate::plan::Plan;
 use crate::runtime::Runtime;
 use crate::store::{
@@ -251,32 +251,34 @@ async fn spawn_samples(
 ) {
     let slots = Arc::new(Semaphore::new(job.concurrency.max(1)));
     let mut tasks = JoinSet::new();
+    let together = job.plan.rollouts_in_one_request;
     'records: for record_index in 0..job.dataset.records.len() {
-        for rollout in (0..job.plan.env.rollouts).filter(|r| !done.contains(record_index, *r)) {
+        let missing: Vec<u32> = (0..job.plan.env.rollouts).filter(|r| !done.contains(record_index, *r)).collect();
+        // One task per sample, or one per record when its rollouts share a request.
+        let batches: Vec<Vec<u32>> = match together && missing.len() > 1 {
+            true => vec![missing],
+            false => missing.into_iter().map(|rollout| vec![rollout]).collect(),
+        };
+        for rollouts in batches {
             let slot = tokio::select! {
                 slot = slots.clone().acquire_owned() => slot.expect("sample semaphore is never closed"),
                 _ = options.cancel.cancelled() => break 'records,
                 // The writer stopped (e.g. a full disk): more model calls would be lost.
                 _ = results.closed() => break 'records,
             };
-            let spec = SampleSpec {
-                dataset: job.dataset.clone(),
-                record_index,
-                rollout,
-                seed,
-                max_turns: job.plan.env.max_turns,
-                sampling_args: job.plan.sampling_args.clone(),
-                code: job.code.clone(),
-                group: job.group(record_index),
-                fewshot: job.fewshot.clone(),
-                loglikelihood: job.plan.env.capabilities.iter().any(|c| c == LOGLIKELIHOOD),
-            };
+            let specs: Vec<SampleSpec> =
+                rollouts.iter().map(|&rollout| job.sample_spec(record_index, rollout, seed)).collect();
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
             tasks.spawn(async move {
-                let result = episode::run(&spec, &pool, &model).await;
+                let finished = match specs.as_slice() {
+                    [one] => vec![episode::run(one, &pool, &model).await],
+                    several => rollouts::run_together(several, &pool, &model).await,
+                };
                 drop(slot);
-                // The writer only stops when every sender is gone.
-                let _ = results.send(result).await;
+                for result in finished {
+                    // The writer only stops when every sender is gone.
+                    let _ = results.send(result).await;
+                }
             });
             while tasks.try_join_next().is_some() {}
         }

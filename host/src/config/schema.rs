@@ -390,6 +390,10 @@ pub struct JobConfig {
     /// Samples per record for this job's envs (overrides their `rollouts_per_example`).
     #[serde(default, deserialize_with = "de_optional_at_least_one")]
     pub rollouts: Option<u32>,
+    /// Ask a record's rollouts in one request (`n: k`), so the server reads
+    /// the prompt once. Default false.
+    #[serde(default)]
+    pub rollouts_in_one_request: bool,
 }
 
 /// `num_examples` as a limit: `-1` is all (`None`), a positive count is a limit.
@@ -404,6 +408,14 @@ pub fn num_examples(value: i64) -> Result<Option<usize>, String> {
 impl JobConfig {
     /// `model` on `env` (ids), every other field at its default.
     pub fn new(model: String, env: Vec<String>) -> Self {
-        JobConfig { model, env, name: None, env_args: Map::new(), sampling_args: Map::new(), rollouts: None }
+        JobConfig {
+            model,
+            env,
+            name: None,
+            env_args: Map::new(),
+            sampling_args: Map::new(),
+            rollouts: None,
+            rollouts_in_one_request: false,
+        }
     }
 }

@@ -58,6 +58,22 @@ pub struct Turn<'a> {
     pub seed: Option<u64>,
 }
 
+impl Turn<'_> {
+    /// The request an endpoint is sent: the seed added when one is to be sent.
+    fn request(&self) -> ChatRequest {
+        let mut sampling_args = self.sampling_args.clone();
+        if let Some(seed) = self.seed {
+            sampling_args.entry("seed").or_insert(seed.into());
+        }
+        ChatRequest {
+            messages: self.messages.to_vec(),
+            max_tokens: self.max_tokens,
+            stop: self.stop.to_vec(),
+            sampling_args,
+        }
+    }
+}
+
 /// Why a model gave no reply. `E` is the error of asking the environment
 /// for its reference (the oracle's answer).
 #[derive(Debug)]
@@ -90,18 +106,8 @@ impl Model {
                 None => Err(ReplyError::NoReference),
             },
             Kind::Endpoint(client) => {
-                let mut sampling_args = turn.sampling_args.clone();
-                if let Some(seed) = turn.seed {
-                    sampling_args.entry("seed").or_insert(seed.into());
-                }
-                let request = ChatRequest {
-                    messages: turn.messages.to_vec(),
-                    max_tokens: turn.max_tokens,
-                    stop: turn.stop.to_vec(),
-                    sampling_args,
-                };
                 let started = Instant::now();
-                client.chat(&request).await.map_err(|error| {
+                client.chat(&turn.request()).await.map_err(|error| {
                     let latency_ms = started.elapsed().as_millis() as u64;
                     ReplyError::Endpoint { error, latency_ms }
                 })
@@ -115,6 +121,16 @@ impl Model {
                 Ok(text) => Ok(offline_reply(text.to_string(), None)),
                 Err(error) => Err(ReplyError::Replay(error)),
             },
+        }
+    }
+
+    /// `n` replies to one turn in one request (the server reads the prompt
+    /// once), for an endpoint; `None` for models that answer each rollout
+    /// on their own (the oracle, replay).
+    pub async fn reply_n(&self, turn: &Turn<'_>, n: usize) -> Option<Result<Vec<ChatReply>, ModelError>> {
+        match &self.kind {
+            Kind::Endpoint(client) => Some(client.chat_n(&turn.request(), n).await),
+            Kind::Oracle | Kind::Replay(_) => None,
         }
     }
 

@@ -112,6 +112,20 @@ impl ChatClient {
         self.send(&self.inner.url, &body, estimate_tokens(request), |bytes| parse_reply(bytes, text, key)).await
     }
 
+    /// `n` replies to one request (`n` in the body): the server reads the
+    /// prompt once for all of them. The first reply carries the request's
+    /// token counts, the others none. A server that ignores `n` gives
+    /// fewer replies.
+    pub async fn chat_n(&self, request: &ChatRequest, n: usize) -> Result<Vec<ChatReply>, ModelError> {
+        let mut request = request.clone();
+        request.sampling_args.insert("n".into(), n.into());
+        let body = self.inner.body(&request);
+        let text = matches!(self.inner.api, Api::Completions(_));
+        let key = self.inner.key.as_ref();
+        let parse = |bytes: &[u8]| parse_replies(bytes, text, key).map(Replies);
+        Ok(self.send(&self.inner.url, &body, estimate_tokens(&request), parse).await?.0)
+    }
+
     /// The log-probability of each continuation after `context`, from the
     /// text-completions API with `echo` (see `loglikelihood.rs`). All are
     /// asked in one request (a list of prompts); a server that refuses a
@@ -329,6 +343,21 @@ impl Answer for ScoredContinuations {
     }
 }
 
+/// The replies of one request with `n` choices.
+struct Replies(Vec<ChatReply>);
+
+impl Answer for Replies {
+    fn usage(&self) -> Usage {
+        self.0.first().map(|r| r.usage).unwrap_or_default()
+    }
+    fn set_latency(&mut self, latency_ms: u64) {
+        self.0.iter_mut().for_each(|r| r.latency_ms = latency_ms);
+    }
+    fn set_attempts(&mut self, attempts: u32) {
+        self.0.iter_mut().for_each(|r| r.attempts = attempts);
+    }
+}
+
 /// The `usage` block of a reply.
 fn parse_usage(json: &Value) -> Usage {
     let usage = json.get("usage");
@@ -359,29 +388,39 @@ fn transport_error(error: reqwest::Error) -> ModelError {
 /// Parse a chat completion (or, with `text`, a text completion); `key` is
 /// scrubbed from quoted bodies.
 fn parse_reply(bytes: &[u8], text: bool, key: Option<&ApiKey>) -> Result<ChatReply, ModelError> {
+    let mut replies = parse_replies(bytes, text, key)?;
+    Ok(replies.swap_remove(0))
+}
+
+/// Every choice of a completion, in `index` order, the first carrying the
+/// usage. At least one.
+fn parse_replies(bytes: &[u8], text: bool, key: Option<&ApiKey>) -> Result<Vec<ChatReply>, ModelError> {
     let malformed = |what: &str| ModelError::Malformed(format!("{what}: {}", excerpt(bytes, key)));
     let json: Value = serde_json::from_slice(bytes).map_err(|_| malformed("not JSON"))?;
-    let choice = json
-        .get("choices")
-        .and_then(Value::as_array)
-        .and_then(|choices| choices.first())
-        .ok_or_else(|| malformed("no `choices`"))?;
-    let string = |value: Option<&Value>| value.and_then(Value::as_str).map(String::from);
-    let (content, reasoning) = if text {
-        (string(Some(choice.get("text").ok_or_else(|| malformed("no `choices[0].text`"))?)), None)
-    } else {
-        let message = choice.get("message").ok_or_else(|| malformed("no `choices[0].message`"))?;
-        let reasoning = string(message.get("reasoning_content")).or_else(|| string(message.get("reasoning")));
-        (string(message.get("content")), reasoning)
-    };
-    Ok(ChatReply {
-        content: content.unwrap_or_default(),
-        reasoning,
-        finish_reason: string(choice.get("finish_reason")),
-        usage: parse_usage(&json),
-        latency_ms: 0,
-        attempts: 1,
-    })
+    let choices = json.get("choices").and_then(Value::as_array).filter(|c| !c.is_empty());
+    let mut choices: Vec<&Value> = choices.ok_or_else(|| malformed("no `choices`"))?.iter().collect();
+    choices.sort_by_key(|c| c.get("index").and_then(Value::as_u64).unwrap_or(0));
+    let mut replies = Vec::with_capacity(choices.len());
+    for choice in choices {
+        let string = |value: Option<&Value>| value.and_then(Value::as_str).map(String::from);
+        let (content, reasoning) = if text {
+            (string(Some(choice.get("text").ok_or_else(|| malformed("no `choices[0].text`"))?)), None)
+        } else {
+            let message = choice.get("message").ok_or_else(|| malformed("no `choices[0].message`"))?;
+            let reasoning = string(message.get("reasoning_content")).or_else(|| string(message.get("reasoning")));
+            (string(message.get("content")), reasoning)
+        };
+        let usage = if replies.is_empty() { parse_usage(&json) } else { Usage::default() };
+        replies.push(ChatReply {
+            content: content.unwrap_or_default(),
+            reasoning,
+            finish_reason: string(choice.get("finish_reason")),
+            usage,
+            latency_ms: 0,
+            attempts: 1,
+        });
+    }
+    Ok(replies)
 }
 
 /// A body on one line, with the key (if any) replaced by `***` before

@@ -4,12 +4,12 @@
 //! recorded error; nothing here can fail the job or the run.
 
 use super::fewshot::Fewshot;
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Record};
 use crate::execution::{CodeExecutor, CodeRun};
-use crate::models::{Message, Model, ModelError, ReplyError, Role, Turn};
+use crate::models::{ChatReply, Message, Model, ModelError, ReplyError, Role, Turn};
 use crate::runtime::{
     Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, ContinuationRequest, EnvironmentPool,
-    Event, ModelReply, Prompt, Sample, Score,
+    Event, ModelReply, Prompt, Sample, Score, Step,
 };
 use crate::store::{self, ErrorKind, ParseStatus, SampleError, SampleResult, ScoredContinuation, Tokens};
 use serde_json::{Map, Value};
@@ -96,19 +96,68 @@ pub(crate) fn sample_seed(run_seed: u64, example_id: &str, rollout: u32) -> u64 
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
+/// A sample about to start: its record, its seed and what the plugin's
+/// `prepare` is given.
+pub(super) struct Start<'a> {
+    pub(super) spec: &'a SampleSpec,
+    record: &'a Record,
+    seed: u64,
+    pub(super) sample: Sample,
+}
+
+impl<'a> Start<'a> {
+    pub(super) fn new(spec: &'a SampleSpec) -> Self {
+        let record = &spec.dataset.records[spec.record_index];
+        let seed = sample_seed(spec.seed, &record.id, spec.rollout);
+        let sample = Sample {
+            record_json: record.json.clone(),
+            seed,
+            fewshot: spec.fewshot.as_ref().map(|f| f.exemplars(record, seed)).unwrap_or_default(),
+            fewshot_as_multiturn: spec.fewshot.as_ref().is_some_and(|f| f.as_multiturn()),
+        };
+        Start { spec, record, seed, sample }
+    }
+
+    /// Which record calls into the plugin are for.
+    pub(super) fn ctx(&self) -> CallContext<'a> {
+        CallContext { record: &self.record.id, seed: self.seed }
+    }
+
+    /// The plugin's first step for the sample.
+    pub(super) async fn prepare(&self, pool: &EnvironmentPool) -> Result<Step, SampleError> {
+        Ok(pool.prepare(self.ctx(), &self.sample).await?)
+    }
+}
+
+/// A reply to a sample's first request obtained with others' (rollouts
+/// asked in one request), with the seed that request sent.
+pub(super) struct Prefetched {
+    pub(super) reply: ChatReply,
+    pub(super) seed: Option<u64>,
+}
+
 /// Run one sample to its result line.
 pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model) -> SampleResult {
-    let record = &spec.dataset.records[spec.record_index];
-    let seed = sample_seed(spec.seed, &record.id, spec.rollout);
-    let mut episode = Episode::default();
-    let ctx = CallContext { record: &record.id, seed };
-    let sample = Sample {
-        record_json: record.json.clone(),
-        seed,
-        fewshot: spec.fewshot.as_ref().map(|f| f.exemplars(record, seed)).unwrap_or_default(),
-        fewshot_as_multiturn: spec.fewshot.as_ref().is_some_and(|f| f.as_multiturn()),
+    let start = Start::new(spec);
+    let first = start.prepare(pool).await;
+    finish(start, first, None, pool, model).await
+}
+
+/// Play a sample on from its first step (or the failure to prepare it) to
+/// its result line; `prefetched` answers its first request.
+pub(super) async fn finish(
+    start: Start<'_>,
+    first: Result<Step, SampleError>,
+    prefetched: Option<Prefetched>,
+    pool: &EnvironmentPool,
+    model: &Model,
+) -> SampleResult {
+    let (spec, record, seed) = (start.spec, start.record, start.seed);
+    let mut episode = Episode { prefetched, ..Episode::default() };
+    let outcome = match first {
+        Ok(step) => episode.play(spec, start.ctx(), step, pool, model).await,
+        Err(error) => Err(error),
     };
-    let outcome = episode.play(spec, ctx, &sample, pool, model).await;
     let mut result = SampleResult {
         example_id: record.id.clone(),
         example_index: record.index,
@@ -163,6 +212,8 @@ struct Episode {
     turns: u32,
     tokens: Tokens,
     latency_ms: u64,
+    /// The reply to the first request, when it was asked with others'.
+    prefetched: Option<Prefetched>,
 }
 
 impl Episode {
@@ -170,11 +221,10 @@ impl Episode {
         &mut self,
         spec: &SampleSpec,
         ctx: CallContext<'_>,
-        sample: &Sample,
+        mut step: Step,
         pool: &EnvironmentPool,
         model: &Model,
     ) -> Result<Score, SampleError> {
-        let mut step = pool.prepare(ctx, sample).await?;
         loop {
             match step.action {
                 Action::Finish(score) => return Ok(score),
@@ -267,8 +317,16 @@ impl Episode {
             seed: model.request_seed(&spec.sampling_args, ctx.seed),
         };
         self.sampling_seed = turn.seed;
-        let reply = model.reply(&turn, async || pool.reference(ctx, state).await).await;
-        let reply = reply.map_err(|error| self.reply_error(ctx.record, error))?;
+        let reply = match self.prefetched.take() {
+            Some(prefetched) => {
+                self.sampling_seed = prefetched.seed;
+                prefetched.reply
+            }
+            None => {
+                let reply = model.reply(&turn, async || pool.reference(ctx, state).await).await;
+                reply.map_err(|error| self.reply_error(ctx.record, error))?
+            }
+        };
         self.count(reply.usage, reply.latency_ms);
         self.reasoning = reply.reasoning;
         if self.turns > 1 {

@@ -3,6 +3,7 @@
 //! job's environment configured with its arguments, API keys resolved and
 //! every job's identity computed.
 
+use super::episode::SampleSpec;
 use super::fewshot::Fewshot;
 use super::identity::{self, IdentityInputs};
 use crate::config::run_code_languages;
@@ -45,6 +46,22 @@ impl PreparedJob {
     /// Records × rollouts.
     pub(crate) fn sample_count(&self) -> u64 {
         self.dataset.records.len() as u64 * u64::from(self.plan.env.rollouts)
+    }
+
+    /// What one sample needs to run.
+    pub(super) fn sample_spec(&self, record_index: usize, rollout: u32, seed: u64) -> SampleSpec {
+        SampleSpec {
+            dataset: self.dataset.clone(),
+            record_index,
+            rollout,
+            seed,
+            max_turns: self.plan.env.max_turns,
+            sampling_args: self.plan.sampling_args.clone(),
+            code: self.code.clone(),
+            group: self.group(record_index),
+            fewshot: self.fewshot.clone(),
+            loglikelihood: self.plan.env.capabilities.iter().any(|c| c == LOGLIKELIHOOD),
+        }
     }
 
     /// The group of record `index`, when the env groups its results.
