@@ -15,6 +15,7 @@ mod fuzz_inputs;
 mod gateway;
 mod groups;
 mod hub_datasets;
+mod judge;
 mod mmlu;
 mod model_client;
 mod plugin_authoring;

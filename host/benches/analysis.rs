@@ -82,6 +82,7 @@ fn sample(model: usize, example: usize) -> SampleResult {
         prompt_text: None,
         sampling_seed: None,
         continuations: Vec::new(),
+        judge_calls: Vec::new(),
         completion: Some(format!("Let me think step by step about question {example}. The answer is (B).")),
         reasoning: None,
         reward: Some(if correct { 1.0 } else { 0.0 }),

@@ -177,6 +177,7 @@ fn sample(i: usize) -> SampleResult {
         prompt_text: None,
         sampling_seed: None,
         continuations: Vec::new(),
+        judge_calls: Vec::new(),
         completion: Some(format!("{MCQ_REPLY} (sample {i})")),
         reasoning: None,
         reward: Some(if i.is_multiple_of(3) { 0.0 } else { 1.0 }),

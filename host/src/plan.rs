@@ -17,7 +17,7 @@
 
 use crate::config::{
     self, CodeBackendKind, CodeExecutionConfig, DatasetSource, DeclaredEnv, EnvConfig, FewshotConfig, FewshotSampler,
-    HubDataset, LoadedConfig, ORACLE, RUN_CODE_PREFIX,
+    HubDataset, JudgeConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX,
 };
 use crate::locations;
 use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, RateLimits, ReplaySpec};
@@ -33,12 +33,13 @@ use std::path::{Path, PathBuf};
 const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
 
 /// Env fields that cannot be swept: declare separate envs instead.
-const UNSWEPT_KEYS: [&str; 13] = [
+const UNSWEPT_KEYS: [&str; 14] = [
     "id",
     "module",
     "dataset",
     "group_by",
     "fewshot",
+    "judge",
     "id_field",
     "env_args",
     "limits",
@@ -79,6 +80,18 @@ pub struct JobPlan {
     pub sampling_args: Map<String, Value>,
     /// Whether a record's rollouts are asked in one request (`n`).
     pub rollouts_in_one_request: bool,
+    /// The judge of the job's `ask-judge` actions, if it has one.
+    pub judge: Option<JudgeSpec>,
+}
+
+/// A job's judge: its model and the sampling args of judge requests (the
+/// model's, then the judge config's).
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgeSpec {
+    /// The judge model.
+    pub model: ModelSpec,
+    /// Sent with every judge request.
+    pub sampling_args: Map<String, Value>,
 }
 
 /// A resolved env variant.
@@ -173,6 +186,8 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
                 env,
                 sampling_args: sampling_args.clone(),
                 rollouts_in_one_request: job.rollouts_in_one_request,
+                judge: judge_spec(loaded, job.judge.as_ref().or(variant.declared.env.judge.as_ref()))
+                    .map_err(|e| anyhow!("{shown}: jobs[{index}]: judge: {e}"))?,
             });
         }
     }
@@ -280,6 +295,15 @@ fn replay_spec(loaded: &LoadedConfig, id: &str, replay: &config::ReplayConfig) -
         bail!("models.{id}.replay.files[{i}]: {} not found", missing.display());
     }
     Ok(ReplaySpec { files, id_field: replay.id_field.clone(), completion_field: replay.completion_field.clone() })
+}
+
+/// The judge, resolved: its model (declared under `models:`) and sampling args.
+fn judge_spec(loaded: &LoadedConfig, judge: Option<&JudgeConfig>) -> Result<Option<JudgeSpec>> {
+    let Some(judge) = judge else { return Ok(None) };
+    let model = model_spec(loaded, &judge.model)?;
+    let mut sampling_args = model_sampling_args(loaded, &judge.model);
+    sampling_args.extend(judge.sampling_args.clone());
+    Ok(Some(JudgeSpec { model, sampling_args }))
 }
 
 fn model_sampling_args(loaded: &LoadedConfig, id: &str) -> Map<String, Value> {

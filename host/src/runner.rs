@@ -143,6 +143,7 @@ pub(crate) async fn execute(
     let to_run: Vec<&PreparedJob> =
         prepared.jobs.iter().zip(&prepared.schedule.actions).filter(|(_, a)| a.runs()).map(|(j, _)| j).collect();
     preflight::check_scoring(&to_run).await?;
+    preflight::check_judges(&to_run).await?;
     let run_dir = Arc::new(schedule::open_run(plan, &prepared.jobs, &prepared.schedule, notice)?);
     crate::logging::log_to_run_dir(run_dir.root())?;
     tracing::info!(run = %run_dir.root().display(), config = %plan.config_path.display(), "run opened");

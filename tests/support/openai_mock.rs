@@ -1,8 +1,8 @@
 //! An in-process OpenAI-compatible chat-completions server for tests.
 //!
 //! [`MockOpenAi::start`] binds `127.0.0.1:0` and serves
-//! `POST /v1/chat/completions` and `POST /v1/completions` (text
-//! completions, for base models) on its own thread and tokio runtime, so both
+//! `POST /v1/chat/completions`, `POST /v1/completions` (text
+//! completions, for base models) and `GET /v1/models` (not recorded) on its own thread and tokio runtime, so both
 //! async tests and sync tests that run the `assay` binary can use it. A
 //! responder closure decides each reply; the server records every request
 //! and the peak number of requests in flight. Dropping the server stops it.
@@ -15,7 +15,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -149,6 +149,7 @@ impl MockOpenAi {
         let app = Router::new()
             .route("/v1/chat/completions", post(chat_completions))
             .route("/v1/completions", post(chat_completions))
+            .route("/v1/models", get(list_models))
             .with_state(shared.clone());
         let (shutdown, stop) = oneshot::channel();
         let thread = std::thread::spawn(move || serve(listener, app, stop));
@@ -233,6 +234,11 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// An empty model list: enough for a reachability check.
+async fn list_models() -> Response {
+    response(StatusCode::OK, "application/json", Body::from(json!({"object": "list", "data": []}).to_string()))
 }
 
 async fn chat_completions(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {

@@ -192,6 +192,19 @@ pub struct EnvConfig {
     pub code_execution: Option<CodeExecutionConfig>,
     /// Few-shot exemplars shown before each record.
     pub fewshot: Option<FewshotConfig>,
+    /// The judge model the env's `ask-judge` actions go to (grant `judge`).
+    pub judge: Option<JudgeConfig>,
+}
+
+/// A judge: `judge: {model: MODEL_ID, sampling_args: {temperature: 0}}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeConfig {
+    /// A model id declared under `models:`.
+    pub model: String,
+    /// Merged over that model's sampling args for judge requests.
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub sampling_args: Map<String, Value>,
 }
 
 /// Few-shot exemplars: `fewshot: {n: 5, split: dev, sampler: first_n}`.
@@ -283,6 +296,9 @@ impl std::fmt::Display for HubDataset {
         Ok(())
     }
 }
+
+/// The capability granting `ask-judge` actions (the env's or job's judge).
+pub const JUDGE: &str = "judge";
 
 /// The capability granting `score-continuations` actions (log-likelihood
 /// scoring by the model under test).
@@ -394,6 +410,8 @@ pub struct JobConfig {
     /// the prompt once. Default false.
     #[serde(default)]
     pub rollouts_in_one_request: bool,
+    /// The judge of this job's envs (over theirs).
+    pub judge: Option<JudgeConfig>,
 }
 
 /// `num_examples` as a limit: `-1` is all (`None`), a positive count is a limit.
@@ -416,6 +434,7 @@ impl JobConfig {
             sampling_args: Map::new(),
             rollouts: None,
             rollouts_in_one_request: false,
+            judge: None,
         }
     }
 }

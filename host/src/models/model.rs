@@ -187,6 +187,17 @@ impl Model {
         }
     }
 
+    /// Check, once before a run, that a model asked by others (a judge)
+    /// is up: its endpoint answers `GET /models`. Offline models always are.
+    pub async fn check_reachable(&self) -> Result<()> {
+        match &self.kind {
+            Kind::Oracle | Kind::Replay(_) => Ok(()),
+            Kind::Endpoint(client) => {
+                client.check_reachable().await.map_err(|error| anyhow::anyhow!("is not reachable: {error}"))
+            }
+        }
+    }
+
     /// The prompt text a base model is sent for `messages` (rendered by its
     /// prompt template); `None` for chat models, the oracle and replay.
     pub fn prompt_text(&self, messages: &[Message]) -> Option<String> {

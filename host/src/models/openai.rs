@@ -37,6 +37,8 @@ struct Inner {
     url: reqwest::Url,
     /// `{base_url}/completions`, where continuations are scored.
     completions_url: reqwest::Url,
+    /// `{base_url}/models`, asked to check the server is up.
+    models_url: reqwest::Url,
     model: String,
     api: Api,
     auth: Option<HeaderValue>,
@@ -72,7 +74,7 @@ impl ChatClient {
             let url = format!("{}/{path}", endpoint.base_url.trim_end_matches('/'));
             reqwest::Url::parse(&url).map_err(|e| anyhow::anyhow!("api_base_url {url} is not a valid URL: {e}"))
         };
-        let (url, completions_url) = (parse(path)?, parse("completions")?);
+        let (url, completions_url, models_url) = (parse(path)?, parse("completions")?, parse("models")?);
         let http = reqwest::Client::builder()
             .connect_timeout(endpoint.timeout.min(Duration::from_secs(30)))
             .build()
@@ -83,6 +85,7 @@ impl ChatClient {
                 max_concurrent: endpoint.max_concurrent,
                 url,
                 completions_url,
+                models_url,
                 model: endpoint.model,
                 api: endpoint.api,
                 auth,
@@ -101,6 +104,29 @@ impl ChatClient {
     /// Requests in flight at once, at most.
     pub fn max_concurrent(&self) -> usize {
         self.inner.max_concurrent
+    }
+
+    /// Check that the server answers and takes the key: `GET {base}/models`
+    /// once, without retries. A server without that route (404) is up.
+    pub async fn check_reachable(&self) -> Result<(), ModelError> {
+        let inner = &self.inner;
+        let mut builder = inner.http.get(inner.models_url.clone());
+        if let Some(auth) = &inner.auth {
+            builder = builder.header(AUTHORIZATION, auth.clone());
+        }
+        let exchange = async {
+            let response = builder.send().await.map_err(transport_error)?;
+            let status = response.status();
+            if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
+                return Ok(());
+            }
+            let bytes = response.bytes().await.map_err(transport_error)?;
+            let body = excerpt(&bytes, inner.key.as_ref());
+            Err(ModelError::Status { status: status.as_u16(), body, retry_after: None })
+        };
+        tokio::time::timeout(inner.timeout, exchange)
+            .await
+            .map_err(|_| ModelError::Timeout(inner.timeout.as_secs_f64()))?
     }
 
     /// Send a request, retrying what may succeed on another attempt (see

@@ -9,9 +9,9 @@ use crate::execution::{CodeExecutor, CodeRun};
 use crate::models::{ChatReply, Message, Model, ModelError, ReplyError, Role, Turn};
 use crate::runtime::{
     Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, ContinuationRequest, EnvironmentPool,
-    Event, ModelReply, Prompt, Sample, Score, Step,
+    Event, JudgeRequest, ModelReply, Prompt, Sample, Score, Step,
 };
-use crate::store::{self, ErrorKind, ParseStatus, SampleError, SampleResult, ScoredContinuation, Tokens};
+use crate::store::{self, ErrorKind, JudgeCall, ParseStatus, SampleError, SampleResult, ScoredContinuation, Tokens};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -33,6 +33,23 @@ pub(super) struct SampleSpec {
     pub fewshot: Option<Arc<Fewshot>>,
     /// Whether the env grants the `loglikelihood` capability.
     pub loglikelihood: bool,
+    /// The judge of `ask-judge` actions, when the env grants `judge`.
+    pub judge: Option<Arc<Judge>>,
+}
+
+/// A job's judge: the model asked and the sampling args sent.
+pub(crate) struct Judge {
+    pub(crate) model: Model,
+    /// Its name at the endpoint, for the job's identity.
+    pub(crate) name: String,
+    pub(crate) sampling_args: Map<String, Value>,
+}
+
+impl Judge {
+    /// What stands for the judge in a job's identity.
+    pub(crate) fn identity(&self) -> Value {
+        serde_json::json!({"model": self.name, "sampling_args": self.sampling_args})
+    }
 }
 
 impl From<CallError> for SampleError {
@@ -84,6 +101,7 @@ impl From<crate::runtime::ParseStatus> for ParseStatus {
             crate::runtime::ParseStatus::NoAnswer => ParseStatus::NoAnswer,
             crate::runtime::ParseStatus::Malformed => ParseStatus::Malformed,
             crate::runtime::ParseStatus::Hedged => ParseStatus::Hedged,
+            crate::runtime::ParseStatus::Ungraded => ParseStatus::Ungraded,
         }
     }
 }
@@ -168,6 +186,7 @@ pub(super) async fn finish(
         prompt_text: episode.prompt_text,
         sampling_seed: episode.sampling_seed,
         continuations: episode.continuations,
+        judge_calls: episode.judge_calls,
         completion: episode.completion,
         reasoning: episode.reasoning,
         reward: None,
@@ -205,6 +224,7 @@ struct Episode {
     prompt_text: Option<String>,
     sampling_seed: Option<u64>,
     continuations: Vec<ScoredContinuation>,
+    judge_calls: Vec<JudgeCall>,
     completion: Option<String>,
     reasoning: Option<String>,
     transcript: Vec<Message>,
@@ -241,6 +261,10 @@ impl Episode {
                 Action::RunCode(request) => {
                     let output = self.run_code(spec, ctx, &request).await?;
                     step = pool.advance(ctx, &step.state, &Event::CodeOutput(output)).await?;
+                }
+                Action::AskJudge(request) => {
+                    let reply = self.ask_judge(spec, ctx, &request).await?;
+                    step = pool.advance(ctx, &step.state, &Event::JudgeReply(reply)).await?;
                 }
                 Action::ScoreContinuations(request) => {
                     let scores = self.score_continuations(model, pool, ctx, spec, &request, &step.state).await?;
@@ -379,6 +403,58 @@ impl Episode {
             greedy: s.greedy,
         });
         Ok(scores.collect())
+    }
+
+    /// Ask the job's judge (the env must grant `judge`) and record the
+    /// exchange apart from the model under test's. Judge requests count
+    /// against `max_turns` too.
+    async fn ask_judge(
+        &mut self,
+        spec: &SampleSpec,
+        ctx: CallContext<'_>,
+        request: &JudgeRequest,
+    ) -> Result<ModelReply, SampleError> {
+        let Some(judge) = &spec.judge else {
+            let message = format!(
+                "record {}: the plugin asked a judge, but the env grants no `judge` capability or names no judge",
+                ctx.record
+            );
+            return Err(failure(ErrorKind::Episode, message));
+        };
+        if self.judge_calls.len() >= spec.max_turns as usize {
+            let message = format!("record {}: exceeded max_turns ({}) judge requests", ctx.record, spec.max_turns);
+            return Err(failure(ErrorKind::Episode, message));
+        }
+        let messages: Vec<Message> = request.messages.iter().map(Message::from).collect();
+        let turn = Turn {
+            messages: &messages,
+            max_tokens: request.max_tokens,
+            stop: &[],
+            sampling_args: &judge.sampling_args,
+            example_id: ctx.record,
+            rollout: spec.rollout,
+            number: 1,
+            seed: None,
+        };
+        let reply = judge.model.reply(&turn, async || Ok::<_, CallError>(None)).await;
+        let reply = reply.map_err(|error| {
+            let mut error = self.reply_error(ctx.record, error);
+            error.kind = ErrorKind::Judge;
+            error.message = format!("judge: {}", error.message);
+            error
+        })?;
+        let usage = reply.usage;
+        self.judge_calls.push(JudgeCall {
+            messages,
+            reply: reply.content.clone(),
+            tokens: Tokens {
+                prompt: usage.prompt_tokens.unwrap_or(0),
+                completion: usage.completion_tokens.unwrap_or(0),
+                reasoning: usage.reasoning_tokens.unwrap_or(0),
+            },
+            latency_ms: reply.latency_ms,
+        });
+        Ok(ModelReply { content: reply.content, tool_calls: Vec::new(), finish_reason: reply.finish_reason })
     }
 
     /// Add a request's tokens and time.

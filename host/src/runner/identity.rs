@@ -35,6 +35,9 @@ pub(crate) struct IdentityInputs<'a> {
     pub group_by: Option<&'a str>,
     /// How few-shot exemplars are chosen, and their pool's hash and commit.
     pub fewshot: Option<Value>,
+    /// The judge's model name and sampling args (absent without a judge;
+    /// the judge's templates are the plugin's, in `plugin_sha256`).
+    pub judge: Option<Value>,
     pub id_field: Option<&'a str>,
     /// Records actually used (a cap at or above the dataset size is no change).
     pub num_examples: usize,
@@ -67,6 +70,9 @@ pub(crate) fn identity(inputs: &IdentityInputs) -> Value {
     }
     if let Some(fewshot) = &inputs.fewshot {
         identity["fewshot"] = fewshot.clone();
+    }
+    if let Some(judge) = &inputs.judge {
+        identity["judge"] = judge.clone();
     }
     identity
 }
@@ -135,6 +141,7 @@ mod tests {
             dataset_commit: None,
             group_by: None,
             fewshot: None,
+            judge: None,
             id_field: None,
             num_examples: 10,
             rollouts: 1,

@@ -3,15 +3,15 @@
 //! job's environment configured with its arguments, API keys resolved and
 //! every job's identity computed.
 
-use super::episode::SampleSpec;
+use super::episode::{Judge, SampleSpec};
 use super::fewshot::Fewshot;
 use super::identity::{self, IdentityInputs};
 use crate::config::run_code_languages;
-use crate::config::{DatasetSource, LOGLIKELIHOOD};
+use crate::config::{DatasetSource, JUDGE, LOGLIKELIHOOD};
 use crate::dataset::hub::Hub;
 use crate::dataset::{self, Dataset};
 use crate::execution::CodeExecutor;
-use crate::models::{Model, Models};
+use crate::models::{Model, ModelSource, Models};
 use crate::plan::{EnvSpec, FewshotSpec, JobPlan, Plan};
 use crate::runtime::{EnvironmentPool, Runtime};
 use anyhow::{Context, Result, bail};
@@ -40,6 +40,8 @@ pub(crate) struct PreparedJob {
     pub(super) groups: Option<Arc<[Option<String>]>>,
     /// Its few-shot exemplars, when the env has them.
     pub(super) fewshot: Option<Arc<Fewshot>>,
+    /// Its judge, when the env grants `judge`.
+    pub(super) judge: Option<Arc<Judge>>,
 }
 
 impl PreparedJob {
@@ -61,6 +63,7 @@ impl PreparedJob {
             group: self.group(record_index),
             fewshot: self.fewshot.clone(),
             loglikelihood: self.plan.env.capabilities.iter().any(|c| c == LOGLIKELIHOOD),
+            judge: self.judge.clone(),
         }
     }
 
@@ -112,7 +115,8 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         Some(spec) => Some(Arc::new(fewshot(spec, &dataset, &mut shared.datasets, &pool).await.with_context(context)?)),
         None => None,
     };
-    let identity = job_identity(job, &model, &pool, &dataset, fewshot.as_deref(), seed);
+    let judge = judge(job, &mut shared.models).with_context(context)?;
+    let identity = job_identity(job, &model, &pool, &dataset, fewshot.as_deref(), judge.as_deref(), seed);
     Ok(PreparedJob {
         plan: job.clone(),
         checksum: identity::checksum(&identity),
@@ -124,7 +128,30 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         code,
         groups,
         fewshot,
+        judge,
     })
+}
+
+/// The judge of a job whose env grants `judge`: an endpoint model declared
+/// under `models:`, resolved once like any model (so a model used both as
+/// judge and under test shares one client and its concurrency).
+fn judge(job: &JobPlan, models: &mut Models) -> Result<Option<Arc<Judge>>> {
+    let env = &job.env;
+    if !env.capabilities.iter().any(|c| c == JUDGE) {
+        return Ok(None);
+    }
+    let Some(spec) = &job.judge else {
+        bail!("env `{}` grants `judge` but names no judge: add `judge: {{model: MODEL_ID}}` to the env or job", env.id);
+    };
+    if !matches!(spec.model.source, ModelSource::Endpoint(_)) {
+        bail!(
+            "judge `{}`: a judge must be a model served at an endpoint, not the oracle or replayed completions",
+            spec.model.id
+        );
+    }
+    let model = models.resolve(&spec.model)?;
+    let name = model.identity_name(&spec.model);
+    Ok(Some(Arc::new(Judge { model, name, sampling_args: spec.sampling_args.clone() })))
 }
 
 fn job_identity(
@@ -133,6 +160,7 @@ fn job_identity(
     pool: &EnvironmentPool,
     dataset: &Dataset,
     fewshot: Option<&Fewshot>,
+    judge: Option<&Judge>,
     seed: u64,
 ) -> Value {
     let name = model.identity_name(&job.model);
@@ -147,6 +175,7 @@ fn job_identity(
         dataset_commit: dataset.hub.as_ref().map(|hub| hub.commit.as_str()),
         group_by: job.env.group_by.as_deref(),
         fewshot: fewshot.map(Fewshot::identity),
+        judge: judge.map(Judge::identity),
         id_field: job.env.id_field.as_deref(),
         num_examples: dataset.records.len(),
         rollouts: job.env.rollouts,
@@ -210,6 +239,20 @@ pub(crate) async fn check_scoring(jobs: &[&PreparedJob]) -> Result<()> {
             let (model, env) = (&job.plan.model.id, &job.plan.env.id);
             let context = || format!("model `{model}` (env `{env}` scores log-likelihoods)");
             job.model.check_scoring().await.with_context(context)?;
+        }
+    }
+    Ok(())
+}
+
+/// Check, once per judge model, that the judges of `jobs` answer: before
+/// a run is opened (not in a dry run, which contacts no model).
+pub(crate) async fn check_judges(jobs: &[&PreparedJob]) -> Result<()> {
+    let mut checked = std::collections::HashSet::new();
+    for job in jobs {
+        let (Some(judge), Some(spec)) = (&job.judge, &job.plan.judge) else { continue };
+        if checked.insert(&spec.model.id) {
+            let context = || format!("judge `{}` of job {}", spec.model.id, job.plan.job_id);
+            judge.model.check_reachable().await.with_context(context)?;
         }
     }
     Ok(())

@@ -27,6 +27,11 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Whether every count is zero.
+    pub fn is_zero(&self) -> bool {
+        *self == Tokens::default()
+    }
+
     /// Add another sample's counts.
     pub fn add(&mut self, other: Tokens) {
         self.prompt += other.prompt;
@@ -48,6 +53,8 @@ pub enum ParseStatus {
     Malformed,
     /// The completion commits to several answers ("(A) or (C)").
     Hedged,
+    /// The judge's reply held no grade the environment could read.
+    Ungraded,
 }
 
 impl ParseStatus {
@@ -58,6 +65,7 @@ impl ParseStatus {
             ParseStatus::NoAnswer => "no-answer",
             ParseStatus::Malformed => "malformed",
             ParseStatus::Hedged => "hedged",
+            ParseStatus::Ungraded => "ungraded",
         }
     }
 }
@@ -104,6 +112,8 @@ pub enum ErrorKind {
     Replay,
     /// The environment gave the oracle no reference.
     Oracle,
+    /// The judge model failed after its retries.
+    Judge,
 }
 
 impl ErrorKind {
@@ -128,6 +138,7 @@ impl ErrorKind {
             ErrorKind::CodeExecution => "code-execution",
             ErrorKind::Replay => "replay",
             ErrorKind::Oracle => "oracle",
+            ErrorKind::Judge => "judge",
         }
     }
 }
@@ -158,6 +169,19 @@ pub struct ScoredContinuation {
     pub greedy: bool,
 }
 
+/// One question the environment asked its judge, and the answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JudgeCall {
+    /// The conversation sent to the judge.
+    pub messages: Vec<Message>,
+    /// The judge's reply.
+    pub reply: String,
+    /// Tokens the judge request used.
+    pub tokens: Tokens,
+    /// Its wall time, in milliseconds.
+    pub latency_ms: u64,
+}
+
 /// One line of `results.jsonl`: one rollout of one example.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SampleResult {
@@ -186,6 +210,10 @@ pub struct SampleResult {
     /// their scores (the context is `prompt_text`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub continuations: Vec<ScoredContinuation>,
+    /// Questions the environment asked its judge (accounted apart from
+    /// the model under test: `tokens` and `latency_ms` leave them out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judge_calls: Vec<JudgeCall>,
     /// The last model reply.
     pub completion: Option<String>,
     /// Reasoning text of the last reply, when the server returned it.
