@@ -5,9 +5,9 @@
 //! with a `run-code:<language>` capability, through the backend its
 //! `code_execution` block names:
 //!
-//! - [`local`]: a subprocess in a fresh temp dir with OS limits (CPU,
-//!   memory, processes, file size), no network where the OS allows it, and
-//!   a wall-clock timeout that kills its whole process group;
+//! - [`local`]: a subprocess in a fresh temp dir, in a bubblewrap sandbox
+//!   ([`bwrap`]: no network, the host read-only, OS limits, nothing
+//!   outliving it) with a wall-clock timeout;
 //! - [`piston`]: the Piston execution engine's HTTP API.
 //!
 //! A [`CodeExecutor`] is started (and its backend checked: interpreter
@@ -15,8 +15,10 @@
 //! so a run that cannot execute code stops before it writes anything. Its
 //! concurrency limit is shared by every job with the same settings.
 
+mod bwrap;
 mod local;
 mod piston;
+mod process;
 
 use crate::config::{CodeBackendKind, CodeExecutionConfig};
 use crate::runtime::{CodeRequest, CodeResult};
