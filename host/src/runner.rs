@@ -62,6 +62,9 @@ pub(crate) struct RunOptions {
     /// A job running longer fails (its finished samples are kept, so a
     /// rerun continues it); `None`: no limit.
     pub job_timeout: Option<Duration>,
+    /// Keep each sample's workspace in the job's directory instead of
+    /// removing it (`--keep-workspaces`).
+    pub keep_workspaces: bool,
 }
 
 /// A cancellation flag that tasks can wait on.
@@ -214,7 +217,7 @@ async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, 
         let (bars, summary) = (bars.clone(), existing.summary);
         move || write_results(&results_path, receiver, summary, &bars)
     });
-    spawn_samples(&job, seed, &existing.done, sender, options).await;
+    spawn_samples(&job, seed, &existing.done, &files, sender, options).await;
     let (builder, written) = writer.await.context("results writer panicked")?;
     let summary = builder.build(previous_secs + started.elapsed().as_secs_f64());
     if let Err(error) = written {
@@ -241,10 +244,13 @@ async fn spawn_samples(
     job: &PreparedJob,
     seed: u64,
     done: &SampleSet,
+    files: &store::JobLayout,
     results: mpsc::Sender<store::SampleResult>,
     options: &RunOptions,
 ) {
     let slots = Arc::new(Semaphore::new(job.concurrency.max(1)));
+    let environment_variables: Arc<[(String, String)]> =
+        job.plan.environment_variables.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
     let mut tasks = JoinSet::new();
     'records: for record_index in 0..job.dataset.records.len() {
         for rollout in (0..job.plan.env.rollouts).filter(|r| !done.contains(record_index, *r)) {
@@ -263,6 +269,11 @@ async fn spawn_samples(
                 sampling_args: job.plan.sampling_args.clone(),
                 code: job.code.clone(),
                 group: job.group(record_index),
+                workspace: job.workspace.clone(),
+                keep_workspace: options.keep_workspaces,
+                environment_variables: environment_variables.clone(),
+                token_budget: job.plan.env.token_budget,
+                files: files.clone(),
             };
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
             tasks.spawn(async move {

@@ -10,6 +10,9 @@
 //!   outliving it) with a wall-clock timeout;
 //! - [`piston`]: the Piston execution engine's HTTP API.
 //!
+//! Workspaces (`workspace` actions: a directory per sample, commands, files,
+//! diffs) live in [`workspace`], on the same sandbox or in containers.
+//!
 //! A [`CodeExecutor`] is started (and its backend checked: interpreter
 //! present, server answering and offering the language) during preflight,
 //! so a run that cannot execute code stops before it writes anything. Its
@@ -19,6 +22,9 @@ mod bwrap;
 mod local;
 mod piston;
 mod process;
+mod workspace;
+
+pub(crate) use workspace::{Workspace, WorkspaceRunner};
 
 use crate::config::{CodeBackendKind, CodeExecutionConfig};
 use crate::runtime::{CodeRequest, CodeResult};

@@ -21,7 +21,7 @@ mod retry;
 mod spec;
 
 pub use endpoint::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, Usage};
-pub use message::{Message, Role};
+pub use message::{Message, Role, Tool, ToolCall};
 pub use model::{Model, Models, ReplyError, Turn};
 pub use openai::ChatClient;
 pub use retry::Backoff;

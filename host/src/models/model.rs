@@ -10,7 +10,7 @@
 
 use super::replay::ReplayBook;
 use super::spec::{EndpointSpec, ModelSource, ModelSpec, ReplaySpec};
-use super::{ApiKey, ChatClient, ChatReply, ChatRequest, Endpoint, Message, ModelError, Usage};
+use super::{Api, ApiKey, ChatClient, ChatReply, ChatRequest, Endpoint, Message, ModelError, Tool, Usage};
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -42,6 +42,8 @@ pub struct Turn<'a> {
     pub max_tokens: Option<u32>,
     /// Stop sequences from the environment.
     pub stop: &'a [String],
+    /// Tools the model may call.
+    pub tools: &'a [Tool],
     /// The job's sampling args, sent verbatim.
     pub sampling_args: &'a Map<String, Value>,
     /// The example asked about (replay looks its completion up by it).
@@ -88,6 +90,7 @@ impl Model {
                     messages: turn.messages.to_vec(),
                     max_tokens: turn.max_tokens,
                     stop: turn.stop.to_vec(),
+                    tools: turn.tools.to_vec(),
                     sampling_args: turn.sampling_args.clone(),
                 };
                 let started = Instant::now();
@@ -117,6 +120,18 @@ impl Model {
         }
     }
 
+    /// Whether the model can be offered tools and call them: chat
+    /// endpoints can, base models (text completions) and replayed
+    /// completions cannot. The oracle can (its reference may hold text
+    /// tool calls for an env with a text fallback).
+    pub fn supports_tools(&self) -> bool {
+        match &self.kind {
+            Kind::Oracle => true,
+            Kind::Endpoint(client) => client.api() == &Api::Chat,
+            Kind::Replay(_) => false,
+        }
+    }
+
     /// Samples of one job in flight at once.
     pub fn concurrency(&self) -> usize {
         match &self.kind {
@@ -141,6 +156,7 @@ impl Model {
 fn offline_reply(content: String, finish_reason: Option<&str>) -> ChatReply {
     ChatReply {
         content,
+        tool_calls: Vec::new(),
         reasoning: None,
         finish_reason: finish_reason.map(String::from),
         usage: Usage::default(),

@@ -2,15 +2,21 @@
 //!
 //! Every failure (model, plugin, sandbox limit) ends the sample with a
 //! recorded error; nothing here can fail the job or the run.
+//!
+//! Tool calls and the token budget live in [`tools`]; workspaces and a
+//! sample's artifacts in [`workspace`].
+
+mod tools;
+mod workspace;
 
 use crate::dataset::Dataset;
-use crate::execution::{CodeExecutor, CodeRun};
+use crate::execution::{CodeExecutor, CodeRun, WorkspaceRunner};
 use crate::models::{Message, Model, ModelError, ReplyError, Role, Turn};
 use crate::runtime::{
     Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, EnvironmentPool, Event, ModelReply, Prompt,
     Sample, Score,
 };
-use crate::store::{self, ErrorKind, ParseStatus, SampleError, SampleResult, Tokens};
+use crate::store::{self, ErrorKind, JobLayout, ParseStatus, SampleError, SampleResult, Tokens};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -28,6 +34,16 @@ pub(super) struct SampleSpec {
     pub code: Option<Arc<CodeExecutor>>,
     /// The record's group (the env's `group_by` field), if any.
     pub group: Option<String>,
+    /// Makes the sample's workspace; `None` when the env does not grant `workspace`.
+    pub workspace: Option<Arc<WorkspaceRunner>>,
+    /// Keep the workspace after the sample (`--keep-workspaces`).
+    pub keep_workspace: bool,
+    /// Set for every command in the workspace (the job's `environment_variables`).
+    pub environment_variables: Arc<[(String, String)]>,
+    /// Tokens the sample may spend before the model is no longer asked.
+    pub token_budget: Option<u64>,
+    /// The job's files: where the sample's artifacts (and kept workspace) go.
+    pub files: JobLayout,
 }
 
 impl From<CallError> for SampleError {
@@ -60,18 +76,6 @@ impl From<&ModelError> for ErrorKind {
     }
 }
 
-impl From<&crate::runtime::Message> for Message {
-    fn from(message: &crate::runtime::Message) -> Self {
-        let role = match message.role {
-            crate::runtime::Role::System => Role::System,
-            crate::runtime::Role::User => Role::User,
-            crate::runtime::Role::Assistant => Role::Assistant,
-            crate::runtime::Role::Tool => Role::Tool,
-        };
-        Message::new(role, message.content.clone())
-    }
-}
-
 impl From<crate::runtime::ParseStatus> for ParseStatus {
     fn from(status: crate::runtime::ParseStatus) -> Self {
         match status {
@@ -98,6 +102,11 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
     let mut episode = Episode::default();
     let ctx = CallContext { record: &record.id, seed };
     let outcome = episode.play(spec, ctx, &record.json, pool, model).await;
+    let (info, artifacts) = match &outcome {
+        Ok(score) => workspace::split_info(&score.info_json),
+        Err(_) => (Value::Null, Vec::new()),
+    };
+    let artifacts = episode.close(spec, &record.id, artifacts).await;
     let mut result = SampleResult {
         example_id: record.id.clone(),
         example_index: record.index,
@@ -115,6 +124,7 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
         info: Value::Null,
         transcript: episode.transcript,
         code_runs: episode.code_runs,
+        artifacts,
         turns: episode.turns,
         tokens: episode.tokens,
         latency_ms: episode.latency_ms,
@@ -122,18 +132,20 @@ pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model
         finished_at: store::now_rfc3339(),
     };
     match outcome {
-        Ok(score) => apply_score(&mut result, score),
+        Ok(score) => apply_score(&mut result, score, info),
         Err(error) => result.error = Some(error),
     }
     result
 }
 
-fn apply_score(result: &mut SampleResult, score: Score) {
+/// The score's fields into the result line; `info` is the score's details
+/// with any attached artifacts taken out.
+fn apply_score(result: &mut SampleResult, score: Score, info: Value) {
     result.reward = Some(score.reward);
     result.parsed_answer = score.parsed_answer;
     result.parse_status = Some(score.parse_status.into());
     result.metrics = score.metrics.into_iter().map(|m| (m.name, m.value)).collect();
-    result.info = serde_json::from_str(&score.info_json).unwrap_or(Value::String(score.info_json));
+    result.info = info;
 }
 
 /// What an episode has produced so far.
@@ -148,6 +160,12 @@ struct Episode {
     turns: u32,
     tokens: Tokens,
     latency_ms: u64,
+    /// The sample's workspace, made at its first `workspace` action.
+    workspace: Option<crate::execution::Workspace>,
+    /// `workspace` actions carried out.
+    workspace_actions: u32,
+    /// Whether the plugin was told the token budget is spent.
+    budget_spent: bool,
 }
 
 impl Episode {
@@ -170,12 +188,19 @@ impl Episode {
                             format!("record {}: exceeded max_turns ({})", ctx.record, spec.max_turns),
                         ));
                     }
-                    let reply = self.ask(model, pool, ctx, spec, &prompt, &step.state).await?;
+                    let reply = match self.budget_reply(spec, ctx)? {
+                        Some(reply) => reply,
+                        None => self.ask(model, pool, ctx, spec, &prompt, &step.state).await?,
+                    };
                     step = pool.advance(ctx, &step.state, &Event::ModelReply(reply)).await?;
                 }
                 Action::RunCode(request) => {
                     let output = self.run_code(spec, ctx, &request).await?;
                     step = pool.advance(ctx, &step.state, &Event::CodeOutput(output)).await?;
+                }
+                Action::Workspace(request) => {
+                    let output = self.workspace_action(spec, ctx, &request).await?;
+                    step = pool.advance(ctx, &step.state, &Event::WorkspaceOutput(output)).await?;
                 }
                 other => {
                     let message = format!(
@@ -232,6 +257,7 @@ impl Episode {
         state: &str,
     ) -> Result<ModelReply, SampleError> {
         let messages: Vec<Message> = prompt.messages.iter().map(Message::from).collect();
+        let tools = tools::offered(&prompt.tools, ctx.record)?;
         self.turns += 1;
         if self.turns == 1 {
             self.prompt_text = model.prompt_text(&messages);
@@ -241,6 +267,7 @@ impl Episode {
             messages: &messages,
             max_tokens: prompt.max_tokens,
             stop: &prompt.stop,
+            tools: &tools,
             sampling_args: &spec.sampling_args,
             example_id: ctx.record,
             rollout: spec.rollout,
@@ -267,14 +294,16 @@ impl Episode {
         self.tokens.reasoning += reply.usage.reasoning_tokens.unwrap_or(0);
         self.latency_ms += reply.latency_ms;
         self.reasoning = reply.reasoning;
+        let answer = Message { tool_calls: reply.tool_calls.clone(), ..Message::new(Role::Assistant, &reply.content) };
         if self.turns > 1 {
             // Each request carries the whole conversation, so the last one
             // plus the reply is the full transcript.
             self.transcript = messages;
-            self.transcript.push(Message::new(Role::Assistant, reply.content.clone()));
+            self.transcript.push(answer);
         }
         self.completion = Some(reply.content.clone());
-        Ok(ModelReply { content: reply.content, tool_calls: Vec::new(), finish_reason: reply.finish_reason })
+        let tool_calls = reply.tool_calls.iter().map(tools::to_plugin).collect();
+        Ok(ModelReply { content: reply.content, tool_calls, finish_reason: reply.finish_reason })
     }
 }
 
