@@ -6,6 +6,7 @@
 
 mod support;
 
+mod agent;
 mod analyze;
 mod bench;
 mod bench_flags;
