@@ -269,6 +269,7 @@ async fn spawn_samples(
                 sampling_args: job.plan.sampling_args.clone(),
                 code: job.code.clone(),
                 group: job.group(record_index),
+                tools_granted: job.plan.env.capabilities.iter().any(|c| c == crate::config::TOOLS),
                 workspace: job.workspace.clone(),
                 keep_workspace: options.keep_workspaces,
                 environment_variables: environment_variables.clone(),

@@ -34,6 +34,8 @@ pub(super) struct SampleSpec {
     pub code: Option<Arc<CodeExecutor>>,
     /// The record's group (the env's `group_by` field), if any.
     pub group: Option<String>,
+    /// Whether the env grants `tools` (the plugin may offer the model tools).
+    pub tools_granted: bool,
     /// Makes the sample's workspace; `None` when the env does not grant `workspace`.
     pub workspace: Option<Arc<WorkspaceRunner>>,
     /// Keep the workspace after the sample (`--keep-workspaces`).
@@ -257,7 +259,7 @@ impl Episode {
         state: &str,
     ) -> Result<ModelReply, SampleError> {
         let messages: Vec<Message> = prompt.messages.iter().map(Message::from).collect();
-        let tools = tools::offered(&prompt.tools, ctx.record)?;
+        let tools = tools::offered(&prompt.tools, spec.tools_granted, ctx.record)?;
         self.turns += 1;
         if self.turns == 1 {
             self.prompt_text = model.prompt_text(&messages);

@@ -37,9 +37,14 @@ pub(super) fn to_plugin(call: &models::ToolCall) -> runtime::ToolCall {
     runtime::ToolCall { id: call.id.clone(), name: call.name.clone(), arguments_json: call.arguments.clone() }
 }
 
-/// The tools a prompt offers, with their schemas parsed; a schema that is
-/// not JSON is the plugin's error.
-pub(super) fn offered(tools: &[runtime::Tool], record: &str) -> Result<Vec<models::Tool>, SampleError> {
+/// The tools a prompt offers, with their schemas parsed. Offering tools
+/// the env does not grant (`tools`), or a schema that is not JSON, is the
+/// plugin's error.
+pub(super) fn offered(tools: &[runtime::Tool], granted: bool, record: &str) -> Result<Vec<models::Tool>, SampleError> {
+    if !tools.is_empty() && !granted {
+        let message = format!("record {record}: the plugin offered tools, but the env does not grant `tools`");
+        return Err(failure(ErrorKind::Episode, message));
+    }
     tools
         .iter()
         .map(|tool| {
