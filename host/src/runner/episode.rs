@@ -166,6 +166,8 @@ struct Episode {
     workspace: Option<crate::execution::Workspace>,
     /// `workspace` actions carried out.
     workspace_actions: u32,
+    /// The diff the plugin last asked for (the sample's `diff.patch`).
+    last_diff: Option<String>,
     /// Whether the plugin was told the token budget is spent.
     budget_spent: bool,
 }

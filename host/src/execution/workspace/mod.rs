@@ -134,7 +134,11 @@ impl Workspace {
         let workspace = Workspace { runner, temp, dir, original: source.map(Path::to_path_buf), image, env };
         copy_tree(source, &workspace.dir).await?;
         if let Backend::Local(bwrap) = &workspace.runner.backend {
-            bwrap.hand_over(&workspace.temp).map_err(|e| format!("cannot hand the workspace to the sandbox: {e}"))?;
+            let (bwrap, temp) = (bwrap.clone(), workspace.temp.clone());
+            tokio::task::spawn_blocking(move || bwrap.hand_over(&temp))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("cannot hand the workspace to the sandbox: {e}"))?;
         }
         Ok(workspace)
     }

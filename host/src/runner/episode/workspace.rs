@@ -59,7 +59,12 @@ impl Episode {
                 self.workspace.insert(made)
             }
         };
-        workspace.act(request).await.map_err(|e| failure(ErrorKind::Workspace, format!("record {record}: {e}")))
+        let result =
+            workspace.act(request).await.map_err(|e| failure(ErrorKind::Workspace, format!("record {record}: {e}")))?;
+        if let WorkspaceResult::Diff(diff) = &result {
+            self.last_diff = Some(diff.clone());
+        }
+        Ok(result)
     }
 
     /// Write the sample's artifacts, then remove its workspace (unless it
@@ -74,7 +79,14 @@ impl Episode {
     ) -> Vec<String> {
         let mut files: Vec<(String, String)> = Vec::new();
         if let Some(workspace) = &self.workspace {
-            match workspace.diff().await {
+            // The diff the env last asked for is the one it judged (an
+            // agent takes it before its tests run and write files); else
+            // the workspace as it was left.
+            let diff = match self.last_diff.take() {
+                Some(diff) => Ok(diff),
+                None => workspace.diff().await,
+            };
+            match diff {
                 Ok(diff) => files.push((DIFF_FILE.into(), diff)),
                 Err(error) => tracing::warn!(example = example_id, "no diff.patch: {error}"),
             }
@@ -83,14 +95,19 @@ impl Episode {
         }
         files.extend(attached);
         let mut listed = write_artifacts(spec, example_id, &files);
-        if let Some(workspace) = self.workspace.take()
-            && spec.keep_workspace
-        {
-            let at = spec.files.kept_workspace(example_id, spec.rollout);
-            match workspace.keep(&at) {
-                Ok(()) => listed.push(spec.files.relative(&at)),
-                Err(error) => tracing::warn!(example = example_id, "workspace not kept: {error}"),
-            }
+        let Some(workspace) = self.workspace.take() else { return listed };
+        let keep_at = spec.keep_workspace.then(|| spec.files.kept_workspace(example_id, spec.rollout));
+        // Moving or removing a large tree blocks: not on the runtime's threads.
+        let kept = tokio::task::spawn_blocking(move || match keep_at {
+            Some(at) => workspace.keep(&at).map(|()| Some(at)),
+            None => Ok(None),
+        })
+        .await;
+        match kept {
+            Ok(Ok(Some(at))) => listed.push(spec.files.relative(&at)),
+            Ok(Ok(None)) => {}
+            Ok(Err(error)) => tracing::warn!(example = example_id, "workspace not kept: {error}"),
+            Err(error) => tracing::warn!(example = example_id, "workspace not removed: {error}"),
         }
         listed
     }
