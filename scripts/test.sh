@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Set up everything on a fresh machine (wasm target, plugins, pyarrow for the
-# parquet checks) and run every test: unit tests, plugin tests and the
-# end-to-end tests in tests/. Extra arguments go to `cargo test`.
+# Set up everything on a fresh machine (wasm target, plugins, bubblewrap for
+# the local sandbox, pyarrow for the parquet checks) and run every test: unit
+# tests, plugin tests and the end-to-end tests in tests/. Extra arguments go
+# to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-plugins.sh
+if ! command -v bwrap >/dev/null 2>&1; then
+    echo "Installing bubblewrap (apt): the local code and workspace sandbox..." >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends bubblewrap >/dev/null \
+        || { apt-get update >/dev/null && apt-get install -y --no-install-recommends bubblewrap >/dev/null; } \
+        || { echo "error: could not install bubblewrap; run 'apt-get install bubblewrap' and retry" >&2; exit 1; }
+fi
 if ! python3 -c "import pyarrow" 2>/dev/null; then
     echo "Installing pyarrow (the parquet tests read assay's files with it)..." >&2
     python3 -m pip install --quiet pyarrow || {

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod agent;
 mod analyze;
 mod base_models;
 mod bench;

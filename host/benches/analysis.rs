@@ -92,6 +92,7 @@ fn sample(model: usize, example: usize) -> SampleResult {
         info: serde_json::json!({"gold": "B", "method": "answer_phrase"}),
         transcript: vec![],
         code_runs: vec![],
+        artifacts: Vec::new(),
         turns: 1,
         tokens: Tokens { prompt: 40, completion: 18, reasoning: 0 },
         latency_ms: 850,

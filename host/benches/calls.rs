@@ -187,6 +187,7 @@ fn sample(i: usize) -> SampleResult {
         info: json!({"gold": "C", "method": "answer_phrase"}),
         transcript: vec![],
         code_runs: vec![],
+        artifacts: Vec::new(),
         turns: 1,
         tokens: Tokens { prompt: 96 + (i % 17) as u64, completion: 110 + (i % 29) as u64, reasoning: 0 },
         latency_ms: 800 + (i % 400) as u64,

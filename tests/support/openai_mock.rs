@@ -71,6 +71,15 @@ pub enum MockReply {
         /// The reasoning text.
         reasoning: String,
     },
+    /// 200 with a chat completion calling tools (finish reason
+    /// `tool_calls`): each call's name and arguments object; call ids are
+    /// `call_<request index>_<n>`.
+    ToolCalls {
+        /// The message content beside the calls.
+        content: String,
+        /// `(tool name, arguments)` per call.
+        calls: Vec<(String, Value)>,
+    },
     /// An error status with a plain-text body.
     Status {
         /// The status code.
@@ -297,6 +306,20 @@ fn render(reply: MockReply, request: &MockRequest) -> Response {
     let json_response = |value: Value| response(StatusCode::OK, "application/json", Body::from(value.to_string()));
     match reply {
         MockReply::Text(content) => json_response(completion(request, &content, None)),
+        MockReply::ToolCalls { content, calls } => {
+            let mut body = completion(request, &content, None);
+            let calls: Vec<Value> = calls
+                .iter()
+                .enumerate()
+                .map(|(n, (name, arguments))| {
+                    json!({"id": format!("call_{}_{n}", request.index), "type": "function",
+                           "function": {"name": name, "arguments": arguments.to_string()}})
+                })
+                .collect();
+            body["choices"][0]["message"]["tool_calls"] = json!(calls);
+            body["choices"][0]["finish_reason"] = json!("tool_calls");
+            json_response(body)
+        }
         MockReply::TextWithReasoning { content, reasoning } => {
             json_response(completion(request, &content, Some(&reasoning)))
         }

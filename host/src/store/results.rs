@@ -108,6 +108,8 @@ pub enum ErrorKind {
     Episode,
     /// A program the plugin asked for could not be run.
     CodeExecution,
+    /// A workspace could not be made, or a command in it could not be started.
+    Workspace,
     /// The replay model has no completion for the sample.
     Replay,
     /// The environment gave the oracle no reference.
@@ -136,6 +138,7 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too-large",
             ErrorKind::Episode => "episode",
             ErrorKind::CodeExecution => "code-execution",
+            ErrorKind::Workspace => "workspace",
             ErrorKind::Replay => "replay",
             ErrorKind::Oracle => "oracle",
             ErrorKind::Judge => "judge",
@@ -234,6 +237,10 @@ pub struct SampleResult {
     /// Programs run for this sample (code-execution environments).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code_runs: Vec<CodeRun>,
+    /// Files kept for this sample (its diff, transcript, test output, kept
+    /// workspace), relative to the job's directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
     /// Model requests made.
     pub turns: u32,
     /// Tokens over every turn.

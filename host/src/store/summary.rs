@@ -234,6 +234,7 @@ mod tests {
                 info: Value::Null,
                 transcript: vec![],
                 code_runs: vec![],
+                artifacts: Vec::new(),
                 turns: 1,
                 tokens: Tokens::default(),
                 latency_ms: 0,
