@@ -15,6 +15,7 @@ anything later (`ModuleNotFoundError` at run time otherwise).
 
 import ast
 import importlib
+import linecache
 import os
 import pkgutil
 import sys
@@ -27,7 +28,13 @@ _SKIPPED_DIRS = {"tests", "build", "__pycache__", ".venv", "venv", ".git"}
 
 
 def preload(project: str, packages: List[str]) -> None:
-    """Import what the project's sources and `packages` need."""
+    """Import what the project's sources and `packages` need, and keep the
+    sources' lines for tracebacks (the component has no files to read)."""
+    for path in _sources(project):
+        with open(path, encoding="utf-8") as source:
+            lines = source.readlines()
+        # An mtime of None tells `linecache.checkcache` not to look for the file.
+        linecache.cache[path] = (sum(map(len, lines)), None, lines, path)
     for path, line, module, optional in _imports(project):
         parent = module.rpartition(".")[0]
         if optional and parent and not hasattr(sys.modules.get(parent), "__path__"):
