@@ -102,7 +102,7 @@ pub(crate) fn build(dir: &Path, notice: impl Fn(&str)) -> Result<Built> {
     if BuildInfo::of_file(&wasm).is_some_and(|info| info.source_sha256 == source_sha256) {
         return Ok(Built { wasm, rebuilt: false });
     }
-    let componentize = ensure_componentize_py(&notice)?;
+    let mut command = componentize_py(&notice)?;
     let app_dir = out_dir.join("app");
     let wit_dir = out_dir.join("wit");
     for (path, text) in [(app_dir.join(format!("{APP_MODULE}.py")), app.as_str()), (wit_dir.join("env.wit"), WIT)] {
@@ -110,7 +110,6 @@ pub(crate) fn build(dir: &Path, notice: impl Fn(&str)) -> Result<Built> {
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let partial = out_dir.join(format!("{}.wasm.partial", assay.module));
-    let mut command = Command::new(&componentize);
     command.arg("-d").arg(&wit_dir).args(["-w", "plugin", "componentize", APP_MODULE, "-o"]).arg(&partial);
     for path in [&app_dir, &dir.to_path_buf(), &sdk].into_iter().chain(&extra) {
         command.arg("-p").arg(path);
@@ -120,7 +119,7 @@ pub(crate) fn build(dir: &Path, notice: impl Fn(&str)) -> Result<Built> {
     command.current_dir(dir).env_remove("VIRTUAL_ENV").env_remove("PYTHONPATH").stdout(Stdio::null());
     // Its errors are Python tracebacks; its own Rust backtrace is only noise.
     command.env("RUST_BACKTRACE", "0").env("RUST_LIB_BACKTRACE", "0");
-    let status = command.status().with_context(|| format!("cannot run {}", componentize.display()))?;
+    let status = command.status().context("cannot run componentize-py")?;
     if !status.success() {
         bail!("componentize-py failed for {} (its errors are above)", dir.display());
     }
@@ -244,52 +243,67 @@ fn source_files(root: &Path, is_project: bool) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// The componentize-py executable, installed into the tools directory on
-/// first use. Every failure is one line saying what to install.
-fn ensure_componentize_py(notice: &impl Fn(&str)) -> Result<PathBuf> {
+/// Runs componentize-py from the directory it was installed into.
+const LAUNCHER: &str = "import sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv[0] = 'componentize-py'; \
+                        from componentize_py import script; sys.exit(script())";
+
+/// A command running componentize-py, installed on first use with
+/// `pip install --target` into the tools directory. A `--target` directory
+/// (unlike a venv) can be moved, so concurrent first builds each install
+/// into their own directory and the first to rename it into place wins.
+/// Every failure is one line saying what to install.
+fn componentize_py(notice: &impl Fn(&str)) -> Result<Command> {
     let tools = tools_dir().context("cannot find the user's data directory; set ASSAY_TOOLS_DIR")?;
-    let venv = tools.join(format!("componentize-py-{COMPONENTIZE_PY}"));
-    let executable = venv.join("bin/componentize-py");
-    // Written last: a venv without it is an interrupted install. (A venv
-    // hard-codes its own path, so it cannot be built elsewhere and moved.)
-    let complete = venv.join("assay-installed");
-    if complete.is_file() {
-        return Ok(executable);
+    let installed = tools.join(format!("componentize-py-{COMPONENTIZE_PY}"));
+    let python = find_python()?;
+    if !installed.join("componentize_py").is_dir() {
+        notice(&format!(
+            "Installing componentize-py {COMPONENTIZE_PY} from PyPI into {} (first Python build)...",
+            installed.display()
+        ));
+        install(python, &tools, &installed)?;
     }
-    notice(&format!(
-        "Installing componentize-py {COMPONENTIZE_PY} from PyPI into {} (first Python build)...",
-        venv.display()
-    ));
-    let _ = std::fs::remove_dir_all(&venv);
-    std::fs::create_dir_all(&tools).with_context(|| format!("cannot create {}", tools.display()))?;
-    let python = ["python3", "python"]
-        .into_iter()
-        .find(|p| Command::new(p).arg("--version").output().is_ok_and(|o| o.status.success()));
-    let Some(python) = python else {
-        bail!("Python 3 not found: install python3 (with pip and venv) to build Python environments");
-    };
-    let venv_made = Command::new(python).args(["-m", "venv"]).arg(&venv).output()?;
-    if !venv_made.status.success() {
+    let mut command = Command::new(python);
+    command.args(["-c", LAUNCHER]).arg(&installed);
+    Ok(command)
+}
+
+fn find_python() -> Result<&'static str> {
+    let runs = |python: &str| Command::new(python).arg("--version").output().is_ok_and(|o| o.status.success());
+    match ["python3", "python"].into_iter().find(|python| runs(python)) {
+        Some(python) => Ok(python),
+        None => bail!("Python 3 not found: install python3 and pip to build Python environments"),
+    }
+}
+
+fn install(python: &str, tools: &Path, installed: &Path) -> Result<()> {
+    let pip_version = Command::new(python).args(["-m", "pip", "--version"]).output()?;
+    if !pip_version.status.success() {
         bail!(
-            "`{python} -m venv` failed ({}): install Python's venv and pip (Debian: apt-get install python3-venv python3-pip)",
-            last_line(&venv_made.stderr)
+            "pip not found for {python}: install it (Debian: apt-get install python3-pip) to build Python environments"
         );
     }
-    let pip = Command::new(venv.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &format!("componentize-py=={COMPONENTIZE_PY}"),
-        ])
+    let partial = tools.join(format!("componentize-py-{COMPONENTIZE_PY}.{}.partial", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir_all(tools).with_context(|| format!("cannot create {}", tools.display()))?;
+    let package = format!("componentize-py=={COMPONENTIZE_PY}");
+    let pip = Command::new(python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--target"])
+        .arg(&partial)
+        .arg(&package)
         .output()?;
     if !pip.status.success() {
-        bail!("pip could not install componentize-py=={COMPONENTIZE_PY} from PyPI: {}", last_line(&pip.stderr));
+        let _ = std::fs::remove_dir_all(&partial);
+        bail!("pip could not install {package} from PyPI: {}", last_line(&pip.stderr));
     }
-    std::fs::write(&complete, COMPONENTIZE_PY)?;
-    Ok(executable)
+    if std::fs::rename(&partial, installed).is_err() {
+        // Another build installed it first.
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    if !installed.join("componentize_py").is_dir() {
+        bail!("cannot install componentize-py into {}", installed.display());
+    }
+    Ok(())
 }
 
 fn last_line(bytes: &[u8]) -> String {
