@@ -32,6 +32,7 @@ _LEVELS = {
     "warn": wit.LogLevel.WARN,
     "error": wit.LogLevel.ERROR,
 }
+# Keyed by the str-valued enums, so plain strings ("user") find them too.
 _ROLES = {r: getattr(wit.Role, r.name) for r in sdk.Role}
 _STATUS = {s: getattr(wit.ParseStatus, s.name) for s in sdk.ParseStatus}
 
@@ -102,7 +103,7 @@ class Environment(exports.Environment):
 
 def _message(m: sdk.Message) -> wit.Message:
     calls = [wit.ToolCall(c.id, c.name, c.arguments_json) for c in m.tool_calls]
-    return wit.Message(_ROLES[sdk.Role(m.role)], m.content, calls, m.tool_call_id)
+    return wit.Message(_ROLES[m.role], m.content, calls, m.tool_call_id)
 
 
 def _prompt(p: sdk.Prompt) -> wit.Prompt:
@@ -115,7 +116,7 @@ def _score(s: sdk.Score) -> wit.Score:
         raise EnvError(f"expected a Score, not {type(s).__name__}")
     metrics = [wit.Metric(name, float(value)) for name, value in s.metrics.items()]
     info = json.dumps(s.info, ensure_ascii=False, separators=(",", ":"))
-    return wit.Score(float(s.reward), s.parsed_answer, _STATUS[sdk.ParseStatus(s.parse_status)], metrics, info)
+    return wit.Score(float(s.reward), s.parsed_answer, _STATUS[s.parse_status], metrics, info)
 
 
 def _action(a: Any) -> Any:
