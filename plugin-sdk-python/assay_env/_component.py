@@ -7,7 +7,6 @@ from here (componentize-py looks the export class up by that name), the
 author's module, and then calls `finish_build`.
 """
 
-import json
 from typing import Any, Optional
 
 from componentize_py_types import Err
@@ -16,6 +15,7 @@ from wit_world.imports import host
 from wit_world.imports import types as wit
 
 from . import adapter, log, types as sdk
+from .decode import encode_json
 from .errors import BadArgs, BadRecord, EnvError
 
 _NAME = ""
@@ -115,7 +115,7 @@ def _score(s: sdk.Score) -> wit.Score:
     if not isinstance(s, sdk.Score):
         raise EnvError(f"expected a Score, not {type(s).__name__}")
     metrics = [wit.Metric(name, float(value)) for name, value in s.metrics.items()]
-    info = json.dumps(s.info, ensure_ascii=False, separators=(",", ":"))
+    info = encode_json(s.info) if s.info else "{}"
     return wit.Score(float(s.reward), s.parsed_answer, _STATUS[s.parse_status], metrics, info)
 
 

@@ -110,10 +110,14 @@ def advance_json(env: Environment, state_json: str, event: Event) -> Step:
     """The next step after an event, state encoded."""
 
     def call() -> Step:
-        step = env.advance(decode_state(env, state_json), event)
+        state = decode_state(env, state_json)
+        step = env.advance(state, event)
         if not isinstance(step, Step):
             raise EnvError(f"advance must return a Step, not {type(step).__name__}")
-        return Step(step.action, encode_json(step.state))
+        # A step that hands back the state it was given (the usual finish)
+        # needs no encoding: the host already has its JSON.
+        encoded = state_json if step.state is state else encode_json(step.state)
+        return Step(step.action, encoded)
 
     return guarded(call)
 

@@ -88,15 +88,17 @@ def extract(reply, n):
     """The letter a reply chooses, among the first `n` letters: the one after the last
     "answer:" (any case), else the last "(X)", else a reply that is a lone letter ("C.")."""
 
+    last = letter(n - 1)
+
     def valid(c):
-        return len(c) == 1 and "A" <= c <= letter(n - 1)
+        return len(c) == 1 and "A" <= c <= last
 
     at = reply.lower().rfind("answer:")
     if at >= 0:
         rest = reply[at + 7 :].lstrip(" *(")
         if rest and valid(rest[0]) and not rest[1:2].isalnum():
             return rest[0]
-    in_parens = [m.group(1) for m in re.finditer(r"(?=\(([A-Z])\))", reply) if valid(m.group(1))]
+    in_parens = [c for c in re.findall(r"\(([A-Z])\)", reply) if valid(c)]
     if in_parens:
         return in_parens[-1]
     lone = reply.strip().strip("*.")
