@@ -94,24 +94,43 @@ pub(crate) fn build(dir: &Path, notice: impl Fn(&str)) -> Result<Built> {
             sdk.display()
         );
     }
-    let out_dir = dir.join("build");
-    let wasm = out_dir.join(format!("{}.wasm", assay.module));
+    let wasm = dir.join("build").join(format!("{}.wasm", assay.module));
     let app = app_module(&project);
     let extra: Vec<PathBuf> = assay.paths.iter().map(|p| dir.join(p)).collect();
     let source_sha256 = source_hash(dir, &sdk, &extra, &app)?;
     if BuildInfo::of_file(&wasm).is_some_and(|info| info.source_sha256 == source_sha256) {
         return Ok(Built { wasm, rebuilt: false });
     }
-    let mut command = componentize_py(&notice)?;
-    let app_dir = out_dir.join("app");
-    let wit_dir = out_dir.join("wit");
-    for (path, text) in [(app_dir.join(format!("{APP_MODULE}.py")), app.as_str()), (wit_dir.join("env.wit"), WIT)] {
+    let partial = componentize(dir, &sdk, &extra, &app, &format!("{}.wasm.partial", assay.module), &notice)?;
+    let info =
+        BuildInfo { language: PYTHON.into(), source_sha256, builder: format!("componentize-py {COMPONENTIZE_PY}") };
+    let mut bytes = std::fs::read(&partial).with_context(|| format!("cannot read {}", partial.display()))?;
+    info.append_to(&mut bytes);
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, &wasm).with_context(|| format!("cannot write {}", wasm.display()))?;
+    Ok(Built { wasm, rebuilt: true })
+}
+
+/// Run componentize-py on the project with the generated app module and
+/// the WIT, writing `build/<output>`; its path.
+fn componentize(
+    dir: &Path,
+    sdk: &Path,
+    extra: &[PathBuf],
+    app: &str,
+    output: &str,
+    notice: &impl Fn(&str),
+) -> Result<PathBuf> {
+    let mut command = componentize_py(notice)?;
+    let out_dir = dir.join("build");
+    let (app_dir, wit_dir) = (out_dir.join("app"), out_dir.join("wit"));
+    for (path, text) in [(app_dir.join(format!("{APP_MODULE}.py")), app), (wit_dir.join("env.wit"), WIT)] {
         std::fs::create_dir_all(path.parent().expect("a file in a directory"))?;
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let partial = out_dir.join(format!("{}.wasm.partial", assay.module));
+    let partial = out_dir.join(output);
     command.arg("-d").arg(&wit_dir).args(["-w", "plugin", "componentize", APP_MODULE, "-o"]).arg(&partial);
-    for path in [&app_dir, &dir.to_path_buf(), &sdk].into_iter().chain(&extra) {
+    for path in [app_dir.as_path(), dir, sdk].into_iter().chain(extra.iter().map(PathBuf::as_path)) {
         command.arg("-p").arg(path);
     }
     // No virtual environment or PYTHONPATH of the builder's leaks into the
@@ -123,13 +142,7 @@ pub(crate) fn build(dir: &Path, notice: impl Fn(&str)) -> Result<Built> {
     if !status.success() {
         bail!("componentize-py failed for {} (its errors are above)", dir.display());
     }
-    let info =
-        BuildInfo { language: PYTHON.into(), source_sha256, builder: format!("componentize-py {COMPONENTIZE_PY}") };
-    let mut bytes = std::fs::read(&partial).with_context(|| format!("cannot read {}", partial.display()))?;
-    info.append_to(&mut bytes);
-    std::fs::write(&partial, bytes)?;
-    std::fs::rename(&partial, &wasm).with_context(|| format!("cannot write {}", wasm.display()))?;
-    Ok(Built { wasm, rebuilt: true })
+    Ok(partial)
 }
 
 /// The project's build settings.
