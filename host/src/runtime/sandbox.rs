@@ -171,3 +171,17 @@ impl rand::TryRng for CallRandom {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_components_get_room_for_cpython_and_rust_ones_keep_their_cap() {
+        let python = BuildInfo { language: PYTHON.into(), source_sha256: String::new(), builder: String::new() };
+        assert_eq!(max_instances(Some(&python)), MAX_INSTANCES_PYTHON);
+        assert_eq!(max_instances(None), MAX_INSTANCES);
+        let other = BuildInfo { language: "rust".into(), ..python };
+        assert_eq!(max_instances(Some(&other)), MAX_INSTANCES);
+    }
+}
