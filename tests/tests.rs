@@ -21,6 +21,8 @@ mod mmlu;
 mod model_client;
 mod plugin_authoring;
 mod process;
+mod python_plugins;
+mod python_sdk;
 mod reliability;
 mod report;
 mod resume;

@@ -193,7 +193,7 @@ fn job_identity(
         model: &name,
         api: job.model.api_identity(),
         sampling_args: &job.sampling_args,
-        plugin_sha256: &pool.plugin().sha256,
+        plugin_sha256: pool.plugin().identity_sha256(),
         api_version: &pool.plugin().api_version,
         env_args: &job.env.env_args,
         dataset_sha256: &dataset.sha256,
