@@ -29,6 +29,7 @@ mod resume;
 mod runs;
 mod sandbox;
 mod score;
+mod serve;
 mod standard_benchmarks;
 mod winrate;
 

@@ -21,6 +21,7 @@ use crate::config::{
     WorkspaceConfig,
 };
 use crate::locations;
+use crate::models::server::{Engine, ServeSpec};
 use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, RateLimits, ReplaySpec};
 use crate::runtime::PluginLimits;
 use crate::store::slug;
@@ -68,6 +69,8 @@ pub struct Plan {
     pub parallel: usize,
     /// The jobs, in config order (a job's envs in the order it lists them).
     pub jobs: Vec<JobPlan>,
+    /// The GPUs served models take; `None`: every visible GPU.
+    pub gpus: Option<Vec<u32>>,
 }
 
 /// One model on one env variant.
@@ -215,6 +218,7 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
         seed: loaded.run.seed,
         parallel: loaded.run.parallel,
         jobs,
+        gpus: loaded.run.gpus.clone(),
     })
 }
 
@@ -277,7 +281,43 @@ fn model_spec(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
         (Some(_), Some(_)) => bail!("models.{id}: set `model` (an endpoint) or `replay` (files), not both"),
         (None, None) => bail!("models.{id}: `model` is required (the name the server knows), or `replay`"),
     };
-    Ok(ModelSpec { id: id.into(), source })
+    let serve = match (&model.serve, &source) {
+        (None, _) => None,
+        (Some(serve), ModelSource::Endpoint(endpoint)) => Some(serve_spec(loaded, id, &endpoint.model, serve)?),
+        (Some(_), _) => bail!("models.{id}.serve: only a model with `model` (an endpoint) can be served"),
+    };
+    Ok(ModelSpec { id: id.into(), source, serve })
+}
+
+/// How a model with `serve:` is served: its weights found (a path relative
+/// to the config file, else a Hub id) and its arguments checked against
+/// the engine, before anything starts.
+fn serve_spec(loaded: &LoadedConfig, id: &str, name: &str, serve: &config::ServeConfig) -> Result<ServeSpec> {
+    let path = serve.path.clone().unwrap_or_else(|| name.to_string());
+    let local = loaded.dir().join(&path);
+    let path = if local.exists() { local.display().to_string() } else { path };
+    let default_gpus = match serve.engine {
+        Engine::Command => 0,
+        _ => serve.engine_args.gpus(),
+    };
+    let spec = ServeSpec {
+        engine: serve.engine,
+        path,
+        served_name: name.into(),
+        engine_args: serve.engine_args.clone(),
+        extra_args: serve.extra_args.clone(),
+        command: serve.command.clone(),
+        version_command: serve.version_command.clone(),
+        gpus: serve.gpus.unwrap_or(default_gpus),
+        port: serve.port,
+        ready_timeout_secs: serve.ready_timeout,
+        stop_grace_secs: serve.stop_grace,
+        health_interval_secs: serve.health_interval,
+        max_restarts: serve.max_restarts,
+        env: serve.env.clone(),
+    };
+    spec.check().map_err(|e| anyhow!("models.{id}.serve.{e}"))?;
+    Ok(spec)
 }
 
 fn endpoint_spec(id: &str, name: &str, model: &config::ModelConfig) -> Result<EndpointSpec> {
@@ -318,6 +358,12 @@ fn replay_spec(loaded: &LoadedConfig, id: &str, replay: &config::ReplayConfig) -
 fn judge_spec(loaded: &LoadedConfig, judge: Option<&JudgeConfig>) -> Result<Option<JudgeSpec>> {
     let Some(judge) = judge else { return Ok(None) };
     let model = model_spec(loaded, &judge.model)?;
+    if model.serve.is_some() {
+        bail!(
+            "model `{}` has `serve:`; a judge's server is not started by assay: serve it and set its api_base_url",
+            judge.model
+        );
+    }
     let mut sampling_args = model_sampling_args(loaded, &judge.model);
     sampling_args.extend(judge.sampling_args.clone());
     Ok(Some(JudgeSpec { model, sampling_args }))

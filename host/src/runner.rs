@@ -25,11 +25,13 @@ mod preflight;
 mod progress;
 mod rollouts;
 pub(crate) mod schedule;
+mod serving;
 
 pub(crate) use episode::sample_seed;
 pub(crate) use preflight::PreparedJob;
 pub(crate) use schedule::{Action, Schedule, Selection, Target};
 
+use crate::models::server::ServerInfo;
 use crate::plan::Plan;
 use crate::runtime::Runtime;
 use crate::store::{
@@ -40,6 +42,7 @@ use anyhow::{Context, Result};
 use episode::SampleSpec;
 pub(crate) use progress::ProgressMode;
 use progress::{JobBars, Progress};
+use serving::Serving;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -152,27 +155,34 @@ pub(crate) async fn execute(
     tracing::info!(run = %run_dir.root().display(), config = %plan.config_path.display(), "run opened");
     let running = prepared.jobs.into_iter().zip(prepared.schedule.actions).filter(|(_, action)| action.runs());
     let running: Vec<PreparedJob> = running.map(|(job, _)| job).collect();
+    let serving = Serving::new(plan, run_dir.root(), &running);
     let progress = Progress::new(options.progress, running.iter());
     let job_slots = Arc::new(Semaphore::new(plan.parallel.max(1)));
     let mut tasks = JoinSet::new();
     for job in running {
         let (run_dir, slots, bars, options) = (run_dir.clone(), job_slots.clone(), progress.job(&job), options.clone());
-        let seed = plan.seed;
+        let (seed, serving) = (plan.seed, serving.clone());
         tasks.spawn(async move {
             let job_id = job.plan.job_id.clone();
+            let server = job.model.server().cloned();
             let outcome = tokio::select! {
-                slot = slots.acquire_owned() => {
-                    let _slot = slot.expect("job semaphore is never closed");
-                    let job = run_job(&run_dir, seed, job, &bars, &options);
-                    Some(match options.job_timeout {
-                        None => job.await,
-                        Some(limit) => tokio::time::timeout(limit, job).await.unwrap_or_else(|_| {
-                            Err(anyhow::anyhow!("timed out after {} s (finished samples are kept)", limit.as_secs_f64()))
-                        }),
-                    })
-                }
+                // The server starts before the job takes a slot: one waiting
+                // for GPUs must not hold a slot a job of a running server needs.
+                served = serving.start(server.as_ref()) => match served {
+                    Err(why) => Some(Err(anyhow::anyhow!(why))),
+                    Ok(served) => tokio::select! {
+                        slot = slots.acquire_owned() => {
+                            let _slot = slot.expect("job semaphore is never closed");
+                            Some(run_job_within(&run_dir, seed, job, served, &bars, &options).await)
+                        }
+                        _ = options.cancel.cancelled() => None,
+                    },
+                },
                 _ = options.cancel.cancelled() => None, // not started: stays as it was
             };
+            if let Some(server) = &server {
+                server.job_done().await;
+            }
             if let Some(Err(error)) = outcome {
                 fail_job(&run_dir, &job_id, &format!("{error:#}"))?;
             }
@@ -181,12 +191,38 @@ pub(crate) async fn execute(
             anyhow::Ok(())
         });
     }
+    let mut joined_all = Ok(());
     while let Some(joined) = tasks.join_next().await {
-        joined.context("job task panicked")??;
+        if let Err(error) = joined.context("job task panicked").and_then(|done| done) {
+            joined_all = Err(error);
+            break;
+        }
     }
+    // Whatever happened, no server outlives the run.
+    tasks.abort_all();
+    serving.stop_all().await;
+    joined_all?;
     let manifest = run_dir.manifest();
     let summaries = store::read_summaries(run_dir.root(), &manifest);
     Ok(RunReport { run_dir: run_dir.root().to_path_buf(), manifest, summaries })
+}
+
+/// [`run_job`] within the job time limit, if there is one.
+async fn run_job_within(
+    run_dir: &RunDir,
+    seed: u64,
+    job: PreparedJob,
+    served: Option<ServerInfo>,
+    bars: &JobBars,
+    options: &RunOptions,
+) -> Result<()> {
+    let job = run_job(run_dir, seed, job, served, bars, options);
+    match options.job_timeout {
+        None => job.await,
+        Some(limit) => tokio::time::timeout(limit, job).await.unwrap_or_else(|_| {
+            Err(anyhow::anyhow!("timed out after {} s (finished samples are kept)", limit.as_secs_f64()))
+        }),
+    }
 }
 
 fn fail_job(run_dir: &RunDir, job_id: &str, reason: &str) -> Result<()> {
@@ -199,7 +235,14 @@ fn fail_job(run_dir: &RunDir, job_id: &str, reason: &str) -> Result<()> {
 }
 
 /// Run one job's missing samples and write its files.
-async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, options: &RunOptions) -> Result<()> {
+async fn run_job(
+    run_dir: &RunDir,
+    seed: u64,
+    job: PreparedJob,
+    served: Option<ServerInfo>,
+    bars: &JobBars,
+    options: &RunOptions,
+) -> Result<()> {
     let started = Instant::now();
     let job_id = job.plan.job_id.clone();
     let files = run_dir.job_dir(&job_id)?;
@@ -208,7 +251,7 @@ async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, 
         let ids = job.record_ids();
         store::read_existing(&results_path, &JobShape { record_ids: &ids, rollouts: job.plan.env.rollouts }, true)?
     };
-    job_metadata(&job, run_dir.manifest().run_id.as_str(), seed).write(&files.metadata())?;
+    job_metadata(&job, run_dir.manifest().run_id.as_str(), seed, served).write(&files.metadata())?;
     let mut previous_secs = 0.0;
     run_dir.update_job(&job_id, |entry| {
         previous_secs = entry.duration_secs.unwrap_or(0.0);
@@ -223,10 +266,21 @@ async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, 
         let (bars, summary) = (bars.clone(), existing.summary);
         move || write_results(&results_path, receiver, summary, &bars)
     });
-    spawn_samples(&job, seed, &existing.done, &files, sender, options).await;
+    // A server that failed for good fails the job; its in-flight samples
+    // are dropped unrecorded, so a rerun asks them again.
+    let server_failed = async {
+        match job.model.server() {
+            Some(server) => server.failed().await,
+            None => std::future::pending().await,
+        }
+    };
+    let failure = tokio::select! {
+        () = spawn_samples(&job, seed, &existing.done, &files, sender, options) => None,
+        why = server_failed => Some(why),
+    };
     let (builder, written) = writer.await.context("results writer panicked")?;
     let summary = builder.build(previous_secs + started.elapsed().as_secs_f64());
-    if let Err(error) = written {
+    if let Some(error) = written.err().or(failure.map(anyhow::Error::msg)) {
         // Keep the counts of what is on disk; the job is then marked failed.
         run_dir.update_job(&job_id, |entry| record_counts(entry, &summary))?;
         return Err(error);
@@ -365,7 +419,7 @@ fn finish_job(run_dir: &RunDir, job_id: &str, summary: &Summary, total: u64) -> 
 
 /// `metadata.json`: what produced this job's results. Holds the name of the
 /// API key variable, never its value.
-fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64) -> JobMetadata {
+fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64, served: Option<ServerInfo>) -> JobMetadata {
     let plugin = job.pool.plugin();
     JobMetadata {
         run_id: run_id.into(),
@@ -391,5 +445,6 @@ fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64) -> JobMetadata {
             records: job.dataset.records.len(),
             hub: job.dataset.hub.clone(),
         },
+        server: served.map(|info| serde_json::to_value(info).expect("server info serialises")),
     }
 }

@@ -6,6 +6,7 @@ use super::ExitStatus;
 use super::output::{errln, outln};
 use super::table::{jobs_table, new_table, print_reasons};
 use crate::locations;
+use crate::models::server::{GpuPool, Server, devices_text, placement};
 use crate::plan::Plan;
 use crate::runner::{self, Action, Cancel, Prepared, ProgressMode, RunOptions, RunReport, Target};
 use anyhow::Result;
@@ -117,6 +118,8 @@ fn spawn_interrupt_handler(cancel: Cancel, quiet: bool) {
         }
         cancel.cancel();
         interrupted().await;
+        // Exiting runs no destructors: the servers assay started go first.
+        crate::models::server::kill_all();
         errln!("Stopped. Rerun the same command to resume.");
         std::process::exit(ExitStatus::Interrupted.code().into());
     });
@@ -156,6 +159,44 @@ pub(super) fn print_plan(plan: &Plan, prepared: &Prepared) -> Result<()> {
         }
     };
     outln!("{} jobs, {total} samples, {to_run} to run; {run} (dry run: nothing written)", prepared.jobs.len())?;
+    print_placement(plan, prepared)
+}
+
+/// The servers assay would start for the jobs that run, in the order they
+/// start, with the GPUs each would take (a later wave waits for the
+/// earlier to stop) and the exact command line.
+fn print_placement(plan: &Plan, prepared: &Prepared) -> Result<()> {
+    let mut servers: Vec<(&str, &std::sync::Arc<Server>)> = Vec::new();
+    for (job, _) in prepared.jobs.iter().zip(&prepared.schedule.actions).filter(|(_, action)| action.runs()) {
+        if let Some(server) = job.server()
+            && !servers.iter().any(|(_, known)| std::sync::Arc::ptr_eq(known, server))
+        {
+            servers.push((job.plan.model.id.as_str(), server));
+        }
+    }
+    if servers.is_empty() {
+        return Ok(());
+    }
+    let pool = plan.gpus.clone().unwrap_or_else(GpuPool::visible);
+    let needs: Vec<usize> = servers.iter().map(|(_, server)| server.spec().gpus).collect();
+    let mut table = new_table(&["model", "engine", "gpus", "CUDA_VISIBLE_DEVICES", "wave", "command"]);
+    for ((model, server), place) in servers.iter().zip(placement(&pool, &needs)) {
+        let (wave, devices) = match place {
+            Some((wave, devices)) => (wave.to_string(), devices_text(&devices)),
+            None => ("-".into(), "does not fit".into()),
+        };
+        let spec = server.spec();
+        table.add_row(vec![
+            model.to_string(),
+            spec.engine.name().into(),
+            spec.gpus.to_string(),
+            devices,
+            wave,
+            server.command(),
+        ]);
+    }
+    outln!("{table}")?;
+    outln!("GPU pool: {}", if pool.is_empty() { "none".into() } else { devices_text(&pool) })?;
     Ok(())
 }
 

@@ -80,7 +80,8 @@ enum Command {
     Bench(Box<bench::BenchArgs>),
     /// Score completions generated elsewhere (one folder per training
     /// checkpoint) with an environment, in step order and in parallel; no
-    /// model calls. Reruns skip finished checkpoints.
+    /// model calls. Or serve each checkpoint (`--serve --checkpoints`),
+    /// generate and score. Reruns skip finished checkpoints.
     Score(Box<score::ScoreArgs>),
     /// Turn raw runs into parquet files (one per env and model) and an
     /// index, rewriting only what changed.

@@ -1,5 +1,7 @@
 //! `assay score`: score completions generated elsewhere, one folder per
-//! training checkpoint, with an environment and no model calls.
+//! training checkpoint, with an environment and no model calls; or, with
+//! `--serve ENGINE --checkpoints DIR`, serve each checkpoint's weights in
+//! turn, generate the env's completions and score them.
 //!
 //! Each checkpoint becomes a job whose model is the built-in replay model
 //! reading that folder's files (model id `checkpoint-<step>`), in a run
@@ -9,6 +11,12 @@
 //! checkpoint whose files cannot be read, or that runs past `--timeout`,
 //! fails alone; the batch summary (`score_summary.json` in the run dir)
 //! lists every checkpoint's metric, counts, failure and duration.
+//!
+//! Served checkpoints are models `checkpoint-<step>` with `serve:` (the
+//! engine's defaults, or a config model's `serve:` settings with the
+//! checkpoint's folder as `path`). Their servers take the run's GPUs in
+//! step order; each stops when its job is done. One that cannot be served
+//! fails its job alone.
 
 use super::ExitStatus;
 use super::execute::{execute_and_report, print_plan, run_options, run_status};
@@ -18,6 +26,7 @@ use super::table::new_table;
 use crate::checkpoints::{self, Checkpoint};
 use crate::config::{self, JobConfig, LoadedConfig, ModelConfig, ReplayConfig};
 use crate::models::replay::ReplayBook;
+use crate::models::server::Engine;
 use crate::plan::{self, Plan};
 use crate::report::ReportOptions;
 use crate::runner::{self, RunOptions, RunReport};
@@ -38,8 +47,18 @@ pub(crate) struct ScoreArgs {
     /// A directory with one folder per checkpoint, named with its step at
     /// the end (`checkpoint_49`, `step-98`, `global_step_196`), each holding
     /// solution files (.jsonl, .jsonl.gz, .json, .csv or .parquet).
-    #[arg(long, value_name = "DIR")]
-    solutions_dir: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "checkpoints", conflicts_with = "checkpoints")]
+    solutions_dir: Option<PathBuf>,
+    /// A directory with one model checkpoint per folder, named with its
+    /// step at the end: each is served with `--serve`, asked the env's
+    /// dataset, scored, and stopped, in step order.
+    #[arg(long, value_name = "DIR", requires = "serve")]
+    checkpoints: Option<PathBuf>,
+    /// How checkpoints are served: an engine (`vllm`, `sglang`,
+    /// `llamacpp`) with its defaults, or the id of a config model whose
+    /// `serve:` settings (engine, arguments, GPUs) each checkpoint gets.
+    #[arg(long, value_name = "ENGINE|MODEL", requires = "checkpoints")]
+    serve: Option<String>,
     /// The env that scores them: an env id (or matrix base id) of the config.
     #[arg(long, value_name = "ENV_ID")]
     env: String,
@@ -57,10 +76,11 @@ pub(crate) struct ScoreArgs {
     /// samples are kept) and the others go on.
     #[arg(long, value_name = "SEC", value_parser = super::values::positive_seconds)]
     timeout: Option<f64>,
-    /// The solution field naming the dataset record (the env's example id).
+    /// The solution field naming the dataset record (the env's example id;
+    /// solutions only).
     #[arg(long, value_name = "FIELD", default_value = "id")]
     id_field: String,
-    /// The solution field holding the completion.
+    /// The solution field holding the completion (solutions only).
     #[arg(long, value_name = "FIELD", default_value = "completion")]
     completion_field: String,
     /// List the checkpoints found, their files and what would run; write nothing.
@@ -75,7 +95,8 @@ pub(crate) struct ScoreArgs {
     report: Option<PathBuf>,
 }
 
-/// A checkpoint whose files could be read, with the rollouts they hold.
+/// A checkpoint that can run: its files could be read, with the rollouts
+/// they hold (0 for a served checkpoint: the env says how many).
 struct Readable {
     checkpoint: Checkpoint,
     rollouts: u32,
@@ -134,16 +155,11 @@ struct CheckpointOutcome {
     error: Option<String>,
 }
 
+/// A sweep's checkpoints (those that can run, those that cannot) and its plan.
+type Sweep = (PathBuf, Vec<Readable>, Vec<CheckpointOutcome>, Plan);
+
 pub(crate) async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
-    let found = checkpoints::discover(&args.solutions_dir)?;
-    let (readable, unreadable) = read_checkpoints(found, &args);
-    for outcome in &unreadable {
-        errln!("error: {}: {}", outcome.checkpoint, outcome.error.as_deref().unwrap_or_default());
-    }
-    if readable.is_empty() {
-        bail!("no checkpoint in {} has readable solution files", args.solutions_dir.display());
-    }
-    let plan = score_plan(&args, &readable)?;
+    let (dir, readable, unreadable, plan) = plan_sweep(&args)?;
     let options = RunOptions { job_timeout: args.timeout.map(Duration::from_secs_f64), ..run_options(quiet, verbose) };
     let prepared = runner::prepare(&plan, &options).await?;
     if args.dry_run {
@@ -158,18 +174,41 @@ pub(crate) async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<E
     outcomes.extend(unreadable);
     outcomes.sort_by_key(|o| o.step);
     let summary = RunLayout::new(&report.run_dir).score_summary();
-    let batch = json!({"solutions_dir": args.solutions_dir, "env": args.env, "checkpoints": outcomes});
+    let batch = json!({"solutions_dir": args.solutions_dir, "checkpoints_dir": args.checkpoints, "env": args.env, "checkpoints": outcomes});
     store::write_json(&summary, &batch)?;
     print_checkpoints(&outcomes)?;
     outln!("Batch summary: {}", summary.display())?;
     if let Some(file) = &args.report {
-        let title = format!("{} on {}", args.env, args.solutions_dir.display());
+        let title = format!("{} on {}", args.env, dir.display());
         let options = ReportOptions { title, samples_per_config: 200, resamples: 200 };
         write_report(std::slice::from_ref(&report.run_dir), Format::Html, Some(file), &options)?;
     }
     let status = run_status(&report, &options.cancel);
     let failed = outcomes.iter().any(|o| o.status != CheckpointStatus::Completed);
     Ok(if status == ExitStatus::Success { ExitStatus::failed_if(failed) } else { status })
+}
+
+/// Find the checkpoints and plan their jobs: served (`--serve`), or their
+/// solution files read, those that cannot be read set apart and reported.
+fn plan_sweep(args: &ScoreArgs) -> Result<Sweep> {
+    let (dir, found) = match (&args.solutions_dir, &args.checkpoints) {
+        (Some(dir), _) | (None, Some(dir)) => (dir.clone(), checkpoints::discover(dir)?),
+        (None, None) => unreachable!("clap requires --solutions-dir or --checkpoints"),
+    };
+    if let Some(serve) = &args.serve {
+        let served: Vec<Readable> = found.into_iter().map(|checkpoint| Readable { checkpoint, rollouts: 0 }).collect();
+        let plan = serve_plan(args, &dir, serve, &served)?;
+        return Ok((dir, served, Vec::new(), plan));
+    }
+    let (readable, unreadable) = read_checkpoints(found, args);
+    for outcome in &unreadable {
+        errln!("error: {}: {}", outcome.checkpoint, outcome.error.as_deref().unwrap_or_default());
+    }
+    if readable.is_empty() {
+        bail!("no checkpoint in {} has readable solution files", dir.display());
+    }
+    let plan = score_plan(args, &dir, &readable)?;
+    Ok((dir, readable, unreadable, plan))
 }
 
 /// Read every checkpoint's files once, to find the rollouts they hold and
@@ -201,22 +240,9 @@ fn read_checkpoints(found: Vec<Checkpoint>, args: &ScoreArgs) -> (Vec<Readable>,
 }
 
 /// The config's env, with one replay model and one job per checkpoint.
-fn score_plan(args: &ScoreArgs, readable: &[Readable]) -> Result<Plan> {
-    let path = match &args.config {
-        Some(path) => path.clone(),
-        None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
-        None => bail!("no --config given and no {DEFAULT_CONFIG} here: name the config declaring env `{}`", args.env),
-    };
-    let mut loaded: LoadedConfig = config::load(&path)?;
-    let solutions = args.solutions_dir.canonicalize().context("resolving --solutions-dir")?;
-    let dir_name = solutions.file_name().unwrap_or_default().to_string_lossy();
-    loaded.run.name = format!("score-{}-{}", store::slug(&args.env), store::slug(&dir_name));
-    loaded.run.parallel = usize::from(args.max_workers);
-    if let Some(output_dir) = &args.output_dir {
-        loaded.run.output_dir = output_dir.clone();
-    }
+fn score_plan(args: &ScoreArgs, dir: &Path, readable: &[Readable]) -> Result<Plan> {
+    let mut loaded = sweep_config(args, dir)?;
     loaded.run.models.clear();
-    loaded.run.jobs.clear();
     for Readable { checkpoint, rollouts } in readable {
         let files: Vec<PathBuf> =
             checkpoint.files.iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
@@ -228,6 +254,58 @@ fn score_plan(args: &ScoreArgs, readable: &[Readable]) -> Result<Plan> {
         loaded.run.jobs.push(job);
     }
     plan::plan_loaded(&loaded, &crate::locations::extra_plugin_dirs()).with_context(|| format!("--env {}", args.env))
+}
+
+/// The config's env, with one served model (answering to the folder's
+/// name) and one job per checkpoint, served as `serve` says.
+fn serve_plan(args: &ScoreArgs, dir: &Path, serve: &str, checkpoints: &[Readable]) -> Result<Plan> {
+    let mut loaded = sweep_config(args, dir)?;
+    let template = served_template(&loaded, serve)?;
+    loaded.run.models.clear();
+    for Readable { checkpoint, .. } in checkpoints {
+        let mut model = template.clone();
+        let folder = dir.join(&checkpoint.name);
+        let folder = folder.canonicalize().unwrap_or(folder);
+        model.model = Some(checkpoint.name.clone());
+        model.serve.as_mut().expect("a served template").path = Some(folder.display().to_string());
+        loaded.run.models.insert(checkpoint.model_id(), model);
+        loaded.run.jobs.push(JobConfig::new(checkpoint.model_id(), vec![args.env.clone()]));
+    }
+    plan::plan_loaded(&loaded, &crate::locations::extra_plugin_dirs()).with_context(|| format!("--env {}", args.env))
+}
+
+/// What `--serve` names: a config model with `serve:`, else an engine.
+fn served_template(loaded: &LoadedConfig, serve: &str) -> Result<ModelConfig> {
+    if let Some(model) = loaded.run.models.get(serve).filter(|model| model.serve.is_some()) {
+        return Ok(model.clone());
+    }
+    match serde_json::from_value::<Engine>(json!(serve)) {
+        Ok(Engine::Command) | Err(_) => bail!(
+            "--serve: `{serve}` is neither an engine (vllm, sglang, llamacpp) nor a model of {} with `serve:`",
+            loaded.path.display()
+        ),
+        Ok(engine) => Ok(ModelConfig::served(engine)),
+    }
+}
+
+/// The config with its models and jobs cleared, named after the env and
+/// the checkpoints' directory.
+fn sweep_config(args: &ScoreArgs, dir: &Path) -> Result<LoadedConfig> {
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
+        None => bail!("no --config given and no {DEFAULT_CONFIG} here: name the config declaring env `{}`", args.env),
+    };
+    let mut loaded: LoadedConfig = config::load(&path)?;
+    let absolute = dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))?;
+    let dir_name = absolute.file_name().unwrap_or_default().to_string_lossy();
+    loaded.run.name = format!("score-{}-{}", store::slug(&args.env), store::slug(&dir_name));
+    loaded.run.parallel = usize::from(args.max_workers);
+    if let Some(output_dir) = &args.output_dir {
+        loaded.run.output_dir = output_dir.clone();
+    }
+    loaded.run.jobs.clear();
+    Ok(loaded)
 }
 
 /// Ask on the terminal; anything but `y`/`yes` declines.

@@ -336,3 +336,33 @@ impl<'de> Deserialize<'de> for DatasetSource {
         deserializer.deserialize_any(SourceVisitor)
     }
 }
+
+/// A served model's `port`: `auto` (`None`, the default) or a port number.
+pub(super) fn de_port<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u16>, D::Error> {
+    struct PortVisitor;
+    impl Visitor<'_> for PortVisitor {
+        type Value = Option<u16>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("`auto` or a port number (1-65535)")
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            match text {
+                "auto" => Ok(None),
+                other => Err(E::invalid_value(de::Unexpected::Str(other), &self)),
+            }
+        }
+        fn visit_u64<E: de::Error>(self, number: u64) -> Result<Self::Value, E> {
+            match u16::try_from(number) {
+                Ok(port) if port > 0 => Ok(Some(port)),
+                _ => Err(E::invalid_value(de::Unexpected::Unsigned(number), &self)),
+            }
+        }
+        fn visit_i64<E: de::Error>(self, number: i64) -> Result<Self::Value, E> {
+            match u64::try_from(number) {
+                Ok(number) => self.visit_u64(number),
+                Err(_) => Err(E::invalid_value(de::Unexpected::Signed(number), &self)),
+            }
+        }
+    }
+    deserializer.deserialize_any(PortVisitor)
+}

@@ -107,3 +107,19 @@ pub fn diff_exclude() -> Vec<String> {
 pub fn max_diff_bytes() -> usize {
     1 << 20
 }
+/// A served model's `ready_timeout`: 1800 seconds (big models load slowly).
+pub fn ready_timeout() -> f64 {
+    1800.0
+}
+/// A served model's `stop_grace`: 30 seconds between SIGTERM and SIGKILL.
+pub fn stop_grace() -> f64 {
+    30.0
+}
+/// A served model's `health_interval`: 10 seconds.
+pub fn health_interval() -> f64 {
+    10.0
+}
+/// A served model's `max_restarts`: 2.
+pub fn max_restarts() -> u32 {
+    2
+}

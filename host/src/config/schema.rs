@@ -4,7 +4,7 @@
 
 use super::de::{
     de_at_least_one, de_inline_envs, de_num_examples, de_one_or_many, de_optional_at_least_one, de_optional_rate,
-    de_seconds, de_unique_map,
+    de_port, de_seconds, de_unique_map,
 };
 use super::{EnvEntry, defaults};
 use crate::runtime::PluginLimits;
@@ -46,6 +46,9 @@ pub struct RunConfig {
     /// What to run (`tasks` is accepted too, as TOML configs often say).
     #[serde(alias = "tasks")]
     pub jobs: Vec<JobConfig>,
+    /// The GPUs servers assay starts (`serve:`) may take, e.g. `[0, 1, 2, 3]`.
+    /// Default: every GPU visible (`CUDA_VISIBLE_DEVICES`, else `nvidia-smi`).
+    pub gpus: Option<Vec<u32>>,
 }
 
 /// A model behind an OpenAI-compatible endpoint, or (with `replay`)
@@ -98,6 +101,57 @@ pub struct ModelConfig {
     /// Sent verbatim with every request (`temperature`, `top_k`, ...).
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
+    /// Have assay start the server itself (`api_base_url` is then its own).
+    pub serve: Option<ServeConfig>,
+}
+
+/// `serve:` of a model: the server assay starts for it, when the first job
+/// that needs it starts, and stops when its jobs are done.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// `vllm`, `sglang`, `llamacpp` or `command`.
+    pub engine: crate::models::server::Engine,
+    /// The weights: a local path (relative to the config file) or a Hub
+    /// id. Default: the model's `model`.
+    pub path: Option<String>,
+    /// Engine arguments (`tensor_parallel_size`, `max_model_len`, ...),
+    /// each passed as the engine's own flag.
+    #[serde(default)]
+    pub engine_args: crate::models::server::EngineArgs,
+    /// Passed verbatim after the others.
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+    /// `engine: command`: the program and its arguments; `{port}`,
+    /// `{model}` and `{path}` are replaced.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// A command printing the engine's version. Default: the engine's own
+    /// (`vllm --version`...); none for `command`.
+    pub version_command: Option<Vec<String>>,
+    /// GPUs taken from the run's pool. Default: tensor × data parallel
+    /// size (1), 0 for `command`.
+    pub gpus: Option<usize>,
+    /// `auto` (a free port, the default) or a port number.
+    #[serde(default, deserialize_with = "de_port")]
+    pub port: Option<u16>,
+    /// Seconds to wait for `/v1/models` to answer. Default 1800.
+    #[serde(default = "defaults::ready_timeout", deserialize_with = "de_seconds")]
+    pub ready_timeout: f64,
+    /// Seconds between SIGTERM and SIGKILL when stopping it. Default 30.
+    #[serde(default = "defaults::stop_grace", deserialize_with = "de_seconds")]
+    pub stop_grace: f64,
+    /// Seconds between checks that a ready server still answers
+    /// `/v1/models`; three missed in a row and it is killed and started
+    /// again. Default 10.
+    #[serde(default = "defaults::health_interval", deserialize_with = "de_seconds")]
+    pub health_interval: f64,
+    /// Restarts after the server dies mid-run before its jobs fail. Default 2.
+    #[serde(default = "defaults::max_restarts")]
+    pub max_restarts: u32,
+    /// Set in the server's environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
 }
 
 /// The built-in replay model's source: completions generated elsewhere.
@@ -119,9 +173,35 @@ pub struct ReplayConfig {
 impl ModelConfig {
     /// A replay model reading `replay`, every other field at its default.
     pub fn replay(replay: ReplayConfig) -> Self {
+        ModelConfig { replay: Some(replay), ..ModelConfig::unset() }
+    }
+
+    /// A model served by `engine` with its defaults (set `model` and
+    /// `serve.path`), every other field at its default.
+    pub fn served(engine: crate::models::server::Engine) -> Self {
+        let serve = ServeConfig {
+            engine,
+            path: None,
+            engine_args: Default::default(),
+            extra_args: Vec::new(),
+            command: Vec::new(),
+            version_command: None,
+            gpus: None,
+            port: None,
+            ready_timeout: defaults::ready_timeout(),
+            stop_grace: defaults::stop_grace(),
+            health_interval: defaults::health_interval(),
+            max_restarts: defaults::max_restarts(),
+            env: BTreeMap::new(),
+        };
+        ModelConfig { serve: Some(serve), ..ModelConfig::unset() }
+    }
+
+    /// Neither `model` nor `replay`, every other field at its default.
+    fn unset() -> Self {
         ModelConfig {
             model: None,
-            replay: Some(replay),
+            replay: None,
             api_base_url: defaults::api_base_url(),
             api_key_var: None,
             max_concurrent: defaults::max_concurrent(),
@@ -134,6 +214,7 @@ impl ModelConfig {
             use_chat_template: defaults::use_chat_template(),
             prompt_template: None,
             sampling_args: Map::new(),
+            serve: None,
         }
     }
 }

@@ -219,3 +219,22 @@ fn task_directories_and_workspaces_are_dataset_and_env_keys() {
     let e = error("envs:\n  - id: a\n    module: x\n    dataset: {hub: o/n, split: test, tasks: t}\njobs: []\n", &[]);
     assert!(e.contains("unknown field `tasks`"), "a Hub dataset stays a Hub dataset: {e}");
 }
+
+#[test]
+fn serve_takes_defaults_and_a_port_that_is_auto_or_a_number() {
+    let loaded = load_run("models:\n  m: {model: x, serve: {engine: vllm}}\njobs: []\n", &[]);
+    let serve = loaded.run.models["m"].serve.clone().unwrap();
+    assert_eq!((serve.port, serve.gpus, serve.max_restarts), (None, None, 2));
+    assert_eq!((serve.ready_timeout, serve.stop_grace, serve.health_interval), (1800.0, 30.0, 10.0));
+    let fixed = load_run("models:\n  m: {model: x, serve: {engine: sglang, port: 8000}}\njobs: []\n", &[]);
+    assert_eq!(fixed.run.models["m"].serve.as_ref().unwrap().port, Some(8000));
+    let auto = load_run("models:\n  m: {model: x, serve: {engine: sglang, port: auto}}\njobs: []\n", &[]);
+    assert_eq!(auto.run.models["m"].serve.as_ref().unwrap().port, None);
+    let e = error("models:\n  m: {model: x, serve: {engine: vllm, port: 0}}\njobs: []\n", &[]);
+    assert!(
+        e.starts_with("run.yaml:2:43: models.m.serve.port: invalid value: integer `0`, expected `auto` or a port"),
+        "{e}"
+    );
+    let e = error("models:\n  m: {model: x, serve: {engine: tgi}}\njobs: []\n", &[]);
+    assert!(e.contains("models.m.serve.engine: unknown variant `tgi`, expected one of"), "{e}");
+}

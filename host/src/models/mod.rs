@@ -9,6 +9,8 @@
 //!   conversation rendered by a [`PromptTemplate`].
 //! - [`Message`] is the one chat message type of the host, from the plugin's
 //!   request to `results.jsonl`.
+//! - [`server`] starts, watches and stops the servers of models with
+//!   `serve:` (vLLM, SGLang, llama.cpp, a command) on the run's GPUs.
 
 mod endpoint;
 mod hints;
@@ -19,6 +21,7 @@ mod model;
 mod openai;
 pub mod replay;
 mod retry;
+pub mod server;
 mod spec;
 
 pub use endpoint::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, Usage};

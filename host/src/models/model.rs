@@ -6,9 +6,12 @@
 //!
 //! [`Models::resolve`] is the one step from a [`ModelSpec`] to a [`Model`]:
 //! it reads API keys and replay files, and shares one client per model id,
-//! so every job using a model shares its concurrency and rate limits.
+//! so every job using a model shares its concurrency and rate limits. A
+//! model with `serve:` is an endpoint on its own [`Server`], whose requests
+//! that found the server gone wait for its restart and are asked again.
 
 use super::replay::ReplayBook;
+use super::server::{self, Server};
 use super::spec::{EndpointSpec, ModelSource, ModelSpec, ReplaySpec};
 use super::{
     Api, ApiKey, ChatClient, ChatReply, ChatRequest, ContinuationScore, Endpoint, Message, ModelError,
@@ -28,6 +31,7 @@ const OFFLINE_CONCURRENCY: usize = 64;
 #[derive(Clone)]
 pub struct Model {
     kind: Kind,
+    server: Option<Arc<Server>>,
 }
 
 #[derive(Clone)]
@@ -110,7 +114,7 @@ impl Model {
             },
             Kind::Endpoint(client) => {
                 let started = Instant::now();
-                client.chat(&turn.request()).await.map_err(|error| {
+                self.through_restarts(async || client.chat(&turn.request()).await).await.map_err(|error| {
                     let latency_ms = started.elapsed().as_millis() as u64;
                     ReplyError::Endpoint { error, latency_ms }
                 })
@@ -132,7 +136,9 @@ impl Model {
     /// on their own (the oracle, replay).
     pub async fn reply_n(&self, turn: &Turn<'_>, n: usize) -> Option<Result<Vec<ChatReply>, ModelError>> {
         match &self.kind {
-            Kind::Endpoint(client) => Some(client.chat_n(&turn.request(), n).await),
+            Kind::Endpoint(client) => {
+                Some(self.through_restarts(async || client.chat_n(&turn.request(), n).await).await)
+            }
             Kind::Oracle | Kind::Replay(_) => None,
         }
     }
@@ -151,8 +157,7 @@ impl Model {
         match &self.kind {
             Kind::Endpoint(client) => {
                 let started = Instant::now();
-                client
-                    .score_continuations(context, continuations, sampling_args)
+                self.through_restarts(async || client.score_continuations(context, continuations, sampling_args).await)
                     .await
                     .map_err(|error| ReplyError::Endpoint { error, latency_ms: started.elapsed().as_millis() as u64 })
             }
@@ -172,11 +177,38 @@ impl Model {
         }
     }
 
+    /// The server assay runs for the model, if it has `serve:`.
+    pub fn server(&self) -> Option<&Arc<Server>> {
+        self.server.as_ref()
+    }
+
+    /// `ask`, asked again after the model's server came back when it found
+    /// the server gone (a connection error), at most once per restart
+    /// allowed. A model without a server is asked once.
+    async fn through_restarts<T>(&self, ask: impl AsyncFn() -> Result<T, ModelError>) -> Result<T, ModelError> {
+        let mut result = ask().await;
+        let Some(server) = &self.server else { return result };
+        for _ in 0..=server.spec().max_restarts {
+            if !matches!(&result, Err(error) if matches!(error.last(), ModelError::Connection(_))) {
+                break;
+            }
+            if server.wait_ready().await.is_err() {
+                // Failed for good: the runner fails the job and drops this
+                // sample unrecorded, so a rerun asks it again.
+                std::future::pending::<()>().await;
+            }
+            result = ask().await;
+        }
+        result
+    }
+
     /// Check, once before a run, that the model can score continuations:
     /// an endpoint must return prompt log-probabilities for a short probe.
     pub async fn check_scoring(&self) -> Result<()> {
         match &self.kind {
             Kind::Oracle => Ok(()),
+            // A served model is not up before its first job starts: not probed.
+            Kind::Endpoint(_) if self.server.is_some() => Ok(()),
             Kind::Replay(_) => anyhow::bail!("replayed completions cannot score continuations by log-likelihood"),
             Kind::Endpoint(client) => {
                 let probe = [" Paris".to_string()];
@@ -277,10 +309,25 @@ impl Models {
         if let Some(model) = self.resolved.get(&spec.id) {
             return Ok(model.clone());
         }
-        let model = Model { kind: kind(&spec.source).with_context(|| format!("model `{}`", spec.id))? };
+        let model = resolve(spec).with_context(|| format!("model `{}`", spec.id))?;
         self.resolved.insert(spec.id.clone(), model.clone());
         Ok(model)
     }
+}
+
+/// A served model is an endpoint on its server's port (a free one for
+/// `port: auto`); the others are their source's kind.
+fn resolve(spec: &ModelSpec) -> Result<Model> {
+    let (ModelSource::Endpoint(endpoint), Some(serve)) = (&spec.source, &spec.serve) else {
+        return Ok(Model { kind: kind(&spec.source)?, server: None });
+    };
+    let port = match serve.port {
+        Some(port) => port,
+        None => server::free_port().context("cannot pick a free port for its server")?,
+    };
+    let server = Arc::new(Server::new(&spec.id, serve.clone(), port));
+    let endpoint = EndpointSpec { api_base_url: server.base_url(), ..endpoint.clone() };
+    Ok(Model { kind: Kind::Endpoint(client(&endpoint)?), server: Some(server) })
 }
 
 fn kind(source: &ModelSource) -> Result<Kind> {

@@ -14,6 +14,9 @@ pub struct ModelSpec {
     pub id: String,
     /// What answers the environment's requests.
     pub source: ModelSource,
+    /// How assay serves the model itself (an endpoint model with `serve:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serve: Option<super::server::ServeSpec>,
 }
 
 /// What answers a model's requests.
@@ -65,7 +68,7 @@ pub struct ReplaySpec {
 impl ModelSpec {
     /// The built-in oracle.
     pub fn oracle() -> Self {
-        ModelSpec { id: crate::config::ORACLE.into(), source: ModelSource::Oracle }
+        ModelSpec { id: crate::config::ORACLE.into(), source: ModelSource::Oracle, serve: None }
     }
 
     /// The API as job identity records it: the endpoint's, and `chat` for

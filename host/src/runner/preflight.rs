@@ -90,6 +90,11 @@ impl PreparedJob {
         self.groups.as_ref().and_then(|groups| groups[index].clone())
     }
 
+    /// The server assay starts for its model, if the model has `serve:`.
+    pub(crate) fn server(&self) -> Option<&Arc<crate::models::server::Server>> {
+        self.model.server()
+    }
+
     /// The example ids in record order, for reading results back.
     pub(crate) fn record_ids(&self) -> Vec<&str> {
         self.dataset.records.iter().map(|r| r.id.as_str()).collect()
@@ -373,7 +378,9 @@ mod tests {
             rate: Default::default(),
             api,
         };
-        Models::default().resolve(&ModelSpec { id: "m".into(), source: ModelSource::Endpoint(endpoint) }).unwrap()
+        Models::default()
+            .resolve(&ModelSpec { id: "m".into(), source: ModelSource::Endpoint(endpoint), serve: None })
+            .unwrap()
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct JobMetadata {
     pub plugin: PluginInfo,
     /// The dataset it ran on.
     pub dataset: DatasetInfo,
+    /// The server assay started for the model (`serve:`): engine, engine
+    /// version, command line, devices and log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<Value>,
 }
 
 /// The plugin of a job.

@@ -1,6 +1,10 @@
 //! `openai-stub`: serve the stub OpenAI-compatible API on 127.0.0.1 until
 //! killed. The first line on stdout is the base URL, e.g.
 //! `http://127.0.0.1:PORT/v1`; see the library docs for the routes.
+//!
+//! The other flags make it misbehave as a model server can, for the tests
+//! of servers assay starts itself (`engine: command`): slow to become
+//! ready, dead at start, dead or hung mid-run, deaf to SIGTERM.
 
 use clap::Parser;
 use openai_stub::StubServer;
@@ -20,10 +24,45 @@ struct Args {
     /// Milliseconds to wait before each reply.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Milliseconds to wait before listening (a server loading its model).
+    #[arg(long, default_value_t = 0)]
+    ready_delay_ms: u64,
+    /// Exit with status 1 at once, saying why on stderr (a server that cannot start).
+    #[arg(long)]
+    exit_at_start: bool,
+    /// Exit with status 3 when the N-th completion request arrives, before
+    /// answering it (a server crashing mid-run).
+    #[arg(long, value_name = "N")]
+    crash_after: Option<u64>,
+    /// Stop itself with SIGSTOP when the N-th completion request arrives,
+    /// before answering it (a server hung mid-run: alive, answering nothing).
+    #[arg(long, value_name = "N", conflicts_with = "crash_after")]
+    freeze_after: Option<u64>,
+    /// Keep running on SIGTERM (only SIGKILL stops it).
+    #[arg(long)]
+    ignore_sigterm: bool,
+    /// Print its pid and the `CUDA_VISIBLE_DEVICES` it was given on stdout at start.
+    #[arg(long)]
+    report_env: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.report_env {
+        let visible = std::env::var("CUDA_VISIBLE_DEVICES").unwrap_or_else(|_| "unset".into());
+        println!("openai-stub: pid={} CUDA_VISIBLE_DEVICES={visible}", std::process::id());
+    }
+    if args.exit_at_start {
+        eprintln!("openai-stub: exiting at start, as --exit-at-start asks");
+        return ExitCode::FAILURE;
+    }
+    // Registering a handler replaces SIGTERM's default action (exit); the
+    // runtime keeps it registered for the life of the process.
+    let signals = tokio::runtime::Builder::new_current_thread().enable_io().build().expect("a runtime for signals");
+    let _sigterm = args
+        .ignore_sigterm
+        .then(|| signals.block_on(async { tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) }));
+    std::thread::sleep(Duration::from_millis(args.ready_delay_ms));
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let server = match StubServer::bind(addr, Duration::from_millis(args.latency_ms)) {
         Ok(server) => server,
@@ -37,6 +76,18 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     loop {
-        std::thread::park();
+        match args.crash_after.or(args.freeze_after) {
+            Some(n) if server.requests() >= n && args.crash_after.is_some() => {
+                eprintln!("openai-stub: crashing at request {n}, as --crash-after asks");
+                std::process::exit(3);
+            }
+            Some(n) if server.requests() >= n => {
+                eprintln!("openai-stub: freezing at request {n}, as --freeze-after asks");
+                let pid = std::process::id().to_string();
+                let _ = std::process::Command::new("kill").args(["-STOP", &pid]).status();
+            }
+            Some(_) => std::thread::sleep(Duration::from_millis(5)),
+            None => std::thread::park(),
+        }
     }
 }
