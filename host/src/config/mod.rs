@@ -31,7 +31,7 @@ mod tests;
 pub(crate) use parse::parse_file;
 pub use schema::{
     CodeBackendKind, CodeExecutionConfig, DatasetSource, EnvConfig, FewshotConfig, FewshotSampler, HubDataset, JUDGE,
-    JobConfig, JudgeConfig, LOGLIKELIHOOD, ModelConfig, RUN_CODE_PREFIX, ReplayConfig, RunConfig, TOOLS,
+    JobConfig, JudgeConfig, LOGLIKELIHOOD, ModelConfig, RUN_CODE_PREFIX, ReplayConfig, RunConfig, ServeConfig, TOOLS,
     TOOLS_TEXT_FALLBACK, TaskDirs, WORKSPACE, WorkspaceBackendKind, WorkspaceConfig, num_examples, run_code_languages,
 };
 

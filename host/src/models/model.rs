@@ -113,11 +113,15 @@ impl Model {
                 None => Err(ReplyError::NoReference),
             },
             Kind::Endpoint(client) => {
-                let started = Instant::now();
-                self.through_restarts(async || client.chat(&turn.request()).await).await.map_err(|error| {
-                    let latency_ms = started.elapsed().as_millis() as u64;
-                    ReplyError::Endpoint { error, latency_ms }
-                })
+                let (started, request) = (Instant::now(), turn.request());
+                let mut result = client.chat(&request).await;
+                for _ in 0..self.restarts_allowed() {
+                    if !self.server_came_back(&result).await {
+                        break;
+                    }
+                    result = client.chat(&request).await;
+                }
+                result.map_err(|error| ReplyError::Endpoint { error, latency_ms: started.elapsed().as_millis() as u64 })
             }
             // Completions made elsewhere answer the first turn only.
             Kind::Replay(_) if turn.number > 1 => {
@@ -137,7 +141,15 @@ impl Model {
     pub async fn reply_n(&self, turn: &Turn<'_>, n: usize) -> Option<Result<Vec<ChatReply>, ModelError>> {
         match &self.kind {
             Kind::Endpoint(client) => {
-                Some(self.through_restarts(async || client.chat_n(&turn.request(), n).await).await)
+                let request = turn.request();
+                let mut result = client.chat_n(&request, n).await;
+                for _ in 0..self.restarts_allowed() {
+                    if !self.server_came_back(&result).await {
+                        break;
+                    }
+                    result = client.chat_n(&request, n).await;
+                }
+                Some(result)
             }
             Kind::Oracle | Kind::Replay(_) => None,
         }
@@ -157,9 +169,14 @@ impl Model {
         match &self.kind {
             Kind::Endpoint(client) => {
                 let started = Instant::now();
-                self.through_restarts(async || client.score_continuations(context, continuations, sampling_args).await)
-                    .await
-                    .map_err(|error| ReplyError::Endpoint { error, latency_ms: started.elapsed().as_millis() as u64 })
+                let mut result = client.score_continuations(context, continuations, sampling_args).await;
+                for _ in 0..self.restarts_allowed() {
+                    if !self.server_came_back(&result).await {
+                        break;
+                    }
+                    result = client.score_continuations(context, continuations, sampling_args).await;
+                }
+                result.map_err(|error| ReplyError::Endpoint { error, latency_ms: started.elapsed().as_millis() as u64 })
             }
             Kind::Oracle => {
                 let reference = reference().await.map_err(ReplyError::Reference)?.ok_or(ReplyError::NoReference)?;
@@ -182,24 +199,25 @@ impl Model {
         self.server.as_ref()
     }
 
-    /// `ask`, asked again after the model's server came back when it found
-    /// the server gone (a connection error), at most once per restart
-    /// allowed. A model without a server is asked once.
-    async fn through_restarts<T>(&self, ask: impl AsyncFn() -> Result<T, ModelError>) -> Result<T, ModelError> {
-        let mut result = ask().await;
-        let Some(server) = &self.server else { return result };
-        for _ in 0..=server.spec().max_restarts {
-            if !matches!(&result, Err(error) if matches!(error.last(), ModelError::Connection(_))) {
-                break;
-            }
-            if server.wait_ready().await.is_err() {
-                // Failed for good: the runner fails the job and drops this
-                // sample unrecorded, so a rerun asks it again.
-                std::future::pending::<()>().await;
-            }
-            result = ask().await;
+    /// How often a request may be asked again after its server restarted:
+    /// once per restart allowed (0 for a model without a server).
+    fn restarts_allowed(&self) -> u32 {
+        self.server.as_ref().map_or(0, |server| server.spec().max_restarts + 1)
+    }
+
+    /// Whether a request that ended in `result` should be asked again: it
+    /// found the model's server gone (a connection error) and the server
+    /// answers again after a restart. A server that failed for good never
+    /// comes back: this waits forever, and the runner, which watches the
+    /// server, fails the job and drops the sample unrecorded so a rerun
+    /// asks it again.
+    async fn server_came_back<T>(&self, result: &Result<T, ModelError>) -> bool {
+        let gone = matches!(result, Err(error) if matches!(error.last(), ModelError::Connection(_)));
+        let Some(server) = self.server.as_ref().filter(|_| gone) else { return false };
+        if server.wait_ready().await.is_err() {
+            std::future::pending::<()>().await;
         }
-        result
+        true
     }
 
     /// Check, once before a run, that the model can score continuations:
