@@ -7,7 +7,7 @@
 use crate::support;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use support::fixtures::{Project, lettered_questions, output_text, plugin, read_json, read_jsonl};
@@ -55,7 +55,7 @@ fn project(questions: usize, models: &[String], jobs: &str, top: &str) -> Projec
 }
 
 fn bench(project: &Project, extra: &[&str]) -> Output {
-    let mut args = vec!["bench", "--config", "run.yaml", "--yes", "--quiet"];
+    let mut args = vec!["bench", "--config", "run.yaml", "--quiet"];
     args.extend_from_slice(extra);
     project.assay(&args)
 }
@@ -211,7 +211,8 @@ fn a_server_deaf_to_sigterm_is_killed_after_its_grace() {
 fn signal_mid_run(signal: nix::sys::signal::Signal) -> (Project, std::process::ExitStatus, PathBuf) {
     let models = [served_model("slow", &["--latency-ms", "300"], "")];
     let project = project(40, &models, "  - {model: slow, env: quiz}\n", "");
-    let mut child = project.command(&["bench", "--config", "run.yaml", "--yes", "--quiet"]).spawn().unwrap();
+    let mut child =
+        project.command(&["bench", "--config", "run.yaml", "--quiet"]).stdout(Stdio::null()).spawn().unwrap();
     let started = Instant::now();
     let results = loop {
         let found = std::fs::read_dir(project.path().join("runs/raw"))
@@ -255,7 +256,7 @@ fn servers_take_their_gpus_from_the_pool_and_dry_run_shows_where() {
     let rows: Vec<Vec<&str>> = plan
         .lines()
         .filter(|line| line.starts_with("│ a ") || line.starts_with("│ b ") || line.starts_with("│ c "))
-        .map(|line| line.split('│').map(str::trim).filter(|cell| !cell.is_empty()).take(5).collect())
+        .map(|line| line.split(['│', '┆']).map(str::trim).filter(|cell| !cell.is_empty()).take(5).collect())
         .collect();
     assert_eq!(
         rows,
@@ -300,7 +301,7 @@ fn engine_arguments_are_checked_before_launch() {
     let unknown = error("{engine: vllm, engine_args: {max_len: 2}}");
     assert!(
         unknown.starts_with("error: bad.yaml:4:")
-            && unknown.contains("models.llama.serve.engine_args: unknown field `max_len`"),
+            && unknown.contains("models.llama.serve.engine_args.max_len: unknown field `max_len`"),
         "{unknown}"
     );
     assert!(!unknown.contains('\n'), "one line: {unknown}");

@@ -232,7 +232,7 @@ fn serve_takes_defaults_and_a_port_that_is_auto_or_a_number() {
     assert_eq!(auto.run.models["m"].serve.as_ref().unwrap().port, None);
     let e = error("models:\n  m: {model: x, serve: {engine: vllm, port: 0}}\njobs: []\n", &[]);
     assert!(
-        e.starts_with("run.yaml:2:43: models.m.serve.port: invalid value: integer `0`, expected `auto` or a port"),
+        e.starts_with("run.yaml:2:45: models.m.serve.port: invalid value: integer `0`, expected `auto` or a port"),
         "{e}"
     );
     let e = error("models:\n  m: {model: x, serve: {engine: tgi}}\njobs: []\n", &[]);
