@@ -12,6 +12,7 @@ mod base_models;
 mod bench;
 mod bench_flags;
 mod code_execution;
+mod cost;
 mod fuzz_inputs;
 mod gateway;
 mod groups;
@@ -30,6 +31,7 @@ mod runs;
 mod sandbox;
 mod score;
 mod standard_benchmarks;
+mod sweeps;
 mod winrate;
 
 /// Every `.rs` file beside this one is a module of this binary: a new test

@@ -3,8 +3,9 @@
 //!
 //! - Precedence: `env_args` = env < matrix value < job; `sampling_args` =
 //!   model < job (shallow merges: a later top-level key replaces an earlier one).
-//! - A job id is `slug(model)-slug(env variant)[-slug(name)]`; two jobs with
-//!   one id are an error.
+//! - A job id is `slug(model)-slug(env variant)[-slug(config id)][-seed-N]`
+//!   (see [`sweep`] for a job's `matrix` and config id); two jobs with one
+//!   id are an error.
 //! - A job's env may be a variant id or an env's own id; the latter means
 //!   every variant of that env.
 //! - Every env is expanded and checked (so a broken env file is reported even
@@ -29,6 +30,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+
+pub mod sweep;
 
 /// Matrix keys that override env fields rather than going into `env_args`.
 const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
@@ -73,8 +76,14 @@ pub struct Plan {
 /// One model on one env variant.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobPlan {
-    /// `slug(model)-slug(env variant)[-slug(name)]`.
+    /// `slug(model)-slug(env variant)[-slug(config id)][-seed-N]`.
     pub job_id: String,
+    /// The sampling config: the job's name and matrix combination, or
+    /// `default` (see [`sweep`]). Jobs differing only in it are analysed apart.
+    pub config_id: String,
+    /// The seed every sample seed of the job derives from: the run's, or
+    /// the job matrix's `seed`.
+    pub seed: u64,
     /// The model.
     pub model: ModelSpec,
     /// The env variant.
@@ -182,30 +191,35 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
     let mut jobs: Vec<JobPlan> = Vec::new();
     let mut made_by: HashMap<String, usize> = HashMap::new();
     for (index, job) in loaded.run.jobs.iter().enumerate() {
-        let model = model_spec(loaded, &job.model).map_err(|e| anyhow!("{shown}: jobs[{index}]: {e}"))?;
+        let fail = |e: String| anyhow!("{shown}: jobs[{index}]: {e}");
+        let model = model_spec(loaded, &job.model).map_err(|e| fail(e.to_string()))?;
         let mut sampling_args = model_sampling_args(loaded, &job.model);
         sampling_args.extend(job.sampling_args.clone());
-        for variant in job_variants(&variants, &job.env).map_err(|e| anyhow!("{shown}: jobs[{index}]: {e}"))? {
-            let mut job_id = format!("{}-{}", slug(&model.id), slug(&variant.id));
-            if let Some(name) = &job.name {
-                job_id = format!("{job_id}-{}", slug(name));
+        let configs = sweep::expand(job, &sampling_args).map_err(fail)?;
+        for variant in job_variants(&variants, &job.env).map_err(|e| fail(e.to_string()))? {
+            for config in &configs {
+                let job_id = format!("{}-{}{}", slug(&model.id), slug(&variant.id), sweep::job_id_suffix(config));
+                if let Some(first) = made_by.insert(job_id.clone(), index) {
+                    bail!(
+                        "{shown}: jobs[{first}] and jobs[{index}] both make job `{job_id}`; give one of them a `name`"
+                    );
+                }
+                let mut env = resolve_env(variant, &plugin_dirs)?;
+                env.env_args.extend(job.env_args.clone());
+                env.rollouts = job.rollouts.unwrap_or(env.rollouts);
+                jobs.push(JobPlan {
+                    job_id,
+                    config_id: config.config_id.clone(),
+                    seed: config.seed.unwrap_or(loaded.run.seed),
+                    model: model.clone(),
+                    env,
+                    sampling_args: config.sampling_args.clone(),
+                    rollouts_in_one_request: job.rollouts_in_one_request,
+                    judge: judge_spec(loaded, job.judge.as_ref().or(variant.declared.env.judge.as_ref()))
+                        .map_err(|e| fail(format!("judge: {e}")))?,
+                    environment_variables: job.environment_variables.clone(),
+                });
             }
-            if let Some(first) = made_by.insert(job_id.clone(), index) {
-                bail!("{shown}: jobs[{first}] and jobs[{index}] both make job `{job_id}`; give one of them a `name`");
-            }
-            let mut env = resolve_env(variant, &plugin_dirs)?;
-            env.env_args.extend(job.env_args.clone());
-            env.rollouts = job.rollouts.unwrap_or(env.rollouts);
-            jobs.push(JobPlan {
-                job_id,
-                model: model.clone(),
-                env,
-                sampling_args: sampling_args.clone(),
-                rollouts_in_one_request: job.rollouts_in_one_request,
-                judge: judge_spec(loaded, job.judge.as_ref().or(variant.declared.env.judge.as_ref()))
-                    .map_err(|e| anyhow!("{shown}: jobs[{index}]: judge: {e}"))?,
-                environment_variables: job.environment_variables.clone(),
-            });
         }
     }
     Ok(Plan {
@@ -277,7 +291,7 @@ fn model_spec(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
         (Some(_), Some(_)) => bail!("models.{id}: set `model` (an endpoint) or `replay` (files), not both"),
         (None, None) => bail!("models.{id}: `model` is required (the name the server knows), or `replay`"),
     };
-    Ok(ModelSpec { id: id.into(), source })
+    Ok(ModelSpec { id: id.into(), source, price: model.price })
 }
 
 fn endpoint_spec(id: &str, name: &str, model: &config::ModelConfig) -> Result<EndpointSpec> {
@@ -419,13 +433,7 @@ fn expand(declared: &DeclaredEnv) -> Result<Vec<Variant<'_>>> {
     let env = &declared.env;
     let fail = |message: String| anyhow!("{}: env `{}`: {message}", declared.place(), env.id);
     check_matrix(env).map_err(fail)?;
-    let mut combinations: Vec<Vec<(&str, &Value)>> = vec![Vec::new()];
-    for (key, values) in &env.matrix {
-        combinations = combinations
-            .into_iter()
-            .flat_map(|combo| values.iter().map(move |value| [combo.as_slice(), &[(key.as_str(), value)]].concat()))
-            .collect();
-    }
+    let combinations = sweep::combinations(&env.matrix);
     let excluded = |combo: &[(&str, &Value)]| {
         env.matrix_exclude.iter().any(|entry| entry.iter().all(|(k, v)| combo.contains(&(k.as_str(), v))))
     };
@@ -458,7 +466,7 @@ fn check_matrix(env: &EnvConfig) -> Result<(), String> {
         }
     }
     if let Some(format) = &env.matrix_id_format {
-        for placeholder in format.split('{').skip(1).filter_map(|part| part.split_once('}')).map(|(name, _)| name) {
+        for placeholder in sweep::placeholders(format) {
             if placeholder != "base" && !env.matrix.contains_key(placeholder) {
                 return Err(format!("matrix_id_format: `{{{placeholder}}}` is neither `{{base}}` nor a matrix key"));
             }
@@ -510,16 +518,11 @@ fn variant_id(env: &EnvConfig, combo: &[(&str, &Value)]) -> String {
     if combo.is_empty() {
         return env.id.clone();
     }
-    let text = |value: &Value| match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "none".into(),
-        other => other.to_string(),
-    };
     match &env.matrix_id_format {
-        Some(format) => combo.iter().fold(format.replace("{base}", &env.id), |id, (key, value)| {
-            id.replace(&format!("{{{key}}}"), &text(value))
-        }),
-        None => combo.iter().fold(env.id.clone(), |id, (key, value)| format!("{id}-{key}-{}", text(value))),
+        Some(format) => sweep::fill(&format.replace("{base}", &env.id), combo),
+        None => {
+            combo.iter().fold(env.id.clone(), |id, (key, value)| format!("{id}-{key}-{}", sweep::value_text(value)))
+        }
     }
 }
 
@@ -805,6 +808,45 @@ capabilities: [run-code:python]
         let plan = project.plan(&format!("{envs}jobs:\n  - {{model: oracle, env: qa}}\n")).unwrap();
         assert_eq!(ids(&plan), ["oracle-qa-a-x-y-z-true", "oracle-qa-a-0.5-z-true"]);
         assert_eq!(plan.jobs[0].env.id, "qa-a-x y-z-true", "variant ids are not slugged, job ids are");
+    }
+
+    #[test]
+    fn a_job_matrix_makes_one_job_per_sampling_config_and_seed() {
+        let project = Project::new();
+        let env = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl}\n";
+        let job = "  - {model: gpt, env: qa, name: sweep, sampling_args: {top_k: 1}, matrix: {temperature: [0, null], seed: [4, 5]}}\n  - {model: gpt, env: qa}\n";
+        let plan = project.plan(&format!("seed: 9\n{MODELS}{env}jobs:\n{job}")).unwrap();
+        let jobs: Vec<(&str, &str, u64, Value)> = plan
+            .jobs
+            .iter()
+            .map(|j| (j.job_id.as_str(), j.config_id.as_str(), j.seed, json!(j.sampling_args)))
+            .collect();
+        assert_eq!(
+            jobs,
+            [
+                ("gpt-qa-sweep-temperature-0-seed-4", "sweep-temperature-0", 4, json!({"temperature": 0, "top_k": 1})),
+                ("gpt-qa-sweep-temperature-0-seed-5", "sweep-temperature-0", 5, json!({"temperature": 0, "top_k": 1})),
+                ("gpt-qa-sweep-temperature-none-seed-4", "sweep-temperature-none", 4, json!({"top_k": 1})),
+                ("gpt-qa-sweep-temperature-none-seed-5", "sweep-temperature-none", 5, json!({"top_k": 1})),
+                ("gpt-qa", "default", 9, json!({"temperature": 0.5, "top_k": 3})),
+            ],
+            "null leaves a sampling arg out; the run seed is the default job seed"
+        );
+        let jobs = "  - {model: oracle, env: qa, matrix: {seed: [1, 2]}}\n";
+        assert_eq!(
+            ids(&project.plan(&format!("{env}jobs:\n{jobs}")).unwrap()),
+            ["oracle-qa-seed-1", "oracle-qa-seed-2"]
+        );
+        assert_eq!(
+            project.error(&format!("{env}jobs:\n  - {{model: oracle, env: qa, matrix: {{seed: []}}}}\n")),
+            "run.yaml: jobs[0]: matrix key `seed` has no values"
+        );
+        assert_eq!(
+            project.error(&format!(
+                "{env}jobs:\n  - {{model: oracle, env: qa, matrix: {{seed: [1]}}, matrix_id_format: x}}\n"
+            )),
+            "run.yaml: jobs[0]: matrix_id_format: the matrix sweeps no sampling args"
+        );
     }
 
     #[test]

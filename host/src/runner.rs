@@ -16,8 +16,11 @@
 //!
 //! A [`Cancel`] (Ctrl-C) stops new samples; in-flight ones get a grace
 //! period to finish and be recorded, and unfinished jobs are marked
-//! `interrupted`. A rerun resumes them exactly.
+//! `interrupted`. A rerun resumes them exactly. A [`CostLimit`]
+//! (`--max-cost`) stops new samples the same way once the spend reaches it,
+//! letting in-flight ones finish.
 
+mod cost_limit;
 mod episode;
 mod fewshot;
 pub(crate) mod identity;
@@ -26,6 +29,7 @@ mod progress;
 mod rollouts;
 pub(crate) mod schedule;
 
+pub(crate) use cost_limit::CostLimit;
 pub(crate) use episode::sample_seed;
 pub(crate) use preflight::PreparedJob;
 pub(crate) use schedule::{Action, Schedule, Selection, Target};
@@ -67,6 +71,8 @@ pub(crate) struct RunOptions {
     /// Keep each sample's workspace in the job's directory instead of
     /// removing it (`--keep-workspaces`).
     pub keep_workspaces: bool,
+    /// No new sample starts once this much has been spent (`--max-cost`).
+    pub cost_limit: Option<Arc<CostLimit>>,
 }
 
 /// A cancellation flag that tasks can wait on.
@@ -157,7 +163,7 @@ pub(crate) async fn execute(
     let mut tasks = JoinSet::new();
     for job in running {
         let (run_dir, slots, bars, options) = (run_dir.clone(), job_slots.clone(), progress.job(&job), options.clone());
-        let seed = plan.seed;
+        let seed = job.plan.seed;
         tasks.spawn(async move {
             let job_id = job.plan.job_id.clone();
             let outcome = tokio::select! {
@@ -232,7 +238,7 @@ async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, 
         return Err(error);
     }
     store::write_json(&files.summary(), &summary)?;
-    finish_job(run_dir, &job_id, &summary, job.sample_count())
+    finish_job(run_dir, &job_id, &summary, job.sample_count(), over_budget(options))
 }
 
 fn record_counts(entry: &mut store::JobEntry, summary: &Summary) {
@@ -265,22 +271,32 @@ async fn spawn_samples(
             false => missing.into_iter().map(|rollout| vec![rollout]).collect(),
         };
         for rollouts in batches {
+            if over_budget(options) {
+                break 'records;
+            }
             let slot = tokio::select! {
                 slot = slots.clone().acquire_owned() => slot.expect("sample semaphore is never closed"),
                 _ = options.cancel.cancelled() => break 'records,
                 // The writer stopped (e.g. a full disk): more model calls would be lost.
                 _ = results.closed() => break 'records,
             };
+            if over_budget(options) {
+                break 'records;
+            }
             let specs: Vec<SampleSpec> = rollouts
                 .iter()
                 .map(|&rollout| job.sample_spec(record_index, rollout, seed, files, options.keep_workspaces))
                 .collect();
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
+            let cost_limit = options.cost_limit.clone();
             tasks.spawn(async move {
                 let finished = match specs.as_slice() {
                     [one] => vec![episode::run(one, &pool, &model).await],
                     several => rollouts::run_together(several, &pool, &model).await,
                 };
+                if let Some(limit) = cost_limit {
+                    finished.iter().for_each(|result| limit.spend(result.cost_usd.unwrap_or(0.0)));
+                }
                 drop(slot);
                 for result in finished {
                     // The writer only stops when every sender is gone.
@@ -295,6 +311,11 @@ async fn spawn_samples(
         _ = drain => {}
         _ = async { options.cancel.cancelled().await; tokio::time::sleep(options.grace).await } => tasks.abort_all(),
     }
+}
+
+/// Whether `--max-cost` has been reached: no new sample may start.
+fn over_budget(options: &RunOptions) -> bool {
+    options.cost_limit.as_ref().is_some_and(|limit| limit.reached())
 }
 
 /// Most results written in one system call.
@@ -346,14 +367,16 @@ fn write_results(
     (builder, Ok(()))
 }
 
-fn finish_job(run_dir: &RunDir, job_id: &str, summary: &Summary, total: u64) -> Result<()> {
+/// Record how a job ended; `over_budget`: `--max-cost` stopped it.
+fn finish_job(run_dir: &RunDir, job_id: &str, summary: &Summary, total: u64, over_budget: bool) -> Result<()> {
     tracing::info!(job = job_id, n = summary.n, errors = summary.n_errors, mean_reward = ?summary.mean_reward, "job ended");
     run_dir.update_job(job_id, |entry| {
         record_counts(entry, summary);
         entry.ended_at = Some(store::now_rfc3339());
         (entry.status, entry.reason) = if summary.n < total {
             let missing = total - summary.n;
-            (JobStatus::Interrupted, Some(format!("interrupted with {missing} samples left; rerun to resume")))
+            let why = if over_budget { "stopped by --max-cost" } else { "interrupted" };
+            (JobStatus::Interrupted, Some(format!("{why} with {missing} samples left; rerun to resume")))
         } else if summary.n_errors > 0 {
             let why = format!("{} of {} samples ended in an error (see results.jsonl)", summary.n_errors, summary.n);
             (JobStatus::Failed, Some(why))

@@ -1,9 +1,10 @@
 //! Reading processed parquet files back: the few columns analysis needs,
-//! grouped by (model, env, config) and example.
+//! grouped by (model, sampling config, env, variant) and example.
 
+use crate::config::DEFAULT_CONFIG_ID;
 use crate::process::{INDEX_FILE, Index};
 use anyhow::{Context, Result, bail};
-use arrow_array::{Array, Float64Array, Int32Array, RecordBatch, StringArray};
+use arrow_array::{Array, Float64Array, Int32Array, RecordBatch, StringArray, UInt64Array};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::BTreeMap;
@@ -14,22 +15,50 @@ use std::path::Path;
 pub struct Sample {
     /// The rollout (0-based).
     pub rollout: i32,
+    /// The job's seed (`None` in files written before it was recorded).
+    pub job_seed: Option<u64>,
     /// `None` when the sample errored.
     pub reward: Option<f64>,
     /// The answer the environment read, if any.
     pub parsed_answer: Option<String>,
     /// The record's group (the env's `group_by` field), if any.
     pub group: Option<String>,
+    /// What the sample cost, when its model was priced.
+    pub cost_usd: Option<f64>,
 }
 
-/// (model id, env id, config (variant) id).
-pub type ConfigKey = (String, String, String);
+/// What analysis keeps apart: a model under one sampling config on one
+/// env variant. Jobs differing only in sampling args, name or seed share
+/// model, env and variant, and differ here by `config` (or, for seeds of
+/// one config, by their samples' job seed).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConfigKey {
+    /// The model id.
+    pub model: String,
+    /// The env (matrix base id).
+    pub env: String,
+    /// The env variant.
+    pub variant: String,
+    /// The sampling config (`config_id`).
+    pub config: String,
+}
 
 /// Samples by config, then by example id (in id order).
 pub type Samples = BTreeMap<ConfigKey, BTreeMap<String, Vec<Sample>>>;
 
-const COLUMNS: [&str; 8] =
-    ["model_id", "env_id", "variant_id", "example_id", "rollout", "reward", "parsed_answer", "group"];
+const COLUMNS: [&str; 11] = [
+    "model_id",
+    "env_id",
+    "variant_id",
+    "config_id",
+    "example_id",
+    "rollout",
+    "job_seed",
+    "reward",
+    "parsed_answer",
+    "group",
+    "cost_usd",
+];
 
 /// Every sample of every file in `processed_dir`'s index.
 pub fn load(processed_dir: &Path) -> Result<Samples> {
@@ -47,7 +76,7 @@ pub fn load(processed_dir: &Path) -> Result<Samples> {
     }
     for examples in samples.values_mut() {
         for rollouts in examples.values_mut() {
-            rollouts.sort_by_key(|s| s.rollout);
+            rollouts.sort_by_key(|s| (s.job_seed, s.rollout));
         }
     }
     Ok(samples)
@@ -80,15 +109,26 @@ fn add_batch(batch: &RecordBatch, samples: &mut Samples) -> Result<()> {
         batch.column_by_name("rollout").and_then(|c| c.as_any().downcast_ref()).context("column rollout")?;
     let reward: &Float64Array =
         batch.column_by_name("reward").and_then(|c| c.as_any().downcast_ref()).context("column reward")?;
-    // Files written before groups existed have no such column.
+    // Files written before groups, sampling configs, job seeds or costs existed
+    // have no such columns.
     let group: Option<&StringArray> = batch.column_by_name("group").and_then(|c| c.as_any().downcast_ref());
+    let config: Option<&StringArray> = batch.column_by_name("config_id").and_then(|c| c.as_any().downcast_ref());
+    let job_seed: Option<&UInt64Array> = batch.column_by_name("job_seed").and_then(|c| c.as_any().downcast_ref());
+    let cost: Option<&Float64Array> = batch.column_by_name("cost_usd").and_then(|c| c.as_any().downcast_ref());
     for row in 0..batch.num_rows() {
-        let key = (model.value(row).to_string(), env.value(row).to_string(), variant.value(row).to_string());
+        let key = ConfigKey {
+            model: model.value(row).to_string(),
+            env: env.value(row).to_string(),
+            variant: variant.value(row).to_string(),
+            config: config.map_or(DEFAULT_CONFIG_ID, |c| c.value(row)).to_string(),
+        };
         let sample = Sample {
             rollout: rollout.value(row),
+            job_seed: job_seed.filter(|s| s.is_valid(row)).map(|s| s.value(row)),
             reward: reward.is_valid(row).then(|| reward.value(row)),
             parsed_answer: answer.is_valid(row).then(|| answer.value(row).to_string()),
             group: group.filter(|g| g.is_valid(row)).map(|g| g.value(row).to_string()),
+            cost_usd: cost.filter(|c| c.is_valid(row)).map(|c| c.value(row)),
         };
         samples.entry(key).or_default().entry(example.value(row).to_string()).or_default().push(sample);
     }
@@ -99,13 +139,13 @@ fn add_batch(batch: &RecordBatch, samples: &mut Samples) -> Result<()> {
 /// `<env>/<group>` (examples without a group stay in their env).
 pub fn by_group(samples: Samples) -> Samples {
     let mut split = Samples::new();
-    for ((model, env, config), examples) in samples {
+    for (key, examples) in samples {
         for (example, rollouts) in examples {
             let env = match rollouts.iter().find_map(|s| s.group.as_deref()) {
-                Some(group) => format!("{env}/{group}"),
-                None => env.clone(),
+                Some(group) => format!("{}/{group}", key.env),
+                None => key.env.clone(),
             };
-            split.entry((model.clone(), env, config.clone())).or_default().insert(example, rollouts);
+            split.entry(ConfigKey { env, ..key.clone() }).or_default().insert(example, rollouts);
         }
     }
     split

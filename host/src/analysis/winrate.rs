@@ -1,7 +1,13 @@
 //! Win rates between models (`assay winrate`).
 //!
-//! **Pairwise** (default). Per env, each model's score on an example is its
-//! mean reward over that example's scored samples (all variants pooled).
+//! **Contestants** are models, and a model's sampling configs are told
+//! apart: a model run under a named sampling config (a job `name` or job
+//! `matrix`) competes as `<model>@<config_id>`; under the default one, as
+//! `<model>`.
+//!
+//! **Pairwise** (default). Per env, each contestant's score on an example is
+//! its mean reward over that example's scored samples (all variants and
+//! seeds pooled).
 //! For two models, each example either of them has is a win, loss or tie
 //! (difference within `epsilon`); a side with no score counts as −∞
 //! (`loss`, default), as 0 (`zero`), or the example is skipped (`drop`).
@@ -316,17 +322,18 @@ type Selected = (Vec<String>, Vec<EnvScores>, Vec<DroppedEnv>);
 
 /// Pick models and envs (see the module docs on coverage).
 fn select(samples: &Samples, options: &WinrateOptions) -> anyhow::Result<Selected> {
-    let mut sums: BTreeMap<(&str, &str), ExampleSums> = BTreeMap::new();
-    for ((model, env, _), examples) in samples {
+    let mut sums: BTreeMap<(&str, String), ExampleSums> = BTreeMap::new();
+    for (key, examples) in samples {
+        let contestant = contestant(&key.model, &key.config);
         for (example, rollouts) in examples {
             for reward in rollouts.iter().filter_map(|s| s.reward) {
-                let entry = sums.entry((env, model)).or_default().entry(example).or_default();
+                let entry = sums.entry((&key.env, contestant.clone())).or_default().entry(example).or_default();
                 entry.0 += reward;
                 entry.1 += 1;
             }
         }
     }
-    let present: std::collections::BTreeSet<&str> = sums.keys().map(|(_, m)| *m).collect();
+    let present: std::collections::BTreeSet<&str> = sums.keys().map(|(_, m)| m.as_str()).collect();
     for model in &options.include_models {
         anyhow::ensure!(present.contains(model.as_str()), "--include-model {model}: no results for that model");
     }
@@ -340,17 +347,18 @@ fn select(samples: &Samples, options: &WinrateOptions) -> anyhow::Result<Selecte
     let env_ids: std::collections::BTreeSet<&str> = sums.keys().map(|(e, _)| *e).collect();
     let (mut envs, mut dropped) = (Vec::new(), Vec::new());
     for env in env_ids.into_iter().filter(|e| !options.exclude_envs.iter().any(|x| x == e)) {
-        let missing: Vec<String> = models.iter().filter(|m| !sums.contains_key(&(env, m.as_str()))).cloned().collect();
+        let missing: Vec<String> =
+            models.iter().filter(|m| !sums.contains_key(&(env, m.to_string()))).cloned().collect();
         if !missing.is_empty() {
             dropped.push(DroppedEnv { env_id: env.to_string(), missing_models: missing });
             continue;
         }
         let examples: std::collections::BTreeSet<&str> =
-            models.iter().flat_map(|m| sums[&(env, m.as_str())].keys().copied()).collect();
+            models.iter().flat_map(|m| sums[&(env, m.to_string())].keys().copied()).collect();
         let scores: Vec<Vec<Option<f64>>> = models
             .iter()
             .map(|m| {
-                let by_example = &sums[&(env, m.as_str())];
+                let by_example = &sums[&(env, m.to_string())];
                 examples.iter().map(|e| by_example.get(e).map(|(s, n)| s / f64::from(*n))).collect()
             })
             .collect();
@@ -359,6 +367,16 @@ fn select(samples: &Samples, options: &WinrateOptions) -> anyhow::Result<Selecte
     }
     anyhow::ensure!(!envs.is_empty(), "no env has results for every compared model ({} dropped)", dropped.len());
     Ok((models, envs, dropped))
+}
+
+/// The name a model competes under with one sampling config: `model`
+/// under the default config, else `model@config`. Reports label a model's
+/// results the same way.
+pub fn contestant(model: &str, config: &str) -> String {
+    match config {
+        crate::config::DEFAULT_CONFIG_ID => model.to_string(),
+        config => format!("{model}@{config}"),
+    }
 }
 
 fn weight(policy: Weight, n: usize) -> f64 {

@@ -2,12 +2,14 @@
 
 use super::ExitStatus;
 use super::execute::{execute_and_report, print_plan, run_options, run_status};
-use super::values::{json_object, positive_seconds};
+use super::output::errln;
+use super::values::{dollars, json_object, positive_seconds};
 use crate::plan::{self, Overrides};
-use crate::runner::{self, RunOptions, Selection};
-use anyhow::Result;
+use crate::runner::{self, CostLimit, RunOptions, Selection};
+use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct BenchArgs {
@@ -70,6 +72,11 @@ pub(crate) struct BenchArgs {
     /// `<run>/<job>/workspaces/` instead of removing it when the sample ends.
     #[arg(long)]
     keep_workspaces: bool,
+    /// Stop starting samples once this invocation's samples have cost USD
+    /// dollars (tokens at the models' `price`). Samples in flight finish;
+    /// the jobs left end `interrupted` and a rerun resumes them.
+    #[arg(long, value_name = "USD", value_parser = dollars)]
+    max_cost: Option<f64>,
 }
 
 impl BenchArgs {
@@ -100,9 +107,13 @@ impl BenchArgs {
 pub(crate) async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
     let mut plan = plan::plan(&args.config)?;
     plan.apply(&args.overrides());
+    if args.max_cost.is_some() && !plan.jobs.iter().any(|job| job.model.price.is_some()) {
+        bail!("--max-cost: no job's model has a `price` in {}, so nothing would count", args.config.display());
+    }
     let options = RunOptions {
         selection: args.selection(),
         keep_workspaces: args.keep_workspaces,
+        cost_limit: args.max_cost.map(|max| Arc::new(CostLimit::new(max))),
         ..run_options(quiet, verbose)
     };
     let prepared = runner::prepare(&plan, &options).await?;
@@ -111,5 +122,12 @@ pub(crate) async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<E
         return Ok(ExitStatus::Success);
     }
     let report = execute_and_report(&plan, prepared, &options, quiet).await?;
+    if let Some(limit) = options.cost_limit.as_ref().filter(|limit| limit.reached()) {
+        errln!(
+            "Stopped starting samples: {} spent reached --max-cost ${}; rerun to resume (with a higher --max-cost, or none)",
+            crate::models::format_usd(limit.spent()),
+            limit.max()
+        );
+    }
     Ok(run_status(&report, &options.cancel))
 }

@@ -4,7 +4,7 @@
 
 use super::ExitStatus;
 use super::output::{errln, outln};
-use super::table::{jobs_table, new_table, print_reasons};
+use super::table::{jobs_table, new_table, print_reasons, print_run_cost};
 use crate::locations;
 use crate::plan::Plan;
 use crate::runner::{self, Action, Cancel, Prepared, ProgressMode, RunOptions, RunReport, Target};
@@ -47,6 +47,7 @@ pub(super) async fn execute_and_report(
     })
     .await?;
     outln!("{}", jobs_table(&report.manifest, &report.summaries))?;
+    print_run_cost(&report.summaries)?;
     print_reasons(&report.manifest)?;
     outln!("Results: {}", report.run_dir.display())?;
     Ok(report)
@@ -169,5 +170,6 @@ pub(super) fn run_options(quiet: bool, verbose: u8) -> RunOptions {
         grace: INTERRUPT_GRACE,
         job_timeout: None,
         keep_workspaces: false,
+        cost_limit: None,
     }
 }

@@ -3,7 +3,7 @@
 
 use super::ExitStatus;
 use super::output::outln;
-use super::table::{jobs_table, new_table, print_reasons};
+use super::table::{jobs_table, new_table, print_reasons, print_run_cost, run_cost};
 use crate::store::read_summaries;
 use crate::store::{self, JobStatus, Manifest};
 use anyhow::{Result, bail};
@@ -95,12 +95,15 @@ pub(crate) fn summarize(args: SummarizeArgs) -> Result<ExitStatus> {
     if args.json {
         let jobs: Vec<_> =
             manifest.jobs.iter().map(|job| json!({"job": job, "summary": summaries.get(&job.job_id)})).collect();
-        let out = json!({"run_id": manifest.run_id, "name": manifest.name, "path": dir, "jobs": jobs});
+        let cost = run_cost(&summaries);
+        let out =
+            json!({"run_id": manifest.run_id, "name": manifest.name, "path": dir, "cost_usd": cost, "jobs": jobs});
         outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(ExitStatus::Success);
     }
     outln!("Run {} ({}), updated {}", manifest.run_id, dir.display(), manifest.updated_at)?;
     outln!("{}", jobs_table(&manifest, &summaries))?;
+    print_run_cost(&summaries)?;
     print_reasons(&manifest)?;
     Ok(ExitStatus::Success)
 }

@@ -40,10 +40,11 @@ pub(crate) struct WinrateArgs {
     /// Seed of the bootstrap, so intervals are reproducible (default 0).
     #[arg(long)]
     seed: Option<u64>,
-    /// Compare only these models (repeatable).
+    /// Compare only these models (repeatable); a model under a named
+    /// sampling config is `MODEL@CONFIG_ID`.
     #[arg(long = "include-model", value_name = "MODEL")]
     include_models: Vec<String>,
-    /// Leave this model out (repeatable).
+    /// Leave this model out (repeatable; `MODEL@CONFIG_ID` as above).
     #[arg(long = "exclude-model", value_name = "MODEL")]
     exclude_models: Vec<String>,
     /// Leave this env out (repeatable).

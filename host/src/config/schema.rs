@@ -98,6 +98,10 @@ pub struct ModelConfig {
     /// Sent verbatim with every request (`temperature`, `top_k`, ...).
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
+    /// US dollars per million tokens: `{input_per_mtok: X, output_per_mtok: Y}`
+    /// (reasoning tokens are output). Gives each sample, job and run a cost,
+    /// and makes `--max-cost` count this model's spend.
+    pub price: Option<crate::models::Price>,
 }
 
 /// The built-in replay model's source: completions generated elsewhere.
@@ -134,6 +138,7 @@ impl ModelConfig {
             use_chat_template: defaults::use_chat_template(),
             prompt_template: None,
             sampling_args: Map::new(),
+            price: None,
         }
     }
 }
@@ -499,6 +504,10 @@ pub enum WorkspaceBackendKind {
     Podman,
 }
 
+/// The sampling config id (`config_id`) of a job with neither a `name`
+/// nor a `matrix`.
+pub const DEFAULT_CONFIG_ID: &str = "default";
+
 /// One entry of `jobs`: a model on one or more envs.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -508,7 +517,8 @@ pub struct JobConfig {
     /// An env id or a list of them; a matrix env's base id means all its variants.
     #[serde(deserialize_with = "de_one_or_many")]
     pub env: Vec<String>,
-    /// Appended to the job id, to tell apart jobs on the same model and env.
+    /// Appended to the job id, to tell apart jobs on the same model and env;
+    /// also the job's sampling config id (`config_id`) in processed results.
     pub name: Option<String>,
     /// Merged over the env's (and matrix's) `env_args`.
     #[serde(default, deserialize_with = "de_unique_map")]
@@ -519,6 +529,17 @@ pub struct JobConfig {
     /// Samples per record for this job's envs (overrides their `rollouts_per_example`).
     #[serde(default, deserialize_with = "de_optional_at_least_one")]
     pub rollouts: Option<u32>,
+    /// A sampling-config sweep: one job per combination of these values
+    /// (keys sorted). The key `seed` sets the job's seed (the run `seed`
+    /// otherwise), from which its sample seeds derive; every other key is
+    /// set in `sampling_args` (`null`: left out). Seeds of one sampling
+    /// config share its `config_id`.
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub matrix: BTreeMap<String, Vec<Value>>,
+    /// The sampling config id of each combination, with `{<matrix key>}`
+    /// placeholders for the swept sampling args (not `seed`), e.g.
+    /// `"t{temperature}-p{top_p}"`. Default `<k1>-<v1>-<k2>-<v2>...`.
+    pub matrix_id_format: Option<String>,
     /// Ask a record's rollouts in one request (`n: k`), so the server reads
     /// the prompt once. Default false.
     #[serde(default)]
@@ -550,6 +571,8 @@ impl JobConfig {
             env_args: Map::new(),
             sampling_args: Map::new(),
             rollouts: None,
+            matrix: BTreeMap::new(),
+            matrix_id_format: None,
             rollouts_in_one_request: false,
             judge: None,
             environment_variables: BTreeMap::new(),

@@ -14,6 +14,8 @@ pub struct ModelSpec {
     pub id: String,
     /// What answers the environment's requests.
     pub source: ModelSource,
+    /// What its tokens cost, when the config says.
+    pub price: Option<super::Price>,
 }
 
 /// What answers a model's requests.
@@ -65,7 +67,7 @@ pub struct ReplaySpec {
 impl ModelSpec {
     /// The built-in oracle.
     pub fn oracle() -> Self {
-        ModelSpec { id: crate::config::ORACLE.into(), source: ModelSource::Oracle }
+        ModelSpec { id: crate::config::ORACLE.into(), source: ModelSource::Oracle, price: None }
     }
 
     /// The API as job identity records it: the endpoint's, and `chat` for

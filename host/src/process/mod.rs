@@ -3,7 +3,9 @@
 //!
 //! - One file per (env, model), where env is the matrix base id: the
 //!   variants of an env (say, answer-shuffle seeds) are rows of one file,
-//!   told apart by `variant_id`.
+//!   told apart by `variant_id`, and so are the model's sampling configs
+//!   (jobs differing in job-level sampling args, name or seed), told apart
+//!   by `config_id` and `job_seed`.
 //! - Per (env, model), the newest run (by manifest `updated_at`) holding a
 //!   job of the selected statuses is used; every older run is ignored for
 //!   that pair. Statuses are chosen per job (default `completed`), never by
@@ -279,12 +281,16 @@ fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
         let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))?;
         let mut rows = 0u64;
         for job in &group.jobs {
+            let sampling_args = job.identity.get("sampling_args").map_or_else(|| "{}".into(), Value::to_string);
             let source = RowSource {
                 run_id: &group.run_id,
                 job_id: &job.job_id,
                 env_id: &group.env_id,
                 variant_id: &job.env_id,
                 model_id: &group.model_id,
+                config_id: &job.config_id,
+                sampling_args: &sampling_args,
+                job_seed: job.identity.get("seed").and_then(Value::as_u64),
             };
             store::for_each_result(&RunLayout::new(&group.run_dir).job(&job.job_id).results(), |result| {
                 batch.push(&source, &result)?;
@@ -326,7 +332,7 @@ fn provenance(group: &Group) -> Value {
         .iter()
         .map(|job| {
             json!({
-                "job_id": job.job_id, "variant_id": job.env_id, "checksum": job.checksum, "status": job.status,
+                "job_id": job.job_id, "variant_id": job.env_id, "config_id": job.config_id, "checksum": job.checksum, "status": job.status,
                 "plugin_sha256": job.identity.get("plugin_sha256"), "dataset_sha256": job.identity.get("dataset_sha256"),
             })
         })

@@ -5,10 +5,13 @@
 //! | column | type | |
 //! |---|---|---|
 //! | `run_id`, `job_id`, `env_id`, `variant_id`, `model_id` | utf8 | where the row came from (`env_id` is the matrix base id) |
+//! | `config_id` | utf8 | the job's sampling config: its name and job-matrix combination, or `default` |
+//! | `sampling_args` | utf8 | the job's sampling args as JSON |
 //! | `example_id` | utf8 | |
 //! | `example_index` | int64 | position in the dataset |
 //! | `rollout` | int32 | |
-//! | `seed` | uint64 | the sample seed |
+//! | `job_seed` | uint64 | the job's seed (the run's, or its job-matrix `seed`); null if unknown |
+//! | `seed` | uint64 | the sample seed, derived from the job seed, example and rollout |
 //! | `group` | utf8 | the record's value of the env's `group_by` field; null without one |
 //! | `reward` | float64, null when the sample errored | |
 //! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed`, `hedged`, `ungraded` |
@@ -16,12 +19,14 @@
 //! | `metric_<name>` | float64 | one per metric the environment reported, sorted by name |
 //! | `prompt` | utf8 | the first request's messages as JSON (absent with `--drop-text`) |
 //! | `completion`, `reasoning` | utf8 | the last reply (absent with `--drop-text`) |
+//! | `transcript` | utf8 | every message of a multi-turn episode as JSON, tool calls included; null for one turn (absent with `--drop-text`) |
 //! | `info` | utf8 | the environment's details as JSON (gold answer, ...) |
 //! | `code_runs` | utf8 | programs run for the sample as a JSON list (exit code, output, timed out, duration); null when none |
 //! | `judge_calls` | utf8 | the judge's questions and replies as a JSON list (messages, reply, tokens, latency); null when none |
 //! | `turns` | int32 | |
 //! | `tokens_prompt`, `tokens_completion`, `tokens_reasoning` | int64 | |
 //! | `latency_ms` | int64 | model time |
+//! | `cost_usd` | float64 | the sample's cost at the models' prices; null when unpriced |
 //! | `finished_at` | timestamp[us, UTC] | |
 
 use crate::store::{ParseStatus, SampleResult};
@@ -34,7 +39,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::Arc;
 
 /// Version of the processed schema; bumped on any change to the columns.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Prefix of the per-metric columns.
 pub const METRIC_PREFIX: &str = "metric_";
@@ -51,6 +56,12 @@ pub struct RowSource<'a> {
     pub variant_id: &'a str,
     /// The model (config id).
     pub model_id: &'a str,
+    /// The job's sampling config.
+    pub config_id: &'a str,
+    /// The job's sampling args, as JSON.
+    pub sampling_args: &'a str,
+    /// The job's seed, when its identity records one.
+    pub job_seed: Option<u64>,
 }
 
 /// The schema for a file with these metric columns.
@@ -62,9 +73,12 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
         utf8("env_id", false),
         utf8("variant_id", false),
         utf8("model_id", false),
+        utf8("config_id", false),
+        utf8("sampling_args", false),
         utf8("example_id", false),
         Field::new("example_index", DataType::Int64, false),
         Field::new("rollout", DataType::Int32, false),
+        Field::new("job_seed", DataType::UInt64, true),
         Field::new("seed", DataType::UInt64, false),
         utf8("group", true),
         Field::new("reward", DataType::Float64, true),
@@ -75,7 +89,12 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
     ];
     fields.extend(metrics.iter().map(|m| Field::new(format!("{METRIC_PREFIX}{m}"), DataType::Float64, true)));
     if !drop_text {
-        fields.extend([utf8("prompt", false), utf8("completion", true), utf8("reasoning", true)]);
+        fields.extend([
+            utf8("prompt", false),
+            utf8("completion", true),
+            utf8("reasoning", true),
+            utf8("transcript", true),
+        ]);
     }
     fields.extend([
         utf8("info", true),
@@ -86,6 +105,7 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
         Field::new("tokens_completion", DataType::Int64, false),
         Field::new("tokens_reasoning", DataType::Int64, false),
         Field::new("latency_ms", DataType::Int64, false),
+        Field::new("cost_usd", DataType::Float64, true),
         Field::new("finished_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
     ]);
     Arc::new(Schema::new(fields))
@@ -96,20 +116,22 @@ pub struct BatchBuilder {
     schema: SchemaRef,
     metrics: Vec<String>,
     drop_text: bool,
-    ids: [StringBuilder; 6],
+    ids: [StringBuilder; 8],
     example_index: Int64Builder,
     rollout: Int32Builder,
+    job_seed: UInt64Builder,
     seed: UInt64Builder,
     group: StringBuilder,
     reward: Float64Builder,
     answer: [StringBuilder; 4],
     metric_values: Vec<Float64Builder>,
-    text: [StringBuilder; 3],
+    text: [StringBuilder; 4],
     info: StringBuilder,
     code_runs: StringBuilder,
     judge_calls: StringBuilder,
     turns: Int32Builder,
     counts: [Int64Builder; 4],
+    cost_usd: Float64Builder,
     finished_at: TimestampMicrosecondBuilder,
     rows: usize,
 }
@@ -124,6 +146,7 @@ impl BatchBuilder {
             ids: Default::default(),
             example_index: Default::default(),
             rollout: Default::default(),
+            job_seed: Default::default(),
             seed: Default::default(),
             group: Default::default(),
             reward: Default::default(),
@@ -135,6 +158,7 @@ impl BatchBuilder {
             judge_calls: Default::default(),
             turns: Default::default(),
             counts: Default::default(),
+            cost_usd: Default::default(),
             finished_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
             rows: 0,
         }
@@ -157,12 +181,22 @@ impl BatchBuilder {
 
     /// Add one result line.
     pub fn push(&mut self, source: &RowSource, result: &SampleResult) -> Result<()> {
-        let ids = [source.run_id, source.job_id, source.env_id, source.variant_id, source.model_id, &result.example_id];
+        let ids = [
+            source.run_id,
+            source.job_id,
+            source.env_id,
+            source.variant_id,
+            source.model_id,
+            source.config_id,
+            source.sampling_args,
+            &result.example_id,
+        ];
         for (builder, value) in self.ids.iter_mut().zip(ids) {
             builder.append_value(value);
         }
         self.example_index.append_value(result.example_index as i64);
         self.rollout.append_value(result.rollout as i32);
+        self.job_seed.append_option(source.job_seed);
         self.seed.append_value(result.seed);
         self.group.append_option(result.group.as_deref());
         self.reward.append_option(result.reward);
@@ -183,6 +217,10 @@ impl BatchBuilder {
             self.text[0].append_value(serde_json::to_string(&result.prompt)?);
             self.text[1].append_option(result.completion.as_deref());
             self.text[2].append_option(result.reasoning.as_deref());
+            match result.transcript.is_empty() {
+                true => self.text[3].append_null(),
+                false => self.text[3].append_value(serde_json::to_string(&result.transcript)?),
+            }
         }
         match &result.info {
             serde_json::Value::Null => self.info.append_null(),
@@ -201,6 +239,7 @@ impl BatchBuilder {
         for (builder, value) in self.counts.iter_mut().zip(tokens) {
             builder.append_value(i64::try_from(value).unwrap_or(i64::MAX));
         }
+        self.cost_usd.append_option(result.cost_usd);
         self.finished_at.append_option(timestamp_micros(&result.finished_at));
         self.rows += 1;
         Ok(())
@@ -211,6 +250,7 @@ impl BatchBuilder {
         let mut columns: Vec<ArrayRef> = self.ids.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
         columns.push(Arc::new(self.example_index.finish()));
         columns.push(Arc::new(self.rollout.finish()));
+        columns.push(Arc::new(self.job_seed.finish()));
         columns.push(Arc::new(self.seed.finish()));
         columns.push(Arc::new(self.group.finish()));
         columns.push(Arc::new(self.reward.finish()));
@@ -224,6 +264,7 @@ impl BatchBuilder {
         columns.push(Arc::new(self.judge_calls.finish()));
         columns.push(Arc::new(self.turns.finish()));
         columns.extend(self.counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.push(Arc::new(self.cost_usd.finish()));
         columns.push(Arc::new(self.finished_at.finish()));
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), columns).context("building a record batch")

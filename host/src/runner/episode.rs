@@ -12,7 +12,7 @@ mod workspace;
 use super::fewshot::Fewshot;
 use crate::dataset::{Dataset, Record};
 use crate::execution::{CodeExecutor, CodeRun, WorkspaceRunner};
-use crate::models::{ChatReply, Message, Model, ModelError, ReplyError, Role, Turn};
+use crate::models::{ChatReply, Message, Model, ModelError, Price, ReplyError, Role, Turn};
 use crate::runtime::{
     Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, ContinuationRequest, EnvironmentPool,
     Event, JudgeRequest, ModelReply, Prompt, Sample, Score, Step,
@@ -53,8 +53,35 @@ pub(super) struct SampleSpec {
     pub environment_variables: Arc<[(String, String)]>,
     /// Tokens the sample may spend before the model is no longer asked.
     pub token_budget: Option<u64>,
+    /// What the sample's tokens cost.
+    pub prices: Prices,
     /// The job's files: where the sample's artifacts (and kept workspace) go.
     pub files: JobLayout,
+}
+
+/// The prices of a sample's model and judge.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Prices {
+    /// The model under test's.
+    pub model: Option<Price>,
+    /// The judge model's.
+    pub judge: Option<Price>,
+}
+
+impl Prices {
+    /// A sample's cost in US dollars: its tokens at the model's price and
+    /// its judge calls' at the judge's; `None` when neither is priced.
+    fn cost(&self, result: &SampleResult) -> Option<f64> {
+        if self.model.is_none() && self.judge.is_none() {
+            return None;
+        }
+        let model = self.model.map_or(0.0, |p| p.cost(result.tokens.prompt, result.tokens.completion));
+        let judge: f64 = match self.judge {
+            Some(price) => result.judge_calls.iter().map(|c| price.cost(c.tokens.prompt, c.tokens.completion)).sum(),
+            None => 0.0,
+        };
+        Some(model + judge)
+    }
 }
 
 /// A job's judge: the model asked and the sampling args sent.
@@ -214,8 +241,10 @@ pub(super) async fn finish(
         tokens: episode.tokens,
         latency_ms: episode.latency_ms,
         error: None,
+        cost_usd: None,
         finished_at: store::now_rfc3339(),
     };
+    result.cost_usd = spec.prices.cost(&result);
     match outcome {
         Ok(score) => apply_score(&mut result, score, info),
         Err(error) => result.error = Some(error),

@@ -3,7 +3,7 @@
 //! job's environment configured with its arguments, API keys resolved and
 //! every job's identity computed.
 
-use super::episode::{Judge, SampleSpec};
+use super::episode::{Judge, Prices, SampleSpec};
 use super::fewshot::Fewshot;
 use super::identity::{self, IdentityInputs};
 use crate::config::{DatasetSource, JUDGE, LOGLIKELIHOOD, TOOLS, TOOLS_TEXT_FALLBACK, run_code_languages};
@@ -81,6 +81,10 @@ impl PreparedJob {
             keep_workspace,
             environment_variables: self.environment_variables.clone(),
             token_budget: self.plan.env.token_budget,
+            prices: Prices {
+                model: self.plan.model.price,
+                judge: self.plan.judge.as_ref().and_then(|judge| judge.model.price),
+            },
             files: files.clone(),
         }
     }
@@ -101,7 +105,7 @@ pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<Prep
     let mut shared = Shared::default();
     let mut jobs = Vec::with_capacity(plan.jobs.len());
     for job in &plan.jobs {
-        jobs.push(prepare_job(job, plan.seed, runtime, &mut shared).await?);
+        jobs.push(prepare_job(job, runtime, &mut shared).await?);
     }
     Ok(jobs)
 }
@@ -116,7 +120,7 @@ struct Shared {
     workspaces: HashMap<String, Arc<WorkspaceRunner>>,
 }
 
-async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
+async fn prepare_job(job: &JobPlan, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
     let context = || format!("job {}", job.job_id);
     let env = &job.env;
     let dataset =
@@ -139,7 +143,7 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         None => None,
     };
     let judge = judge(job, &mut shared.models).with_context(context)?;
-    let identity = job_identity(job, &model, &pool, &dataset, fewshot.as_deref(), judge.as_deref(), seed);
+    let identity = job_identity(job, &model, &pool, &dataset, fewshot.as_deref(), judge.as_deref());
     Ok(PreparedJob {
         plan: job.clone(),
         checksum: identity::checksum(&identity),
@@ -186,7 +190,6 @@ fn job_identity(
     dataset: &Dataset,
     fewshot: Option<&Fewshot>,
     judge: Option<&Judge>,
-    seed: u64,
 ) -> Value {
     let name = model.identity_name(&job.model);
     identity::identity(&IdentityInputs {
@@ -205,7 +208,7 @@ fn job_identity(
         num_examples: dataset.records.len(),
         rollouts: job.env.rollouts,
         max_turns: job.env.max_turns,
-        seed,
+        seed: job.seed,
         token_budget: job.env.token_budget,
         environment_variables: &job.environment_variables,
     })
@@ -373,7 +376,9 @@ mod tests {
             rate: Default::default(),
             api,
         };
-        Models::default().resolve(&ModelSpec { id: "m".into(), source: ModelSource::Endpoint(endpoint) }).unwrap()
+        Models::default()
+            .resolve(&ModelSpec { id: "m".into(), source: ModelSource::Endpoint(endpoint), price: None })
+            .unwrap()
     }
 
     #[test]

@@ -298,6 +298,7 @@ fn new_entry(job: &PreparedJob) -> JobEntry {
         model_id: job.plan.model.id.clone(),
         env_id: job.plan.env.id.clone(),
         env_base_id: job.plan.env.base_id.clone(),
+        config_id: job.plan.config_id.clone(),
         status: JobStatus::Pending,
         reason: None,
         checksum: job.checksum.clone(),

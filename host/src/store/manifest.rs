@@ -51,6 +51,10 @@ pub struct JobEntry {
     pub env_id: String,
     /// The env the variant belongs to (matrix base id).
     pub env_base_id: String,
+    /// The job's sampling config (its name and job-matrix combination);
+    /// manifests written before it existed read as `default`.
+    #[serde(default = "default_config_id")]
+    pub config_id: String,
     /// Where the job is in its lifecycle.
     pub status: JobStatus,
     /// Why a job failed, or what happened to its earlier results.
@@ -77,6 +81,10 @@ pub struct JobEntry {
     pub duration_secs: Option<f64>,
     /// Results file, relative to the run directory.
     pub results: String,
+}
+
+fn default_config_id() -> String {
+    crate::config::DEFAULT_CONFIG_ID.into()
 }
 
 /// Counts of jobs by status.

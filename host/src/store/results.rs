@@ -251,6 +251,10 @@ pub struct SampleResult {
     pub latency_ms: u64,
     /// Why the sample has no score, if it has none.
     pub error: Option<SampleError>,
+    /// What the sample cost in US dollars (its tokens at the model's price,
+    /// its judge calls' at the judge's); absent when neither is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// When the sample finished (RFC 3339).
     pub finished_at: String,
 }

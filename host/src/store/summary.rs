@@ -44,6 +44,9 @@ pub struct Summary {
     /// micro average, over examples).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub macro_mean_reward: Option<f64>,
+    /// What the samples cost in US dollars, when the model or judge is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// Time spent running the job, summed over invocations.
     pub duration_secs: f64,
 }
@@ -83,6 +86,7 @@ pub struct SummaryBuilder {
     tokens: Tokens,
     judge_calls: u64,
     judge_tokens: Tokens,
+    cost_usd: Option<f64>,
 }
 
 /// The scored rollouts of one example.
@@ -101,6 +105,9 @@ impl SummaryBuilder {
         self.tokens.add(result.tokens);
         self.judge_calls += result.judge_calls.len() as u64;
         result.judge_calls.iter().for_each(|call| self.judge_tokens.add(call.tokens));
+        if let Some(cost) = result.cost_usd {
+            *self.cost_usd.get_or_insert(0.0) += cost;
+        }
         if let Some(error) = &result.error {
             *self.errors.entry(error.kind).or_default() += 1;
             return;
@@ -152,6 +159,7 @@ impl SummaryBuilder {
             judge_tokens: self.judge_tokens,
             macro_mean_reward: mean_and_stderr(&group_means).0.filter(|_| !groups.is_empty()),
             groups,
+            cost_usd: self.cost_usd,
             duration_secs,
         }
     }
@@ -239,6 +247,7 @@ mod tests {
                 tokens: Tokens::default(),
                 latency_ms: 0,
                 error: None,
+                cost_usd: None,
                 finished_at: String::new(),
             });
         }
