@@ -122,21 +122,19 @@ fn a_job_matrix_sweeps_sampling_args_and_seeds() {
         jobs,
         [
             ("m-qa-t0-seed-1", "t0"),
-            ("m-qa-t0-seed-2", "t0"),
-            ("m-qa-t0-seed-3", "t0"),
             ("m-qa-t1-seed-1", "t1"),
+            ("m-qa-t0-seed-2", "t0"),
             ("m-qa-t1-seed-2", "t1"),
+            ("m-qa-t0-seed-3", "t0"),
             ("m-qa-t1-seed-3", "t1"),
-        ]
+        ],
+        "combinations in sorted-key order: seed, then temperature"
     );
     let requests = server.requests();
     assert!(requests.iter().all(|r| r.body["max_tokens"] == 64), "the job's own sampling args stay");
     let seeds = |temperature: i64| {
-        requests
-            .iter()
-            .filter(|r| r.body["temperature"] == temperature)
-            .map(|r| r.body["seed"].clone())
-            .collect::<std::collections::BTreeSet<_>>()
+        let sent = requests.iter().filter(|r| r.body["temperature"] == temperature).map(|r| r.body["seed"].to_string());
+        sent.collect::<std::collections::BTreeSet<_>>()
     };
     assert_eq!(seeds(1).len(), 24, "every (seed, example) pair sends its own request seed");
 
