@@ -145,26 +145,40 @@ pub(crate) async fn execute(
     let running: Vec<PreparedJob> = running.map(|(job, _)| job).collect();
     let progress = Progress::new(options.progress, running.iter());
     let job_slots = Arc::new(Semaphore::new(plan.parallel.max(1)));
+    let jobs: Vec<(PreparedJob, JobBars)> = running
+        .into_iter()
+        .map(|job| {
+            let bars = progress.job(&job);
+            (job, bars)
+        })
+        .collect();
     let mut tasks = JoinSet::new();
-    for job in running {
-        let (run_dir, slots, bars, options) = (run_dir.clone(), job_slots.clone(), progress.job(&job), options.clone());
+    // Slots are taken here, in plan order, so jobs start in the order the
+    // config lists them (tasks would take them in whatever order the
+    // scheduler first polls them).
+    for (job, bars) in jobs {
+        let slot = tokio::select! {
+            biased; // once cancelled, no job starts
+            _ = options.cancel.cancelled() => {
+                // Not started: stays as it was.
+                bars.finish(run_dir.manifest().job(&job.plan.job_id).map_or("pending", |entry| entry.status.as_str()));
+                continue;
+            }
+            slot = job_slots.clone().acquire_owned() => slot.expect("job semaphore is never closed"),
+        };
+        let (run_dir, options) = (run_dir.clone(), options.clone());
         let seed = plan.seed;
         tasks.spawn(async move {
+            let _slot = slot;
             let job_id = job.plan.job_id.clone();
-            let outcome = tokio::select! {
-                slot = slots.acquire_owned() => {
-                    let _slot = slot.expect("job semaphore is never closed");
-                    let job = run_job(&run_dir, seed, job, &bars, &options);
-                    Some(match options.job_timeout {
-                        None => job.await,
-                        Some(limit) => tokio::time::timeout(limit, job).await.unwrap_or_else(|_| {
-                            Err(anyhow::anyhow!("timed out after {} s (finished samples are kept)", limit.as_secs_f64()))
-                        }),
-                    })
-                }
-                _ = options.cancel.cancelled() => None, // not started: stays as it was
+            let run = run_job(&run_dir, seed, job, &bars, &options);
+            let outcome = match options.job_timeout {
+                None => run.await,
+                Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!("timed out after {} s (finished samples are kept)", limit.as_secs_f64()))
+                }),
             };
-            if let Some(Err(error)) = outcome {
+            if let Err(error) = outcome {
                 fail_job(&run_dir, &job_id, &format!("{error:#}"))?;
             }
             let status = run_dir.manifest().job(&job_id).map_or("failed", |entry| entry.status.as_str());
