@@ -62,6 +62,8 @@ fn write_runs(runs: &Path) -> u64 {
         restart_source: None,
         jobs,
         summary: Default::default(),
+        shard: None,
+        shards: None,
     };
     store::write_json(&run_dir.join(store::MANIFEST_FILE), &manifest).unwrap();
     rows
@@ -113,6 +115,7 @@ fn entry(job_id: &str, model: usize, env: usize) -> JobEntry {
         ended_at: None,
         duration_secs: None,
         results: format!("{job_id}/results.jsonl"),
+        shard_samples: None,
     }
 }
 

@@ -16,6 +16,8 @@ mod process;
 mod report;
 mod runs;
 mod score;
+mod shard;
+mod slurm;
 mod table;
 mod values;
 mod winrate;
@@ -34,9 +36,13 @@ pub enum ExitStatus {
     Failed,
     /// It could not run: a bad config, a missing file, a bad flag (exit 2).
     CannotRun,
-    /// Ctrl-C or SIGTERM stopped it; a rerun resumes (exit 130, as shells
-    /// report SIGINT).
+    /// Ctrl-C stopped it; a rerun resumes (exit 130, as shells report
+    /// SIGINT).
     Interrupted,
+    /// SIGTERM stopped it (Slurm preemption or time limit, a Kubernetes
+    /// eviction); a rerun resumes (exit 143, as shells report SIGTERM). Not
+    /// 0, so neither engine counts the shard as done.
+    Terminated,
 }
 
 impl ExitStatus {
@@ -47,6 +53,7 @@ impl ExitStatus {
             ExitStatus::Failed => 1,
             ExitStatus::CannotRun => 2,
             ExitStatus::Interrupted => 130,
+            ExitStatus::Terminated => 143,
         }
     }
 
@@ -101,6 +108,9 @@ enum Command {
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
     /// failures, errors, tokens and time.
     Summarize(runs::SummarizeArgs),
+    /// Write a Slurm batch script that runs a config as a job array of N
+    /// shards, requeued when preempted (and submit it with --submit).
+    Slurm(slurm::SlurmArgs),
     /// Write benchmark plugins: scaffold a crate, build it, check it on a
     /// dataset, show what a plugin says about itself.
     Plugin(plugin::PluginArgs),
@@ -125,6 +135,7 @@ pub fn main() -> ExitCode {
             Command::Export(args) => export::export(args),
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
+            Command::Slurm(args) => slurm::slurm(args),
             Command::Plugin(args) => plugin::plugin(args).await,
         }
     });

@@ -4,16 +4,18 @@
 //! every job's identity computed.
 
 use super::identity::{self, IdentityInputs};
+use super::partition::JobPart;
 use crate::config::run_code_languages;
 use crate::dataset::{self, Dataset};
 use crate::execution::CodeExecutor;
 use crate::models::{Model, Models};
 use crate::plan::{EnvSpec, JobPlan, Plan};
 use crate::runtime::{EnvironmentPool, Runtime};
+use crate::store::{self, ExistingResults, JobShape};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A job with everything resolved.
@@ -33,17 +35,40 @@ pub(crate) struct PreparedJob {
     pub(super) concurrency: usize,
     /// Runs the env's programs, when it grants `run-code:<language>`.
     pub(super) code: Option<Arc<CodeExecutor>>,
+    /// The samples this process runs, when the run is split into shards.
+    pub(crate) part: Option<JobPart>,
 }
 
 impl PreparedJob {
-    /// Records × rollouts.
+    /// The samples this process runs: records × rollouts, or a shard's share.
     pub(crate) fn sample_count(&self) -> u64 {
+        let total = self.total_samples();
+        self.part.map_or(total, |part| part.share(total))
+    }
+
+    /// Records × rollouts.
+    pub(crate) fn total_samples(&self) -> u64 {
         self.dataset.records.len() as u64 * u64::from(self.plan.env.rollouts)
+    }
+
+    /// Whether this process runs the sample (not: another shard does).
+    pub(crate) fn owns(&self, record: usize, rollout: u32) -> bool {
+        self.part.is_none_or(|part| part.owns(record, rollout))
     }
 
     /// The example ids in record order, for reading results back.
     pub(crate) fn record_ids(&self) -> Vec<&str> {
         self.dataset.records.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    /// What this process's results file of the job at `path` holds, as a
+    /// resume sees it (see [`store::read_existing`]; with `repair`, lines
+    /// not kept are cut from the file).
+    pub(crate) fn read_existing(&self, path: &Path, repair: bool) -> Result<ExistingResults> {
+        let ids = self.record_ids();
+        let owns = |record, rollout| self.owns(record, rollout);
+        let owned: Option<&dyn Fn(usize, u32) -> bool> = self.part.map(|_| &owns as _);
+        store::read_existing(path, &JobShape { record_ids: &ids, rollouts: self.plan.env.rollouts, owned }, repair)
     }
 }
 
@@ -87,6 +112,7 @@ pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<Prep
             checksum,
             concurrency,
             code,
+            part: None,
         });
     }
     Ok(jobs)

@@ -6,14 +6,16 @@
 //!   (a torn last line from a crash is detected and cut off).
 //! - [`summary`]: per-job summaries and the statistics behind them.
 //! - [`metadata`]: `metadata.json`, what produced a job's results.
+//! - [`parts`]: a run split into shards, read as one run.
 
 pub mod layout;
 pub mod manifest;
 pub mod metadata;
+pub mod parts;
 pub mod results;
 pub mod summary;
 
-pub use layout::{JobLayout, MANIFEST_FILE, RunLayout};
+pub use layout::{JobLayout, MANIFEST_FILE, RunLayout, Shard};
 pub use manifest::{
     JobEntry, JobStatus, MANIFEST_VERSION, Manifest, RunDir, StatusCounts, list_runs, supersede_job_dir,
 };

@@ -314,6 +314,9 @@ pub struct JobShape<'a> {
     pub record_ids: &'a [&'a str],
     /// Rollouts per record.
     pub rollouts: u32,
+    /// Whether a (record, rollout) belongs in the file, for a shard's file
+    /// (`None`: every sample of the job does).
+    pub owned: Option<&'a dyn Fn(usize, u32) -> bool>,
 }
 
 /// Read a job's results back. With `repair`, the file is made to hold only
@@ -413,7 +416,8 @@ impl ExistingResults {
             return false;
         };
         let slot = self.done.slot(result.example_index, result.rollout);
-        let belongs = shape.record_ids.get(result.example_index).is_some_and(|id| *id == result.example_id);
+        let belongs = shape.record_ids.get(result.example_index).is_some_and(|id| *id == result.example_id)
+            && shape.owned.is_none_or(|owned| owned(result.example_index, result.rollout));
         match slot {
             Some(slot) if belongs => {
                 if result.error.is_some() {
