@@ -11,11 +11,15 @@
 // Tests and benchmarks report on stdout, and their helpers are no API.
 #![allow(unreachable_pub, clippy::print_stdout, clippy::print_stderr)]
 
+// The allocator the `assay` binary uses, so `process` is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use assay::analysis::load::{Sample, Samples};
 use assay::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions};
 use assay::models::{Message, Role};
 use assay::process::{self, ProcessOptions};
-use assay::store::{self, JobEntry, JobStatus, Manifest, ParseStatus, SampleResult, Tokens};
+use assay::store::{self, JobEntry, JobStatus, Manifest, ParseStatus, RunLayout, SampleResult, SummaryBuilder, Tokens};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -24,13 +28,21 @@ const MODELS: usize = 20;
 const EXAMPLES: usize = 5_000;
 
 fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    bench_process(dir.path());
-    bench_winrate();
+    // `cargo bench --bench analysis -- process` (or `winrate`) runs one part.
+    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let runs = |part: &str| wanted.is_empty() || wanted.iter().any(|w| w == part);
+    if runs("process") {
+        let dir = tempfile::tempdir().expect("temp dir");
+        bench_process(dir.path());
+    }
+    if runs("winrate") {
+        bench_winrate();
+    }
     println!("peak RSS: {} MiB", peak_rss_kib() / 1024);
 }
 
-/// One synthetic run with 20 models × 10 envs × 5,000 examples.
+/// One synthetic run with 20 models × 10 envs × 5,000 examples, each job
+/// with its results and, as every finished job has, its summary.
 fn write_runs(runs: &Path) -> u64 {
     let run_dir = runs.join("bench-run");
     let mut jobs = Vec::new();
@@ -38,15 +50,18 @@ fn write_runs(runs: &Path) -> u64 {
     for model in 0..MODELS {
         for env in 0..10 {
             let job_id = format!("m{model}-e{env}");
-            std::fs::create_dir_all(run_dir.join(&job_id)).unwrap();
-            let file = std::fs::File::create(run_dir.join(&job_id).join("results.jsonl")).unwrap();
-            let mut out = std::io::BufWriter::new(file);
+            let files = RunLayout::new(&run_dir).job(&job_id);
+            std::fs::create_dir_all(files.dir()).unwrap();
+            let mut out = std::io::BufWriter::new(std::fs::File::create(files.results()).unwrap());
+            let mut summary = SummaryBuilder::default();
             for example in 0..EXAMPLES {
                 let result = sample(model, example);
                 serde_json::to_writer(&mut out, &result).unwrap();
                 out.write_all(b"\n").unwrap();
+                summary.add(&result);
                 rows += 1;
             }
+            store::write_json(&files.summary(), &summary.build(1.0)).unwrap();
             jobs.push(entry(&job_id, model, env));
         }
     }
@@ -122,23 +137,40 @@ fn entry(job_id: &str, model: usize, env: usize) -> JobEntry {
 fn bench_process(dir: &Path) {
     let runs = dir.join("raw");
     let rows = write_runs(&runs);
-    let options = ProcessOptions {
-        runs_dir: runs,
-        output_dir: dir.join("processed"),
+    let options = |output: &str| ProcessOptions {
+        runs_dir: runs.clone(),
+        output_dir: dir.join(output),
         max_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
         statuses: vec![JobStatus::Completed],
         drop_text: false,
         dry_run: false,
     };
+    time_process(&options("processed"), rows, "process");
     let started = Instant::now();
-    let (reports, _) = process::process(&options).unwrap();
-    let secs = started.elapsed().as_secs_f64();
+    process::process(&options("processed")).unwrap();
+    println!("process again, nothing new: {:.3} s", started.elapsed().as_secs_f64());
+    // Without summaries, metric names are first read from the results.
+    for job in std::fs::read_dir(runs.join("bench-run")).unwrap() {
+        let _ = std::fs::remove_file(
+            RunLayout::new(runs.join("bench-run")).job(&job.unwrap().file_name().to_string_lossy()).summary(),
+        );
+    }
+    time_process(&options("processed-again"), rows, "process, jobs without summary.json");
+}
+
+/// Run `process` with `options` once, printing wall and CPU time.
+fn time_process(options: &ProcessOptions, rows: u64, what: &str) {
+    let (started, cpu) = (Instant::now(), cpu_secs());
+    let (reports, _) = process::process(options).unwrap();
+    let (secs, cpu) = (started.elapsed().as_secs_f64(), cpu_secs() - cpu);
     let written: u64 = reports.iter().map(|r| r.rows).sum();
     assert_eq!(written, rows);
-    println!("process: {rows} rows into {} files in {secs:.2} s ({:.0} rows/s)", reports.len(), rows as f64 / secs);
-    let started = Instant::now();
-    process::process(&options).unwrap();
-    println!("process again, nothing new: {:.3} s", started.elapsed().as_secs_f64());
+    println!(
+        "{what}: {rows} rows into {} files in {secs:.2} s ({:.0} rows/s), {cpu:.2} CPU s ({:.0} rows per CPU s)",
+        reports.len(),
+        rows as f64 / secs,
+        rows as f64 / cpu
+    );
 }
 
 fn bench_winrate() {
@@ -173,6 +205,13 @@ fn bench_winrate() {
         assert_eq!(result.models.len(), MODELS);
         println!("winrate {method:?}: {MODELS} models × 20 envs × {EXAMPLES} examples, 1000 resamples in {secs:.2} s");
     }
+}
+
+/// User + system CPU time of this process so far (every thread), seconds.
+fn cpu_secs() -> f64 {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).expect("getrusage");
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    secs(usage.user_time()) + secs(usage.system_time())
 }
 
 /// Peak resident memory of this process (`VmHWM`), KiB.

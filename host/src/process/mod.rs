@@ -26,9 +26,7 @@ pub mod sync;
 use crate::store::{self, JobEntry, JobLayout, JobStatus, RunLayout};
 use anyhow::{Context, Result, bail};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use schema::{BatchBuilder, RowSource, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -291,11 +289,8 @@ fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
     let mut batch = BatchBuilder::new(&metrics, drop_text);
     let dir = path.parent().expect("files live in an env directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROWS_PER_GROUP))
-        .set_key_value_metadata(Some(vec![KeyValue::new("assay".into(), provenance(group).to_string())]))
-        .build();
+    let properties =
+        schema::writer_properties(ROWS_PER_GROUP, vec![KeyValue::new("assay".into(), provenance(group).to_string())]);
     store::replace_atomically(path, |file| {
         let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))?;
         let mut rows = 0u64;
@@ -308,7 +303,7 @@ fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
                 model_id: &group.model_id,
             };
             for part in group.job_parts(job) {
-                store::for_each_result(&part.results(), |result| {
+                store::for_each_result_line(&part.results(), |result| {
                     batch.push(&source, &result)?;
                     rows += 1;
                     if batch.len() == ROWS_PER_GROUP {
@@ -333,10 +328,7 @@ fn metric_names(group: &Group) -> Result<Vec<String>> {
         for files in group.job_parts(job) {
             match store::Summary::read(&files.summary()) {
                 Some(summary) if job.status == JobStatus::Completed => names.extend(summary.metrics.into_keys()),
-                _ => store::for_each_result(&files.results(), |result| {
-                    names.extend(result.metrics.into_keys());
-                    Ok(())
-                })?,
+                _ => names.extend(store::metric_names(&files.results())?),
             }
         }
     }

@@ -21,8 +21,8 @@ pub use manifest::{
 };
 pub use metadata::{DatasetInfo, JobMetadata, PluginInfo};
 pub use results::{
-    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, ParseStatus, ResultsWriter, SampleError,
-    SampleResult, SampleSet, Tokens, for_each_result, read_existing,
+    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, LineError, ParseStatus, ResultLine, ResultsWriter,
+    SampleError, SampleResult, SampleSet, Tokens, for_each_result, for_each_result_line, metric_names, read_existing,
 };
 pub use summary::{Summary, SummaryBuilder, mean_and_stderr, read_summaries};
 
