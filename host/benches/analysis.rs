@@ -1,13 +1,16 @@
-//! Benchmarks of what runs after a sweep, at the sizes issue #4 names:
+//! Benchmarks of what runs after a sweep, at the sizes issues #4 and #19 name:
 //!
 //! 1. `assay process` of 1,000,000 result rows (20 models × 10 envs × 5,000
-//!    examples, realistic line sizes), and the incremental rerun that finds
-//!    nothing new;
-//! 2. `assay winrate` (pairwise, 1,000 bootstrap replicates) over 20 models
-//!    × 20 envs × 5,000 examples, and the same with `--method helm`.
+//!    examples, realistic line sizes), the incremental rerun that finds
+//!    nothing new, and the same rows from jobs without `summary.json`;
+//! 2. `assay winrate` (pairwise, and `--method helm`; 1,000 bootstrap
+//!    replicates) over 100 models × 50 envs × 10,000 examples with one
+//!    0/1 reward each, and over 20 models × 20 envs × 5,000 examples with
+//!    four rollouts each.
 //!
-//! Run with `cargo bench -p assay --bench analysis` (release build). Input
-//! generation is not timed. Prints wall time, throughput and peak RSS.
+//! Run with `cargo bench -p assay --bench analysis` (release build; `--
+//! process` or `-- winrate` for one part). Input generation is not timed.
+//! Prints wall and CPU time, throughput and peak RSS.
 // Tests and benchmarks report on stdout, and their helpers are no API.
 #![allow(unreachable_pub, clippy::print_stdout, clippy::print_stderr)]
 
@@ -15,7 +18,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use assay::analysis::load::{Sample, Samples};
+use assay::analysis::scores::ScoreTable;
 use assay::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions};
 use assay::models::{Message, Role};
 use assay::process::{self, ProcessOptions};
@@ -174,17 +177,27 @@ fn time_process(options: &ProcessOptions, rows: u64, what: &str) {
 }
 
 fn bench_winrate() {
-    let mut samples = Samples::new();
-    for model in 0..MODELS {
-        for env in 0..20 {
-            let key = (format!("m{model}"), format!("e{env}"), format!("e{env}"));
-            let examples = (0..EXAMPLES)
-                .map(|example| {
-                    let reward = sample(model, example + env).reward;
-                    (format!("q{example}"), vec![Sample { rollout: 0, reward, parsed_answer: None }])
-                })
-                .collect();
-            samples.insert(key, examples);
+    // The scale issue 19 asks for, with 0/1 rewards and one rollout: the
+    // two-valued kernel.
+    winrate_at(100, 50, 10_000, 1);
+    // Four rollouts: scores in quarters, the general kernels.
+    winrate_at(20, 20, 5_000, 4);
+}
+
+/// Win rates (pairwise and HELM, 1,000 replicates) over `models` × `envs`
+/// × `examples`, each example scored from `rollouts` rewards of 0 or 1.
+fn winrate_at(models: usize, envs: usize, examples: usize, rollouts: usize) {
+    let ids: Vec<String> = (0..examples).map(|example| format!("q{example}")).collect();
+    let mut table = ScoreTable::new();
+    for env in 0..envs {
+        for model in 0..models {
+            let mut scores = table.scores_of(&format!("e{env}"), &format!("m{model}"));
+            for (example, id) in ids.iter().enumerate() {
+                for rollout in 0..rollouts {
+                    let correct = (example * 7 + model * 13 + env * 3 + rollout * 5) % 10 < 3 + model % 5;
+                    scores.add(id, if correct { 1.0 } else { 0.0 }).unwrap();
+                }
+            }
         }
     }
     for method in [Method::Pairwise, Method::Helm] {
@@ -199,11 +212,14 @@ fn bench_winrate() {
             exclude_models: vec![],
             exclude_envs: vec![],
         };
-        let started = Instant::now();
-        let result = winrate::winrates(&samples, &options).unwrap();
-        let secs = started.elapsed().as_secs_f64();
-        assert_eq!(result.models.len(), MODELS);
-        println!("winrate {method:?}: {MODELS} models × 20 envs × {EXAMPLES} examples, 1000 resamples in {secs:.2} s");
+        let (started, cpu) = (Instant::now(), cpu_secs());
+        let result = winrate::winrates_of(&table, &options).unwrap();
+        let (secs, cpu) = (started.elapsed().as_secs_f64(), cpu_secs() - cpu);
+        assert_eq!(result.models.len(), models);
+        println!(
+            "winrate {method:?}: {models} models × {envs} envs × {examples} examples ({rollouts} rollouts), 1000 replicates in {secs:.2} s, {cpu:.2} CPU s; peak RSS so far {} MiB",
+            peak_rss_kib() / 1024
+        );
     }
 }
 
