@@ -109,7 +109,8 @@ enum Command {
     /// failures, errors, tokens and time.
     Summarize(runs::SummarizeArgs),
     /// Write a Slurm batch script that runs a config as a job array of N
-    /// shards, requeued when preempted (and submit it with --submit).
+    /// shards (`bench --shards N`), each requeued when stopped by SIGTERM,
+    /// into the run's directory (and submit it with --submit).
     Slurm(slurm::SlurmArgs),
     /// Write benchmark plugins: scaffold a crate, build it, check it on a
     /// dataset, show what a plugin says about itself.
