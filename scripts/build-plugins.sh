@@ -14,7 +14,7 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
     fi
 fi
 
-# Every workspace member except the host, the SDK and the native tools
-# (tools/*) is a plugin.
-cargo build --workspace --exclude assay --exclude assay-sdk --exclude openai-stub \
+# Every workspace member except the host, the SDK, the native tools
+# (tools/*) and the catalogue tests' fixture reader is a plugin.
+cargo build --workspace --exclude assay --exclude assay-sdk --exclude openai-stub --exclude catalogue-fixtures \
     --target wasm32-wasip2 --profile plugin

@@ -139,9 +139,14 @@ fn server_faults_fail_only_their_samples_with_the_right_error() {
     let by_id = |id: &str| results.iter().find(|r| r["example_id"] == id).unwrap().clone();
     assert_eq!(by_id("ok")["reward"], 1.0);
     assert_eq!(by_id("rate")["reward"], 1.0, "a 429 with Retry-After is retried");
-    for (id, needle) in [("fail", "500"), ("badreq", "400"), ("garbage", "malformed"), ("stall", "timed out")] {
+    for (id, needle, kind) in [
+        ("fail", "500", "server-error"),
+        ("badreq", "400", "client-error"),
+        ("garbage", "malformed", "malformed-reply"),
+        ("stall", "timed out", "model-timeout"),
+    ] {
         let error = &by_id(id)["error"];
-        assert_eq!(error["kind"], "model", "{id}: {error}");
+        assert_eq!(error["kind"], kind, "{id}: {error}");
         let message = error["message"].as_str().unwrap();
         assert!(message.to_lowercase().contains(needle), "{id}: {message}");
         assert!(!message.contains('\n'), "one-line error");

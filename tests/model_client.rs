@@ -6,7 +6,7 @@ use crate::support;
 
 use assay::models::{
     Api, ApiKey, Backoff, ChatClient, ChatReply, ChatRequest, Endpoint, Message, ModelError, PromptTemplate,
-    RateLimits, Role, Usage,
+    RateLimits, Role, Tool, ToolCall, Usage,
 };
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use support::openai_mock::{MockOpenAi, MockReply, MockRequest, fail_first};
 
 /// An endpoint for `base_url` with fast backoff (but room for a 1 s
-/// `Retry-After`), two retries and a 5 s timeout.
+/// `Retry-After`), two retries, 5 s of waiting on 429s and a 5 s timeout.
 fn endpoint(base_url: &str) -> Endpoint {
     Endpoint {
         model: "test-model".into(),
@@ -22,6 +22,7 @@ fn endpoint(base_url: &str) -> Endpoint {
         api_key: None,
         timeout: Duration::from_secs(5),
         max_retries: 2,
+        rate_limit_wait: Duration::from_secs(5),
         max_concurrent: 4,
         rate: Default::default(),
         api: Api::Chat,
@@ -43,6 +44,7 @@ fn ask(text: &str) -> ChatRequest {
         messages: vec![message(Role::User, text)],
         max_tokens: None,
         stop: Vec::new(),
+        tools: Vec::new(),
         sampling_args: Map::new(),
     }
 }
@@ -78,6 +80,7 @@ async fn replies_are_parsed_with_content_reasoning_and_usage() {
     // The mock counts words: 2 + 3 prompt, 4 content + 3 reasoning.
     let expected = ChatReply {
         content: "The answer is (B).".into(),
+        tool_calls: Vec::new(),
         reasoning: Some("B fits best".into()),
         finish_reason: Some("stop".into()),
         usage: Usage { prompt_tokens: Some(5), completion_tokens: Some(7), reasoning_tokens: Some(3) },
@@ -94,6 +97,45 @@ async fn replies_are_parsed_with_content_reasoning_and_usage() {
 }
 
 #[tokio::test]
+async fn tools_go_out_as_openai_tools_and_calls_and_results_round_trip() {
+    let server = MockOpenAi::start(|request: &MockRequest| match request.index {
+        0 => MockReply::ToolCalls { content: String::new(), calls: vec![("bash".into(), json!({"command": "ls"}))] },
+        _ => text("done"),
+    });
+    let chat = client(endpoint(server.base_url()));
+    let bash = Tool {
+        name: "bash".into(),
+        description: "Run a command.".into(),
+        parameters: json!({"type": "object", "properties": {"command": {"type": "string"}}}),
+    };
+    let mut request = ChatRequest { tools: vec![bash], ..ask("List the files.") };
+    let reply = chat.chat(&request).await.expect("reply");
+    let call = ToolCall { id: "call_0_0".into(), name: "bash".into(), arguments: r#"{"command":"ls"}"#.into() };
+    assert_eq!((reply.tool_calls.clone(), reply.finish_reason.as_deref()), (vec![call.clone()], Some("tool_calls")));
+    request.messages.push(Message { tool_calls: reply.tool_calls, ..message(Role::Assistant, "") });
+    request.messages.push(Message { tool_call_id: Some(call.id.clone()), ..message(Role::Tool, "a.txt") });
+    assert_eq!(chat.chat(&request).await.expect("reply").content, "done");
+
+    let bodies: Vec<Value> = server.requests().into_iter().map(|r| r.body).collect();
+    let tools = json!([{"type": "function", "function": {"name": "bash", "description": "Run a command.",
+        "parameters": {"type": "object", "properties": {"command": {"type": "string"}}}}}]);
+    assert_eq!(bodies[0]["tools"], tools);
+    assert_eq!(
+        bodies[1]["messages"],
+        json!([
+            {"role": "user", "content": "List the files."},
+            {"role": "assistant", "content": "", "tool_calls": [
+                {"id": "call_0_0", "type": "function", "function": {"name": "bash", "arguments": "{\"command\":\"ls\"}"}}]},
+            {"role": "tool", "content": "a.txt", "tool_call_id": "call_0_0"},
+        ])
+    );
+    // A base model has no tools to be offered: the text-completions body carries none.
+    let base = client(Endpoint { api: Api::Completions(PromptTemplate::default()), ..endpoint(server.base_url()) });
+    base.chat(&request).await.expect("reply");
+    assert!(server.requests()[2].body.get("tools").is_none(), "{}", server.requests()[2].body);
+}
+
+#[tokio::test]
 async fn request_bodies_carry_messages_limits_and_sampling_args_verbatim() {
     let server = MockOpenAi::start(|_: &MockRequest| text("ok"));
     // A trailing slash on the base URL is dropped.
@@ -103,6 +145,7 @@ async fn request_bodies_carry_messages_limits_and_sampling_args_verbatim() {
         messages: vec![message(Role::System, "Be terse."), message(Role::User, "2+2?")],
         max_tokens: Some(16),
         stop: vec!["\n\n".into()],
+        tools: Vec::new(),
         sampling_args: sampling_args.as_object().unwrap().clone(),
     };
     client.chat(&request).await.expect("reply");
@@ -139,6 +182,80 @@ async fn a_429_is_retried_after_the_servers_retry_after() {
     assert!(waited < Duration::from_secs(3), "{waited:?}");
     assert!(reply.latency_ms < 1_000, "latency counts only the successful attempt: {}", reply.latency_ms);
     assert_eq!(server.request_count(), 2);
+}
+
+/// A 429 whose only hint is `header: value`.
+fn limited(header: &'static str, value: &str, body: &str) -> MockReply {
+    let status = MockReply::Status { code: 429, retry_after: None, body: body.into() };
+    MockReply::WithHeaders(vec![(header, value.into())], Box::new(status))
+}
+
+#[tokio::test]
+async fn litellms_own_retry_hint_is_honoured() {
+    // LiteLLM's limiter sends no Retry-After, only its provider-prefixed copy.
+    let server = MockOpenAi::start(fail_first(1, limited("llm_provider-retry-after", "1", "limit"), text("ok")));
+    let client = client(endpoint(server.base_url()));
+    let started = Instant::now();
+    let reply = client.chat(&ask("hi")).await.expect("reply after the rate limit");
+    let waited = started.elapsed();
+    assert_eq!(reply.attempts, 2);
+    assert!(waited >= Duration::from_secs(1), "llm_provider-retry-after: 1 was not honoured: {waited:?}");
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+}
+
+#[tokio::test]
+async fn rate_limits_spend_wait_time_not_retries() {
+    let server = MockOpenAi::start(fail_first(6, limited("retry-after-ms", "30", "slow down"), text("ok")));
+    let client = client(Endpoint { max_retries: 0, ..endpoint(server.base_url()) });
+    let started = Instant::now();
+    let reply = client.chat(&ask("hi")).await.expect("six 429s fit in rate_limit_wait, whatever max_retries says");
+    assert_eq!((reply.content.as_str(), reply.attempts), ("ok", 7));
+    assert!(started.elapsed() >= Duration::from_millis(180), "retry-after-ms: 30, six times: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_request_still_rate_limited_when_rate_limit_wait_runs_out_fails_saying_so() {
+    // LiteLLM's key limiter puts the figures at the end of a long message.
+    let body = format!(
+        "{{\"error\":{{\"message\":\"LiteLLM Rate Limit Handler for rate limit type = key. {} current rpm: 61, \
+         rpm limit: 60, current tpm: 0, tpm limit: 100000\",\"code\":\"429\"}}}}",
+        "Crossed TPM / RPM / Max Parallel Request Limit. ".repeat(8)
+    );
+    let server = MockOpenAi::start(move |_: &MockRequest| limited("llm_provider-retry-after", "1", &body));
+    let rate_limit_wait = Duration::from_millis(1500);
+    let client = client(Endpoint { rate_limit_wait, max_retries: 6, ..endpoint(server.base_url()) });
+    let started = Instant::now();
+    let error = client.chat(&ask("hi")).await.unwrap_err();
+    let took = started.elapsed();
+    // 429, a 1 s wait, 429 again: the next 1 s would pass the 1.5 s budget.
+    let ModelError::RateLimited { attempts: 2, waited_secs: 1.0, budget_secs: 1.5, last } = &error else {
+        panic!("{error:?}")
+    };
+    assert!(matches!(**last, ModelError::Status { status: 429, .. }), "{last:?}");
+    assert!(took < rate_limit_wait, "no wait it could not finish: {took:?}");
+    let shown = one_line(&error);
+    let start =
+        "still rate limited after waiting 1 s of rate_limit_wait 1.5 s, 2 attempts: HTTP 429 (retry after 1 s): ";
+    assert!(shown.starts_with(start), "{shown}");
+    assert!(shown.contains("{\"error\":{\"message\":\"LiteLLM Rate Limit Handler"), "the start is kept: {shown}");
+    assert!(
+        shown.ends_with("current rpm: 61, rpm limit: 60, current tpm: 0, tpm limit: 100000\",\"code\":\"429\"}}"),
+        "{shown}"
+    );
+    assert_eq!(server.request_count(), 2);
+}
+
+#[tokio::test]
+async fn a_wait_longer_than_rate_limit_wait_fails_at_once() {
+    let server = MockOpenAi::start(|_: &MockRequest| limited("x-ratelimit-reset-tokens", "6m0s", "tokens per day"));
+    let started = Instant::now();
+    let error = client(endpoint(server.base_url())).chat(&ask("hi")).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(matches!(error, ModelError::RateLimited { attempts: 1, .. }), "{error:?}");
+    let shown = one_line(&error);
+    let expected = "still rate limited after waiting 0 s of rate_limit_wait 5 s, 1 attempt: \
+                    HTTP 429 (retry after 360 s): tokens per day";
+    assert_eq!(shown, expected);
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //!   server that answers 500, 429, resets mid-body, stalls, or sends
 //!   malformed bodies on a fixed, seeded schedule. The test predicts from
 //!   the schedule exactly which samples succeed (and after how many
-//!   requests) and which end in an error (and which error), then checks
+//!   requests) and which end in an error (which error, of which kind,
+//!   after how many attempts and how long), then checks
 //!   that every sample is recorded exactly once with that outcome, that the
 //!   server saw exactly the predicted requests, and that the summary,
 //!   manifest and exit code agree.
@@ -30,9 +31,14 @@ use support::openai_mock::{MockOpenAi, MockReply, MockRequest};
 
 /// Samples in the fault run (one rollout per question).
 const SAMPLES: usize = 1000;
-/// `max_retries` of the model: every sample gets at most this many more attempts.
+/// `max_retries` of the model: every sample gets at most this many more
+/// attempts after failures other than 429s, which spend no retries.
 const MAX_RETRIES: u32 = 3;
-const ATTEMPTS: u32 = MAX_RETRIES + 1;
+/// `rate_limit_wait` of the model, in seconds: a doomed question's 429s
+/// ask for [`DOOMED_RETRY_AFTER`] seconds each, so it is retried once and
+/// then given up (1 s waited, and another 1 s would pass 1.5 s).
+const RATE_LIMIT_WAIT: &str = "1.5";
+const DOOMED_RETRY_AFTER: &str = "1";
 /// Per-attempt `timeout` in seconds, which is what ends a stalled reply.
 const TIMEOUT_SECS: u32 = 3;
 const MAX_CONCURRENT: usize = 64;
@@ -44,7 +50,8 @@ const SCHEDULE_SEED: u64 = 0x5eed_fa17_2026;
 enum Fault {
     Http500,
     /// 429 with `Retry-After: 0`, so retries are not slowed down (a longer
-    /// one pauses every request to the model, see `limits.rs`).
+    /// one pauses every request to the model, see `limits.rs`); on a doomed
+    /// question, `Retry-After: 1`.
     Http429,
     ResetMidBody,
     Stall,
@@ -105,19 +112,36 @@ enum Outcome {
     Failed { requests: u32, last: Fault },
 }
 
-/// The outcome the schedule implies under assay's retry rules: retryable
-/// faults are retried up to `MAX_RETRIES` times, a 400 never.
+/// The outcome the schedule implies under assay's retry rules: a 429 is
+/// retried within `rate_limit_wait` (a transient one at once, a doomed one
+/// once), other retryable faults up to `MAX_RETRIES` times, a 400 never.
 fn expected_outcome(question: usize) -> Outcome {
-    for attempt in 1..=ATTEMPTS {
+    let mut failures = 0;
+    for attempt in 1.. {
         match scheduled(question, attempt) {
             None => return Outcome::Scored { requests: attempt },
-            Some(fault) if fault == Fault::Http400 || attempt == ATTEMPTS => {
-                return Outcome::Failed { requests: attempt, last: fault };
+            Some(Fault::Http429) if doomed(question).is_some() && attempt == 2 => {
+                return Outcome::Failed { requests: attempt, last: Fault::Http429 };
             }
-            Some(_) => {}
+            Some(Fault::Http429) => {}
+            Some(Fault::Http400) => return Outcome::Failed { requests: attempt, last: Fault::Http400 },
+            Some(fault) if failures == MAX_RETRIES => return Outcome::Failed { requests: attempt, last: fault },
+            Some(_) => failures += 1,
         }
     }
-    unreachable!("the last attempt returns")
+    unreachable!("an outcome is returned")
+}
+
+/// The error kind a sample whose last attempt hit `fault` is recorded with.
+fn kind_of(fault: Fault) -> &'static str {
+    match fault {
+        Fault::Http500 => "server-error",
+        Fault::Http429 => "rate-limited",
+        Fault::ResetMidBody => "connection",
+        Fault::Stall => "model-timeout",
+        Fault::NotJson | Fault::NoChoices => "malformed-reply",
+        Fault::Http400 => "client-error",
+    }
 }
 
 /// The mock reply for a fault.
@@ -138,14 +162,20 @@ fn reply_for(fault: Fault) -> MockReply {
     }
 }
 
-/// The recorded error message a sample whose last attempt hit `last` must
-/// carry: exact, except that the end of a reset's message is the HTTP
-/// stack's wording, so only its start is fixed.
-fn error_matches(last: Fault, message: &str) -> bool {
-    let gave_up = format!("gave up after {ATTEMPTS} attempts: ");
+/// The recorded error message a sample whose last attempt (of `requests`)
+/// hit `last` must carry: exact, except that the end of a reset's message
+/// is the HTTP stack's wording, so only its start is fixed.
+fn error_matches(last: Fault, requests: u32, message: &str) -> bool {
+    let gave_up = format!("gave up after {requests} attempts: ");
     match last {
         Fault::Http500 => message == format!("{gave_up}HTTP 500: internal error"),
-        Fault::Http429 => message == format!("{gave_up}HTTP 429: slow down"),
+        Fault::Http429 => {
+            message
+                == format!(
+                    "still rate limited after waiting 1 s of rate_limit_wait {RATE_LIMIT_WAIT} s, 2 attempts: \
+                     HTTP 429 (retry after {DOOMED_RETRY_AFTER} s): slow down"
+                )
+        }
         // The status line and first chunk arrived: the body broke off.
         Fault::ResetMidBody => {
             message.starts_with(&format!("{gave_up}connection failed: error decoding response body"))
@@ -194,6 +224,9 @@ fn a_thousand_samples_through_server_faults_end_exactly_as_scheduled() {
         let q = question_index(request.last_user_message());
         let attempt = seen[q].fetch_add(1, Ordering::SeqCst) as u32 + 1;
         match scheduled(q, attempt) {
+            Some(Fault::Http429) if doomed(q).is_some() => {
+                MockReply::Status { code: 429, retry_after: Some(DOOMED_RETRY_AFTER.into()), body: "slow down".into() }
+            }
             Some(fault) => reply_for(fault),
             None => MockReply::Text(format!("Let me check each option. The answer is ({}).", gold(q))),
         }
@@ -206,7 +239,8 @@ fn a_thousand_samples_through_server_faults_end_exactly_as_scheduled() {
         "run.yaml",
         &format!(
             "name: faults\nmodels:\n  flaky:\n    model: flaky-model\n    api_base_url: {url}\n    \
-             max_concurrent: {MAX_CONCURRENT}\n    timeout: {TIMEOUT_SECS}\n    max_retries: {MAX_RETRIES}\n\
+             max_concurrent: {MAX_CONCURRENT}\n    timeout: {TIMEOUT_SECS}\n    max_retries: {MAX_RETRIES}\n    \
+             rate_limit_wait: {RATE_LIMIT_WAIT}\n\
              envs:\n  - id: mcq\n    module: {mcq}\n    dataset: data.jsonl\njobs:\n  - model: flaky\n    env: mcq\n",
             url = server.base_url(),
             mcq = plugin("mcq").display(),
@@ -258,12 +292,21 @@ fn a_thousand_samples_through_server_faults_end_exactly_as_scheduled() {
                 assert_eq!(result["parse_status"], "ok", "q{q:04}");
                 assert_eq!(result["parsed_answer"], gold(q), "q{q:04}");
             }
-            Outcome::Failed { last, .. } => {
+            Outcome::Failed { last, requests } => {
                 let error = &result["error"];
-                assert_eq!(error["kind"], "model", "q{q:04}: {error}");
+                assert_eq!(error["kind"], kind_of(last), "q{q:04}: {error}");
+                assert_eq!(error["attempts"], requests, "q{q:04}: {error}");
                 let message = error["message"].as_str().unwrap();
-                assert!(error_matches(last, message), "q{q:04}: expected {last:?}, got {message:?}");
+                assert!(error_matches(last, requests, message), "q{q:04}: expected {last:?}, got {message:?}");
                 assert!(result["reward"].is_null() && result["parse_status"].is_null(), "q{q:04}: {result}");
+                // The time the request took, every attempt and wait included.
+                let latency_ms = result["latency_ms"].as_u64().unwrap();
+                let at_least = match last {
+                    Fault::Stall => u64::from(requests) * u64::from(TIMEOUT_SECS) * 1000,
+                    Fault::Http429 => 1000,
+                    _ => 0,
+                };
+                assert!(latency_ms >= at_least, "q{q:04}: {latency_ms} ms for {last:?}");
             }
         }
     }
@@ -286,7 +329,12 @@ fn a_thousand_samples_through_server_faults_end_exactly_as_scheduled() {
     assert_eq!(summary["n_examples"], scored);
     assert_eq!(summary["mean_reward"], 1.0);
     assert_eq!(summary["parse_status"], json!({"ok": scored}));
-    assert_eq!(summary["errors"], json!({"model": expected_errors}));
+    let kinds = tally(expected.iter().filter_map(|o| match o {
+        Outcome::Failed { last, .. } => Some(kind_of(*last)),
+        Outcome::Scored { .. } => None,
+    }));
+    assert_eq!(kinds.len(), 6, "every kind of model error is among the failures: {kinds:?}");
+    assert_eq!(summary["errors"], json!(kinds));
 
     let manifest = read_json(&run_dir.join("run_manifest.json"));
     let job = &manifest["jobs"][0];

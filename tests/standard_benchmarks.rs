@@ -15,15 +15,37 @@ use std::path::Path;
 use support::fixtures::{Project, output_text, plugin, read_json, read_jsonl, repo_root, shared_data};
 use support::openai_mock::{MockOpenAi, MockReply};
 
+/// The Hub datasets of the shipped env files, by file, and where the
+/// tests put the same records from `../shared/data` instead (the Hub copies
+/// are the same files: `openai/gsm8k` is GSM8K's test split, and so on).
+const LOCAL_DATA: [(&str, &str); 4] = [
+    ("gsm8k.yaml", "gsm8k/test.jsonl"),
+    ("math.yaml", "math500/test.jsonl"),
+    ("humaneval.yaml", "humaneval/HumanEval.jsonl.gz"),
+    ("mmlu.yaml", "mmlu/test.jsonl"),
+];
+
 /// A project holding a copy of the repository's `configs/envs` and
-/// `configs/prompts`, with `data/<name>` set up as the env files expect.
+/// `configs/prompts`, the four standard env files reading `data/<name>`
+/// (set up by each test) instead of their Hub datasets.
 fn project_with_configs() -> Project {
     let project = Project::new();
     for dir in ["envs", "prompts"] {
         for entry in std::fs::read_dir(repo_root().join("configs").join(dir)).unwrap() {
             let path = entry.unwrap().path();
-            let text = std::fs::read_to_string(&path).unwrap();
-            project.write(&format!("configs/{dir}/{}", path.file_name().unwrap().to_string_lossy()), &text);
+            if !path.is_file() {
+                continue;
+            }
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            if let Some((_, data)) = LOCAL_DATA.iter().find(|(file, _)| *file == name) {
+                let lines = text.lines().map(|line| match line.trim_start().starts_with("dataset: {hub:") {
+                    true => format!("  dataset: ../../data/{data}"),
+                    false => line.to_string(),
+                });
+                text = lines.collect::<Vec<_>>().join("\n") + "\n";
+            }
+            project.write(&format!("configs/{dir}/{name}"), &text);
         }
     }
     project

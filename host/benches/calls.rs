@@ -163,6 +163,7 @@ fn sample(i: usize) -> SampleResult {
         example_index: i,
         rollout: 0,
         seed: (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        group: None,
         prompt: vec![Message::new(
             Role::User,
             format!(
@@ -171,6 +172,10 @@ fn sample(i: usize) -> SampleResult {
                  Question: {MCQ_QUESTION} (variant {i})\n{choices}"
             ),
         )],
+        prompt_text: None,
+        sampling_seed: None,
+        continuations: Vec::new(),
+        judge_calls: Vec::new(),
         completion: Some(format!("{MCQ_REPLY} (sample {i})")),
         reasoning: None,
         reward: Some(if i.is_multiple_of(3) { 0.0 } else { 1.0 }),
@@ -180,6 +185,7 @@ fn sample(i: usize) -> SampleResult {
         info: json!({"gold": "C", "method": "answer_phrase"}),
         transcript: vec![],
         code_runs: vec![],
+        artifacts: Vec::new(),
         turns: 1,
         tokens: Tokens { prompt: 96 + (i % 17) as u64, completion: 110 + (i % 29) as u64, reasoning: 0 },
         latency_ms: 800 + (i % 400) as u64,

@@ -13,6 +13,8 @@ pub(crate) mod vars {
     pub(crate) const CACHE_DIR: &str = "ASSAY_CACHE_DIR";
     /// The data directory (installed plugins under `plugins/`).
     pub(crate) const DATA_DIR: &str = "ASSAY_DATA_DIR";
+    /// Where `assay plugin build` installs the tools it needs (componentize-py).
+    pub(crate) const TOOLS_DIR: &str = "ASSAY_TOOLS_DIR";
     /// Extra plugin directories, colon-separated, searched after a config's `plugin_dirs`.
     pub(crate) const PLUGIN_PATH: &str = "ASSAY_PLUGIN_PATH";
     /// Seconds between progress lines when progress is shown as lines.
@@ -29,6 +31,12 @@ pub(crate) mod vars {
     pub(crate) const SLURM_ARRAY_TASK_COUNT: &str = "SLURM_ARRAY_TASK_COUNT";
     /// Set by Kubernetes in an Indexed Job's pod: its index (`bench --shards N`).
     pub(crate) const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
+    /// The Hugging Face home (`~/.cache/huggingface`); the Hub cache is `hub/` in it.
+    pub(crate) const HF_HOME: &str = "HF_HOME";
+    /// The Hugging Face Hub cache itself, shared with Python's `huggingface_hub`.
+    pub(crate) const HF_HUB_CACHE: &str = "HF_HUB_CACHE";
+    /// `1`: never reach the Hub; datasets come from the cache only.
+    pub(crate) const HF_HUB_OFFLINE: &str = "HF_HUB_OFFLINE";
 }
 
 /// Where `assay bench` writes runs, and where later steps read them.
@@ -65,11 +73,25 @@ pub(crate) fn wasm_cache_dir() -> Option<PathBuf> {
 /// Installed plugins: `$ASSAY_DATA_DIR/plugins`, else the platform's data
 /// dir (`~/.local/share/assay/plugins` on Linux).
 pub(crate) fn user_plugin_dir() -> Option<PathBuf> {
-    let data = match std::env::var_os(vars::DATA_DIR) {
-        Some(dir) => PathBuf::from(dir),
-        None => project_dirs()?.data_dir().to_path_buf(),
-    };
-    Some(data.join("plugins"))
+    Some(data_dir()?.join("plugins"))
+}
+
+/// `$ASSAY_DATA_DIR`, else the platform's data dir.
+fn data_dir() -> Option<PathBuf> {
+    match std::env::var_os(vars::DATA_DIR) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(project_dirs()?.data_dir().to_path_buf()),
+    }
+}
+
+/// Tools `assay plugin build` installs on first use (componentize-py for
+/// Python environments): `$ASSAY_TOOLS_DIR`, else `tools/` in the data dir
+/// (`~/.local/share/assay/tools` on Linux).
+pub(crate) fn tools_dir() -> Option<PathBuf> {
+    match std::env::var_os(vars::TOOLS_DIR) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(data_dir()?.join("tools")),
+    }
 }
 
 /// The plugin dirs searched after a config's own: each directory of
@@ -91,6 +113,26 @@ pub(crate) fn progress_interval() -> Duration {
 /// The Hub's base URL, without a trailing slash.
 pub(crate) fn hf_endpoint() -> String {
     non_empty(vars::HF_ENDPOINT).unwrap_or_else(|| DEFAULT_HF_ENDPOINT.into()).trim_end_matches('/').to_string()
+}
+
+/// The Hugging Face Hub cache: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
+/// `~/.cache/huggingface/hub`, as Python's `huggingface_hub` finds it.
+pub(crate) fn hf_hub_cache() -> PathBuf {
+    if let Some(dir) = non_empty(vars::HF_HUB_CACHE) {
+        return dir.into();
+    }
+    let home = non_empty(vars::HF_HOME).map(PathBuf::from).unwrap_or_else(|| {
+        directories::BaseDirs::new()
+            .map_or_else(|| PathBuf::from(".cache"), |d| d.home_dir().join(".cache"))
+            .join("huggingface")
+    });
+    home.join("hub")
+}
+
+/// Whether `HF_HUB_OFFLINE` asks never to reach the Hub.
+pub(crate) fn hf_hub_offline() -> bool {
+    non_empty(vars::HF_HUB_OFFLINE)
+        .is_some_and(|v| matches!(v.trim().to_lowercase().as_str(), "1" | "true" | "yes" | "on"))
 }
 
 /// The Hub token, if one is set.

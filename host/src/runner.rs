@@ -23,10 +23,12 @@
 //! the shared run directory.
 
 mod episode;
+mod fewshot;
 pub(crate) mod identity;
 mod partition;
 mod preflight;
 mod progress;
+mod rollouts;
 pub(crate) mod schedule;
 
 pub(crate) use episode::sample_seed;
@@ -67,6 +69,9 @@ pub(crate) struct RunOptions {
     /// A job running longer fails (its finished samples are kept, so a
     /// rerun continues it); `None`: no limit.
     pub job_timeout: Option<Duration>,
+    /// Keep each sample's workspace in the job's directory instead of
+    /// removing it (`--keep-workspaces`).
+    pub keep_workspaces: bool,
 }
 
 /// A cancellation flag that tasks can wait on.
@@ -144,6 +149,10 @@ pub(crate) async fn execute(
     options: &RunOptions,
     notice: impl Fn(String),
 ) -> Result<RunReport> {
+    let to_run: Vec<&PreparedJob> =
+        prepared.jobs.iter().zip(&prepared.schedule.actions).filter(|(_, a)| a.runs()).map(|(j, _)| j).collect();
+    preflight::check_scoring(&to_run).await?;
+    preflight::check_judges(&to_run).await?;
     let run_dir = Arc::new(schedule::open_run(plan, &prepared.jobs, &prepared.schedule, notice)?);
     if let Some(shard) = prepared.schedule.shard {
         check_peers_again(&run_dir, &prepared, shard)?;
@@ -258,7 +267,7 @@ async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, 
         let (bars, summary) = (bars.clone(), existing.summary);
         move || write_results(&results_path, receiver, summary, &bars)
     });
-    spawn_samples(&job, seed, &existing.done, sender, options).await;
+    spawn_samples(&job, seed, &existing.done, &files, sender, options).await;
     let (builder, written) = writer.await.context("results writer panicked")?;
     let summary = builder.build(previous_secs + started.elapsed().as_secs_f64());
     if let Err(error) = written {
@@ -285,35 +294,43 @@ async fn spawn_samples(
     job: &PreparedJob,
     seed: u64,
     done: &SampleSet,
+    files: &store::JobLayout,
     results: mpsc::Sender<store::SampleResult>,
     options: &RunOptions,
 ) {
     let slots = Arc::new(Semaphore::new(job.concurrency.max(1)));
     let mut tasks = JoinSet::new();
+    let together = job.plan.rollouts_in_one_request;
     'records: for record_index in 0..job.dataset.records.len() {
         let to_run = |rollout: &u32| job.owns(record_index, *rollout) && !done.contains(record_index, *rollout);
-        for rollout in (0..job.plan.env.rollouts).filter(to_run) {
+        let missing: Vec<u32> = (0..job.plan.env.rollouts).filter(to_run).collect();
+        // One task per sample, or one per record when its rollouts share a request.
+        let batches: Vec<Vec<u32>> = match together && missing.len() > 1 {
+            true => vec![missing],
+            false => missing.into_iter().map(|rollout| vec![rollout]).collect(),
+        };
+        for rollouts in batches {
             let slot = tokio::select! {
                 slot = slots.clone().acquire_owned() => slot.expect("sample semaphore is never closed"),
                 _ = options.cancel.cancelled() => break 'records,
                 // The writer stopped (e.g. a full disk): more model calls would be lost.
                 _ = results.closed() => break 'records,
             };
-            let spec = SampleSpec {
-                dataset: job.dataset.clone(),
-                record_index,
-                rollout,
-                seed,
-                max_turns: job.plan.env.max_turns,
-                sampling_args: job.plan.sampling_args.clone(),
-                code: job.code.clone(),
-            };
+            let specs: Vec<SampleSpec> = rollouts
+                .iter()
+                .map(|&rollout| job.sample_spec(record_index, rollout, seed, files, options.keep_workspaces))
+                .collect();
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
             tasks.spawn(async move {
-                let result = episode::run(&spec, &pool, &model).await;
+                let finished = match specs.as_slice() {
+                    [one] => vec![episode::run(one, &pool, &model).await],
+                    several => rollouts::run_together(several, &pool, &model).await,
+                };
                 drop(slot);
-                // The writer only stops when every sender is gone.
-                let _ = results.send(result).await;
+                for result in finished {
+                    // The writer only stops when every sender is gone.
+                    let _ = results.send(result).await;
+                }
             });
             while tasks.try_join_next().is_some() {}
         }
@@ -417,6 +434,7 @@ fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64) -> JobMetadata {
             path: job.dataset.path.clone(),
             sha256: job.dataset.sha256.clone(),
             records: job.dataset.records.len(),
+            hub: job.dataset.hub.clone(),
         },
     }
 }

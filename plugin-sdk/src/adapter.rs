@@ -53,17 +53,12 @@ fn encode_state<E: Environment>(state: &E::State) -> Result<String> {
 
 pub(crate) fn prepare_json<E: Environment>(env: &E, sample: &wit::Sample) -> Result<Step<String>> {
     let record = decode::<E::Record>(&sample.record_json).map_err(Error::BadRecord)?;
-    let mut rng = Rng::new(sample.seed);
-    let (prompt, state) = if sample.fewshot.is_empty() {
-        env.prepare(record, &mut rng)?
-    } else {
-        let exemplars = sample.fewshot.iter().enumerate().map(|(i, json)| {
-            decode::<E::Record>(json).map_err(|e| Error::BadRecord(format!("few-shot exemplar {i}: {e}")))
-        });
-        let exemplars = exemplars.collect::<Result<Vec<_>>>()?;
-        env.prepare_fewshot(record, exemplars, sample.fewshot_as_multiturn, &mut rng)?
-    };
-    Ok(Step::ask(prompt, encode_state::<E>(&state)?))
+    let exemplars = sample.fewshot.iter().enumerate().map(|(i, json)| {
+        decode::<E::Record>(json).map_err(|e| Error::BadRecord(format!("few-shot exemplar {i}: {e}")))
+    });
+    let exemplars = exemplars.collect::<Result<Vec<_>>>()?;
+    let step = env.begin(record, exemplars, sample.fewshot_as_multiturn, &mut Rng::new(sample.seed))?;
+    Ok(Step { action: step.action, state: encode_state::<E>(&step.state)? })
 }
 
 pub(crate) fn advance_json<E: Environment>(env: &E, state_json: &str, event: Event) -> Result<Step<String>> {

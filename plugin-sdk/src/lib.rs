@@ -176,6 +176,24 @@ pub trait Environment: Sized + 'static {
         fewshot::render(self, record, exemplars, as_multiturn, rng)
     }
 
+    /// The first step for a record and its few-shot exemplars. The default
+    /// asks the model with [`Environment::prepare`]'s prompt (or
+    /// [`Environment::prepare_fewshot`]'s, given exemplars); override it to
+    /// start otherwise, e.g. by scoring continuations.
+    fn begin(
+        &self,
+        record: Self::Record,
+        exemplars: Vec<Self::Record>,
+        as_multiturn: bool,
+        rng: &mut Rng,
+    ) -> Result<Step<Self::State>> {
+        let (prompt, state) = match exemplars.is_empty() {
+            true => self.prepare(record, rng)?,
+            false => self.prepare_fewshot(record, exemplars, as_multiturn, rng)?,
+        };
+        Ok(Step::ask(prompt, state))
+    }
+
     /// Score a final completion.
     fn grade(&self, state: &Self::State, completion: &str) -> Result<Score>;
 

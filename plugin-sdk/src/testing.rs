@@ -59,17 +59,23 @@ impl<E: Environment> Harness<E> {
         as_multiturn: bool,
         seed: u64,
     ) -> Result<Prepared> {
+        let step = self.begin(record, exemplars, as_multiturn, seed)?;
+        match step.action {
+            Action::AskModel(prompt) => Ok(Prepared { prompt, state: step.state }),
+            other => Err(Error::internal(format!("prepare returned {other:?}, not ask-model"))),
+        }
+    }
+
+    /// The first step for a record, whatever its action (a prompt for the
+    /// model, continuations to score...), as the host gets it.
+    pub fn begin(&self, record: Value, exemplars: &[Value], as_multiturn: bool, seed: u64) -> Result<Step<String>> {
         let sample = Sample {
             record_json: record.to_string(),
             seed,
             fewshot: exemplars.iter().map(Value::to_string).collect(),
             fewshot_as_multiturn: as_multiturn,
         };
-        let step = prepare_json(&self.env, &sample)?;
-        match step.action {
-            Action::AskModel(prompt) => Ok(Prepared { prompt, state: step.state }),
-            other => Err(Error::internal(format!("prepare returned {other:?}, not ask-model"))),
-        }
+        prepare_json(&self.env, &sample)
     }
 
     /// Grade a completion for a prepared record.

@@ -1,8 +1,8 @@
 //! An in-process OpenAI-compatible chat-completions server for tests.
 //!
 //! [`MockOpenAi::start`] binds `127.0.0.1:0` and serves
-//! `POST /v1/chat/completions` and `POST /v1/completions` (text
-//! completions, for base models) on its own thread and tokio runtime, so both
+//! `POST /v1/chat/completions`, `POST /v1/completions` (text
+//! completions, for base models) and `GET /v1/models` (not recorded) on its own thread and tokio runtime, so both
 //! async tests and sync tests that run the `assay` binary can use it. A
 //! responder closure decides each reply; the server records every request
 //! and the peak number of requests in flight. Dropping the server stops it.
@@ -15,7 +15,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -71,6 +71,15 @@ pub enum MockReply {
         /// The reasoning text.
         reasoning: String,
     },
+    /// 200 with a chat completion calling tools (finish reason
+    /// `tool_calls`): each call's name and arguments object; call ids are
+    /// `call_<request index>_<n>`.
+    ToolCalls {
+        /// The message content beside the calls.
+        content: String,
+        /// `(tool name, arguments)` per call.
+        calls: Vec<(String, Value)>,
+    },
     /// An error status with a plain-text body.
     Status {
         /// The status code.
@@ -84,6 +93,8 @@ pub enum MockReply {
     Garbage,
     /// 200 with `{}`.
     MissingChoices,
+    /// 200 with this JSON body (a reply of another shape: log-probabilities...).
+    Json(Value),
     /// Never answers.
     Stall,
     /// Sends 200, its headers and the start of a body, then never finishes.
@@ -93,6 +104,9 @@ pub enum MockReply {
     ResetMidBody,
     /// Waits, then replies.
     Delay(Duration, Box<MockReply>),
+    /// The reply (not a `Delay` or `Stall`) with these headers added,
+    /// names in lower case: e.g. a 429 with a gateway's own wait hint.
+    WithHeaders(Vec<(&'static str, String)>, Box<MockReply>),
 }
 
 /// A responder that answers the first `n` calls with `failure` and every
@@ -153,6 +167,7 @@ impl MockOpenAi {
         let app = Router::new()
             .route("/v1/chat/completions", post(chat_completions))
             .route("/v1/completions", post(chat_completions))
+            .route("/v1/models", get(list_models))
             .with_state(shared.clone());
         let (shutdown, stop) = oneshot::channel();
         let thread = std::thread::spawn(move || serve(listener, app, stop));
@@ -239,6 +254,11 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// An empty model list: enough for a reachability check.
+async fn list_models() -> Response {
+    response(StatusCode::OK, "application/json", Body::from(json!({"object": "list", "data": []}).to_string()))
+}
+
 async fn chat_completions(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let _in_flight = InFlight::enter(&shared);
     let request = shared.record(&headers, &body);
@@ -285,9 +305,30 @@ impl Shared {
 
 /// The HTTP response for a reply other than `Delay` and `Stall`.
 fn render(reply: MockReply, request: &MockRequest) -> Response {
+    if let MockReply::WithHeaders(headers, reply) = reply {
+        let mut response = render(*reply, request);
+        for (name, value) in headers {
+            response.headers_mut().insert(name, value.parse().expect("a valid header value"));
+        }
+        return response;
+    }
     let json_response = |value: Value| response(StatusCode::OK, "application/json", Body::from(value.to_string()));
     match reply {
         MockReply::Text(content) => json_response(completion(request, &content, None)),
+        MockReply::ToolCalls { content, calls } => {
+            let mut body = completion(request, &content, None);
+            let calls: Vec<Value> = calls
+                .iter()
+                .enumerate()
+                .map(|(n, (name, arguments))| {
+                    json!({"id": format!("call_{}_{n}", request.index), "type": "function",
+                           "function": {"name": name, "arguments": arguments.to_string()}})
+                })
+                .collect();
+            body["choices"][0]["message"]["tool_calls"] = json!(calls);
+            body["choices"][0]["finish_reason"] = json!("tool_calls");
+            json_response(body)
+        }
         MockReply::TextWithReasoning { content, reasoning } => {
             json_response(completion(request, &content, Some(&reasoning)))
         }
@@ -301,6 +342,7 @@ fn render(reply: MockReply, request: &MockRequest) -> Response {
         }
         MockReply::Garbage => response(StatusCode::OK, "text/html", Body::from("<html>this is not JSON</html>")),
         MockReply::MissingChoices => json_response(json!({})),
+        MockReply::Json(body) => json_response(body),
         MockReply::StallMidBody => {
             let start = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(r#"{"choices":["#)]);
             let body = futures_util::StreamExt::chain(start, futures_util::stream::pending());
@@ -319,7 +361,9 @@ fn render(reply: MockReply, request: &MockRequest) -> Response {
             let body = futures_util::StreamExt::chain(start, abort);
             response(StatusCode::OK, "application/json", Body::from_stream(body))
         }
-        MockReply::Delay(..) | MockReply::Stall => unreachable!("handled before rendering"),
+        MockReply::Delay(..) | MockReply::Stall | MockReply::WithHeaders(..) => {
+            unreachable!("handled before rendering")
+        }
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Sample {
     pub reward: Option<f64>,
     /// The answer the environment read, if any.
     pub parsed_answer: Option<String>,
+    /// The record's group (the env's `group_by` field), if any.
+    pub group: Option<String>,
 }
 
 /// (model id, env id, config (variant) id).
@@ -27,9 +29,10 @@ pub type ConfigKey = (String, String, String);
 /// Samples by config, then by example id (in id order).
 pub type Samples = BTreeMap<ConfigKey, BTreeMap<String, Vec<Sample>>>;
 
-const COLUMNS: [&str; 7] = ["model_id", "env_id", "variant_id", "example_id", "rollout", "reward", "parsed_answer"];
+const COLUMNS: [&str; 8] =
+    ["model_id", "env_id", "variant_id", "example_id", "rollout", "reward", "parsed_answer", "group"];
 
-const SCORE_COLUMNS: [&str; 4] = ["model_id", "env_id", "example_id", "reward"];
+const SCORE_COLUMNS: [&str; 5] = ["model_id", "env_id", "example_id", "reward", "group"];
 
 /// Every sample of every file in `processed_dir`'s index.
 pub fn load(processed_dir: &Path) -> Result<Samples> {
@@ -51,10 +54,10 @@ pub fn load(processed_dir: &Path) -> Result<Samples> {
 /// The scores win rates compare, from every file in `processed_dir`'s
 /// index: only model, env, example and reward are read, into a
 /// [`ScoreTable`], with no object per sample.
-pub fn load_scores(processed_dir: &Path) -> Result<ScoreTable> {
+pub fn load_scores(processed_dir: &Path, by_group: bool) -> Result<ScoreTable> {
     let mut table = ScoreTable::new();
     for file in indexed_files(processed_dir)? {
-        for_each_batch(&file, &SCORE_COLUMNS, |batch| add_scores(batch, &mut table))?;
+        for_each_batch(&file, &SCORE_COLUMNS, |batch| add_scores(batch, by_group, &mut table))?;
     }
     if table.envs().next().is_none() {
         bail!("{}: no results (the index lists no files with rows)", processed_dir.display());
@@ -94,16 +97,28 @@ fn strings<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a StringArray> {
     batch.column_by_name(name).and_then(|c| c.as_any().downcast_ref()).with_context(|| format!("column {name}"))
 }
 
-fn add_scores(batch: &RecordBatch, table: &mut ScoreTable) -> Result<()> {
+/// Add `batch`'s rewards to `table`; with `by_group`, each grouped env is
+/// split into one env per group, `<env>/<group>` (examples without a group
+/// stay in their env).
+fn add_scores(batch: &RecordBatch, by_group: bool, table: &mut ScoreTable) -> Result<()> {
     let (model, env, example) = (strings(batch, "model_id")?, strings(batch, "env_id")?, strings(batch, "example_id")?);
     let reward: &Float64Array =
         batch.column_by_name("reward").and_then(|c| c.as_any().downcast_ref()).context("column reward")?;
+    // Files written before groups existed have no such column.
+    let group: Option<&StringArray> =
+        batch.column_by_name("group").and_then(|c| c.as_any().downcast_ref()).filter(|_| by_group);
+    let group_of = |row: usize| group.filter(|g| g.is_valid(row)).map(|g| g.value(row));
+    let key_of = |row: usize| (env.value(row), group_of(row), model.value(row));
     let mut row = 0;
     // A file holds one model and env: one writer for each run of rows.
     while row < batch.num_rows() {
-        let key = (env.value(row), model.value(row));
-        let mut scores = table.scores_of(key.0, key.1);
-        while row < batch.num_rows() && (env.value(row), model.value(row)) == key {
+        let key = key_of(row);
+        let env_name = match key.1 {
+            Some(group) => std::borrow::Cow::Owned(format!("{}/{group}", key.0)),
+            None => std::borrow::Cow::Borrowed(key.0),
+        };
+        let mut scores = table.scores_of(&env_name, key.2);
+        while row < batch.num_rows() && key_of(row) == key {
             if reward.is_valid(row) {
                 scores.add(example.value(row), reward.value(row))?;
             }
@@ -126,12 +141,15 @@ fn add_batch(batch: &RecordBatch, samples: &mut Samples) -> Result<()> {
         batch.column_by_name("rollout").and_then(|c| c.as_any().downcast_ref()).context("column rollout")?;
     let reward: &Float64Array =
         batch.column_by_name("reward").and_then(|c| c.as_any().downcast_ref()).context("column reward")?;
+    // Files written before groups existed have no such column.
+    let group: Option<&StringArray> = batch.column_by_name("group").and_then(|c| c.as_any().downcast_ref());
     for row in 0..batch.num_rows() {
         let key = (model.value(row).to_string(), env.value(row).to_string(), variant.value(row).to_string());
         let sample = Sample {
             rollout: rollout.value(row),
             reward: reward.is_valid(row).then(|| reward.value(row)),
             parsed_answer: answer.is_valid(row).then(|| answer.value(row).to_string()),
+            group: group.filter(|g| g.is_valid(row)).map(|g| g.value(row).to_string()),
         };
         samples.entry(key).or_default().entry(example.value(row).to_string()).or_default().push(sample);
     }

@@ -57,6 +57,44 @@ pub struct ConfigAnalysis {
     pub pass_at: BTreeMap<usize, f64>,
     /// `maj@k` by k.
     pub maj_at: BTreeMap<usize, f64>,
+    /// The mean of the group means, when the env groups its results (the
+    /// macro average; `mean` is the micro average, over examples).
+    pub macro_mean: Option<f64>,
+}
+
+/// The statistics of one group of one (model, env, config): the env's
+/// `group_by` field, e.g. an MMLU subject.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupAnalysis {
+    /// The model (config id).
+    pub model_id: String,
+    /// The env (matrix base id).
+    pub env_id: String,
+    /// The env variant, or `all` for its variants pooled.
+    pub config: String,
+    /// The group.
+    pub group: String,
+    /// Its examples with a score.
+    pub n_examples: usize,
+    /// Their mean reward (rollouts averaged per example first).
+    pub mean: f64,
+    /// Standard error of the mean.
+    pub stderr: Option<f64>,
+    /// Lower end of the 95% Student-t interval.
+    pub ci_low: f64,
+    /// Upper end of the 95% Student-t interval.
+    pub ci_high: f64,
+}
+
+/// Everything `analyze` computes.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// Per (model, env, config).
+    pub configs: Vec<ConfigAnalysis>,
+    /// Per seed of each config.
+    pub seeds: Vec<SeedAnalysis>,
+    /// Per group of each config whose env groups its results.
+    pub groups: Vec<GroupAnalysis>,
 }
 
 /// The mean of one seed (rollout) of one config.
@@ -80,8 +118,8 @@ pub struct SeedAnalysis {
 type Examples<'a> = BTreeMap<&'a str, Vec<(String, &'a Sample)>>;
 
 /// Analyse every config of `samples`.
-pub fn analyze(samples: &Samples, threshold: f64) -> (Vec<ConfigAnalysis>, Vec<SeedAnalysis>) {
-    let (mut configs, mut seeds) = (Vec::new(), Vec::new());
+pub fn analyze(samples: &Samples, threshold: f64) -> Analysis {
+    let mut analysis = Analysis::default();
     let mut by_env: BTreeMap<(&str, &str), Vec<&ConfigKey>> = BTreeMap::new();
     for key in samples.keys() {
         by_env.entry((&key.0, &key.1)).or_default().push(key);
@@ -96,22 +134,56 @@ pub fn analyze(samples: &Samples, threshold: f64) -> (Vec<ConfigAnalysis>, Vec<S
                 let pooled_labels = rollouts.iter().map(|s| (format!("{}/{}", key.2, s.rollout), s));
                 pooled.entry(example).or_default().extend(pooled_labels);
             }
-            analyze_config((model, env, &key.2), &examples, threshold, &mut configs, &mut seeds);
+            analyze_config((model, env, &key.2), &examples, threshold, &mut analysis);
         }
         if keys.len() > 1 {
-            analyze_config((model, env, ALL_CONFIGS), &pooled, threshold, &mut configs, &mut seeds);
+            analyze_config((model, env, ALL_CONFIGS), &pooled, threshold, &mut analysis);
         }
     }
-    (configs, seeds)
+    analysis
+}
+
+/// Per-group estimates of one config (empty when its examples have no
+/// group), and their macro average.
+fn analyze_groups(
+    (model, env, config): (&str, &str, &str),
+    examples: &Examples,
+    groups: &mut Vec<GroupAnalysis>,
+) -> Option<f64> {
+    let mut by_group: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for rollouts in examples.values() {
+        let rewards: Vec<f64> = rollouts.iter().filter_map(|(_, s)| s.reward).collect();
+        let group = rollouts.iter().find_map(|(_, s)| s.group.as_deref());
+        if let (Some(group), false) = (group, rewards.is_empty()) {
+            by_group.entry(group).or_default().push(rewards.iter().sum::<f64>() / rewards.len() as f64);
+        }
+    }
+    let first = groups.len();
+    for (group, means) in &by_group {
+        let Some(estimate) = stats::estimate(means) else { continue };
+        groups.push(GroupAnalysis {
+            model_id: model.into(),
+            env_id: env.into(),
+            config: config.into(),
+            group: group.to_string(),
+            n_examples: estimate.n,
+            mean: estimate.mean,
+            stderr: estimate.stderr,
+            ci_low: estimate.ci_low,
+            ci_high: estimate.ci_high,
+        });
+    }
+    let group_means: Vec<f64> = groups[first..].iter().map(|g| g.mean).collect();
+    (!group_means.is_empty()).then(|| group_means.iter().sum::<f64>() / group_means.len() as f64)
 }
 
 fn analyze_config(
     (model, env, config): (&str, &str, &str),
     examples: &Examples,
     threshold: f64,
-    configs: &mut Vec<ConfigAnalysis>,
-    seeds: &mut Vec<SeedAnalysis>,
+    analysis: &mut Analysis,
 ) {
+    let macro_mean = analyze_groups((model, env, config), examples, &mut analysis.groups);
     let scored = |rollouts: &[(String, &Sample)]| -> Vec<(String, f64, Option<String>)> {
         rollouts.iter().filter_map(|(seed, s)| Some((seed.clone(), s.reward?, s.parsed_answer.clone()))).collect()
     };
@@ -130,7 +202,7 @@ fn analyze_config(
     }
     let seed_means: Vec<f64> = by_seed.values().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
     for (seed, rewards) in &by_seed {
-        seeds.push(SeedAnalysis {
+        analysis.seeds.push(SeedAnalysis {
             model_id: model.into(),
             env_id: env.into(),
             config: config.into(),
@@ -156,7 +228,7 @@ fn analyze_config(
         maj_at.insert(k, majorities.iter().sum::<f64>() / majorities.len() as f64);
     }
     let total: usize = examples.values().map(Vec::len).sum();
-    configs.push(ConfigAnalysis {
+    analysis.configs.push(ConfigAnalysis {
         model_id: model.into(),
         env_id: env.into(),
         config: config.into(),
@@ -170,6 +242,7 @@ fn analyze_config(
         std_across_seeds: stats::mean_std(&seed_means).and_then(|(_, std)| std),
         pass_at,
         maj_at,
+        macro_mean,
     });
 }
 
@@ -182,9 +255,10 @@ fn ks(n: usize) -> Vec<usize> {
     ks
 }
 
-/// Write `config_analysis.csv`, `seed_analysis.csv` and
-/// `analysis_results.json` to `dir`.
-pub fn write(dir: &Path, configs: &[ConfigAnalysis], seeds: &[SeedAnalysis], threshold: f64) -> Result<()> {
+/// Write `config_analysis.csv`, `seed_analysis.csv`, `group_analysis.csv`
+/// (when envs group their results) and `analysis_results.json` to `dir`.
+pub fn write(dir: &Path, analysis: &Analysis, threshold: f64) -> Result<()> {
+    let Analysis { configs, seeds, groups } = analysis;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let all_ks: std::collections::BTreeSet<usize> = configs.iter().flat_map(|c| c.pass_at.keys().copied()).collect();
     let mut csv = csv::Writer::from_writer(Vec::new());
@@ -200,6 +274,7 @@ pub fn write(dir: &Path, configs: &[ConfigAnalysis], seeds: &[SeedAnalysis], thr
         "ci_low",
         "ci_high",
         "std_across_seeds",
+        "macro_mean",
     ]
     .map(String::from)
     .to_vec();
@@ -220,6 +295,7 @@ pub fn write(dir: &Path, configs: &[ConfigAnalysis], seeds: &[SeedAnalysis], thr
             number(c.ci_low),
             number(c.ci_high),
             number(c.std_across_seeds),
+            number(c.macro_mean),
         ];
         row.extend(all_ks.iter().map(|k| number(c.pass_at.get(k).copied())));
         row.extend(all_ks.iter().map(|k| number(c.maj_at.get(k).copied())));
@@ -231,7 +307,14 @@ pub fn write(dir: &Path, configs: &[ConfigAnalysis], seeds: &[SeedAnalysis], thr
         csv.serialize(seed)?;
     }
     crate::store::write_atomic(&dir.join("seed_analysis.csv"), &csv.into_inner()?)?;
-    let json = serde_json::json!({"threshold": threshold, "configs": configs, "seeds": seeds});
+    if !groups.is_empty() {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        for group in groups {
+            csv.serialize(group)?;
+        }
+        crate::store::write_atomic(&dir.join("group_analysis.csv"), &csv.into_inner()?)?;
+    }
+    let json = serde_json::json!({"threshold": threshold, "configs": configs, "seeds": seeds, "groups": groups});
     crate::store::write_json(&dir.join("analysis_results.json"), &json)
 }
 

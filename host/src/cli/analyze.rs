@@ -24,8 +24,9 @@ pub(crate) struct AnalyzeArgs {
 
 pub(crate) fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitStatus> {
     let samples = analysis::load::load(&args.processed_dir)?;
-    let (configs, seeds) = analysis::analyze(&samples, args.threshold);
-    analysis::write(&args.output_dir, &configs, &seeds, args.threshold)?;
+    let analysis = analysis::analyze(&samples, args.threshold);
+    analysis::write(&args.output_dir, &analysis, args.threshold)?;
+    let configs = &analysis.configs;
     if !quiet {
         let mut table = new_table(&[
             "model",
@@ -39,7 +40,7 @@ pub(crate) fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitStatus> {
             "maj@k",
         ]);
         let number = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3}"));
-        for c in &configs {
+        for c in configs {
             let at = |map: &std::collections::BTreeMap<usize, f64>| {
                 map.iter().map(|(k, v)| format!("@{k} {v:.3}")).collect::<Vec<_>>().join(", ")
             };
@@ -56,7 +57,53 @@ pub(crate) fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitStatus> {
             ]);
         }
         outln!("{table}")?;
+        print_groups(&analysis)?;
     }
     outln!("Analysis of {} configs written to {}", configs.len(), args.output_dir.display())?;
     Ok(ExitStatus::Success)
+}
+
+/// Per-group means with their intervals, and each config's macro and
+/// micro averages, for envs that group their results.
+fn print_groups(analysis: &analysis::Analysis) -> Result<()> {
+    if analysis.groups.is_empty() {
+        return Ok(());
+    }
+    let mut table = new_table(&["model", "env", "config", "group", "examples", "mean ± stderr", "95% CI"]);
+    for g in &analysis.groups {
+        table.add_row(vec![
+            g.model_id.clone(),
+            g.env_id.clone(),
+            g.config.clone(),
+            g.group.clone(),
+            g.n_examples.to_string(),
+            format!("{:.3} ± {}", g.mean, g.stderr.map_or("-".into(), |s| format!("{s:.3}"))),
+            format!("[{:.3}, {:.3}]", g.ci_low, g.ci_high),
+        ]);
+    }
+    for c in analysis.configs.iter().filter(|c| c.macro_mean.is_some()) {
+        let average = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.3}"));
+        let macro_row = vec![
+            c.model_id.clone(),
+            c.env_id.clone(),
+            c.config.clone(),
+            "(macro average)".into(),
+            "".into(),
+            average(c.macro_mean),
+            "".into(),
+        ];
+        let micro_row = vec![
+            c.model_id.clone(),
+            c.env_id.clone(),
+            c.config.clone(),
+            "(micro average)".into(),
+            c.n_examples.to_string(),
+            average(c.mean),
+            "".into(),
+        ];
+        table.add_row(macro_row);
+        table.add_row(micro_row);
+    }
+    outln!("{table}")?;
+    Ok(())
 }

@@ -79,6 +79,10 @@ pub(crate) struct BenchArgs {
     /// must have N tasks), or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     shards: Option<u32>,
+    /// Keep each sample's workspace (envs granted `workspace`) in
+    /// `<run>/<job>/workspaces/` instead of removing it when the sample ends.
+    #[arg(long)]
+    keep_workspaces: bool,
 }
 
 impl BenchArgs {
@@ -111,7 +115,7 @@ pub(crate) async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<E
     let selection = args.selection()?;
     let mut plan = plan::plan(&args.config)?;
     plan.apply(&args.overrides());
-    let options = RunOptions { selection, ..run_options(quiet, verbose) };
+    let options = RunOptions { selection, keep_workspaces: args.keep_workspaces, ..run_options(quiet, verbose) };
     let prepared = runner::prepare(&plan, &options).await?;
     if args.dry_run {
         print_plan(&plan, &prepared)?;

@@ -8,6 +8,7 @@
 
 mod analyze;
 mod bench;
+mod data;
 mod execute;
 mod export;
 mod output;
@@ -101,6 +102,9 @@ enum Command {
     /// rates, checkpoint curve, per-env bars, sample browser) or a markdown
     /// summary, from runs or processed results.
     Report(report::ReportArgs),
+    /// Hugging Face Hub datasets: pull what configs need into the cache
+    /// (for machines without internet), list what is cached.
+    Data(data::DataArgs),
     /// Processed parquet to CSV or JSON lines (a file, or a whole directory).
     Export(export::ExportArgs),
     /// List the runs in an output directory, newest first.
@@ -134,6 +138,7 @@ pub fn main() -> ExitCode {
             Command::Winrate(args) => winrate::winrate(args, cli.quiet),
             Command::Report(args) => report::report(args).await,
             Command::Export(args) => export::export(args),
+            Command::Data(args) => data::data(args, cli.quiet).await,
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
             Command::Slurm(args) => slurm::slurm(args),

@@ -36,12 +36,23 @@ pub(crate) fn jobs_table(manifest: &Manifest, summaries: &HashMap<String, Summar
             format!("{}/{}", job.samples_done, job.shard_samples.unwrap_or(job.samples_total)),
             reward.unwrap_or_else(|| "-".into()),
             unparsed.map_or("-".into(), |n| n.to_string()),
-            job.samples_failed.to_string(),
+            errors(job.samples_failed, summary),
             summary.map_or("-".into(), |s| s.tokens.completion.to_string()),
             job.duration_secs.map_or("-".into(), |d| format!("{d:.1}")),
         ]);
     }
     table
+}
+
+/// Failed samples, with their kinds when the summary has them:
+/// `3 (2 rate-limited, 1 server-error)`.
+fn errors(failed: u64, summary: Option<&Summary>) -> String {
+    let kinds: Vec<String> =
+        summary.into_iter().flat_map(|s| &s.errors).map(|(kind, n)| format!("{n} {}", kind.as_str())).collect();
+    match kinds.is_empty() {
+        true => failed.to_string(),
+        false => format!("{failed} ({})", kinds.join(", ")),
+    }
 }
 
 /// `job: reason` lines for jobs that have one (failures, interruptions).

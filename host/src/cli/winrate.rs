@@ -49,9 +49,14 @@ pub(crate) struct WinrateArgs {
     /// Leave this env out (repeatable).
     #[arg(long = "exclude-env", value_name = "ENV")]
     exclude_envs: Vec<String>,
+    /// Compare per group of envs that group their results (`group_by`):
+    /// each `<env>/<group>` counts as an env.
+    #[arg(long)]
+    by_group: bool,
     /// A YAML file with any of these options (`processed_dir`,
     /// `output_dir`, `method`, `missing`, `weight`, `epsilon`, `resamples`,
-    /// `seed`, `include_models`, `exclude_models`, `exclude_envs`); flags
+    /// `seed`, `include_models`, `exclude_models`, `exclude_envs`,
+    /// `by_group`); flags
     /// given on the command line win.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -75,6 +80,8 @@ struct WinrateConfig {
     exclude_models: Vec<String>,
     #[serde(default)]
     exclude_envs: Vec<String>,
+    #[serde(default)]
+    by_group: bool,
 }
 
 impl WinrateArgs {
@@ -104,7 +111,7 @@ pub(crate) fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitStatus> {
         exclude_models: or(args.exclude_models, file.exclude_models),
         exclude_envs: or(args.exclude_envs, file.exclude_envs),
     };
-    let scores = load::load_scores(&processed_dir)?;
+    let scores = load::load_scores(&processed_dir, args.by_group || file.by_group)?;
     let result = winrate::winrates_of(&scores, &options)?;
     write(&output_dir, &result)?;
     for dropped in &result.dropped_envs {

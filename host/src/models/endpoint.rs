@@ -2,7 +2,7 @@
 //! endpoint's settings, a request, a reply, and why a request failed.
 
 use super::retry::Backoff;
-use super::{Message, Role};
+use super::{Message, Role, Tool, ToolCall};
 use serde::Serialize;
 use std::fmt;
 use std::time::Duration;
@@ -16,6 +16,9 @@ pub struct ChatRequest {
     pub max_tokens: Option<u32>,
     /// Stop sequences from the environment; `stop` in sampling args wins.
     pub stop: Vec<String>,
+    /// Tools the model may call (sent as `tools` on the chat API; a base
+    /// model is sent none).
+    pub tools: Vec<Tool>,
     /// Sent verbatim at the top level of the request body (`temperature`,
     /// `top_k`, `reasoning_effort`...).
     pub sampling_args: serde_json::Map<String, serde_json::Value>,
@@ -32,18 +35,36 @@ pub struct Usage {
     pub reasoning_tokens: Option<u64>,
 }
 
+impl Usage {
+    /// Both counts added, a count known on either side kept.
+    pub fn plus(self, other: Usage) -> Usage {
+        let add = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        Usage {
+            prompt_tokens: add(self.prompt_tokens, other.prompt_tokens),
+            completion_tokens: add(self.completion_tokens, other.completion_tokens),
+            reasoning_tokens: add(self.reasoning_tokens, other.reasoning_tokens),
+        }
+    }
+}
+
 /// A successful reply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatReply {
     /// The message text (empty when the server sent `null`).
     pub content: String,
+    /// The tools the model called.
+    pub tool_calls: Vec<ToolCall>,
     /// Reasoning text (`reasoning_content` or `reasoning`), when returned.
     pub reasoning: Option<String>,
     /// Why generation stopped (`stop`, `length`...).
     pub finish_reason: Option<String>,
     /// Token counts.
     pub usage: Usage,
-    /// Wall time of the successful attempt.
+    /// Wall time of the successful attempt (not of earlier attempts, nor of
+    /// waits between them).
     pub latency_ms: u64,
     /// Attempts made, including the successful one.
     pub attempts: u32,
@@ -60,8 +81,11 @@ pub struct Endpoint {
     pub api_key: Option<ApiKey>,
     /// Limit for one attempt, including reading the whole body.
     pub timeout: Duration,
-    /// Retries after the first attempt.
+    /// Retries after the first attempt, spent by every retryable failure
+    /// but 429s.
     pub max_retries: u32,
+    /// How long a request keeps waiting on 429s, in all, before it fails.
+    pub rate_limit_wait: Duration,
     /// Requests in flight at once (at most; fewer after 429s when adaptive).
     pub max_concurrent: usize,
     /// Request and token rates, and whether concurrency adapts to 429s.
@@ -184,13 +208,13 @@ impl fmt::Debug for ApiKey {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
     /// The server answered with an error status.
-    #[error("HTTP {status}: {body}")]
+    #[error("HTTP {status}{}: {body}", asked_wait(retry_after))]
     Status {
         /// The status code.
         status: u16,
-        /// The start of the response body, on one line.
+        /// The response body on one line, cut in the middle when long.
         body: String,
-        /// The server's `Retry-After`, if any.
+        /// The wait the server asked for (see `hints.rs`), if any.
         retry_after: Option<Duration>,
     },
     /// No complete answer within the timeout.
@@ -210,6 +234,24 @@ pub enum ModelError {
         /// The last attempt's error.
         last: Box<ModelError>,
     },
+    /// Still rate limited when `rate_limit_wait` ran out (or the server
+    /// asked for a longer wait than was left of it).
+    #[error(
+        "still rate limited after waiting {} s of rate_limit_wait {} s, {attempts} attempt{}: {last}",
+        seconds(*waited_secs),
+        seconds(*budget_secs),
+        if *attempts == 1 { "" } else { "s" }
+    )]
+    RateLimited {
+        /// Attempts made.
+        attempts: u32,
+        /// Seconds from the first 429 to giving up.
+        waited_secs: f64,
+        /// The model's `rate_limit_wait` in seconds.
+        budget_secs: f64,
+        /// The last attempt's error.
+        last: Box<ModelError>,
+    },
 }
 
 impl ModelError {
@@ -220,7 +262,34 @@ impl ModelError {
         match self {
             ModelError::Status { status, .. } => *status == 429 || *status >= 500,
             ModelError::Timeout(_) | ModelError::Connection(_) | ModelError::Malformed(_) => true,
-            ModelError::GaveUp { .. } => false,
+            ModelError::GaveUp { .. } | ModelError::RateLimited { .. } => false,
         }
     }
+
+    /// The error of the last attempt.
+    pub fn last(&self) -> &ModelError {
+        match self {
+            ModelError::GaveUp { last, .. } | ModelError::RateLimited { last, .. } => last,
+            other => other,
+        }
+    }
+
+    /// Attempts the request made.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            ModelError::GaveUp { attempts, .. } | ModelError::RateLimited { attempts, .. } => *attempts,
+            _ => 1,
+        }
+    }
+}
+
+/// ` (retry after 60 s)` when the server asked for a wait, else nothing.
+fn asked_wait(retry_after: &Option<Duration>) -> String {
+    retry_after.map(|wait| format!(" (retry after {} s)", seconds(wait.as_secs_f64()))).unwrap_or_default()
+}
+
+/// Seconds for people: `60`, `1.5`, `0.02`.
+fn seconds(secs: f64) -> String {
+    let text = format!("{secs:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }

@@ -5,8 +5,9 @@
 //!   20% (at most once per cooldown, so one burst of 429s is one cut);
 //!   clean replies grow it by about one slot per `limit` replies, and only
 //!   while the limit is nearly used, up to `max_concurrent` again. A 429
-//!   also pauses the whole endpoint until its `Retry-After` (or reset
-//!   header) has passed: every request waits, not just the one retried.
+//!   also pauses the whole endpoint until the wait the server asked for
+//!   ([`super::hints`]) has passed: every request waits, not just the one
+//!   retried.
 //! - [`TokenBucket`]: requests per minute and tokens per minute, with one
 //!   second of burst. Tokens are reserved from an estimate before a
 //!   request and settled with the usage the server reports (the bucket may
@@ -161,83 +162,9 @@ impl TokenBucket {
     }
 }
 
-/// The pause a 429 asks for: `Retry-After` if given, else the longest of
-/// the providers' reset headers (`x-ratelimit-reset-requests/tokens` as
-/// `1m30s` / `500ms` / `2s`; `anthropic-ratelimit-*-reset` as RFC 3339).
-pub(crate) fn reset_delay(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(after) = text("retry-after").and_then(super::retry::parse_retry_after) {
-        return Some(after);
-    }
-    let openai = ["x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"].into_iter().filter_map(text);
-    let anthropic = ["anthropic-ratelimit-requests-reset", "anthropic-ratelimit-tokens-reset"]
-        .into_iter()
-        .filter_map(text)
-        .filter_map(until_rfc3339);
-    openai.filter_map(parse_go_duration).chain(anthropic).max()
-}
-
-/// A duration like `1m30.5s`, `500ms`, `2s` or `1h2m`.
-pub(crate) fn parse_go_duration(text: &str) -> Option<Duration> {
-    let mut total = 0.0;
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let value: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "us" | "µs" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        total += value * scale;
-        rest = &rest[unit_len..];
-    }
-    Some(Duration::from_secs_f64(total))
-}
-
-/// The time from now until an RFC 3339 instant (zero if past).
-fn until_rfc3339(text: &str) -> Option<Duration> {
-    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    let now = time::OffsetDateTime::now_utc();
-    Some(if at > now { (at - now).unsigned_abs() } else { Duration::ZERO })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(parse_go_duration("1m30.5s"), Some(Duration::from_millis(90_500)));
-        assert_eq!(parse_go_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_go_duration("2s"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_go_duration("1h2m"), Some(Duration::from_secs(3720)));
-        assert_eq!(parse_go_duration("soon"), None);
-        assert_eq!(parse_go_duration(""), None);
-    }
-
-    #[test]
-    fn reset_headers_are_read_when_retry_after_is_absent() {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("x-ratelimit-reset-requests", "1s".parse().unwrap());
-        headers.insert("x-ratelimit-reset-tokens", "6m0s".parse().unwrap());
-        assert_eq!(reset_delay(&headers), Some(Duration::from_secs(360)));
-        headers.insert("retry-after", "3".parse().unwrap());
-        assert_eq!(reset_delay(&headers), Some(Duration::from_secs(3)));
-        let mut anthropic = reqwest::header::HeaderMap::new();
-        anthropic.insert("anthropic-ratelimit-tokens-reset", "2000-01-01T00:00:00Z".parse().unwrap());
-        assert_eq!(reset_delay(&anthropic), Some(Duration::ZERO));
-        assert_eq!(reset_delay(&reqwest::header::HeaderMap::new()), None);
-    }
 
     #[test]
     fn a_429_cuts_the_limit_once_per_cooldown_and_clean_replies_grow_it_back() {

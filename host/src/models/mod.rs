@@ -4,14 +4,16 @@
 //!   endpoint, the built-in `oracle`, or the offline [`replay`] model);
 //!   [`Models::resolve`] builds it from the plan's [`ModelSpec`].
 //! - [`ChatClient`] speaks the OpenAI-compatible API with retries and rate
-//!   limits: the chat API (`/chat/completions`) or, for base models without
+//!   limits (the servers' wait hints are read in `hints.rs`): the chat API (`/chat/completions`) or, for base models without
 //!   a chat template, the text-completions API (`/completions`) with the
 //!   conversation rendered by a [`PromptTemplate`].
 //! - [`Message`] is the one chat message type of the host, from the plugin's
 //!   request to `results.jsonl`.
 
 mod endpoint;
+mod hints;
 mod limits;
+mod loglikelihood;
 mod message;
 mod model;
 mod openai;
@@ -20,7 +22,8 @@ mod retry;
 mod spec;
 
 pub use endpoint::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, Usage};
-pub use message::{Message, Role};
+pub use loglikelihood::{ContinuationScore, ScoredContinuations};
+pub use message::{Message, Role, Tool, ToolCall};
 pub use model::{Model, Models, ReplyError, Turn};
 pub use openai::ChatClient;
 pub use retry::Backoff;

@@ -10,12 +10,15 @@
 
 use super::replay::ReplayBook;
 use super::spec::{EndpointSpec, ModelSource, ModelSpec, ReplaySpec};
-use super::{ApiKey, ChatClient, ChatReply, ChatRequest, Endpoint, Message, ModelError, Usage};
+use super::{
+    Api, ApiKey, ChatClient, ChatReply, ChatRequest, ContinuationScore, Endpoint, Message, ModelError,
+    ScoredContinuations, Tool, Usage,
+};
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Samples in flight per job when the model is offline (oracle, replay):
 /// they cost only plugin calls.
@@ -42,6 +45,8 @@ pub struct Turn<'a> {
     pub max_tokens: Option<u32>,
     /// Stop sequences from the environment.
     pub stop: &'a [String],
+    /// Tools the model may call.
+    pub tools: &'a [Tool],
     /// The job's sampling args, sent verbatim.
     pub sampling_args: &'a Map<String, Value>,
     /// The example asked about (replay looks its completion up by it).
@@ -50,6 +55,26 @@ pub struct Turn<'a> {
     pub rollout: u32,
     /// 1 for the first request of the episode.
     pub number: u32,
+    /// The `seed` sent with the request when the sampling args set none
+    /// (see [`Model::request_seed`]).
+    pub seed: Option<u64>,
+}
+
+impl Turn<'_> {
+    /// The request an endpoint is sent: the seed added when one is to be sent.
+    fn request(&self) -> ChatRequest {
+        let mut sampling_args = self.sampling_args.clone();
+        if let Some(seed) = self.seed {
+            sampling_args.entry("seed").or_insert(seed.into());
+        }
+        ChatRequest {
+            messages: self.messages.to_vec(),
+            max_tokens: self.max_tokens,
+            stop: self.stop.to_vec(),
+            tools: self.tools.to_vec(),
+            sampling_args,
+        }
+    }
 }
 
 /// Why a model gave no reply. `E` is the error of asking the environment
@@ -57,7 +82,12 @@ pub struct Turn<'a> {
 #[derive(Debug)]
 pub enum ReplyError<E> {
     /// The endpoint failed after its retries.
-    Endpoint(ModelError),
+    Endpoint {
+        /// Why.
+        error: ModelError,
+        /// The time spent on the request, every attempt and wait included.
+        latency_ms: u64,
+    },
     /// A replayed completion is missing, or a later turn was asked for.
     Replay(String),
     /// The environment knows no reference completion for the oracle.
@@ -79,13 +109,11 @@ impl Model {
                 None => Err(ReplyError::NoReference),
             },
             Kind::Endpoint(client) => {
-                let request = ChatRequest {
-                    messages: turn.messages.to_vec(),
-                    max_tokens: turn.max_tokens,
-                    stop: turn.stop.to_vec(),
-                    sampling_args: turn.sampling_args.clone(),
-                };
-                client.chat(&request).await.map_err(ReplyError::Endpoint)
+                let started = Instant::now();
+                client.chat(&turn.request()).await.map_err(|error| {
+                    let latency_ms = started.elapsed().as_millis() as u64;
+                    ReplyError::Endpoint { error, latency_ms }
+                })
             }
             // Completions made elsewhere answer the first turn only.
             Kind::Replay(_) if turn.number > 1 => {
@@ -96,6 +124,111 @@ impl Model {
                 Ok(text) => Ok(offline_reply(text.to_string(), None)),
                 Err(error) => Err(ReplyError::Replay(error)),
             },
+        }
+    }
+
+    /// `n` replies to one turn in one request (the server reads the prompt
+    /// once), for an endpoint; `None` for models that answer each rollout
+    /// on their own (the oracle, replay).
+    pub async fn reply_n(&self, turn: &Turn<'_>, n: usize) -> Option<Result<Vec<ChatReply>, ModelError>> {
+        match &self.kind {
+            Kind::Endpoint(client) => Some(client.chat_n(&turn.request(), n).await),
+            Kind::Oracle | Kind::Replay(_) => None,
+        }
+    }
+
+    /// The log-probability of each continuation after `context`. The
+    /// oracle gives the environment's reference continuation the highest
+    /// score (0, greedy) and every other a very low one; replayed
+    /// completions cannot score anything.
+    pub async fn score_continuations<E>(
+        &self,
+        context: &str,
+        continuations: &[String],
+        sampling_args: &Map<String, Value>,
+        reference: impl AsyncFnOnce() -> Result<Option<String>, E>,
+    ) -> Result<ScoredContinuations, ReplyError<E>> {
+        match &self.kind {
+            Kind::Endpoint(client) => {
+                let started = Instant::now();
+                client
+                    .score_continuations(context, continuations, sampling_args)
+                    .await
+                    .map_err(|error| ReplyError::Endpoint { error, latency_ms: started.elapsed().as_millis() as u64 })
+            }
+            Kind::Oracle => {
+                let reference = reference().await.map_err(ReplyError::Reference)?.ok_or(ReplyError::NoReference)?;
+                let right =
+                    continuations.iter().position(|c| c.trim() == reference.trim()).ok_or(ReplyError::NoReference)?;
+                let scores = (0..continuations.len())
+                    .map(|i| match i == right {
+                        true => ContinuationScore { logprob: 0.0, tokens: 1, greedy: true },
+                        false => ContinuationScore { logprob: -1e9, tokens: 1, greedy: false },
+                    })
+                    .collect();
+                Ok(ScoredContinuations { scores, usage: Usage::default(), latency_ms: 0, attempts: 1 })
+            }
+            Kind::Replay(_) => Err(ReplyError::Replay("replayed completions cannot score continuations".into())),
+        }
+    }
+
+    /// Check, once before a run, that the model can score continuations:
+    /// an endpoint must return prompt log-probabilities for a short probe.
+    pub async fn check_scoring(&self) -> Result<()> {
+        match &self.kind {
+            Kind::Oracle => Ok(()),
+            Kind::Replay(_) => anyhow::bail!("replayed completions cannot score continuations by log-likelihood"),
+            Kind::Endpoint(client) => {
+                let probe = [" Paris".to_string()];
+                match client.score_continuations("The capital of France is", &probe, &Map::new()).await {
+                    Ok(_) => Ok(()),
+                    Err(error) => anyhow::bail!(
+                        "returns no log-probabilities for prompts on /completions with `echo` ({error}); serve it with vLLM, SGLang or another server that echoes prompt log-probabilities"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Check, once before a run, that a model asked by others (a judge)
+    /// is up: its endpoint answers `GET /models`. Offline models always are.
+    pub async fn check_reachable(&self) -> Result<()> {
+        match &self.kind {
+            Kind::Oracle | Kind::Replay(_) => Ok(()),
+            Kind::Endpoint(client) => {
+                client.check_reachable().await.map_err(|error| anyhow::anyhow!("is not reachable: {error}"))
+            }
+        }
+    }
+
+    /// The prompt text a base model is sent for `messages` (rendered by its
+    /// prompt template); `None` for chat models, the oracle and replay.
+    pub fn prompt_text(&self, messages: &[Message]) -> Option<String> {
+        match &self.kind {
+            Kind::Endpoint(client) => client.prompt_text(messages),
+            Kind::Oracle | Kind::Replay(_) => None,
+        }
+    }
+
+    /// The `seed` an endpoint request carries when the sampling args set
+    /// none: the sample seed, cut to 31 bits (servers parse it as a signed
+    /// integer). Rollouts of a prompt then differ from each other, and each
+    /// reproduces on servers that honour `seed` (vLLM, SGLang, OpenAI).
+    /// `None` for models that send no request, or when the config sets one.
+    pub fn request_seed(&self, sampling_args: &Map<String, Value>, sample_seed: u64) -> Option<u64> {
+        let sends = matches!(self.kind, Kind::Endpoint(_)) && !sampling_args.contains_key("seed");
+        sends.then_some(sample_seed & 0x7fff_ffff)
+    }
+
+    /// Whether the model can be offered tools and call them: chat
+    /// endpoints can, base models (text completions) and replayed
+    /// completions cannot. The oracle can (its reference may hold text
+    /// tool calls for an env with a text fallback).
+    pub fn supports_tools(&self) -> bool {
+        match &self.kind {
+            Kind::Oracle => true,
+            Kind::Endpoint(client) => client.api() == &Api::Chat,
+            Kind::Replay(_) => false,
         }
     }
 
@@ -123,6 +256,7 @@ impl Model {
 fn offline_reply(content: String, finish_reason: Option<&str>) -> ChatReply {
     ChatReply {
         content,
+        tool_calls: Vec::new(),
         reasoning: None,
         finish_reason: finish_reason.map(String::from),
         usage: Usage::default(),
@@ -165,6 +299,7 @@ fn client(endpoint: &EndpointSpec) -> Result<ChatClient> {
         api_key,
         timeout: Duration::from_secs_f64(endpoint.timeout_secs),
         max_retries: endpoint.max_retries,
+        rate_limit_wait: Duration::from_secs_f64(endpoint.rate_limit_wait_secs),
         max_concurrent: endpoint.max_concurrent,
         rate: endpoint.rate,
         api: endpoint.api.clone(),

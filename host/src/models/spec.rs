@@ -41,8 +41,10 @@ pub struct EndpointSpec {
     pub max_concurrent: usize,
     /// Seconds per request attempt.
     pub timeout_secs: f64,
-    /// Retries per request.
+    /// Retries per request (429s excepted).
     pub max_retries: u32,
+    /// Seconds a request keeps waiting on 429s, in all.
+    pub rate_limit_wait_secs: f64,
     /// Request and token rate caps, and adaptive concurrency.
     pub rate: RateLimits,
     /// Chat or text completions (with its prompt template).

@@ -9,14 +9,16 @@
 //! | `example_index` | int64 | position in the dataset |
 //! | `rollout` | int32 | |
 //! | `seed` | uint64 | the sample seed |
+//! | `group` | utf8 | the record's value of the env's `group_by` field; null without one |
 //! | `reward` | float64, null when the sample errored | |
-//! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed`, `hedged` |
+//! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed`, `hedged`, `ungraded` |
 //! | `error_kind`, `error` | utf8 | null unless the sample errored |
 //! | `metric_<name>` | float64 | one per metric the environment reported, sorted by name |
 //! | `prompt` | utf8 | the first request's messages as JSON (absent with `--drop-text`) |
 //! | `completion`, `reasoning` | utf8 | the last reply (absent with `--drop-text`) |
 //! | `info` | utf8 | the environment's details as JSON (gold answer, ...) |
 //! | `code_runs` | utf8 | programs run for the sample as a JSON list (exit code, output, timed out, duration); null when none |
+//! | `judge_calls` | utf8 | the judge's questions and replies as a JSON list (messages, reply, tokens, latency); null when none |
 //! | `turns` | int32 | |
 //! | `tokens_prompt`, `tokens_completion`, `tokens_reasoning` | int64 | |
 //! | `latency_ms` | int64 | model time |
@@ -36,7 +38,7 @@ use parquet::schema::types::ColumnPath;
 use std::sync::Arc;
 
 /// Version of the processed schema; bumped on any change to the columns.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Prefix of the per-metric columns.
 pub const METRIC_PREFIX: &str = "metric_";
@@ -68,6 +70,7 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
         Field::new("example_index", DataType::Int64, false),
         Field::new("rollout", DataType::Int32, false),
         Field::new("seed", DataType::UInt64, false),
+        utf8("group", true),
         Field::new("reward", DataType::Float64, true),
         utf8("parsed_answer", true),
         utf8("parse_status", true),
@@ -81,6 +84,7 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
     fields.extend([
         utf8("info", true),
         utf8("code_runs", true),
+        utf8("judge_calls", true),
         Field::new("turns", DataType::Int32, false),
         Field::new("tokens_prompt", DataType::Int64, false),
         Field::new("tokens_completion", DataType::Int64, false),
@@ -130,12 +134,14 @@ pub struct BatchBuilder {
     example_index: Int64Builder,
     rollout: Int32Builder,
     seed: UInt64Builder,
+    group: StringBuilder,
     reward: Float64Builder,
     answer: [StringBuilder; 4],
     metric_values: Vec<Float64Builder>,
     text: [StringBuilder; 3],
     info: StringBuilder,
     code_runs: StringBuilder,
+    judge_calls: StringBuilder,
     turns: Int32Builder,
     counts: [Int64Builder; 4],
     finished_at: TimestampMicrosecondBuilder,
@@ -153,12 +159,14 @@ impl BatchBuilder {
             example_index: Default::default(),
             rollout: Default::default(),
             seed: Default::default(),
+            group: Default::default(),
             reward: Default::default(),
             answer: Default::default(),
             metric_values: metrics.iter().map(|_| Float64Builder::new()).collect(),
             text: Default::default(),
             info: Default::default(),
             code_runs: Default::default(),
+            judge_calls: Default::default(),
             turns: Default::default(),
             counts: Default::default(),
             finished_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
@@ -191,6 +199,7 @@ impl BatchBuilder {
         self.example_index.append_value(result.example_index as i64);
         self.rollout.append_value(result.rollout as i32);
         self.seed.append_value(result.seed);
+        self.group.append_option(result.group.as_deref());
         self.reward.append_option(result.reward);
         let error = result.error.as_ref();
         let answer = [
@@ -218,6 +227,10 @@ impl BatchBuilder {
             None | Some("[]") | Some("null") => self.code_runs.append_null(),
             Some(runs) => self.code_runs.append_value(runs),
         }
+        match result.judge_calls.map(|calls| calls.get()) {
+            None | Some("[]") | Some("null") => self.judge_calls.append_null(),
+            Some(calls) => self.judge_calls.append_value(calls),
+        }
         self.turns.append_value(result.turns as i32);
         let tokens = [result.tokens.prompt, result.tokens.completion, result.tokens.reasoning, result.latency_ms];
         for (builder, value) in self.counts.iter_mut().zip(tokens) {
@@ -234,6 +247,7 @@ impl BatchBuilder {
         columns.push(Arc::new(self.example_index.finish()));
         columns.push(Arc::new(self.rollout.finish()));
         columns.push(Arc::new(self.seed.finish()));
+        columns.push(Arc::new(self.group.finish()));
         columns.push(Arc::new(self.reward.finish()));
         columns.extend(self.answer.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         columns.extend(self.metric_values.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
@@ -242,6 +256,7 @@ impl BatchBuilder {
         }
         columns.push(Arc::new(self.info.finish()));
         columns.push(Arc::new(self.code_runs.finish()));
+        columns.push(Arc::new(self.judge_calls.finish()));
         columns.push(Arc::new(self.turns.finish()));
         columns.extend(self.counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         columns.push(Arc::new(self.finished_at.finish()));

@@ -70,6 +70,44 @@ fn results_section(page: &mut String, data: &ReportData) -> Result<()> {
         page,
         "</tbody></table><p class=\"note\">{rows} (model, env) results; rollouts are averaged per example before the mean.</p></section>"
     )?;
+    groups_section(page, data)
+}
+
+/// Per-group means, then each grouped config's macro and micro averages.
+fn groups_section(page: &mut String, data: &ReportData) -> Result<()> {
+    if data.groups.is_empty() {
+        return Ok(());
+    }
+    page.push_str("<section id=\"groups\"><h2>By group</h2>\n<table class=\"results\"><thead><tr><th>model</th><th>env</th><th>config</th><th>group</th><th>examples</th><th>mean ± stderr</th><th>95% CI</th></tr></thead><tbody>\n");
+    for g in &data.groups {
+        writeln!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3} ± {}</td><td>[{:.3}, {:.3}]</td></tr>",
+            escape(&g.model_id),
+            escape(&g.env_id),
+            escape(&g.config),
+            escape(&g.group),
+            g.n_examples,
+            g.mean,
+            g.stderr.map_or("-".into(), |s| format!("{s:.3}")),
+            g.ci_low,
+            g.ci_high
+        )?;
+    }
+    page.push_str("</tbody></table>\n<p class=\"note\">");
+    for c in data.configs.iter().filter(|c| c.macro_mean.is_some()) {
+        let average = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.3}"));
+        write!(
+            page,
+            "{} on {} ({}): macro average {}, micro average {}. ",
+            escape(&c.model_id),
+            escape(&c.env_id),
+            escape(&c.config),
+            average(c.macro_mean),
+            average(c.mean)
+        )?;
+    }
+    page.push_str("</p></section>\n");
     Ok(())
 }
 

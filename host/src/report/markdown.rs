@@ -21,6 +21,22 @@ pub(crate) fn markdown(data: &ReportData) -> String {
             config.errors
         );
     }
+    if !data.groups.is_empty() {
+        out.push_str("\n| model | env | group | examples | mean | 95% CI |\n|---|---|---|---:|---:|---|\n");
+        for g in data.groups.iter().filter(|g| g.config == g.env_id || g.config == crate::analysis::ALL_CONFIGS) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {:.3} | [{:.3}, {:.3}] |",
+                cell(&g.model_id),
+                cell(&g.env_id),
+                cell(&g.group),
+                g.n_examples,
+                g.mean,
+                g.ci_low,
+                g.ci_high
+            );
+        }
+    }
     if let Some(winrates) = &data.winrates {
         out.push_str("\n| model | mean win rate | 95% CI | W / L / T |\n|---|---:|---|---|\n");
         for (model, result) in &winrates.models {

@@ -14,7 +14,7 @@ mod markdown;
 pub(crate) mod samples;
 
 use crate::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions, Winrates};
-use crate::analysis::{self, ALL_CONFIGS, ConfigAnalysis, load};
+use crate::analysis::{self, ALL_CONFIGS, ConfigAnalysis, GroupAnalysis, load};
 use anyhow::Result;
 use samples::SampleView;
 use std::collections::BTreeMap;
@@ -40,6 +40,8 @@ pub(crate) struct ReportData {
     pub generated_at: String,
     /// Every (model, env, config) analysed.
     pub configs: Vec<ConfigAnalysis>,
+    /// Per group, for envs that group their results (`group_by`).
+    pub groups: Vec<GroupAnalysis>,
     /// Pairwise win rates, when there are two models or more with envs in common.
     pub winrates: Option<Winrates>,
     /// Mean reward by checkpoint step and env, when models are checkpoints.
@@ -59,7 +61,8 @@ pub(crate) struct CurvePoint {
 /// Analyse `processed_dir` for a report.
 pub(crate) fn build(processed_dir: &Path, options: &ReportOptions) -> Result<ReportData> {
     let loaded = load::load(processed_dir)?;
-    let (mut configs, _) = analysis::analyze(&loaded, 1.0);
+    let analysis = analysis::analyze(&loaded, 1.0);
+    let (mut configs, groups) = (analysis.configs, analysis.groups);
     configs.sort_by(|a, b| {
         (natural(&a.model_id), &a.env_id, &a.config).cmp(&(natural(&b.model_id), &b.env_id, &b.config))
     });
@@ -78,6 +81,7 @@ pub(crate) fn build(processed_dir: &Path, options: &ReportOptions) -> Result<Rep
         title: options.title.clone(),
         generated_at: crate::store::now_rfc3339(),
         configs,
+        groups,
         winrates,
         curve,
         samples,
@@ -178,6 +182,7 @@ mod tests {
             stderr: Some(0.1),
             ci_low: Some(mean - 0.2),
             ci_high: Some(mean + 0.2),
+            macro_mean: None,
             std_across_seeds: None,
             pass_at: BTreeMap::new(),
             maj_at: BTreeMap::new(),

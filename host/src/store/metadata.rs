@@ -59,6 +59,10 @@ pub struct DatasetInfo {
     pub sha256: String,
     /// Records used.
     pub records: usize,
+    /// Where a Hub dataset came from: repo, config, split, revision, its
+    /// commit and each file's sha256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub: Option<crate::dataset::HubOrigin>,
 }
 
 impl JobMetadata {

@@ -21,10 +21,11 @@ pub use manifest::{
 };
 pub use metadata::{DatasetInfo, JobMetadata, PluginInfo};
 pub use results::{
-    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, LineError, ParseStatus, ResultLine, ResultsWriter,
-    SampleError, SampleResult, SampleSet, Tokens, for_each_result, for_each_result_line, metric_names, read_existing,
+    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, JudgeCall, LineError, ParseStatus, ResultLine,
+    ResultsWriter, SampleError, SampleResult, SampleSet, ScoredContinuation, Tokens, for_each_result,
+    for_each_result_line, metric_names, read_existing,
 };
-pub use summary::{Summary, SummaryBuilder, mean_and_stderr, read_summaries};
+pub use summary::{GroupMean, Summary, SummaryBuilder, mean_and_stderr, read_summaries};
 
 use anyhow::{Context, Result};
 use serde::Serialize;

@@ -29,6 +29,11 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Whether every count is zero.
+    pub fn is_zero(&self) -> bool {
+        *self == Tokens::default()
+    }
+
     /// Add another sample's counts.
     pub fn add(&mut self, other: Tokens) {
         self.prompt += other.prompt;
@@ -50,6 +55,8 @@ pub enum ParseStatus {
     Malformed,
     /// The completion commits to several answers ("(A) or (C)").
     Hedged,
+    /// The judge's reply held no grade the environment could read.
+    Ungraded,
 }
 
 impl ParseStatus {
@@ -60,6 +67,7 @@ impl ParseStatus {
             ParseStatus::NoAnswer => "no-answer",
             ParseStatus::Malformed => "malformed",
             ParseStatus::Hedged => "hedged",
+            ParseStatus::Ungraded => "ungraded",
         }
     }
 }
@@ -68,8 +76,22 @@ impl ParseStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
-    /// The model endpoint failed after its retries.
+    /// The model endpoint failed (results written before the kinds below
+    /// told model failures apart; read, no longer written).
     Model,
+    /// The endpoint still answered 429 when `rate_limit_wait` ran out.
+    RateLimited,
+    /// The endpoint kept answering 5xx until `max_retries` ran out.
+    ServerError,
+    /// The endpoint refused the request (a 4xx other than 429: a wrong
+    /// key, model name or argument); not retried.
+    ClientError,
+    /// The endpoint did not reply within `timeout`, on every attempt.
+    ModelTimeout,
+    /// The endpoint could not be reached, or the connection broke.
+    Connection,
+    /// The endpoint replied with something other than a completion.
+    MalformedReply,
     /// The plugin returned an error (bad record, internal).
     Plugin,
     /// A plugin call passed its wall-clock limit.
@@ -88,10 +110,14 @@ pub enum ErrorKind {
     Episode,
     /// A program the plugin asked for could not be run.
     CodeExecution,
+    /// A workspace could not be made, or a command in it could not be started.
+    Workspace,
     /// The replay model has no completion for the sample.
     Replay,
     /// The environment gave the oracle no reference.
     Oracle,
+    /// The judge model failed after its retries.
+    Judge,
 }
 
 impl ErrorKind {
@@ -99,6 +125,12 @@ impl ErrorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Model => "model",
+            ErrorKind::RateLimited => "rate-limited",
+            ErrorKind::ServerError => "server-error",
+            ErrorKind::ClientError => "client-error",
+            ErrorKind::ModelTimeout => "model-timeout",
+            ErrorKind::Connection => "connection",
+            ErrorKind::MalformedReply => "malformed-reply",
             ErrorKind::Plugin => "plugin",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Cpu => "cpu",
@@ -108,8 +140,10 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too-large",
             ErrorKind::Episode => "episode",
             ErrorKind::CodeExecution => "code-execution",
+            ErrorKind::Workspace => "workspace",
             ErrorKind::Replay => "replay",
             ErrorKind::Oracle => "oracle",
+            ErrorKind::Judge => "judge",
         }
     }
 }
@@ -121,6 +155,36 @@ pub struct SampleError {
     pub kind: ErrorKind,
     /// One line naming what failed.
     pub message: String,
+    /// Requests made to the model by the failed request, retries included
+    /// (model failures only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+}
+
+/// A continuation scored by log-likelihood.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScoredContinuation {
+    /// The continuation.
+    pub text: String,
+    /// Summed log-probability of its tokens.
+    pub logprob: f64,
+    /// How many tokens it took.
+    pub tokens: u32,
+    /// Whether greedy decoding from the context gives exactly it.
+    pub greedy: bool,
+}
+
+/// One question the environment asked its judge, and the answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JudgeCall {
+    /// The conversation sent to the judge.
+    pub messages: Vec<Message>,
+    /// The judge's reply.
+    pub reply: String,
+    /// Tokens the judge request used.
+    pub tokens: Tokens,
+    /// Its wall time, in milliseconds.
+    pub latency_ms: u64,
 }
 
 /// One line of `results.jsonl`: one rollout of one example.
@@ -134,8 +198,27 @@ pub struct SampleResult {
     pub rollout: u32,
     /// The sample seed (from the run seed, the example id and the rollout).
     pub seed: u64,
+    /// The record's value of the env's `group_by` field (`subject`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// The messages of the first model request.
     pub prompt: Vec<Message>,
+    /// For a base model (`use_chat_template: false`), the text the first
+    /// request sent: `prompt` rendered by the prompt template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_text: Option<String>,
+    /// The `seed` sent with each model request, when the config set none
+    /// (the sample seed cut to 31 bits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling_seed: Option<u64>,
+    /// Continuations the environment had scored by log-likelihood, with
+    /// their scores (the context is `prompt_text`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continuations: Vec<ScoredContinuation>,
+    /// Questions the environment asked its judge (accounted apart from
+    /// the model under test: `tokens` and `latency_ms` leave them out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judge_calls: Vec<JudgeCall>,
     /// The last model reply.
     pub completion: Option<String>,
     /// Reasoning text of the last reply, when the server returned it.
@@ -156,11 +239,17 @@ pub struct SampleResult {
     /// Programs run for this sample (code-execution environments).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code_runs: Vec<CodeRun>,
+    /// Files kept for this sample (its diff, transcript, test output, kept
+    /// workspace), relative to the job's directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
     /// Model requests made.
     pub turns: u32,
     /// Tokens over every turn.
     pub tokens: Tokens,
-    /// Model time summed over turns, in milliseconds.
+    /// Model time summed over turns, in milliseconds: of each successful
+    /// request its successful attempt, of a failed one all of it (every
+    /// attempt and wait).
     pub latency_ms: u64,
     /// Why the sample has no score, if it has none.
     pub error: Option<SampleError>,
@@ -183,6 +272,9 @@ pub struct ResultLine<'a> {
     pub rollout: u32,
     /// The sample seed.
     pub seed: u64,
+    /// The record's group (the env's `group_by` field).
+    #[serde(default, borrow)]
+    pub group: Option<Cow<'a, str>>,
     /// The messages of the first model request, as JSON.
     #[serde(borrow)]
     pub prompt: &'a RawValue,
@@ -208,6 +300,9 @@ pub struct ResultLine<'a> {
     /// Programs run for the sample, as JSON (absent when none).
     #[serde(default, borrow)]
     pub code_runs: Option<&'a RawValue>,
+    /// Questions the environment asked its judge, as JSON (absent when none).
+    #[serde(default, borrow)]
+    pub judge_calls: Option<&'a RawValue>,
     /// Model requests made.
     pub turns: u32,
     /// Tokens over every turn.

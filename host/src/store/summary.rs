@@ -31,6 +31,19 @@ pub struct Summary {
     pub metrics: BTreeMap<String, f64>,
     /// Tokens of every sample recorded.
     pub tokens: Tokens,
+    /// Judge requests made, over every sample.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub judge_calls: u64,
+    /// Tokens the judge used, over every sample.
+    #[serde(default, skip_serializing_if = "Tokens::is_zero")]
+    pub judge_tokens: Tokens,
+    /// Per group of the env's `group_by` field: examples and mean reward.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, GroupMean>,
+    /// The mean of the group means (the macro average; `mean_reward` is the
+    /// micro average, over examples).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macro_mean_reward: Option<f64>,
     /// Time spent running the job, summed over invocations.
     pub duration_secs: f64,
 }
@@ -40,6 +53,19 @@ impl Summary {
     pub fn read(path: &Path) -> Option<Summary> {
         serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One group's share of a [`Summary`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct GroupMean {
+    /// Examples of the group with a score.
+    pub n_examples: u64,
+    /// Their mean reward (rollouts averaged per example first).
+    pub mean_reward: f64,
 }
 
 /// Accumulates a [`Summary`] as results arrive; memory grows with the
@@ -55,11 +81,15 @@ pub struct SummaryBuilder {
     parse_status: BTreeMap<ParseStatus, u64>,
     per_example: BTreeMap<String, ExampleSums>,
     tokens: Tokens,
+    judge_calls: u64,
+    judge_tokens: Tokens,
 }
 
 /// The scored rollouts of one example.
 #[derive(Debug, Clone, Default)]
 struct ExampleSums {
+    /// The example's group, if the env groups results.
+    group: Option<String>,
     reward: (f64, u32),
     metrics: BTreeMap<String, (f64, u32)>,
 }
@@ -69,6 +99,8 @@ impl SummaryBuilder {
     pub fn add(&mut self, result: &SampleResult) {
         self.n += 1;
         self.tokens.add(result.tokens);
+        self.judge_calls += result.judge_calls.len() as u64;
+        result.judge_calls.iter().for_each(|call| self.judge_tokens.add(call.tokens));
         if let Some(error) = &result.error {
             *self.errors.entry(error.kind).or_default() += 1;
             return;
@@ -77,6 +109,9 @@ impl SummaryBuilder {
             *self.parse_status.entry(status).or_default() += 1;
         }
         let example = self.per_example.entry(result.example_id.clone()).or_default();
+        if example.group.is_none() {
+            example.group.clone_from(&result.group);
+        }
         if let Some(reward) = result.reward {
             example.reward.0 += reward;
             example.reward.1 += 1;
@@ -99,6 +134,8 @@ impl SummaryBuilder {
                 metric_means.entry(name.clone()).or_default().extend(mean(*sums));
             }
         }
+        let groups = self.group_means();
+        let group_means: Vec<f64> = groups.values().map(|g| g.mean_reward).collect();
         let n_errors = self.errors.values().sum();
         Summary {
             n: self.n,
@@ -111,8 +148,29 @@ impl SummaryBuilder {
             errors: self.errors.clone(),
             metrics: metric_means.into_iter().filter_map(|(k, v)| Some((k, mean_and_stderr(&v).0?))).collect(),
             tokens: self.tokens,
+            judge_calls: self.judge_calls,
+            judge_tokens: self.judge_tokens,
+            macro_mean_reward: mean_and_stderr(&group_means).0.filter(|_| !groups.is_empty()),
+            groups,
             duration_secs,
         }
+    }
+
+    /// Each group's examples and mean reward (in group order).
+    fn group_means(&self) -> BTreeMap<String, GroupMean> {
+        let mut sums: BTreeMap<&str, (f64, u64)> = BTreeMap::new();
+        for example in self.per_example.values() {
+            if let (Some(group), (sum, n)) = (&example.group, example.reward)
+                && n > 0
+            {
+                let entry = sums.entry(group).or_default();
+                entry.0 += sum / f64::from(n);
+                entry.1 += 1;
+            }
+        }
+        sums.into_iter()
+            .map(|(g, (sum, n))| (g.to_string(), GroupMean { n_examples: n, mean_reward: sum / n as f64 }))
+            .collect()
     }
 }
 
@@ -191,7 +249,12 @@ mod tests {
                 example_index: 0,
                 rollout: 0,
                 seed: 0,
+                group: None,
                 prompt: vec![],
+                prompt_text: None,
+                sampling_seed: None,
+                continuations: Vec::new(),
+                judge_calls: Vec::new(),
                 completion: None,
                 reasoning: None,
                 reward: Some(reward),
@@ -201,6 +264,7 @@ mod tests {
                 info: Value::Null,
                 transcript: vec![],
                 code_runs: vec![],
+                artifacts: Vec::new(),
                 turns: 1,
                 tokens: Tokens::default(),
                 latency_ms: 0,

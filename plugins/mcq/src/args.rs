@@ -13,6 +13,34 @@ pub const DEFAULT_TEMPLATE: &str = "Answer the following multiple-choice questio
 first. Finish with the line \"The answer is (X)\", where X is the letter of the correct option ({letters}).\n\n\
 Question: {question}\n\n{choices}";
 
+/// The prompt of `mode: loglikelihood` when `prompt_template` is not set:
+/// lm-evaluation-harness's MMLU format, the continuation following `Answer:`.
+pub const LOGLIKELIHOOD_TEMPLATE: &str = "{question}\n{choices}\nAnswer:";
+
+/// How the model answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// It writes a reply; the letter is read from it.
+    #[default]
+    Generate,
+    /// Each option's continuation is scored by its log-probability (base
+    /// models, as lm-evaluation-harness does); needs the `loglikelihood`
+    /// capability.
+    Loglikelihood,
+}
+
+/// What follows the prompt in `mode: loglikelihood`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Continuations {
+    /// The letters: ` A`, ` B`, … (MMLU).
+    #[default]
+    Letters,
+    /// The option texts: ` Paris`, … (ARC, HellaSwag).
+    Options,
+}
+
 /// `env_args` of the `mcq` environment.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -38,6 +66,10 @@ pub struct Args {
     pub shuffle_answers: bool,
     /// Seed of the shuffle; `None` uses the host's per-sample seed.
     pub shuffle_seed: Option<u64>,
+    /// Generate a reply, or score continuations by log-likelihood.
+    pub mode: Mode,
+    /// The continuations scored in `mode: loglikelihood`.
+    pub continuations: Continuations,
 }
 
 impl Default for Args {
@@ -52,11 +84,22 @@ impl Default for Args {
             system_prompt: None,
             shuffle_answers: false,
             shuffle_seed: None,
+            mode: Mode::Generate,
+            continuations: Continuations::Letters,
         }
     }
 }
 
 impl Args {
+    /// The prompt template in use: a log-likelihood run without its own
+    /// template gets [`LOGLIKELIHOOD_TEMPLATE`].
+    pub fn template(&self) -> &str {
+        match self.mode {
+            Mode::Loglikelihood if self.prompt_template == DEFAULT_TEMPLATE => LOGLIKELIHOOD_TEMPLATE,
+            _ => &self.prompt_template,
+        }
+    }
+
     /// Reject argument combinations that cannot work, naming the field.
     pub fn validate(&self) -> Result<()> {
         for (name, value) in [("question_field", &self.question_field), ("answer_field", &self.answer_field)] {
@@ -159,5 +202,20 @@ pub fn describe() -> Description {
         Some("null"),
         "Seed of the shuffle, combined with the record's `id` (else its question), so every run and rollout \
          sees the same order. Default: the host's per-sample seed (job seed, record id and rollout).",
+    )
+    .arg(
+        "mode",
+        "string",
+        Some("\"generate\""),
+        "`generate`: the model replies and the letter is read. `loglikelihood`: each option's continuation is \
+         scored by its log-probability after the prompt (base models, as lm-evaluation-harness does; grant the \
+         `loglikelihood` capability); reports `acc` and `acc_norm` (normalised by byte length).",
+    )
+    .arg(
+        "continuations",
+        "string",
+        Some("\"letters\""),
+        "In `mode: loglikelihood`, what is scored after the prompt: `letters` (\" A\", \" B\", …) or `options` \
+         (\" \" + each option's text). The prompt defaults to \"{question}\\n{choices}\\nAnswer:\".",
     )
 }

@@ -9,13 +9,14 @@ mod args;
 mod extract;
 mod fields;
 mod letters;
+mod loglikelihood;
 mod shuffle;
 mod template;
 
-pub use args::{Args, DEFAULT_TEMPLATE};
+pub use args::{Args, Continuations, DEFAULT_TEMPLATE, LOGLIKELIHOOD_TEMPLATE, Mode};
 pub use extract::{Extraction, Method, extract};
 
-use assay_sdk::{Description, Environment, ParseStatus, Prompt, Reply, Result, Rng, Score};
+use assay_sdk::{Description, Environment, Error, Event, ParseStatus, Prompt, Reply, Result, Rng, Score, Step};
 use fields::FieldMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -38,6 +39,9 @@ pub struct State {
     /// For provenance: `permutation[i]` is the dataset index of the option
     /// shown with letter `i` (the identity when not shuffled).
     pub permutation: Vec<usize>,
+    /// In `mode: loglikelihood`, the continuations scored (in option order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub continuations: Vec<String>,
 }
 
 impl Environment for Mcq {
@@ -55,22 +59,60 @@ impl Environment for Mcq {
     }
 
     fn prepare(&self, record: Self::Record, rng: &mut Rng) -> Result<(Prompt, State)> {
-        let item = self.fields.read(&record)?;
-        let permutation = self.permutation(&item, rng);
-        let (options, gold) = shuffle::apply(&item.options, item.gold, &permutation);
-        let user = template::render(&self.args.prompt_template, &item.question, &options);
+        let (question, state) = self.shown(&record, rng)?;
+        let user = template::render(&self.args.prompt_template, &question, &state.options);
         let prompt = match &self.args.system_prompt {
             Some(system) => Prompt::new().system(system.as_str()).user(user),
             None => Prompt::new().user(user),
         };
-        let state = State { gold: letters::letter(gold), n_options: options.len(), options, permutation };
         Ok((prompt, state))
     }
 
+    /// In `mode: loglikelihood`, score the options' continuations after
+    /// the exemplars and the question; otherwise ask the model.
+    fn begin(
+        &self,
+        record: Self::Record,
+        exemplars: Vec<Self::Record>,
+        as_multiturn: bool,
+        rng: &mut Rng,
+    ) -> Result<Step<State>> {
+        if self.args.mode == Mode::Generate {
+            let (prompt, state) = match exemplars.is_empty() {
+                true => self.prepare(record, rng)?,
+                false => self.prepare_fewshot(record, exemplars, as_multiturn, rng)?,
+            };
+            return Ok(Step::ask(prompt, state));
+        }
+        let (question, mut state) = self.shown(&record, rng)?;
+        let mut shots = Vec::with_capacity(exemplars.len());
+        for exemplar in exemplars {
+            let (question, shown) = self.shown(&exemplar, &mut Rng::new(rng.next_u64()))?;
+            let gold = letters::index_of(shown.gold).expect("a shown gold is a letter");
+            shots.push(loglikelihood::exemplar(&self.args, &question, &shown.options, gold));
+        }
+        let request = loglikelihood::request(&self.args, &question, &state.options, &shots);
+        state.continuations = request.continuations.clone();
+        Ok(Step::score_continuations(request, state))
+    }
+
+    fn advance(&self, state: State, event: Event) -> Result<Step<State>> {
+        let score = match event {
+            Event::ModelReply(reply) => self.grade_reply(&state, &reply)?,
+            Event::ContinuationScores(scores) => loglikelihood::score(&state, &scores),
+            _ => return Err(Error::internal("received an event this environment never asks for")),
+        };
+        Ok(Step::finish(score, state))
+    }
+
     /// A completion graded directly (produced elsewhere): whether it was
-    /// cut off is unknown.
+    /// cut off is unknown. In `mode: loglikelihood` it is one of the
+    /// continuations (what the oracle and `plugin check` give).
     fn grade(&self, state: &State, completion: &str) -> Result<Score> {
-        Ok(self.judge(state, completion, None))
+        match self.args.mode {
+            Mode::Generate => Ok(self.judge(state, completion, None)),
+            Mode::Loglikelihood => Ok(loglikelihood::grade_text(state, completion)),
+        }
     }
 
     fn grade_reply(&self, state: &State, reply: &Reply) -> Result<Score> {
@@ -78,7 +120,10 @@ impl Environment for Mcq {
     }
 
     fn reference(&self, state: &State) -> Option<String> {
-        Some(format!("The answer is ({}).", state.gold))
+        match self.args.mode {
+            Mode::Generate => Some(format!("The answer is ({}).", state.gold)),
+            Mode::Loglikelihood => letters::index_of(state.gold).and_then(|i| state.continuations.get(i).cloned()),
+        }
     }
 }
 
@@ -107,6 +152,22 @@ impl Mcq {
         let score = score.info("gold", state.gold.to_string()).metric("hedged", f64::from(u8::from(hedged)));
         let shuffled = state.permutation.iter().enumerate().any(|(new, &old)| new != old);
         if shuffled { score.info("permutation", state.permutation.clone()) } else { score }
+    }
+
+    /// A record's question and the state of its options as shown
+    /// (shuffled when asked for), gold letter included.
+    fn shown(&self, record: &Map<String, Value>, rng: &mut Rng) -> Result<(String, State)> {
+        let item = self.fields.read(record)?;
+        let permutation = self.permutation(&item, rng);
+        let (options, gold) = shuffle::apply(&item.options, item.gold, &permutation);
+        let state = State {
+            gold: letters::letter(gold),
+            n_options: options.len(),
+            options,
+            permutation,
+            continuations: Vec::new(),
+        };
+        Ok((item.question, state))
     }
 
     /// The display order for a record: shuffled with the record's own seed

@@ -157,6 +157,8 @@ fn every_documented_default_is_accepted() {
         "system_prompt",
         "shuffle_answers",
         "shuffle_seed",
+        "mode",
+        "continuations",
     ];
     assert_eq!(names, expected);
     let mut all = serde_json::Map::new();
@@ -350,4 +352,45 @@ fn shuffled_scores_record_the_permutation() {
     let p = p.expect("some record is shuffled");
     let score = h.grade(&p, "The answer is (A).").unwrap();
     assert_eq!(score.info["permutation"], json!(state(&p).permutation));
+}
+
+/// `mode: loglikelihood`: the continuations are scored, `acc` takes the
+/// most likely and `acc_norm` the most likely per byte; exemplars come
+/// first, each with its gold continuation.
+#[test]
+fn loglikelihood_mode_scores_continuations_with_acc_and_acc_norm() {
+    use assay_sdk::{Action, ContinuationScore, Event};
+    let h = env(json!({"mode": "loglikelihood", "continuations": "options"}));
+    let record =
+        json!({"id": "q", "question": "Capital of France?", "choices": ["Paris", "Lyon", "Marseille"], "answer": 0});
+    let shot =
+        json!({"id": "s", "question": "Capital of Spain?", "choices": ["Madrid", "Seville", "Bilbao"], "answer": 0});
+    let step = h.begin(record.clone(), std::slice::from_ref(&shot), false, 0).unwrap();
+    let Action::ScoreContinuations(request) = &step.action else { panic!("{:?}", step.action) };
+    assert_eq!(
+        request.context,
+        "Capital of Spain?\nA. Madrid\nB. Seville\nC. Bilbao\nAnswer: Madrid\n\nCapital of France?\nA. Paris\nB. Lyon\nC. Marseille\nAnswer:"
+    );
+    assert_eq!(request.continuations, [" Paris", " Lyon", " Marseille"]);
+    // Paris is likelier in total, Marseille per byte (-0.9 against -1.0):
+    // acc hits, acc_norm misses.
+    let scores = [(-6.0, true), (-9.5, false), (-9.0, false)].map(|(logprob, greedy)| ContinuationScore {
+        logprob,
+        tokens: 2,
+        greedy,
+    });
+    let Action::Finish(score) = h.advance(&step.state, Event::ContinuationScores(scores.to_vec())).unwrap().action
+    else {
+        panic!("no finish")
+    };
+    let metric = |name: &str| score.metrics.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+    assert_eq!((score.reward, metric("acc"), metric("acc_norm")), (1.0, Some(1.0), Some(0.0)));
+    assert_eq!(score.parsed_answer.as_deref(), Some("A"));
+
+    // The reference is the gold continuation, and grades full marks.
+    let letters = env(json!({"mode": "loglikelihood"}));
+    let prepared_step = letters.begin(record, &[], false, 0).unwrap();
+    let Action::ScoreContinuations(request) = &prepared_step.action else { panic!() };
+    assert_eq!(request.continuations, [" A", " B", " C"]);
+    assert!(request.context.ends_with("C. Marseille\nAnswer:"));
 }

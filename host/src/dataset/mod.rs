@@ -14,8 +14,17 @@
 //! their decimal text. Ids must be unique: results, resume and comparisons
 //! are keyed by them. Ids are chosen and checked over the whole file before
 //! `limit` applies, so a record keeps its id whatever `num_examples` is.
+//!
+//! A dataset on the Hugging Face Hub ([`hub`]) is its split's files, read
+//! in order as one dataset. Prepared task directories ([`tasks`]) are one
+//! record per task, with the files each sample's workspace is made from.
 
+pub(crate) mod hub;
+pub(crate) mod tasks;
+
+use crate::config::{DatasetSource, HubDataset};
 use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -25,12 +34,53 @@ use std::path::{Path, PathBuf};
 /// A loaded dataset.
 #[derive(Debug, Clone)]
 pub struct Dataset {
-    /// The file read.
+    /// The file read (the first of a Hub dataset's files, in the cache).
     pub path: PathBuf,
-    /// sha256 of the file's bytes (compressed bytes for `.gz`), in hex.
+    /// sha256 of the file's bytes (compressed bytes for `.gz`), in hex; for
+    /// several files, of their names and hashes.
     pub sha256: String,
     /// The records, in file order (the first `limit` when one was given).
     pub records: Vec<Record>,
+    /// Where a Hub dataset came from; `None` for a file.
+    pub hub: Option<HubOrigin>,
+    /// For task directories, each record's task files (by record index);
+    /// empty for other datasets.
+    pub tasks: Vec<tasks::TaskDir>,
+}
+
+impl Dataset {
+    /// The task files of record `index`, when the dataset is task directories.
+    pub fn task(&self, index: usize) -> Option<&tasks::TaskDir> {
+        self.tasks.get(index)
+    }
+}
+
+/// The Hub dataset a [`Dataset`] was read from: what `metadata.json` and
+/// job identity record, so an updated dataset is a visible change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HubOrigin {
+    /// The repo, `owner/name`.
+    pub repo: String,
+    /// The config asked for, if any.
+    pub config: Option<String>,
+    /// The split.
+    pub split: String,
+    /// The revision the files were taken from (the one asked for, or the
+    /// Hub's `refs/convert/parquet` copy).
+    pub revision: String,
+    /// That revision's commit.
+    pub commit: String,
+    /// Each file with its sha256.
+    pub files: Vec<HubFile>,
+}
+
+/// One file of a Hub dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HubFile {
+    /// Its path in the repo.
+    pub path: String,
+    /// sha256 of its bytes.
+    pub sha256: String,
 }
 
 /// One record.
@@ -42,6 +92,20 @@ pub struct Record {
     pub id: String,
     /// The record as a compact JSON object, as the plugin receives it.
     pub json: String,
+}
+
+impl Record {
+    /// The value of `field` as text (a string, a number or a bool), if the
+    /// record has one.
+    pub fn field_text(&self, field: &str) -> Option<String> {
+        let record: Map<String, Value> = serde_json::from_str(&self.json).ok()?;
+        match record.get(field)? {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
 }
 
 /// A parsed record and the line it starts on (text formats only), for messages.
@@ -58,17 +122,80 @@ pub fn load(path: &Path, id_field: Option<&str>, limit: Option<usize>) -> Result
     let (sha256, rows) = read_rows(path)?;
     let shown = path.display().to_string();
     let records = assign_ids(rows, id_field, limit.unwrap_or(usize::MAX), &shown)?;
-    Ok(Dataset { path: path.to_path_buf(), sha256, records })
+    Ok(Dataset { path: path.to_path_buf(), sha256, records, hub: None, tasks: Vec::new() })
+}
+
+/// Read the dataset `source` names: a file, or a Hub dataset fetched
+/// through `hub` (made on first use, so file-only runs never touch it).
+pub(crate) async fn load_source(
+    source: &DatasetSource,
+    id_field: Option<&str>,
+    limit: Option<usize>,
+    hub: &mut Option<hub::Hub>,
+) -> Result<Dataset> {
+    let dataset = match source {
+        DatasetSource::File(path) => return load(path, id_field, limit),
+        DatasetSource::Tasks(dirs) => return tasks::load(dirs, id_field, limit),
+        DatasetSource::Hub(dataset) => dataset,
+    };
+    let client = match hub {
+        Some(client) => client,
+        None => hub.insert(hub::Hub::from_env(std::io::IsTerminal::is_terminal(&std::io::stderr()))?),
+    };
+    let fetched = client.fetch(dataset).await?;
+    load_fetched(dataset, fetched, id_field, limit)
+}
+
+/// Records of the files a Hub fetch found, in order, as one dataset.
+fn load_fetched(
+    dataset: &HubDataset,
+    fetched: hub::Fetched,
+    id_field: Option<&str>,
+    limit: Option<usize>,
+) -> Result<Dataset> {
+    let mut rows = Vec::new();
+    let mut files = Vec::with_capacity(fetched.files.len());
+    for (path, local) in &fetched.files {
+        let (sha256, file_rows) = read_rows_named(local, path)?;
+        rows.extend(file_rows);
+        files.push(HubFile { path: path.clone(), sha256 });
+    }
+    let shown = format!("{dataset}");
+    let records = assign_ids(rows, id_field, limit.unwrap_or(usize::MAX), &shown)?;
+    let listing: String = files.iter().map(|f| format!("{}:{}\n", f.path, f.sha256)).collect();
+    let origin = HubOrigin {
+        repo: dataset.hub.clone(),
+        config: dataset.config.clone(),
+        split: dataset.split.clone(),
+        revision: fetched.revision,
+        commit: fetched.commit,
+        files,
+    };
+    let path = fetched.files.first().map(|(_, local)| local.clone()).unwrap_or_default();
+    Ok(Dataset {
+        path,
+        sha256: hex::encode(Sha256::digest(listing.as_bytes())),
+        records,
+        hub: Some(origin),
+        tasks: Vec::new(),
+    })
 }
 
 /// The sha256 of the file at `path` and its rows, in any supported format,
 /// without ids: for files of records that are not datasets (replayed
 /// completions).
 pub fn read_rows(path: &Path) -> Result<(String, Vec<Row>)> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    read_rows_named(path, &name)
+}
+
+/// [`read_rows`] of a file whose format is given by `name` (a Hub cache
+/// file is a link whose own name says nothing).
+fn read_rows_named(path: &Path, name: &str) -> Result<(String, Vec<Row>)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let shown = path.display().to_string();
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = name.rsplit('/').next().unwrap_or(name).to_lowercase();
     let rows = match name.strip_suffix(".gz") {
         Some(inner) => {
             let mut text = Vec::new();
