@@ -105,6 +105,9 @@ enum Command {
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
     /// failures, errors, tokens and time.
     Summarize(runs::SummarizeArgs),
+    /// Re-evaluate a run's recorded completions (the TOML runner's name for
+    /// `rescore`, which this build does not have yet: it says so).
+    Eval(runs::EvalArgs),
     /// Write benchmark plugins: scaffold a crate, build it, check it on a
     /// dataset, show what a plugin says about itself.
     Plugin(plugin::PluginArgs),
@@ -130,6 +133,7 @@ pub fn main() -> ExitCode {
             Command::Data(args) => data::data(args, cli.quiet).await,
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
+            Command::Eval(args) => runs::eval(args),
             Command::Plugin(args) => plugin::plugin(args).await,
         }
     });
