@@ -116,6 +116,9 @@ enum Command {
     /// shards (`bench --shards N`), each requeued when stopped by SIGTERM,
     /// into the run's directory (and submit it with --submit).
     Slurm(slurm::SlurmArgs),
+    /// Re-evaluate a run's recorded completions (the TOML runner's name for
+    /// `rescore`, which this build does not have yet: it says so).
+    Eval(runs::EvalArgs),
     /// Write benchmark plugins: scaffold a crate, build it, check it on a
     /// dataset, show what a plugin says about itself.
     Plugin(plugin::PluginArgs),
@@ -142,6 +145,7 @@ pub fn main() -> ExitCode {
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
             Command::Slurm(args) => slurm::slurm(args),
+            Command::Eval(args) => runs::eval(args),
             Command::Plugin(args) => plugin::plugin(args).await,
         }
     });

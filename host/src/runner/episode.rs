@@ -49,7 +49,7 @@ pub(super) struct SampleSpec {
     pub workspace: Option<Arc<WorkspaceRunner>>,
     /// Keep the workspace after the sample (`--keep-workspaces`).
     pub keep_workspace: bool,
-    /// Set for every command in the workspace (the job's `environment_variables`).
+    /// Set for every program and workspace command (the job's `environment_variables`).
     pub environment_variables: Arc<[(String, String)]>,
     /// Tokens the sample may spend before the model is no longer asked.
     pub token_budget: Option<u64>,
@@ -329,7 +329,7 @@ impl Episode {
             ));
         }
         let run = executor
-            .run(request)
+            .run(request, &spec.environment_variables)
             .await
             .map_err(|e| failure(ErrorKind::CodeExecution, format!("record {}: {e}", ctx.record)))?;
         let result = CodeResult::from(&run);

@@ -144,9 +144,13 @@ struct Shared {
 async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
     let context = || format!("job {}", job.job_id);
     let env = &job.env;
-    let dataset =
-        shared.datasets.load(&env.dataset, env.id_field.as_deref(), env.num_examples).await.with_context(context)?;
     let plugin = runtime.load(&env.plugin).await.with_context(context)?;
+    let source = match &env.dataset {
+        DatasetSource::PluginDefault => default_dataset(&plugin, &env.id)?,
+        named => named.clone(),
+    };
+    let dataset =
+        shared.datasets.load(&source, env.id_field.as_deref(), env.num_examples).await.with_context(context)?;
     check_capabilities(&plugin.metadata.capabilities, &env.capabilities, &env.id, &plugin.label())?;
     let plugin_capabilities = plugin.metadata.capabilities.clone();
     let pool = runtime
@@ -155,6 +159,15 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
     let env_context = || format!("env `{}`", env.id);
     let code = code_executor(env, &mut shared.executors).await.with_context(env_context)?;
+    if let Some(code) = &code
+        && !code.sets_variables()
+        && !job.environment_variables.is_empty()
+    {
+        bail!(
+            "job {}: environment_variables cannot reach programs run on Piston (use code_execution.backend local)",
+            job.job_id
+        );
+    }
     let workspace = workspace_runner(env, &dataset, &mut shared.workspaces).await.with_context(env_context)?;
     let model = shared.models.resolve(&job.model)?;
     check_tools(&plugin_capabilities, &model, &job.model.id, &env.id).with_context(context)?;
@@ -360,6 +373,15 @@ async fn workspace_runner(
     let images = (0..dataset.records.len()).map(|i| dataset.task(i).and_then(|task| task.image.as_deref()));
     runner.check_images(images).await?;
     Ok(Some(runner))
+}
+
+/// The dataset `plugin` declares in its metadata, for an env naming none.
+fn default_dataset(plugin: &crate::runtime::Plugin, env_id: &str) -> Result<DatasetSource> {
+    let Some(text) = &plugin.metadata.default_dataset else {
+        bail!("env `{env_id}` names no `dataset:` and plugin {} declares no default dataset", plugin.label());
+    };
+    serde_json::from_str(text)
+        .with_context(|| format!("env `{env_id}`: plugin {}'s default dataset `{text}`", plugin.label()))
 }
 
 /// The executor for an env that grants `run-code:<language>`: one per
