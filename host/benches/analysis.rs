@@ -96,6 +96,7 @@ fn sample(model: usize, example: usize) -> SampleResult {
         turns: 1,
         tokens: Tokens { prompt: 40, completion: 18, reasoning: 0 },
         latency_ms: 850,
+        cache_hits: 0,
         error: None,
         finished_at: "2026-11-23T05:00:00.000000Z".into(),
     }
@@ -115,6 +116,7 @@ fn entry(job_id: &str, model: usize, env: usize) -> JobEntry {
         samples_done: EXAMPLES as u64,
         samples_failed: 0,
         mean_reward: None,
+        cache_hits: 0,
         started_at: None,
         ended_at: None,
         duration_secs: None,
