@@ -60,6 +60,7 @@ fn write_runs(runs: &Path) -> u64 {
         created_at: now.clone(),
         updated_at: now,
         restart_source: None,
+        rescore_source: None,
         jobs,
         summary: Default::default(),
     };
