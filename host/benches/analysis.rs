@@ -78,6 +78,7 @@ fn write_runs(runs: &Path) -> u64 {
         created_at: now.clone(),
         updated_at: now,
         restart_source: None,
+        rescore_source: None,
         jobs,
         summary: Default::default(),
         shard: None,
@@ -116,6 +117,7 @@ fn sample(model: usize, example: usize) -> SampleResult {
         turns: 1,
         tokens: Tokens { prompt: 40, completion: 18, reasoning: 0 },
         latency_ms: 850,
+        cache_hits: 0,
         error: None,
         finished_at: "2026-11-23T05:00:00.000000Z".into(),
     }
@@ -135,6 +137,7 @@ fn entry(job_id: &str, model: usize, env: usize) -> JobEntry {
         samples_done: EXAMPLES as u64,
         samples_failed: 0,
         mean_reward: None,
+        cache_hits: 0,
         started_at: None,
         ended_at: None,
         duration_secs: None,

@@ -189,6 +189,7 @@ fn sample(i: usize) -> SampleResult {
         turns: 1,
         tokens: Tokens { prompt: 96 + (i % 17) as u64, completion: 110 + (i % 29) as u64, reasoning: 0 },
         latency_ms: 800 + (i % 400) as u64,
+        cache_hits: 0,
         error: None,
         finished_at: format!("2026-11-23T05:{:02}:{:02}.{i:06}Z", i / 60 % 60, i % 60),
     }

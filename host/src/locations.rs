@@ -9,8 +9,10 @@ use std::time::Duration;
 pub(crate) mod vars {
     /// Overrides the stderr log filter (`info`, `assay=debug`, ...).
     pub(crate) const LOG: &str = "ASSAY_LOG";
-    /// The cache directory (compiled plugins under `wasm/`).
+    /// The cache directory (compiled plugins under `wasm/`, model replies under `responses/`).
     pub(crate) const CACHE_DIR: &str = "ASSAY_CACHE_DIR";
+    /// The response cache's directory, when not `responses/` in the cache directory.
+    pub(crate) const RESPONSE_CACHE_DIR: &str = "ASSAY_RESPONSE_CACHE_DIR";
     /// The data directory (installed plugins under `plugins/`).
     pub(crate) const DATA_DIR: &str = "ASSAY_DATA_DIR";
     /// Where `assay plugin build` installs the tools it needs (componentize-py).
@@ -63,11 +65,26 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 /// Compiled plugins, cached by content hash: `$ASSAY_CACHE_DIR/wasm`, else
 /// the user's cache directory (`~/.cache/assay/wasm` on Linux).
 pub(crate) fn wasm_cache_dir() -> Option<PathBuf> {
-    let cache = match std::env::var_os(vars::CACHE_DIR) {
+    Some(cache_dir()?.join("wasm"))
+}
+
+/// The response cache's database (models with `cache: true`):
+/// `$ASSAY_RESPONSE_CACHE_DIR/responses.sqlite3`, else `responses/` in the
+/// cache dir (`~/.cache/assay/responses/responses.sqlite3` on Linux).
+pub(crate) fn response_cache_file() -> Option<PathBuf> {
+    let dir = match std::env::var_os(vars::RESPONSE_CACHE_DIR) {
         Some(dir) => PathBuf::from(dir),
-        None => project_dirs()?.cache_dir().to_path_buf(),
+        None => cache_dir()?.join("responses"),
     };
-    Some(cache.join("wasm"))
+    Some(dir.join("responses.sqlite3"))
+}
+
+/// `$ASSAY_CACHE_DIR`, else the user's cache directory.
+fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os(vars::CACHE_DIR) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(project_dirs()?.cache_dir().to_path_buf()),
+    }
 }
 
 /// Installed plugins: `$ASSAY_DATA_DIR/plugins`, else the platform's data

@@ -23,7 +23,7 @@ use crate::config::{
 use crate::locations;
 use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, RateLimits, ReplaySpec};
 use crate::runtime::PluginLimits;
-use crate::store::slug;
+use crate::store::{RescoredJob, slug};
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -89,6 +89,10 @@ pub struct JobPlan {
     /// secrets, so a plan shows their names only.
     #[serde(serialize_with = "names_only")]
     pub environment_variables: BTreeMap<String, String>,
+    /// `assay rescore`: the earlier job whose recorded replies answer this
+    /// job's turns (its model is not asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescore: Option<RescoredJob>,
 }
 
 /// A job's judge: its model and the sampling args of judge requests (the
@@ -207,6 +211,7 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
                 judge: judge_spec(loaded, job.judge.as_ref().or(variant.declared.env.judge.as_ref()))
                     .map_err(|e| anyhow!("{shown}: jobs[{index}]: judge: {e}"))?,
                 environment_variables: job.environment_variables.clone(),
+                rescore: None,
             });
         }
     }
@@ -253,6 +258,8 @@ pub struct Overrides {
     pub timeout_secs: Option<f64>,
     /// At most this many examples per job (`--max-examples`).
     pub max_examples: Option<usize>,
+    /// Every model's and judge's `cache` (`--cache`, `--no-cache`).
+    pub cache: Option<bool>,
 }
 
 impl Plan {
@@ -270,6 +277,10 @@ impl Plan {
             if let Some(endpoint) = job.model.endpoint_mut() {
                 endpoint.max_concurrent = overrides.max_concurrent.unwrap_or(endpoint.max_concurrent);
                 endpoint.timeout_secs = overrides.timeout_secs.unwrap_or(endpoint.timeout_secs);
+            }
+            let judge = job.judge.as_mut().and_then(|judge| judge.model.endpoint_mut());
+            for endpoint in job.model.endpoint_mut().into_iter().chain(judge) {
+                endpoint.cache = overrides.cache.unwrap_or(endpoint.cache);
             }
             if let Some(max) = overrides.max_examples {
                 job.env.num_examples = Some(job.env.num_examples.map_or(max, |n| n.min(max)));
@@ -315,6 +326,7 @@ fn endpoint_spec(id: &str, name: &str, model: &config::ModelConfig) -> Result<En
             (true, Some(_)) => bail!("models.{id}.prompt_template: only used with `use_chat_template: false`"),
             (false, template) => Api::Completions(template.clone().unwrap_or_default()),
         },
+        cache: model.cache,
     })
 }
 

@@ -28,6 +28,7 @@ pub(crate) mod identity;
 mod partition;
 mod preflight;
 mod progress;
+pub(crate) mod rescore;
 mod rollouts;
 pub(crate) mod schedule;
 
@@ -283,6 +284,7 @@ fn record_counts(entry: &mut store::JobEntry, summary: &Summary) {
     entry.samples_done = summary.n;
     entry.samples_failed = summary.n_errors;
     entry.mean_reward = summary.mean_reward;
+    entry.cache_hits = summary.cache_hits;
     entry.duration_secs = Some(summary.duration_secs);
 }
 
@@ -436,5 +438,6 @@ fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64) -> JobMetadata {
             records: job.dataset.records.len(),
             hub: job.dataset.hub.clone(),
         },
+        rescored_from: job.plan.rescore.clone(),
     }
 }

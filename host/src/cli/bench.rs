@@ -79,6 +79,13 @@ pub(crate) struct BenchArgs {
     /// must have N tasks), or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     shards: Option<u32>,
+    /// Keep every model's and judge's replies in the response cache, and
+    /// answer requests asked before from it (as `cache: true` on each model).
+    #[arg(long, conflicts_with = "no_cache")]
+    cache: bool,
+    /// Neither read nor write the response cache, whatever the models say.
+    #[arg(long)]
+    no_cache: bool,
     /// Keep each sample's workspace (envs granted `workspace`) in
     /// `<run>/<job>/workspaces/` instead of removing it when the sample ends.
     #[arg(long)]
@@ -95,6 +102,11 @@ impl BenchArgs {
             max_concurrent: self.max_concurrent.map(|n| n as usize),
             timeout_secs: self.timeout,
             max_examples: self.max_examples.map(|n| n as usize),
+            cache: match (self.cache, self.no_cache) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
         }
     }
 

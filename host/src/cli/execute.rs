@@ -1,4 +1,4 @@
-//! Running a prepared plan, as `bench` and `score` do: how progress is
+//! Running a prepared plan, as `bench`, `score` and `rescore` do: how progress is
 //! shown, the plan table of `--dry-run`, what resumes, Ctrl-C and SIGTERM,
 //! and the job table at the end.
 

@@ -8,6 +8,7 @@
 
 mod analyze;
 mod bench;
+mod cache;
 mod data;
 mod execute;
 mod export;
@@ -15,6 +16,7 @@ mod output;
 mod plugin;
 mod process;
 mod report;
+mod rescore;
 mod runs;
 mod score;
 mod shard;
@@ -89,6 +91,11 @@ enum Command {
     /// checkpoint) with an environment, in step order and in parallel; no
     /// model calls. Reruns skip finished checkpoints.
     Score(Box<score::ScoreArgs>),
+    /// Grade a run's completions again with the current plugins, judges and
+    /// env args, into a new run; the model under test is not asked. Reruns
+    /// resume. `eval` is another name for it.
+    #[command(alias = "eval")]
+    Rescore(Box<rescore::RescoreArgs>),
     /// Turn raw runs into parquet files (one per env and model) and an
     /// index, rewriting only what changed.
     Process(Box<process::ProcessArgs>),
@@ -107,6 +114,9 @@ enum Command {
     Data(data::DataArgs),
     /// Processed parquet to CSV or JSON lines (a file, or a whole directory).
     Export(export::ExportArgs),
+    /// The response cache of models with `cache: true`: how many replies
+    /// it holds per model, or clear it.
+    Cache(cache::CacheArgs),
     /// List the runs in an output directory, newest first.
     Runs(runs::RunsArgs),
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
@@ -116,9 +126,6 @@ enum Command {
     /// shards (`bench --shards N`), each requeued when stopped by SIGTERM,
     /// into the run's directory (and submit it with --submit).
     Slurm(slurm::SlurmArgs),
-    /// Re-evaluate a run's recorded completions (the TOML runner's name for
-    /// `rescore`, which this build does not have yet: it says so).
-    Eval(runs::EvalArgs),
     /// Write benchmark plugins: scaffold a crate, build it, check it on a
     /// dataset, show what a plugin says about itself.
     Plugin(plugin::PluginArgs),
@@ -136,16 +143,17 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Bench(args) => bench::bench(*args, cli.quiet, cli.verbose).await,
             Command::Score(args) => score::score(*args, cli.quiet, cli.verbose).await,
+            Command::Rescore(args) => rescore::rescore(*args, cli.quiet, cli.verbose).await,
             Command::Process(args) => process::process(*args, cli.quiet).await,
             Command::Analyze(args) => analyze::analyze(args, cli.quiet),
             Command::Winrate(args) => winrate::winrate(args, cli.quiet),
             Command::Report(args) => report::report(args).await,
             Command::Export(args) => export::export(args),
             Command::Data(args) => data::data(args, cli.quiet).await,
+            Command::Cache(args) => cache::cache(args),
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
             Command::Slurm(args) => slurm::slurm(args),
-            Command::Eval(args) => runs::eval(args),
             Command::Plugin(args) => plugin::plugin(args).await,
         }
     });

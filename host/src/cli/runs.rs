@@ -44,13 +44,6 @@ pub(crate) struct SummarizeArgs {
     json: bool,
 }
 
-#[derive(Debug, clap::Args)]
-pub(crate) struct EvalArgs {
-    /// Whatever `rescore` will take (the run, its options).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
-    args: Vec<String>,
-}
-
 /// Jobs completed and samples recorded, over the totals.
 fn progress(manifest: &Manifest) -> (usize, u64, u64) {
     let completed = manifest.jobs.iter().filter(|j| j.status == JobStatus::Completed).count();
@@ -118,15 +111,6 @@ pub(crate) fn summarize(args: SummarizeArgs) -> Result<ExitStatus> {
     outln!("{}", jobs_table(&manifest, &summaries))?;
     print_reasons(&manifest)?;
     Ok(ExitStatus::Success)
-}
-
-/// `eval` re-evaluates a run, which is `rescore`'s work; until this build
-/// has it, an error saying so (never a silent no-op).
-pub(crate) fn eval(args: EvalArgs) -> Result<ExitStatus> {
-    bail!(
-        "eval {}: re-evaluating a run's recorded completions is `assay rescore`, which this build does not have yet",
-        args.args.join(" ")
-    )
 }
 
 /// The run `args` name in `output_dir` (newest first in `list_runs`).

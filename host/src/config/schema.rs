@@ -99,6 +99,10 @@ pub struct ModelConfig {
     /// Sent verbatim with every request (`temperature`, `top_k`, ...).
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
+    /// Keep every reply in the response cache and answer a request asked
+    /// before from it, at no model cost. Default false.
+    #[serde(default)]
+    pub cache: bool,
 }
 
 /// The built-in replay model's source: completions generated elsewhere.
@@ -135,6 +139,7 @@ impl ModelConfig {
             use_chat_template: defaults::use_chat_template(),
             prompt_template: None,
             sampling_args: Map::new(),
+            cache: false,
         }
     }
 }

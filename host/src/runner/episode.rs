@@ -55,6 +55,9 @@ pub(super) struct SampleSpec {
     pub token_budget: Option<u64>,
     /// The job's files: where the sample's artifacts (and kept workspace) go.
     pub files: JobLayout,
+    /// `assay rescore`: the sample as recorded when its model call failed;
+    /// it stays that error.
+    pub recorded_failure: Option<SampleResult>,
 }
 
 /// A job's judge: the model asked and the sampling args sent.
@@ -164,6 +167,9 @@ pub(super) struct Prefetched {
 
 /// Run one sample to its result line.
 pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model) -> SampleResult {
+    if let Some(failed) = &spec.recorded_failure {
+        return super::rescore::kept_failure(failed, spec);
+    }
     let start = Start::new(spec);
     let first = start.prepare(pool).await;
     finish(start, first, None, pool, model).await
@@ -213,6 +219,7 @@ pub(super) async fn finish(
         turns: episode.turns,
         tokens: episode.tokens,
         latency_ms: episode.latency_ms,
+        cache_hits: episode.cache_hits,
         error: None,
         finished_at: store::now_rfc3339(),
     };
@@ -248,6 +255,8 @@ struct Episode {
     turns: u32,
     tokens: Tokens,
     latency_ms: u64,
+    /// Replies (the model's and the judge's) the response cache gave.
+    cache_hits: u32,
     /// The reply to the first request, when it was asked with others'.
     prefetched: Option<Prefetched>,
     /// The sample's workspace, made at its first `workspace` action.
@@ -364,6 +373,7 @@ impl Episode {
             rollout: spec.rollout,
             number: self.turns,
             seed: model.request_seed(&spec.sampling_args, ctx.seed),
+            sample_seed: ctx.seed,
         };
         self.sampling_seed = turn.seed;
         let reply = match self.prefetched.take() {
@@ -377,6 +387,7 @@ impl Episode {
             }
         };
         self.count(reply.usage, reply.latency_ms);
+        self.cache_hits += u32::from(reply.from_cache());
         self.reasoning = reply.reasoning;
         let answer = Message { tool_calls: reply.tool_calls.clone(), ..Message::new(Role::Assistant, &reply.content) };
         if self.turns > 1 {
@@ -411,9 +422,13 @@ impl Episode {
         self.turns += 1;
         self.prompt_text = Some(request.context.clone());
         let scored = model
-            .score_continuations(&request.context, &request.continuations, &spec.sampling_args, async || {
-                pool.reference(ctx, state).await
-            })
+            .score_continuations(
+                (ctx.record, spec.rollout),
+                &request.context,
+                &request.continuations,
+                &spec.sampling_args,
+                async || pool.reference(ctx, state).await,
+            )
             .await
             .map_err(|error| self.reply_error(ctx.record, error))?;
         self.count(scored.usage, scored.latency_ms);
@@ -463,6 +478,7 @@ impl Episode {
             rollout: spec.rollout,
             number: 1,
             seed: None,
+            sample_seed: ctx.seed,
         };
         let reply = judge.model.reply(&turn, async || Ok::<_, CallError>(None)).await;
         let reply = reply.map_err(|error| {
@@ -472,6 +488,7 @@ impl Episode {
             error
         })?;
         let usage = reply.usage;
+        self.cache_hits += u32::from(reply.from_cache());
         self.judge_calls.push(JudgeCall {
             messages,
             reply: reply.content.clone(),

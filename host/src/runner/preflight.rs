@@ -7,6 +7,7 @@ use super::episode::{Judge, SampleSpec};
 use super::fewshot::Fewshot;
 use super::identity::{self, IdentityInputs};
 use super::partition::JobPart;
+use super::rescore::RecordedFailures;
 use crate::config::{DatasetSource, JUDGE, LOGLIKELIHOOD, TOOLS, TOOLS_TEXT_FALLBACK, run_code_languages};
 use crate::dataset::hub::Hub;
 use crate::dataset::{self, Dataset};
@@ -50,6 +51,8 @@ pub(crate) struct PreparedJob {
     pub(super) fewshot: Option<Arc<Fewshot>>,
     /// Its judge, when the env grants `judge`.
     pub(super) judge: Option<Arc<Judge>>,
+    /// `assay rescore`: the earlier job's samples whose model call failed.
+    pub(super) recorded_failures: Option<Arc<RecordedFailures>>,
 }
 
 impl PreparedJob {
@@ -97,6 +100,10 @@ impl PreparedJob {
             environment_variables: self.environment_variables.clone(),
             token_budget: self.plan.env.token_budget,
             files: files.clone(),
+            recorded_failure: self.recorded_failures.as_ref().and_then(|failures| {
+                let id = &self.dataset.records[record_index].id;
+                failures.get(&(id.clone(), rollout)).cloned()
+            }),
         }
     }
 
@@ -169,7 +176,13 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         );
     }
     let workspace = workspace_runner(env, &dataset, &mut shared.workspaces).await.with_context(env_context)?;
-    let model = shared.models.resolve(&job.model)?;
+    let (model, recorded_failures) = match &job.rescore {
+        Some(source) => {
+            let recorded = super::rescore::recorded(source).with_context(context)?;
+            (recorded.model, Some(Arc::new(recorded.failures)))
+        }
+        None => (shared.models.resolve(&job.model)?, None),
+    };
     check_tools(&plugin_capabilities, &model, &job.model.id, &env.id).with_context(context)?;
     let groups = env.group_by.as_deref().map(|field| dataset.records.iter().map(|r| r.field_text(field)).collect());
     let fewshot = match &env.fewshot {
@@ -193,6 +206,7 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         fewshot,
         judge,
         part: None,
+        recorded_failures,
     })
 }
 
@@ -420,6 +434,7 @@ mod tests {
             rate_limit_wait_secs: 1.0,
             rate: Default::default(),
             api,
+            cache: false,
         };
         Models::default().resolve(&ModelSpec { id: "m".into(), source: ModelSource::Endpoint(endpoint) }).unwrap()
     }

@@ -349,6 +349,9 @@ pub(crate) fn open_run(
     let layout = RunLayout::for_shard(&root, schedule.shard);
     for (job, action) in jobs.iter().zip(&schedule.actions) {
         let job_id = &job.plan.job_id;
+        if let Some(source) = job.plan.rescore.as_ref().filter(|_| *action != Action::Skip) {
+            store::RescoreSource::add(&mut manifest.rescore_source, &source.run_id, &source.job_id);
+        }
         let old = manifest.jobs.iter().position(|entry| entry.job_id == *job_id);
         let entry = match (action, &schedule.target) {
             (Action::Replace { why }, _) => {
@@ -401,6 +404,7 @@ fn new_manifest(plan: &Plan, run_id: &str) -> Manifest {
         created_at: now.clone(),
         updated_at: now,
         restart_source: None,
+        rescore_source: None,
         jobs: Vec::new(),
         summary: Default::default(),
         shard: None,
@@ -422,6 +426,7 @@ fn new_entry(job: &PreparedJob) -> JobEntry {
         samples_done: 0,
         samples_failed: 0,
         mean_reward: None,
+        cache_hits: 0,
         started_at: None,
         ended_at: None,
         duration_secs: None,

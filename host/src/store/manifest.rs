@@ -69,6 +69,9 @@ pub struct JobEntry {
     pub samples_failed: u64,
     /// Mean reward so far (rollouts averaged per example first).
     pub mean_reward: Option<f64>,
+    /// Replies the response cache served the job's samples.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_hits: u64,
     /// When the job first started (RFC 3339).
     pub started_at: Option<String>,
     /// When the job last ended (RFC 3339).
@@ -81,6 +84,29 @@ pub struct JobEntry {
     /// (`samples_total` counts the whole job's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard_samples: Option<u64>,
+}
+
+/// The run `assay rescore` graded again, and the jobs it took.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RescoreSource {
+    /// The earlier run.
+    pub run_id: String,
+    /// Its jobs re-scored so far, in the order they were first taken.
+    pub jobs: Vec<String>,
+}
+
+impl RescoreSource {
+    /// Add `job_id` of run `run_id`, unless it is listed already.
+    pub fn add(source: &mut Option<RescoreSource>, run_id: &str, job_id: &str) {
+        let source = source.get_or_insert_with(|| RescoreSource { run_id: run_id.into(), jobs: Vec::new() });
+        if !source.jobs.iter().any(|job| job == job_id) {
+            source.jobs.push(job_id.into());
+        }
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Counts of jobs by status.
@@ -121,6 +147,10 @@ pub struct Manifest {
     /// The run whose completed jobs seeded this one (`--restart`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_source: Option<String>,
+    /// The run whose completions this one graded again (`assay rescore`),
+    /// and which of its jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescore_source: Option<RescoreSource>,
     /// Every job of the run, in plan order.
     pub jobs: Vec<JobEntry>,
     /// Jobs counted by status.

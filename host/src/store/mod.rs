@@ -17,9 +17,9 @@ pub mod summary;
 
 pub use layout::{JobLayout, MANIFEST_FILE, RunLayout, Shard};
 pub use manifest::{
-    JobEntry, JobStatus, MANIFEST_VERSION, Manifest, RunDir, StatusCounts, list_runs, supersede_job_dir,
+    JobEntry, JobStatus, MANIFEST_VERSION, Manifest, RescoreSource, RunDir, StatusCounts, list_runs, supersede_job_dir,
 };
-pub use metadata::{DatasetInfo, JobMetadata, PluginInfo};
+pub use metadata::{DatasetInfo, JobMetadata, PluginInfo, RescoredJob};
 pub use results::{
     AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, JudgeCall, LineError, ParseStatus, ResultLine,
     ResultsWriter, SampleError, SampleResult, SampleSet, ScoredContinuation, Tokens, for_each_result,

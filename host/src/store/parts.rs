@@ -62,6 +62,7 @@ pub fn merge(parts: Vec<Manifest>) -> Result<Manifest> {
         created_at: parts.iter().map(|p| p.created_at.clone()).min().unwrap_or_default(),
         updated_at: parts.iter().map(|p| p.updated_at.clone()).max().unwrap_or_default(),
         restart_source: None,
+        rescore_source: head.rescore_source.clone(),
         jobs,
         summary: Default::default(),
         shard: None,

@@ -112,7 +112,8 @@ pub enum ErrorKind {
     CodeExecution,
     /// A workspace could not be made, or a command in it could not be started.
     Workspace,
-    /// The replay model has no completion for the sample.
+    /// The replay model has no completion for the sample, or a re-scored
+    /// run no reply for the turn asked.
     Replay,
     /// The environment gave the oracle no reference.
     Oracle,
@@ -121,6 +122,24 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Whether the model gave no reply (the endpoint failed, or an offline
+    /// model had none): re-scoring the sample cannot do better.
+    pub fn is_model_failure(self) -> bool {
+        use ErrorKind::*;
+        matches!(
+            self,
+            Model
+                | RateLimited
+                | ServerError
+                | ClientError
+                | ModelTimeout
+                | Connection
+                | MalformedReply
+                | Replay
+                | Oracle
+        )
+    }
+
     /// The kind as results spell it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -251,10 +270,18 @@ pub struct SampleResult {
     /// request its successful attempt, of a failed one all of it (every
     /// attempt and wait).
     pub latency_ms: u64,
+    /// Replies (the model's and the judge's) served by the response cache
+    /// instead of a request.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_hits: u32,
     /// Why the sample has no score, if it has none.
     pub error: Option<SampleError>,
     /// When the sample finished (RFC 3339).
     pub finished_at: String,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A result line read without copying it: its strings borrow from the line

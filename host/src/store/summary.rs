@@ -37,6 +37,9 @@ pub struct Summary {
     /// Tokens the judge used, over every sample.
     #[serde(default, skip_serializing_if = "Tokens::is_zero")]
     pub judge_tokens: Tokens,
+    /// Replies served by the response cache instead of a request.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_hits: u64,
     /// Per group of the env's `group_by` field: examples and mean reward.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub groups: BTreeMap<String, GroupMean>,
@@ -83,6 +86,7 @@ pub struct SummaryBuilder {
     tokens: Tokens,
     judge_calls: u64,
     judge_tokens: Tokens,
+    cache_hits: u64,
 }
 
 /// The scored rollouts of one example.
@@ -100,6 +104,7 @@ impl SummaryBuilder {
         self.n += 1;
         self.tokens.add(result.tokens);
         self.judge_calls += result.judge_calls.len() as u64;
+        self.cache_hits += u64::from(result.cache_hits);
         result.judge_calls.iter().for_each(|call| self.judge_tokens.add(call.tokens));
         if let Some(error) = &result.error {
             *self.errors.entry(error.kind).or_default() += 1;
@@ -150,6 +155,7 @@ impl SummaryBuilder {
             tokens: self.tokens,
             judge_calls: self.judge_calls,
             judge_tokens: self.judge_tokens,
+            cache_hits: self.cache_hits,
             macro_mean_reward: mean_and_stderr(&group_means).0.filter(|_| !groups.is_empty()),
             groups,
             duration_secs,
@@ -268,6 +274,7 @@ mod tests {
                 turns: 1,
                 tokens: Tokens::default(),
                 latency_ms: 0,
+                cache_hits: 0,
                 error: None,
                 finished_at: String::new(),
             });
