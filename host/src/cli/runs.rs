@@ -6,7 +6,7 @@ use super::output::outln;
 use super::table::{jobs_table, new_table, print_reasons};
 use crate::store::read_summaries;
 use crate::store::{self, JobStatus, Manifest};
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
