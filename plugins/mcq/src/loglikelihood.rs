@@ -16,18 +16,31 @@ pub fn continuations(args: &Args, options: &[String]) -> Vec<String> {
     }
 }
 
-/// The request for a question, after its few-shot exemplars (each a
-/// prompt followed by its gold continuation, blank lines between).
-pub fn request(args: &Args, question: &str, options: &[String], exemplars: &[String]) -> ContinuationRequest {
-    let mut context: String = exemplars.iter().map(|e| format!("{e}\n\n")).collect();
-    context.push_str(&template::render(args.template(), question, options));
+/// The request for a question: the description, the few-shot exemplars
+/// (each a prompt followed by its gold continuation, a blank line after
+/// each), then the question's prompt.
+pub fn request(
+    args: &Args,
+    description: &str,
+    question: &str,
+    options: &[String],
+    exemplars: &[String],
+) -> ContinuationRequest {
+    let mut context = description.to_string();
+    context.extend(exemplars.iter().map(|e| format!("{e}\n\n")));
+    context.push_str(&prompt(args, question, options));
     ContinuationRequest { context, continuations: continuations(args, options) }
 }
 
 /// An exemplar: its prompt and its gold continuation.
 pub fn exemplar(args: &Args, question: &str, options: &[String], gold: usize) -> String {
     let continuation = &continuations(args, options)[gold];
-    format!("{}{continuation}", template::render(args.template(), question, options))
+    format!("{}{continuation}", prompt(args, question, options))
+}
+
+/// A question's prompt.
+fn prompt(args: &Args, question: &str, options: &[String]) -> String {
+    template::render(args.template(), question, options)
 }
 
 /// The score of a question from its continuations' log-probabilities.

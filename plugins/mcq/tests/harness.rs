@@ -155,6 +155,8 @@ fn every_documented_default_is_accepted() {
         "answer_index_base",
         "prompt_template",
         "system_prompt",
+        "description",
+        "subject_field",
         "shuffle_answers",
         "shuffle_seed",
         "mode",
@@ -393,4 +395,36 @@ fn loglikelihood_mode_scores_continuations_with_acc_and_acc_norm() {
     let Action::ScoreContinuations(request) = &prepared_step.action else { panic!() };
     assert_eq!(request.continuations, [" A", " B", " C"]);
     assert!(request.context.ends_with("C. Marseille\nAnswer:"));
+}
+
+/// `description` starts the prompt once, before the exemplars, naming the
+/// record's subject as lm-evaluation-harness's MMLU tasks do; in generate
+/// mode it starts the first user message.
+#[test]
+fn description_starts_the_prompt_once() {
+    use assay_sdk::Action;
+    let description = "The following are multiple choice questions (with answers) about {subject}.\n\n";
+    let args = json!({"mode": "loglikelihood", "description": description});
+    let record = |id: &str| json!({"id": id, "subject": "high_school_physics", "question": format!("{id}?"), "choices": ["x", "y"], "answer": 1});
+    let step = env(args).begin(record("q"), &[record("s1"), record("s2")], false, 0).unwrap();
+    let Action::ScoreContinuations(request) = &step.action else { panic!("{:?}", step.action) };
+    assert_eq!(
+        request.context,
+        "The following are multiple choice questions (with answers) about high school physics.\n\n\
+         s1?\nA. x\nB. y\nAnswer: B\n\ns2?\nA. x\nB. y\nAnswer: B\n\nq?\nA. x\nB. y\nAnswer:"
+    );
+
+    let generate = env(json!({"description": "About {subject}.\n", "system_prompt": "Be brief."}));
+    let p = generate.prepare_fewshot(record("q"), &[record("s1")], true, 0).unwrap();
+    let users: Vec<&str> =
+        p.prompt.messages.iter().filter(|m| m.role == assay_sdk::Role::User).map(|m| m.content.as_str()).collect();
+    assert!(users[0].starts_with("About high school physics.\nAnswer the following"), "{}", users[0]);
+    assert!(users[0].contains("s1?"), "{}", users[0]);
+    assert!(!users[1].contains("About"), "{}", users[1]);
+
+    let missing = env(json!({"description": "About {subject}."}))
+        .prepare(json!({"question": "q", "choices": ["x"], "answer": 0}), 0);
+    assert!(missing.unwrap_err().to_string().contains("field `subject`"));
+    let typo = Harness::<Mcq>::new(json!({"description": "About {subjects}."})).err().unwrap();
+    assert!(typo.to_string().contains("unknown placeholder `{subjects}`"), "{typo}");
 }
