@@ -9,7 +9,7 @@ use crate::support;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use support::fixtures::{Project, output_text, plugin, read_json, read_jsonl};
+use support::fixtures::{Project, output_text, plugin, processes_mentioning, read_json, read_jsonl};
 use support::openai_mock::{MockOpenAi, MockReply};
 use support::piston_mock::MockPiston;
 
@@ -54,28 +54,6 @@ fn results_by_id(project: &Project) -> std::collections::BTreeMap<String, Value>
     results.into_iter().map(|r| (r["example_id"].as_str().unwrap().to_string(), r)).collect()
 }
 
-/// Whether this system lets an unprivileged process create a network
-/// namespace (the local backend's network isolation).
-fn namespaces_allowed() -> bool {
-    std::process::Command::new("unshare")
-        .args(["--user", "--net", "true"])
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-/// Processes whose command line mentions a sandbox temp dir.
-fn sandboxed_processes() -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
-            && String::from_utf8_lossy(&cmdline).contains("assay-code-")
-        {
-            found.push(String::from_utf8_lossy(&cmdline).replace('\0', " "));
-        }
-    }
-    found
-}
-
 #[test]
 fn hostile_programs_are_contained_and_reported() {
     let project = Project::new();
@@ -100,6 +78,13 @@ fn hostile_programs_are_contained_and_reported() {
             None,
         ),
         task("flood", "    print('x' * (1 << 22))\n    return 1\n", Some("1")),
+        // A process leaving the program's process group and session, still
+        // sleeping when the program ends: the sandbox's PID namespace ends it.
+        task(
+            "escape",
+            "    import subprocess\n    subprocess.Popen(['setsid', 'sleep', '4242.4242'])\n    return 1\n",
+            Some("1"),
+        ),
     ];
     project.write("tasks.jsonl", &jsonl(&tasks));
     project.write(
@@ -137,15 +122,13 @@ fn hostile_programs_are_contained_and_reported() {
     let stdout = run("flood")["stdout"].as_str().unwrap().to_string();
     assert!(stdout.len() < 4200 && stdout.ends_with("[assay: output truncated]"), "{} bytes", stdout.len());
 
-    if namespaces_allowed() {
-        assert_eq!(reward("socket"), 0.0);
-        let stderr = run("socket")["stderr"].as_str().unwrap().to_string();
-        assert!(stderr.contains("Network is unreachable"), "{stderr}");
-        assert!(listener.accept().is_err(), "the program reached the host's network");
-    } else {
-        println!("skipped: the socket check (this system refuses unprivileged network namespaces)");
-    }
-    let left = sandboxed_processes();
+    assert_eq!(reward("socket"), 0.0);
+    let stderr = run("socket")["stderr"].as_str().unwrap().to_string();
+    assert!(stderr.contains("Connection refused"), "only the sandbox's own loopback: {stderr}");
+    assert!(listener.accept().is_err(), "the program reached the host's network");
+
+    assert_eq!(reward("escape"), 1.0, "{}", results["escape"]);
+    let left = [processes_mentioning("assay-code-"), processes_mentioning("4242.4242")].concat();
     assert!(left.is_empty(), "processes outlived their programs: {left:?}");
 }
 

@@ -162,7 +162,7 @@ fn bad_references_are_one_line_each() {
     let cases = [
         ("{hub: nobody/nothing, split: test}", "mcq", vec!["nobody/nothing", "not found"]),
         ("{hub: cais/mmlu, config: astrology, split: test}", "mcq", vec!["no config `astrology`", "anatomy", "all"]),
-        ("{hub: cais/mmlu, config: anatomy, split: train}", "mcq", vec!["no split `train`", "(splits: test)"]),
+        ("{hub: cais/mmlu, config: anatomy, split: train}", "mcq", vec!["no split `train`", "(splits: dev, test)"]),
         ("{hub: cais/mmlu, split: test}", "mcq", vec!["name a config", "anatomy"]),
         ("{hub: Idavidrein/gpqa, config: gpqa_diamond, split: train}", "qa", vec!["needs a token", "HF_TOKEN"]),
     ];

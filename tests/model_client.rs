@@ -6,7 +6,7 @@ use crate::support;
 
 use assay::models::{
     Api, ApiKey, Backoff, ChatClient, ChatReply, ChatRequest, Endpoint, Message, ModelError, PromptTemplate,
-    RateLimits, Role, Usage,
+    RateLimits, Role, Tool, ToolCall, Usage,
 };
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex};
@@ -44,6 +44,7 @@ fn ask(text: &str) -> ChatRequest {
         messages: vec![message(Role::User, text)],
         max_tokens: None,
         stop: Vec::new(),
+        tools: Vec::new(),
         sampling_args: Map::new(),
     }
 }
@@ -79,6 +80,7 @@ async fn replies_are_parsed_with_content_reasoning_and_usage() {
     // The mock counts words: 2 + 3 prompt, 4 content + 3 reasoning.
     let expected = ChatReply {
         content: "The answer is (B).".into(),
+        tool_calls: Vec::new(),
         reasoning: Some("B fits best".into()),
         finish_reason: Some("stop".into()),
         usage: Usage { prompt_tokens: Some(5), completion_tokens: Some(7), reasoning_tokens: Some(3) },
@@ -95,6 +97,45 @@ async fn replies_are_parsed_with_content_reasoning_and_usage() {
 }
 
 #[tokio::test]
+async fn tools_go_out_as_openai_tools_and_calls_and_results_round_trip() {
+    let server = MockOpenAi::start(|request: &MockRequest| match request.index {
+        0 => MockReply::ToolCalls { content: String::new(), calls: vec![("bash".into(), json!({"command": "ls"}))] },
+        _ => text("done"),
+    });
+    let chat = client(endpoint(server.base_url()));
+    let bash = Tool {
+        name: "bash".into(),
+        description: "Run a command.".into(),
+        parameters: json!({"type": "object", "properties": {"command": {"type": "string"}}}),
+    };
+    let mut request = ChatRequest { tools: vec![bash], ..ask("List the files.") };
+    let reply = chat.chat(&request).await.expect("reply");
+    let call = ToolCall { id: "call_0_0".into(), name: "bash".into(), arguments: r#"{"command":"ls"}"#.into() };
+    assert_eq!((reply.tool_calls.clone(), reply.finish_reason.as_deref()), (vec![call.clone()], Some("tool_calls")));
+    request.messages.push(Message { tool_calls: reply.tool_calls, ..message(Role::Assistant, "") });
+    request.messages.push(Message { tool_call_id: Some(call.id.clone()), ..message(Role::Tool, "a.txt") });
+    assert_eq!(chat.chat(&request).await.expect("reply").content, "done");
+
+    let bodies: Vec<Value> = server.requests().into_iter().map(|r| r.body).collect();
+    let tools = json!([{"type": "function", "function": {"name": "bash", "description": "Run a command.",
+        "parameters": {"type": "object", "properties": {"command": {"type": "string"}}}}}]);
+    assert_eq!(bodies[0]["tools"], tools);
+    assert_eq!(
+        bodies[1]["messages"],
+        json!([
+            {"role": "user", "content": "List the files."},
+            {"role": "assistant", "content": "", "tool_calls": [
+                {"id": "call_0_0", "type": "function", "function": {"name": "bash", "arguments": "{\"command\":\"ls\"}"}}]},
+            {"role": "tool", "content": "a.txt", "tool_call_id": "call_0_0"},
+        ])
+    );
+    // A base model has no tools to be offered: the text-completions body carries none.
+    let base = client(Endpoint { api: Api::Completions(PromptTemplate::default()), ..endpoint(server.base_url()) });
+    base.chat(&request).await.expect("reply");
+    assert!(server.requests()[2].body.get("tools").is_none(), "{}", server.requests()[2].body);
+}
+
+#[tokio::test]
 async fn request_bodies_carry_messages_limits_and_sampling_args_verbatim() {
     let server = MockOpenAi::start(|_: &MockRequest| text("ok"));
     // A trailing slash on the base URL is dropped.
@@ -104,6 +145,7 @@ async fn request_bodies_carry_messages_limits_and_sampling_args_verbatim() {
         messages: vec![message(Role::System, "Be terse."), message(Role::User, "2+2?")],
         max_tokens: Some(16),
         stop: vec!["\n\n".into()],
+        tools: Vec::new(),
         sampling_args: sampling_args.as_object().unwrap().clone(),
     };
     client.chat(&request).await.expect("reply");

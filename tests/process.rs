@@ -125,15 +125,15 @@ print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
     );
     let out = python(&script);
     let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("plain/oracle.parquet 8 3 ['plain'] 0 ZSTD"));
-    assert_eq!(lines.next(), Some("plain/served.parquet 8 3 ['plain'] 2 ZSTD"), "errored samples are rows too");
+    assert_eq!(lines.next(), Some("plain/oracle.parquet 8 4 ['plain'] 0 ZSTD"));
+    assert_eq!(lines.next(), Some("plain/served.parquet 8 4 ['plain'] 2 ZSTD"), "errored samples are rows too");
     assert_eq!(
         lines.next(),
-        Some("shuffled/oracle.parquet 16 3 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 0 ZSTD")
+        Some("shuffled/oracle.parquet 16 4 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 0 ZSTD")
     );
     assert_eq!(
         lines.next(),
-        Some("shuffled/served.parquet 16 3 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 4 ZSTD")
+        Some("shuffled/served.parquet 16 4 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 4 ZSTD")
     );
     let types: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     let expected = [
@@ -150,6 +150,7 @@ print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
         ("completion", "string"),
         ("info", "string"),
         ("code_runs", "string"),
+        ("judge_calls", "string"),
         ("tokens_completion", "int64"),
         ("latency_ms", "int64"),
         ("finished_at", "timestamp[us, tz=UTC]"),

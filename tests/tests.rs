@@ -6,6 +6,7 @@
 
 mod support;
 
+mod agent;
 mod analyze;
 mod base_models;
 mod bench;
@@ -15,10 +16,13 @@ mod fuzz_inputs;
 mod gateway;
 mod groups;
 mod hub_datasets;
+mod judge;
 mod mmlu;
 mod model_client;
 mod plugin_authoring;
 mod process;
+mod python_plugins;
+mod python_sdk;
 mod reliability;
 mod report;
 mod resume;

@@ -13,6 +13,8 @@ pub(crate) mod vars {
     pub(crate) const CACHE_DIR: &str = "ASSAY_CACHE_DIR";
     /// The data directory (installed plugins under `plugins/`).
     pub(crate) const DATA_DIR: &str = "ASSAY_DATA_DIR";
+    /// Where `assay plugin build` installs the tools it needs (componentize-py).
+    pub(crate) const TOOLS_DIR: &str = "ASSAY_TOOLS_DIR";
     /// Extra plugin directories, colon-separated, searched after a config's `plugin_dirs`.
     pub(crate) const PLUGIN_PATH: &str = "ASSAY_PLUGIN_PATH";
     /// Seconds between progress lines when progress is shown as lines.
@@ -63,11 +65,25 @@ pub(crate) fn wasm_cache_dir() -> Option<PathBuf> {
 /// Installed plugins: `$ASSAY_DATA_DIR/plugins`, else the platform's data
 /// dir (`~/.local/share/assay/plugins` on Linux).
 pub(crate) fn user_plugin_dir() -> Option<PathBuf> {
-    let data = match std::env::var_os(vars::DATA_DIR) {
-        Some(dir) => PathBuf::from(dir),
-        None => project_dirs()?.data_dir().to_path_buf(),
-    };
-    Some(data.join("plugins"))
+    Some(data_dir()?.join("plugins"))
+}
+
+/// `$ASSAY_DATA_DIR`, else the platform's data dir.
+fn data_dir() -> Option<PathBuf> {
+    match std::env::var_os(vars::DATA_DIR) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(project_dirs()?.data_dir().to_path_buf()),
+    }
+}
+
+/// Tools `assay plugin build` installs on first use (componentize-py for
+/// Python environments): `$ASSAY_TOOLS_DIR`, else `tools/` in the data dir
+/// (`~/.local/share/assay/tools` on Linux).
+pub(crate) fn tools_dir() -> Option<PathBuf> {
+    match std::env::var_os(vars::TOOLS_DIR) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(data_dir()?.join("tools")),
+    }
 }
 
 /// The plugin dirs searched after a config's own: each directory of

@@ -17,7 +17,8 @@
 
 use crate::config::{
     self, CodeBackendKind, CodeExecutionConfig, DatasetSource, DeclaredEnv, EnvConfig, FewshotConfig, FewshotSampler,
-    HubDataset, LoadedConfig, ORACLE, RUN_CODE_PREFIX,
+    HubDataset, JudgeConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX, TaskDirs, WORKSPACE, WorkspaceBackendKind,
+    WorkspaceConfig,
 };
 use crate::locations;
 use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, RateLimits, ReplaySpec};
@@ -26,24 +27,27 @@ use crate::store::slug;
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Matrix keys that override env fields rather than going into `env_args`.
 const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
 
 /// Env fields that cannot be swept: declare separate envs instead.
-const UNSWEPT_KEYS: [&str; 13] = [
+const UNSWEPT_KEYS: [&str; 16] = [
     "id",
     "module",
     "dataset",
     "group_by",
     "fewshot",
+    "judge",
     "id_field",
     "env_args",
     "limits",
     "capabilities",
     "code_execution",
+    "workspace",
+    "token_budget",
     "matrix",
     "matrix_exclude",
     "matrix_id_format",
@@ -79,6 +83,26 @@ pub struct JobPlan {
     pub sampling_args: Map<String, Value>,
     /// Whether a record's rollouts are asked in one request (`n`).
     pub rollouts_in_one_request: bool,
+    /// The judge of the job's `ask-judge` actions, if it has one.
+    pub judge: Option<JudgeSpec>,
+    /// Set for every command in the job's workspaces. Their values may be
+    /// secrets, so a plan shows their names only.
+    #[serde(serialize_with = "names_only")]
+    pub environment_variables: BTreeMap<String, String>,
+}
+
+/// A job's judge: its model and the sampling args of judge requests (the
+/// model's, then the judge config's).
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgeSpec {
+    /// The judge model.
+    pub model: ModelSpec,
+    /// Sent with every judge request.
+    pub sampling_args: Map<String, Value>,
+}
+
+fn names_only<S: serde::Serializer>(variables: &BTreeMap<String, String>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(variables.keys())
 }
 
 /// A resolved env variant.
@@ -113,6 +137,11 @@ pub struct EnvSpec {
     /// How `run-code` actions run; set exactly when a `run-code:<language>`
     /// capability is granted (the defaults when the env does not say).
     pub code_execution: Option<CodeExecutionConfig>,
+    /// How workspaces are made and run; set exactly when the `workspace`
+    /// capability is granted (the defaults when the env does not say).
+    pub workspace: Option<WorkspaceConfig>,
+    /// Tokens a sample may spend before the model is no longer asked.
+    pub token_budget: Option<u64>,
 }
 
 /// Few-shot exemplars of an env: where they come from and how they are chosen.
@@ -173,6 +202,9 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
                 env,
                 sampling_args: sampling_args.clone(),
                 rollouts_in_one_request: job.rollouts_in_one_request,
+                judge: judge_spec(loaded, job.judge.as_ref().or(variant.declared.env.judge.as_ref()))
+                    .map_err(|e| anyhow!("{shown}: jobs[{index}]: judge: {e}"))?,
+                environment_variables: job.environment_variables.clone(),
             });
         }
     }
@@ -280,6 +312,15 @@ fn replay_spec(loaded: &LoadedConfig, id: &str, replay: &config::ReplayConfig) -
         bail!("models.{id}.replay.files[{i}]: {} not found", missing.display());
     }
     Ok(ReplaySpec { files, id_field: replay.id_field.clone(), completion_field: replay.completion_field.clone() })
+}
+
+/// The judge, resolved: its model (declared under `models:`) and sampling args.
+fn judge_spec(loaded: &LoadedConfig, judge: Option<&JudgeConfig>) -> Result<Option<JudgeSpec>> {
+    let Some(judge) = judge else { return Ok(None) };
+    let model = model_spec(loaded, &judge.model)?;
+    let mut sampling_args = model_sampling_args(loaded, &judge.model);
+    sampling_args.extend(judge.sampling_args.clone());
+    Ok(Some(JudgeSpec { model, sampling_args }))
 }
 
 fn model_sampling_args(loaded: &LoadedConfig, id: &str) -> Map<String, Value> {
@@ -496,6 +537,13 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
             DatasetSource::File(path)
         }
         DatasetSource::Hub(hub) => DatasetSource::Hub(hub.clone()),
+        DatasetSource::Tasks(tasks) => {
+            let dir = declared.dir().join(&tasks.tasks);
+            if !dir.is_dir() {
+                return Err(fail(format!("dataset: task directory {} not found", dir.display())));
+            }
+            DatasetSource::Tasks(TaskDirs { tasks: dir, apply_overrides: tasks.apply_overrides })
+        }
     };
     let fewshot = fewshot_spec(env, &dataset, declared.dir()).map_err(fail)?;
     let plugin = find_plugin(&env.module, declared.dir(), plugin_dirs).map_err(fail)?;
@@ -516,6 +564,8 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
         limits: env.limits,
         capabilities: env.capabilities.clone(),
         code_execution: code_execution(env).map_err(fail)?,
+        workspace: workspace(env).map_err(fail)?,
+        token_budget: env.token_budget,
     })
 }
 
@@ -528,7 +578,7 @@ fn fewshot_spec(env: &EnvConfig, dataset: &DatasetSource, dir: &Path) -> Result<
         (Some(split), None, DatasetSource::Hub(hub)) => {
             DatasetSource::Hub(HubDataset { split: split.clone(), ..hub.clone() })
         }
-        (Some(_), None, DatasetSource::File(_)) => {
+        (Some(_), None, DatasetSource::File(_) | DatasetSource::Tasks(_)) => {
             return Err("fewshot.split: a split needs a Hub dataset; name a file with fewshot.dataset".into());
         }
         (None, Some(DatasetSource::File(path)), _) => {
@@ -586,6 +636,24 @@ fn code_execution(env: &EnvConfig) -> Result<Option<CodeExecutionConfig>, String
     match (settings.backend, &settings.url) {
         (CodeBackendKind::Piston, None) => Err("code_execution.url is required with backend `piston`".into()),
         (CodeBackendKind::Local, Some(_)) => Err("code_execution.url is only read with backend `piston`".into()),
+        _ => Ok(Some(settings)),
+    }
+}
+
+/// The workspace settings of an env: the configured ones (or the defaults)
+/// when it grants the `workspace` capability.
+fn workspace(env: &EnvConfig) -> Result<Option<WorkspaceConfig>, String> {
+    let granted = env.capabilities.iter().any(|c| c == WORKSPACE);
+    let settings = match (&env.workspace, granted) {
+        (None, false) => return Ok(None),
+        (Some(_), false) => return Err(format!("workspace is set but the `{WORKSPACE}` capability is not granted")),
+        (Some(settings), true) => settings.clone(),
+        (None, true) => WorkspaceConfig::default(),
+    };
+    match (settings.backend, &settings.image) {
+        (WorkspaceBackendKind::Local, Some(_)) => {
+            Err("workspace.image is only read with backend `docker` or `podman`".into())
+        }
         _ => Ok(Some(settings)),
     }
 }
@@ -914,6 +982,44 @@ capabilities: [run-code:python]
                 .error(&env("capabilities: [run-code:python], code_execution: {backend: docker}"))
                 .contains("envs[0].code_execution.backend: unknown variant `docker`, expected `local` or `piston`")
         );
+    }
+
+    #[test]
+    fn workspaces_need_the_capability_and_task_directories_must_exist() {
+        let project = Project::new();
+        project.write("tasks/t/task.json", "{}");
+        let env = |extra: &str| {
+            format!(
+                "envs:\n  - {{id: a, module: mcq, dataset: {{tasks: tasks}}, {extra}}}\njobs:\n  - {{model: oracle, env: a}}\n"
+            )
+        };
+        let plan = project.plan(&env("capabilities: [workspace]")).unwrap();
+        let settings = plan.jobs[0].env.workspace.clone().expect("a granted workspace gets the defaults");
+        assert_eq!((settings.backend, settings.timeout_secs), (WorkspaceBackendKind::Local, 120.0));
+        assert_eq!(
+            plan.jobs[0].env.dataset,
+            DatasetSource::Tasks(TaskDirs { tasks: project.path("tasks"), apply_overrides: false })
+        );
+        assert_eq!(
+            project.error(&env("workspace: {timeout_secs: 5}")),
+            "run.yaml: envs[0]: env `a`: workspace is set but the `workspace` capability is not granted"
+        );
+        assert_eq!(
+            project.error(&env("capabilities: [workspace], workspace: {image: x}")),
+            "run.yaml: envs[0]: env `a`: workspace.image is only read with backend `docker` or `podman`"
+        );
+        let missing = env("capabilities: [workspace]").replace("{tasks: tasks}", "{tasks: nowhere}");
+        assert!(project.error(&missing).ends_with("dataset: task directory nowhere not found"));
+    }
+
+    #[test]
+    fn job_environment_variables_reach_the_plan_by_name_only_when_serialised() {
+        let project = Project::new();
+        let run = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl}\njobs:\n  - model: oracle\n    env: qa\n    environment_variables: {TOKEN: s3cret}\n";
+        let plan = project.plan(run).unwrap();
+        assert_eq!(plan.jobs[0].environment_variables["TOKEN"], "s3cret");
+        let text = serde_json::to_string(&plan).unwrap();
+        assert!(text.contains(r#""environment_variables":["TOKEN"]"#) && !text.contains("s3cret"), "{text}");
     }
 
     #[test]

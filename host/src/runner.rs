@@ -64,6 +64,9 @@ pub(crate) struct RunOptions {
     /// A job running longer fails (its finished samples are kept, so a
     /// rerun continues it); `None`: no limit.
     pub job_timeout: Option<Duration>,
+    /// Keep each sample's workspace in the job's directory instead of
+    /// removing it (`--keep-workspaces`).
+    pub keep_workspaces: bool,
 }
 
 /// A cancellation flag that tasks can wait on.
@@ -143,6 +146,7 @@ pub(crate) async fn execute(
     let to_run: Vec<&PreparedJob> =
         prepared.jobs.iter().zip(&prepared.schedule.actions).filter(|(_, a)| a.runs()).map(|(j, _)| j).collect();
     preflight::check_scoring(&to_run).await?;
+    preflight::check_judges(&to_run).await?;
     let run_dir = Arc::new(schedule::open_run(plan, &prepared.jobs, &prepared.schedule, notice)?);
     crate::logging::log_to_run_dir(run_dir.root())?;
     tracing::info!(run = %run_dir.root().display(), config = %plan.config_path.display(), "run opened");
@@ -219,7 +223,7 @@ async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, 
         let (bars, summary) = (bars.clone(), existing.summary);
         move || write_results(&results_path, receiver, summary, &bars)
     });
-    spawn_samples(&job, seed, &existing.done, sender, options).await;
+    spawn_samples(&job, seed, &existing.done, &files, sender, options).await;
     let (builder, written) = writer.await.context("results writer panicked")?;
     let summary = builder.build(previous_secs + started.elapsed().as_secs_f64());
     if let Err(error) = written {
@@ -246,6 +250,7 @@ async fn spawn_samples(
     job: &PreparedJob,
     seed: u64,
     done: &SampleSet,
+    files: &store::JobLayout,
     results: mpsc::Sender<store::SampleResult>,
     options: &RunOptions,
 ) {
@@ -266,8 +271,10 @@ async fn spawn_samples(
                 // The writer stopped (e.g. a full disk): more model calls would be lost.
                 _ = results.closed() => break 'records,
             };
-            let specs: Vec<SampleSpec> =
-                rollouts.iter().map(|&rollout| job.sample_spec(record_index, rollout, seed)).collect();
+            let specs: Vec<SampleSpec> = rollouts
+                .iter()
+                .map(|&rollout| job.sample_spec(record_index, rollout, seed, files, options.keep_workspaces))
+                .collect();
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
             tasks.spawn(async move {
                 let finished = match specs.as_slice() {

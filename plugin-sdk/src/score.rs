@@ -37,6 +37,10 @@ impl Score {
     pub fn malformed() -> Self {
         Score { parse_status: ParseStatus::Malformed, ..Score::new(0.0) }
     }
+    /// Reward 0, parse status `ungraded`: the judge's reply held no grade.
+    pub fn ungraded() -> Self {
+        Score { parse_status: ParseStatus::Ungraded, ..Score::new(0.0) }
+    }
     /// Record the parsed answer.
     pub fn answer(mut self, answer: impl Into<String>) -> Self {
         self.parsed_answer = Some(answer.into());

@@ -147,3 +147,16 @@ pub fn lettered_questions(questions: &[(String, String)]) -> String {
         .collect();
     mcq_jsonl(&rows)
 }
+
+/// Processes whose command line mentions `marker`.
+pub fn processes_mentioning(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmdline).contains(marker)
+        {
+            found.push(String::from_utf8_lossy(&cmdline).replace('\0', " "));
+        }
+    }
+    found
+}

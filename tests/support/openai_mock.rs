@@ -1,8 +1,8 @@
 //! An in-process OpenAI-compatible chat-completions server for tests.
 //!
 //! [`MockOpenAi::start`] binds `127.0.0.1:0` and serves
-//! `POST /v1/chat/completions` and `POST /v1/completions` (text
-//! completions, for base models) on its own thread and tokio runtime, so both
+//! `POST /v1/chat/completions`, `POST /v1/completions` (text
+//! completions, for base models) and `GET /v1/models` (not recorded) on its own thread and tokio runtime, so both
 //! async tests and sync tests that run the `assay` binary can use it. A
 //! responder closure decides each reply; the server records every request
 //! and the peak number of requests in flight. Dropping the server stops it.
@@ -15,7 +15,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use std::future::IntoFuture;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -70,6 +70,15 @@ pub enum MockReply {
         content: String,
         /// The reasoning text.
         reasoning: String,
+    },
+    /// 200 with a chat completion calling tools (finish reason
+    /// `tool_calls`): each call's name and arguments object; call ids are
+    /// `call_<request index>_<n>`.
+    ToolCalls {
+        /// The message content beside the calls.
+        content: String,
+        /// `(tool name, arguments)` per call.
+        calls: Vec<(String, Value)>,
     },
     /// An error status with a plain-text body.
     Status {
@@ -149,6 +158,7 @@ impl MockOpenAi {
         let app = Router::new()
             .route("/v1/chat/completions", post(chat_completions))
             .route("/v1/completions", post(chat_completions))
+            .route("/v1/models", get(list_models))
             .with_state(shared.clone());
         let (shutdown, stop) = oneshot::channel();
         let thread = std::thread::spawn(move || serve(listener, app, stop));
@@ -235,6 +245,11 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// An empty model list: enough for a reachability check.
+async fn list_models() -> Response {
+    response(StatusCode::OK, "application/json", Body::from(json!({"object": "list", "data": []}).to_string()))
+}
+
 async fn chat_completions(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let _in_flight = InFlight::enter(&shared);
     let request = shared.record(&headers, &body);
@@ -291,6 +306,20 @@ fn render(reply: MockReply, request: &MockRequest) -> Response {
     let json_response = |value: Value| response(StatusCode::OK, "application/json", Body::from(value.to_string()));
     match reply {
         MockReply::Text(content) => json_response(completion(request, &content, None)),
+        MockReply::ToolCalls { content, calls } => {
+            let mut body = completion(request, &content, None);
+            let calls: Vec<Value> = calls
+                .iter()
+                .enumerate()
+                .map(|(n, (name, arguments))| {
+                    json!({"id": format!("call_{}_{n}", request.index), "type": "function",
+                           "function": {"name": name, "arguments": arguments.to_string()}})
+                })
+                .collect();
+            body["choices"][0]["message"]["tool_calls"] = json!(calls);
+            body["choices"][0]["finish_reason"] = json!("tool_calls");
+            json_response(body)
+        }
         MockReply::TextWithReasoning { content, reasoning } => {
             json_response(completion(request, &content, Some(&reasoning)))
         }

@@ -1,5 +1,7 @@
 //! `assay plugin build`: compile a plugin crate into a WebAssembly
 //! component, as `scripts/build-plugins.sh` does for the first-party ones.
+//! A Python project (a `pyproject.toml`, no `Cargo.toml`) is built by
+//! [`super::python`] instead.
 //!
 //! It runs `cargo build --release --target wasm32-wasip2` with size
 //! settings passed as `--config` overrides (so they apply whatever the
@@ -7,6 +9,7 @@
 //! is missing, and finds the `.wasm` through cargo's JSON messages (so a
 //! custom `CARGO_TARGET_DIR` or workspace layout needs no guessing).
 
+use super::python;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -26,12 +29,20 @@ const RELEASE_SETTINGS: [&str; 5] = [
     "profile.release.strip=\"debuginfo\"",
 ];
 
-/// Build the crate at `dir` and return the component's path. `notice`
-/// hears what the user should know before a slow step (a target install).
+/// Build the plugin project at `dir` (a Rust crate or a Python project)
+/// and return the component's path. `notice` hears what the user should
+/// know before a slow step (a tool install) or instead of one.
 pub(crate) fn build(dir: &Path, notice: impl Fn(&str)) -> Result<PathBuf> {
+    if python::is_python_project(dir) {
+        let built = python::build(dir, &notice)?;
+        if !built.rebuilt {
+            notice(&format!("{} is up to date (its sources did not change)", built.wasm.display()));
+        }
+        return Ok(built.wasm);
+    }
     let manifest = dir.join("Cargo.toml");
     if !manifest.is_file() {
-        bail!("{} has no Cargo.toml: give the plugin crate's directory", dir.display());
+        bail!("{} has no Cargo.toml or pyproject.toml: give the plugin project's directory", dir.display());
     }
     ensure_target(notice)?;
     let mut command = Command::new("cargo");

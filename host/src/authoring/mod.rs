@@ -5,4 +5,5 @@
 
 pub(crate) mod build;
 pub(crate) mod check;
+pub(crate) mod python;
 pub(crate) mod scaffold;

@@ -66,6 +66,10 @@ pub(crate) struct BenchArgs {
     /// Use at most N examples per job, for smoke runs. Part of job identity.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_examples: Option<u32>,
+    /// Keep each sample's workspace (envs granted `workspace`) in
+    /// `<run>/<job>/workspaces/` instead of removing it when the sample ends.
+    #[arg(long)]
+    keep_workspaces: bool,
 }
 
 impl BenchArgs {
@@ -96,7 +100,11 @@ impl BenchArgs {
 pub(crate) async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
     let mut plan = plan::plan(&args.config)?;
     plan.apply(&args.overrides());
-    let options = RunOptions { selection: args.selection(), ..run_options(quiet, verbose) };
+    let options = RunOptions {
+        selection: args.selection(),
+        keep_workspaces: args.keep_workspaces,
+        ..run_options(quiet, verbose)
+    };
     let prepared = runner::prepare(&plan, &options).await?;
     if args.dry_run {
         print_plan(&plan, &prepared)?;

@@ -168,5 +168,6 @@ pub(super) fn run_options(quiet: bool, verbose: u8) -> RunOptions {
         cancel: Cancel::default(),
         grace: INTERRUPT_GRACE,
         job_timeout: None,
+        keep_workspaces: false,
     }
 }

@@ -22,11 +22,13 @@ pub(crate) struct PluginArgs {
 
 #[derive(Debug, Subcommand)]
 enum PluginCommand {
-    /// Create a plugin crate from a template. It builds, passes its own
-    /// tests and passes `assay plugin check` on its sample data right away.
+    /// Create a plugin project (a Rust crate, or Python with `--lang
+    /// python`) from a template. It builds, passes its own tests and passes
+    /// `assay plugin check` on its sample data right away.
     New(NewArgs),
-    /// Build a plugin crate into a WebAssembly component (release, size
-    /// settings), installing the wasm32-wasip2 target if it is missing.
+    /// Build a plugin project into a WebAssembly component: a Rust crate
+    /// (release settings; installs the wasm32-wasip2 target if missing) or
+    /// a Python project (componentize-py, installed on first use).
     Build(BuildArgs),
     /// Run a plugin over a dataset and check it: the reference completion
     /// scores full reward, empty and garbage replies score nothing, shuffles
@@ -43,18 +45,21 @@ pub(crate) struct NewArgs {
     /// What the plugin starts from.
     #[arg(long, value_enum, default_value = "qa")]
     template: scaffold::Template,
-    /// Where to create the crate (default: `./<NAME>`).
+    /// The language to write it in.
+    #[arg(long, value_enum, default_value = "rust")]
+    lang: scaffold::Lang,
+    /// Where to create the project (default: `./<NAME>`).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
-    /// The plugin SDK to depend on (default: the `plugin-sdk/` of the
-    /// checkout this assay was built from).
+    /// The plugin SDK to use (default: the `plugin-sdk/`, or for Python
+    /// `plugin-sdk-python/`, of the checkout this assay was built from).
     #[arg(long, value_name = "DIR")]
     sdk: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct BuildArgs {
-    /// The plugin crate's directory.
+    /// The plugin project's directory (a Rust crate or a Python project).
     #[arg(default_value = ".")]
     path: PathBuf,
     /// Also copy the component into the user's plugin dir, where configs
@@ -105,14 +110,21 @@ pub(crate) async fn plugin(args: PluginArgs) -> Result<ExitStatus> {
 
 fn new(args: NewArgs) -> Result<ExitStatus> {
     let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
-    let sdk = match args.sdk.or_else(scaffold::default_sdk_path) {
+    let sdk = match args.sdk.or_else(|| scaffold::default_sdk_path(args.lang)) {
         Some(sdk) => sdk,
-        None => bail!("cannot find the plugin SDK this assay was built from: pass --sdk <path to plugin-sdk>"),
+        None => bail!("cannot find the plugin SDK this assay was built from: pass --sdk <path to the SDK>"),
     };
-    scaffold::create(&dir, &args.name, args.template, &sdk)?;
+    scaffold::create(&dir, &args.name, args.template, args.lang, &sdk)?;
     let shown = dir.display();
     let template = args.template.to_possible_value().expect("templates have names");
     outln!("Created {shown} from the {} template. Next:", template.get_name())?;
+    if args.lang == scaffold::Lang::Python {
+        let module = args.name.replace('-', "_");
+        outln!("  cd {shown} && python3 -m pytest   # native tests (pip install pytest)")?;
+        outln!("  assay plugin build                # -> build/{module}.wasm")?;
+        outln!("  assay plugin check build/{module}.wasm --dataset data/sample.jsonl")?;
+        return Ok(ExitStatus::Success);
+    }
     outln!("  cd {shown} && cargo test          # native tests")?;
     outln!(
         "  assay plugin build                # -> target/wasm32-wasip2/release/{}.wasm",
@@ -222,6 +234,14 @@ async fn info(args: InfoArgs) -> Result<ExitStatus> {
         outln!("{}", metadata.description)?;
     }
     outln!("file: {} (sha256 {})", path.display(), plugin.sha256)?;
+    if let Some(build) = &plugin.build {
+        outln!(
+            "built from {} sources (sha256 {}, job identity) with {}",
+            build.language,
+            build.source_sha256,
+            build.builder
+        )?;
+    }
     let capabilities = if metadata.capabilities.is_empty() { "none".into() } else { metadata.capabilities.join(", ") };
     outln!("capabilities: {capabilities}")?;
     if metadata.args.is_empty() {

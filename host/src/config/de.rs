@@ -3,7 +3,7 @@
 //! checked inside the visitor so errors point at the value itself.
 
 use super::EnvEntry;
-use super::schema::{DatasetSource, EnvConfig, HubDataset, num_examples};
+use super::schema::{DatasetSource, EnvConfig, HubDataset, TaskDirs, num_examples};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -137,6 +137,26 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for IdFirst<A> {
             Some(id) => seed.deserialize(id.into_deserializer()),
             None => self.map.next_value_seed(seed),
         }
+    }
+}
+
+/// Yields an already read key first, then the rest of `map` (whose next
+/// value is that key's).
+struct KeyFirst<A> {
+    key: Option<String>,
+    map: A,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for KeyFirst<A> {
+    type Error = A::Error;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        match self.key.take() {
+            Some(key) => seed.deserialize(key.into_deserializer()).map(Some),
+            None => self.map.next_key_seed(seed),
+        }
+    }
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.map.next_value_seed(seed)
     }
 }
 
@@ -281,20 +301,31 @@ impl<'de, T> Visitor<'de> for Checked<T> {
     }
 }
 
-/// `dataset:` is a file path (a string) or a Hub dataset (a mapping).
+/// `dataset:` is a file path (a string), a Hub dataset (a mapping) or task
+/// directories (a mapping whose first key is `tasks` or `apply_overrides`).
 impl<'de> Deserialize<'de> for DatasetSource {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct SourceVisitor;
         impl<'de> Visitor<'de> for SourceVisitor {
             type Value = DatasetSource;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a dataset file, or a Hub dataset {hub: OWNER/NAME, config, split, revision}")
+                f.write_str(
+                    "a dataset file, a Hub dataset {hub: OWNER/NAME, config, split, revision}, or task directories {tasks: DIR}",
+                )
             }
             fn visit_str<E: de::Error>(self, path: &str) -> Result<DatasetSource, E> {
                 Ok(DatasetSource::File(path.into()))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DatasetSource, A::Error> {
-                let hub = HubDataset::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DatasetSource, A::Error> {
+                let Some(first) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom("an empty mapping is no dataset"));
+                };
+                let tasks = matches!(first.as_str(), "tasks" | "apply_overrides");
+                let map = de::value::MapAccessDeserializer::new(KeyFirst { key: Some(first), map });
+                if tasks {
+                    return Ok(DatasetSource::Tasks(TaskDirs::deserialize(map)?));
+                }
+                let hub = HubDataset::deserialize(map)?;
                 let parts: Vec<&str> = hub.hub.split('/').collect();
                 if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
                     return Err(de::Error::custom(format_args!("hub: `{}` is not OWNER/NAME", hub.hub)));

@@ -83,3 +83,27 @@ pub fn code_processes() -> u64 {
 pub fn code_file_mb() -> u64 {
     16
 }
+/// `workspace.timeout_secs`: 120 seconds per command.
+pub fn workspace_timeout() -> f64 {
+    120.0
+}
+/// `workspace.memory_mb`: 4 GiB.
+pub fn workspace_memory_mb() -> u64 {
+    4096
+}
+/// `workspace.max_processes`: 256.
+pub fn workspace_processes() -> u64 {
+    256
+}
+/// `workspace.max_file_mb`: 256 MiB.
+pub fn workspace_file_mb() -> u64 {
+    256
+}
+/// `workspace.diff_exclude`: version control and Python caches.
+pub fn diff_exclude() -> Vec<String> {
+    [".git", "__pycache__", "*.pyc", ".pytest_cache"].map(String::from).to_vec()
+}
+/// `workspace.max_diff_bytes`: 1 MiB.
+pub fn max_diff_bytes() -> usize {
+    1 << 20
+}

@@ -30,8 +30,9 @@ mod tests;
 
 pub(crate) use parse::parse_file;
 pub use schema::{
-    CodeBackendKind, CodeExecutionConfig, DatasetSource, EnvConfig, FewshotConfig, FewshotSampler, HubDataset,
-    JobConfig, LOGLIKELIHOOD, ModelConfig, RUN_CODE_PREFIX, ReplayConfig, RunConfig, num_examples, run_code_languages,
+    CodeBackendKind, CodeExecutionConfig, DatasetSource, EnvConfig, FewshotConfig, FewshotSampler, HubDataset, JUDGE,
+    JobConfig, JudgeConfig, LOGLIKELIHOOD, ModelConfig, RUN_CODE_PREFIX, ReplayConfig, RunConfig, TOOLS,
+    TOOLS_TEXT_FALLBACK, TaskDirs, WORKSPACE, WorkspaceBackendKind, WorkspaceConfig, num_examples, run_code_languages,
 };
 
 use anyhow::{Context, Result, bail};

@@ -192,6 +192,29 @@ pub struct EnvConfig {
     pub code_execution: Option<CodeExecutionConfig>,
     /// Few-shot exemplars shown before each record.
     pub fewshot: Option<FewshotConfig>,
+    /// The judge model the env's `ask-judge` actions go to (grant `judge`).
+    pub judge: Option<JudgeConfig>,
+    /// Where and within what limits the sample's workspace lives, when the
+    /// `workspace` capability is granted. Default: the local backend with
+    /// its default limits.
+    pub workspace: Option<WorkspaceConfig>,
+    /// Tokens (prompt + completion, summed over the sample's turns) after
+    /// which the model is not asked again: the plugin's next request is
+    /// answered by the host with an empty reply whose finish reason is
+    /// `token_budget`, so it can wrap up. Default: no budget.
+    #[serde(default, deserialize_with = "de_optional_at_least_one")]
+    pub token_budget: Option<u64>,
+}
+
+/// A judge: `judge: {model: MODEL_ID, sampling_args: {temperature: 0}}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JudgeConfig {
+    /// A model id declared under `models:`.
+    pub model: String,
+    /// Merged over that model's sampling args for judge requests.
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub sampling_args: Map<String, Value>,
 }
 
 /// Few-shot exemplars: `fewshot: {n: 5, split: dev, sampler: first_n}`.
@@ -246,6 +269,21 @@ pub enum DatasetSource {
     File(PathBuf),
     /// A dataset on the Hugging Face Hub.
     Hub(HubDataset),
+    /// A directory of prepared task directories, one record each.
+    Tasks(TaskDirs),
+}
+
+/// Prepared task directories as a dataset: `{tasks: DIR, apply_overrides: true}`.
+/// Every subdirectory of `DIR` holding a task file is a task (see
+/// `dataset::tasks` for the layout).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskDirs {
+    /// The directory of task directories (relative to the file naming it).
+    pub tasks: PathBuf,
+    /// Merge each task's `overrides.json` over its task file. Default false.
+    #[serde(default)]
+    pub apply_overrides: bool,
 }
 
 /// A dataset on the Hugging Face Hub: `{hub: OWNER/NAME, config: NAME,
@@ -284,12 +322,27 @@ impl std::fmt::Display for HubDataset {
     }
 }
 
+/// The capability granting `ask-judge` actions (the env's or job's judge).
+pub const JUDGE: &str = "judge";
+
 /// The capability granting `score-continuations` actions (log-likelihood
 /// scoring by the model under test).
 pub const LOGLIKELIHOOD: &str = "loglikelihood";
 
 /// The prefix of capabilities that grant running code: `run-code:python`.
 pub const RUN_CODE_PREFIX: &str = "run-code:";
+
+/// The capability to offer tools to the model with a prompt.
+pub const TOOLS: &str = "tools";
+
+/// The capability to act in a workspace made for each sample.
+pub const WORKSPACE: &str = "workspace";
+
+/// Not a grant but a plugin's declaration: it offers tools, and also works
+/// with a model that cannot call them (a base model), describing the tools
+/// in its prompt text and reading calls from the reply text. Without it, a
+/// plugin needing `tools` is refused for such a model before the run.
+pub const TOOLS_TEXT_FALLBACK: &str = "tools-text-fallback";
 
 /// The languages `capabilities` grant (or, for a plugin's own list, ask
 /// for): `python` for `run-code:python`.
@@ -370,6 +423,82 @@ pub enum CodeBackendKind {
     Piston,
 }
 
+/// How a plugin's `workspace` actions are carried out.
+///
+/// ```yaml
+/// workspace:
+///   backend: local          # or docker, podman
+///   timeout_secs: 120
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceConfig {
+    /// `local` (bubblewrap, default), `docker` or `podman`.
+    #[serde(default)]
+    pub backend: WorkspaceBackendKind,
+    /// Commands running at once, shared by every job with the same settings.
+    /// Default: the number of CPUs.
+    #[serde(default, deserialize_with = "de_optional_at_least_one")]
+    pub max_concurrent: Option<usize>,
+    /// Wall-clock cap per command in seconds; a plugin may ask for less. Default 120.
+    #[serde(default = "defaults::workspace_timeout", deserialize_with = "de_seconds")]
+    pub timeout_secs: f64,
+    /// Memory per process (`local`: address space) or per container, MiB. Default 4096.
+    #[serde(default = "defaults::workspace_memory_mb", deserialize_with = "de_at_least_one")]
+    pub memory_mb: u64,
+    /// Bytes kept of a command's stdout and of its stderr, and of a file
+    /// read; the rest is dropped. Default 65536.
+    #[serde(default = "defaults::code_output_bytes", deserialize_with = "de_at_least_one")]
+    pub max_output_bytes: usize,
+    /// Processes at once. Default 256.
+    #[serde(default = "defaults::workspace_processes", deserialize_with = "de_at_least_one")]
+    pub max_processes: u64,
+    /// Largest file a command may write, MiB (`local`: also the size of its `/tmp`). Default 256.
+    #[serde(default = "defaults::workspace_file_mb", deserialize_with = "de_at_least_one")]
+    pub max_file_mb: u64,
+    /// `docker`/`podman`: the image, for tasks that name none (a task's
+    /// `image` field wins).
+    pub image: Option<String>,
+    /// Names left out of the diff (`diff -x` patterns). Default `.git`,
+    /// `__pycache__`, `*.pyc`, `.pytest_cache`.
+    #[serde(default = "defaults::diff_exclude")]
+    pub diff_exclude: Vec<String>,
+    /// Bytes kept of a diff; a longer one is cut with a note. Default 1 MiB.
+    #[serde(default = "defaults::max_diff_bytes", deserialize_with = "de_at_least_one")]
+    pub max_diff_bytes: usize,
+}
+
+impl Default for WorkspaceConfig {
+    /// The settings of an empty `workspace` block.
+    fn default() -> Self {
+        WorkspaceConfig {
+            backend: WorkspaceBackendKind::default(),
+            max_concurrent: None,
+            timeout_secs: defaults::workspace_timeout(),
+            memory_mb: defaults::workspace_memory_mb(),
+            max_output_bytes: defaults::code_output_bytes(),
+            max_processes: defaults::workspace_processes(),
+            max_file_mb: defaults::workspace_file_mb(),
+            image: None,
+            diff_exclude: defaults::diff_exclude(),
+            max_diff_bytes: defaults::max_diff_bytes(),
+        }
+    }
+}
+
+/// Which backend holds workspaces and runs their commands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkspaceBackendKind {
+    /// A directory on this machine; commands run under bubblewrap.
+    #[default]
+    Local,
+    /// Each command in a fresh Docker container with the workspace mounted.
+    Docker,
+    /// The same with Podman.
+    Podman,
+}
+
 /// One entry of `jobs`: a model on one or more envs.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -394,6 +523,12 @@ pub struct JobConfig {
     /// the prompt once. Default false.
     #[serde(default)]
     pub rollouts_in_one_request: bool,
+    /// The judge of this job's envs (over theirs).
+    pub judge: Option<JudgeConfig>,
+    /// Environment variables set for every command run in this job's
+    /// workspaces (`{PIP_INDEX_URL: ...}`).
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub environment_variables: BTreeMap<String, String>,
 }
 
 /// `num_examples` as a limit: `-1` is all (`None`), a positive count is a limit.
@@ -416,6 +551,8 @@ impl JobConfig {
             sampling_args: Map::new(),
             rollouts: None,
             rollouts_in_one_request: false,
+            judge: None,
+            environment_variables: BTreeMap::new(),
         }
     }
 }

@@ -197,3 +197,25 @@ fn unreadable_files_say_what_was_being_read() {
     let e = format!("{:#}", load(Path::new("/nonexistent/run.yaml")).unwrap_err());
     assert!(e.starts_with("cannot read config /nonexistent/run.yaml: No such file"), "{e}");
 }
+
+#[test]
+fn task_directories_and_workspaces_are_dataset_and_env_keys() {
+    let run = "envs:\n  - id: a\n    module: agent\n    dataset: {apply_overrides: true, tasks: tasks}\n    \
+               capabilities: [tools, workspace]\n    workspace: {backend: podman, image: 'python:3'}\n    \
+               token_budget: 5000\njobs:\n  - model: m\n    env: a\n    environment_variables: {K: v}\n";
+    let loaded = load_run(run, &[]);
+    let env = &loaded.envs[0].env;
+    assert_eq!(env.dataset, DatasetSource::Tasks(TaskDirs { tasks: "tasks".into(), apply_overrides: true }));
+    let workspace = env.workspace.clone().unwrap();
+    assert_eq!((workspace.backend, workspace.image.as_deref()), (WorkspaceBackendKind::Podman, Some("python:3")));
+    assert_eq!(workspace.timeout_secs, defaults::workspace_timeout());
+    assert_eq!(env.token_budget, Some(5000));
+    assert_eq!(loaded.run.jobs[0].environment_variables["K"], "v");
+    let e = error("envs:\n  - id: a\n    module: x\n    dataset: {tasks: t, overrides: true}\njobs: []\n", &[]);
+    assert_eq!(
+        e,
+        "run.yaml:4:25: envs[0].dataset.overrides: unknown field `overrides`, expected `tasks` or `apply_overrides`"
+    );
+    let e = error("envs:\n  - id: a\n    module: x\n    dataset: {hub: o/n, split: test, tasks: t}\njobs: []\n", &[]);
+    assert!(e.contains("unknown field `tasks`"), "a Hub dataset stays a Hub dataset: {e}");
+}

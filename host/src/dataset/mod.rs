@@ -16,9 +16,11 @@
 //! `limit` applies, so a record keeps its id whatever `num_examples` is.
 //!
 //! A dataset on the Hugging Face Hub ([`hub`]) is its split's files, read
-//! in order as one dataset.
+//! in order as one dataset. Prepared task directories ([`tasks`]) are one
+//! record per task, with the files each sample's workspace is made from.
 
 pub(crate) mod hub;
+pub(crate) mod tasks;
 
 use crate::config::{DatasetSource, HubDataset};
 use anyhow::{Context, Result, anyhow, bail};
@@ -41,6 +43,16 @@ pub struct Dataset {
     pub records: Vec<Record>,
     /// Where a Hub dataset came from; `None` for a file.
     pub hub: Option<HubOrigin>,
+    /// For task directories, each record's task files (by record index);
+    /// empty for other datasets.
+    pub tasks: Vec<tasks::TaskDir>,
+}
+
+impl Dataset {
+    /// The task files of record `index`, when the dataset is task directories.
+    pub fn task(&self, index: usize) -> Option<&tasks::TaskDir> {
+        self.tasks.get(index)
+    }
 }
 
 /// The Hub dataset a [`Dataset`] was read from: what `metadata.json` and
@@ -110,7 +122,7 @@ pub fn load(path: &Path, id_field: Option<&str>, limit: Option<usize>) -> Result
     let (sha256, rows) = read_rows(path)?;
     let shown = path.display().to_string();
     let records = assign_ids(rows, id_field, limit.unwrap_or(usize::MAX), &shown)?;
-    Ok(Dataset { path: path.to_path_buf(), sha256, records, hub: None })
+    Ok(Dataset { path: path.to_path_buf(), sha256, records, hub: None, tasks: Vec::new() })
 }
 
 /// Read the dataset `source` names: a file, or a Hub dataset fetched
@@ -123,6 +135,7 @@ pub(crate) async fn load_source(
 ) -> Result<Dataset> {
     let dataset = match source {
         DatasetSource::File(path) => return load(path, id_field, limit),
+        DatasetSource::Tasks(dirs) => return tasks::load(dirs, id_field, limit),
         DatasetSource::Hub(dataset) => dataset,
     };
     let client = match hub {
@@ -159,7 +172,13 @@ fn load_fetched(
         files,
     };
     let path = fetched.files.first().map(|(_, local)| local.clone()).unwrap_or_default();
-    Ok(Dataset { path, sha256: hex::encode(Sha256::digest(listing.as_bytes())), records, hub: Some(origin) })
+    Ok(Dataset {
+        path,
+        sha256: hex::encode(Sha256::digest(listing.as_bytes())),
+        records,
+        hub: Some(origin),
+        tasks: Vec::new(),
+    })
 }
 
 /// The sha256 of the file at `path` and its rows, in any supported format,

@@ -5,18 +5,26 @@
 //! with a `run-code:<language>` capability, through the backend its
 //! `code_execution` block names:
 //!
-//! - [`local`]: a subprocess in a fresh temp dir with OS limits (CPU,
-//!   memory, processes, file size), no network where the OS allows it, and
-//!   a wall-clock timeout that kills its whole process group;
+//! - [`local`]: a subprocess in a fresh temp dir, in a bubblewrap sandbox
+//!   ([`bwrap`]: no network, the host read-only, OS limits, nothing
+//!   outliving it) with a wall-clock timeout;
 //! - [`piston`]: the Piston execution engine's HTTP API.
+//!
+//! Workspaces (`workspace` actions: a directory per sample, commands, files,
+//! diffs) live in [`workspace`], on the same sandbox or in containers.
 //!
 //! A [`CodeExecutor`] is started (and its backend checked: interpreter
 //! present, server answering and offering the language) during preflight,
 //! so a run that cannot execute code stops before it writes anything. Its
 //! concurrency limit is shared by every job with the same settings.
 
+mod bwrap;
 mod local;
 mod piston;
+mod process;
+mod workspace;
+
+pub(crate) use workspace::{Workspace, WorkspaceRunner};
 
 use crate::config::{CodeBackendKind, CodeExecutionConfig};
 use crate::runtime::{CodeRequest, CodeResult};

@@ -2,7 +2,7 @@
 //! endpoint's settings, a request, a reply, and why a request failed.
 
 use super::retry::Backoff;
-use super::{Message, Role};
+use super::{Message, Role, Tool, ToolCall};
 use serde::Serialize;
 use std::fmt;
 use std::time::Duration;
@@ -16,6 +16,9 @@ pub struct ChatRequest {
     pub max_tokens: Option<u32>,
     /// Stop sequences from the environment; `stop` in sampling args wins.
     pub stop: Vec<String>,
+    /// Tools the model may call (sent as `tools` on the chat API; a base
+    /// model is sent none).
+    pub tools: Vec<Tool>,
     /// Sent verbatim at the top level of the request body (`temperature`,
     /// `top_k`, `reasoning_effort`...).
     pub sampling_args: serde_json::Map<String, serde_json::Value>,
@@ -52,6 +55,8 @@ impl Usage {
 pub struct ChatReply {
     /// The message text (empty when the server sent `null`).
     pub content: String,
+    /// The tools the model called.
+    pub tool_calls: Vec<ToolCall>,
     /// Reasoning text (`reasoning_content` or `reasoning`), when returned.
     pub reasoning: Option<String>,
     /// Why generation stopped (`stop`, `length`...).

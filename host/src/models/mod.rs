@@ -23,7 +23,7 @@ mod spec;
 
 pub use endpoint::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, Usage};
 pub use loglikelihood::{ContinuationScore, ScoredContinuations};
-pub use message::{Message, Role};
+pub use message::{Message, Role, Tool, ToolCall};
 pub use model::{Model, Models, ReplyError, Turn};
 pub use openai::ChatClient;
 pub use retry::Backoff;

@@ -11,8 +11,8 @@
 use super::replay::ReplayBook;
 use super::spec::{EndpointSpec, ModelSource, ModelSpec, ReplaySpec};
 use super::{
-    ApiKey, ChatClient, ChatReply, ChatRequest, ContinuationScore, Endpoint, Message, ModelError, ScoredContinuations,
-    Usage,
+    Api, ApiKey, ChatClient, ChatReply, ChatRequest, ContinuationScore, Endpoint, Message, ModelError,
+    ScoredContinuations, Tool, Usage,
 };
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
@@ -45,6 +45,8 @@ pub struct Turn<'a> {
     pub max_tokens: Option<u32>,
     /// Stop sequences from the environment.
     pub stop: &'a [String],
+    /// Tools the model may call.
+    pub tools: &'a [Tool],
     /// The job's sampling args, sent verbatim.
     pub sampling_args: &'a Map<String, Value>,
     /// The example asked about (replay looks its completion up by it).
@@ -69,6 +71,7 @@ impl Turn<'_> {
             messages: self.messages.to_vec(),
             max_tokens: self.max_tokens,
             stop: self.stop.to_vec(),
+            tools: self.tools.to_vec(),
             sampling_args,
         }
     }
@@ -187,6 +190,17 @@ impl Model {
         }
     }
 
+    /// Check, once before a run, that a model asked by others (a judge)
+    /// is up: its endpoint answers `GET /models`. Offline models always are.
+    pub async fn check_reachable(&self) -> Result<()> {
+        match &self.kind {
+            Kind::Oracle | Kind::Replay(_) => Ok(()),
+            Kind::Endpoint(client) => {
+                client.check_reachable().await.map_err(|error| anyhow::anyhow!("is not reachable: {error}"))
+            }
+        }
+    }
+
     /// The prompt text a base model is sent for `messages` (rendered by its
     /// prompt template); `None` for chat models, the oracle and replay.
     pub fn prompt_text(&self, messages: &[Message]) -> Option<String> {
@@ -204,6 +218,18 @@ impl Model {
     pub fn request_seed(&self, sampling_args: &Map<String, Value>, sample_seed: u64) -> Option<u64> {
         let sends = matches!(self.kind, Kind::Endpoint(_)) && !sampling_args.contains_key("seed");
         sends.then_some(sample_seed & 0x7fff_ffff)
+    }
+
+    /// Whether the model can be offered tools and call them: chat
+    /// endpoints can, base models (text completions) and replayed
+    /// completions cannot. The oracle can (its reference may hold text
+    /// tool calls for an env with a text fallback).
+    pub fn supports_tools(&self) -> bool {
+        match &self.kind {
+            Kind::Oracle => true,
+            Kind::Endpoint(client) => client.api() == &Api::Chat,
+            Kind::Replay(_) => false,
+        }
     }
 
     /// Samples of one job in flight at once.
@@ -230,6 +256,7 @@ impl Model {
 fn offline_reply(content: String, finish_reason: Option<&str>) -> ChatReply {
     ChatReply {
         content,
+        tool_calls: Vec::new(),
         reasoning: None,
         finish_reason: finish_reason.map(String::from),
         usage: Usage::default(),

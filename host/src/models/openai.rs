@@ -37,6 +37,8 @@ struct Inner {
     url: reqwest::Url,
     /// `{base_url}/completions`, where continuations are scored.
     completions_url: reqwest::Url,
+    /// `{base_url}/models`, asked to check the server is up.
+    models_url: reqwest::Url,
     model: String,
     api: Api,
     auth: Option<HeaderValue>,
@@ -72,7 +74,7 @@ impl ChatClient {
             let url = format!("{}/{path}", endpoint.base_url.trim_end_matches('/'));
             reqwest::Url::parse(&url).map_err(|e| anyhow::anyhow!("api_base_url {url} is not a valid URL: {e}"))
         };
-        let (url, completions_url) = (parse(path)?, parse("completions")?);
+        let (url, completions_url, models_url) = (parse(path)?, parse("completions")?, parse("models")?);
         let http = reqwest::Client::builder()
             .connect_timeout(endpoint.timeout.min(Duration::from_secs(30)))
             .build()
@@ -83,6 +85,7 @@ impl ChatClient {
                 max_concurrent: endpoint.max_concurrent,
                 url,
                 completions_url,
+                models_url,
                 model: endpoint.model,
                 api: endpoint.api,
                 auth,
@@ -98,9 +101,37 @@ impl ChatClient {
         })
     }
 
+    /// The API the model is asked through.
+    pub fn api(&self) -> &Api {
+        &self.inner.api
+    }
+
     /// Requests in flight at once, at most.
     pub fn max_concurrent(&self) -> usize {
         self.inner.max_concurrent
+    }
+
+    /// Check that the server answers and takes the key: `GET {base}/models`
+    /// once, without retries. A server without that route (404) is up.
+    pub async fn check_reachable(&self) -> Result<(), ModelError> {
+        let inner = &self.inner;
+        let mut builder = inner.http.get(inner.models_url.clone());
+        if let Some(auth) = &inner.auth {
+            builder = builder.header(AUTHORIZATION, auth.clone());
+        }
+        let exchange = async {
+            let response = builder.send().await.map_err(transport_error)?;
+            let status = response.status();
+            if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
+                return Ok(());
+            }
+            let bytes = response.bytes().await.map_err(transport_error)?;
+            let body = excerpt(&bytes, inner.key.as_ref());
+            Err(ModelError::Status { status: status.as_u16(), body, retry_after: None })
+        };
+        tokio::time::timeout(inner.timeout, exchange)
+            .await
+            .map_err(|_| ModelError::Timeout(inner.timeout.as_secs_f64()))?
     }
 
     /// Send a request, retrying what may succeed on another attempt (see
@@ -215,10 +246,13 @@ impl ChatClient {
 }
 
 /// Tokens a request may use, reserved against `tokens_per_minute` before
-/// it is sent: about four characters a token for the prompt, plus the reply
-/// cap when there is one.
+/// it is sent: about four characters a token for the prompt (tool calls
+/// and tool definitions included), plus the reply cap when there is one.
 fn estimate_tokens(request: &ChatRequest) -> f64 {
-    let prompt: usize = request.messages.iter().map(|m| m.content.len() / 4 + 4).sum();
+    let calls = |m: &super::Message| m.tool_calls.iter().map(|c| c.name.len() + c.arguments.len()).sum::<usize>();
+    let prompt: usize = request.messages.iter().map(|m| (m.content.len() + calls(m)) / 4 + 4).sum();
+    let tools: usize = request.tools.iter().map(|t| t.to_openai().to_string().len() / 4).sum();
+    let prompt = prompt + tools;
     let cap = request.sampling_args.get("max_tokens").and_then(Value::as_u64).or(request.max_tokens.map(u64::from));
     (prompt as u64 + cap.unwrap_or(0)) as f64
 }
@@ -273,6 +307,9 @@ impl Inner {
         }
         if !request.stop.is_empty() {
             body.insert("stop".into(), request.stop.clone().into());
+        }
+        if matches!(self.api, Api::Chat) && !request.tools.is_empty() {
+            body.insert("tools".into(), request.tools.iter().map(|tool| tool.to_openai()).collect());
         }
         body.extend(request.sampling_args.iter().map(|(k, v)| (k.clone(), v.clone())));
         serde_json::to_vec(&Value::Object(body)).expect("JSON body serialises").into()
@@ -402,25 +439,38 @@ fn parse_replies(bytes: &[u8], text: bool, key: Option<&ApiKey>) -> Result<Vec<C
     choices.sort_by_key(|c| c.get("index").and_then(Value::as_u64).unwrap_or(0));
     let mut replies = Vec::with_capacity(choices.len());
     for choice in choices {
-        let string = |value: Option<&Value>| value.and_then(Value::as_str).map(String::from);
-        let (content, reasoning) = if text {
-            (string(Some(choice.get("text").ok_or_else(|| malformed("no `choices[0].text`"))?)), None)
-        } else {
-            let message = choice.get("message").ok_or_else(|| malformed("no `choices[0].message`"))?;
-            let reasoning = string(message.get("reasoning_content")).or_else(|| string(message.get("reasoning")));
-            (string(message.get("content")), reasoning)
-        };
-        let usage = if replies.is_empty() { parse_usage(&json) } else { Usage::default() };
-        replies.push(ChatReply {
-            content: content.unwrap_or_default(),
-            reasoning,
-            finish_reason: string(choice.get("finish_reason")),
-            usage,
-            latency_ms: 0,
-            attempts: 1,
-        });
+        let mut reply = parse_choice(choice, text, &malformed)?;
+        if replies.is_empty() {
+            reply.usage = parse_usage(&json);
+        }
+        replies.push(reply);
     }
     Ok(replies)
+}
+
+/// One choice of a completion, without usage.
+fn parse_choice(choice: &Value, text: bool, malformed: &dyn Fn(&str) -> ModelError) -> Result<ChatReply, ModelError> {
+    let string = |value: Option<&Value>| value.and_then(Value::as_str).map(String::from);
+    let (content, reasoning, tool_calls) = if text {
+        (string(Some(choice.get("text").ok_or_else(|| malformed("no `choices[0].text`"))?)), None, Vec::new())
+    } else {
+        let message = choice.get("message").ok_or_else(|| malformed("no `choices[0].message`"))?;
+        let reasoning = string(message.get("reasoning_content")).or_else(|| string(message.get("reasoning")));
+        let tool_calls = match message.get("tool_calls") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(calls) => serde_json::from_value(calls.clone()).map_err(|_| malformed("unreadable `tool_calls`"))?,
+        };
+        (string(message.get("content")), reasoning, tool_calls)
+    };
+    Ok(ChatReply {
+        content: content.unwrap_or_default(),
+        tool_calls,
+        reasoning,
+        finish_reason: string(choice.get("finish_reason")),
+        usage: Usage::default(),
+        latency_ms: 0,
+        attempts: 1,
+    })
 }
 
 /// A body on one line, with the key (if any) replaced by `***` before
@@ -480,6 +530,25 @@ mod tests {
         for body in [&b"{}"[..], b"<html>", br#"{"choices":[]}"#, br#"{"choices":[{}]}"#] {
             assert!(matches!(parse_reply(body, false, None), Err(ModelError::Malformed(_))));
         }
+    }
+
+    #[test]
+    fn parses_tool_calls() {
+        let body = br#"{"choices":[{"message":{"content":null,"tool_calls":[{"id":"call_1","type":"function",
+            "function":{"name":"bash","arguments":"{\"command\": \"ls\"}"}}]},"finish_reason":"tool_calls"}]}"#;
+        let reply = parse_reply(body, false, None).unwrap();
+        assert_eq!(reply.content, "");
+        assert_eq!(reply.finish_reason.as_deref(), Some("tool_calls"));
+        assert_eq!(
+            reply.tool_calls,
+            vec![super::super::ToolCall {
+                id: "call_1".into(),
+                name: "bash".into(),
+                arguments: r#"{"command": "ls"}"#.into()
+            }]
+        );
+        let bad = br#"{"choices":[{"message":{"content":"","tool_calls":"nope"}}]}"#;
+        assert!(matches!(parse_reply(bad, false, None), Err(ModelError::Malformed(_))));
     }
 
     #[test]

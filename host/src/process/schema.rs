@@ -11,13 +11,14 @@
 //! | `seed` | uint64 | the sample seed |
 //! | `group` | utf8 | the record's value of the env's `group_by` field; null without one |
 //! | `reward` | float64, null when the sample errored | |
-//! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed`, `hedged` |
+//! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed`, `hedged`, `ungraded` |
 //! | `error_kind`, `error` | utf8 | null unless the sample errored |
 //! | `metric_<name>` | float64 | one per metric the environment reported, sorted by name |
 //! | `prompt` | utf8 | the first request's messages as JSON (absent with `--drop-text`) |
 //! | `completion`, `reasoning` | utf8 | the last reply (absent with `--drop-text`) |
 //! | `info` | utf8 | the environment's details as JSON (gold answer, ...) |
 //! | `code_runs` | utf8 | programs run for the sample as a JSON list (exit code, output, timed out, duration); null when none |
+//! | `judge_calls` | utf8 | the judge's questions and replies as a JSON list (messages, reply, tokens, latency); null when none |
 //! | `turns` | int32 | |
 //! | `tokens_prompt`, `tokens_completion`, `tokens_reasoning` | int64 | |
 //! | `latency_ms` | int64 | model time |
@@ -33,7 +34,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::Arc;
 
 /// Version of the processed schema; bumped on any change to the columns.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Prefix of the per-metric columns.
 pub const METRIC_PREFIX: &str = "metric_";
@@ -79,6 +80,7 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
     fields.extend([
         utf8("info", true),
         utf8("code_runs", true),
+        utf8("judge_calls", true),
         Field::new("turns", DataType::Int32, false),
         Field::new("tokens_prompt", DataType::Int64, false),
         Field::new("tokens_completion", DataType::Int64, false),
@@ -105,6 +107,7 @@ pub struct BatchBuilder {
     text: [StringBuilder; 3],
     info: StringBuilder,
     code_runs: StringBuilder,
+    judge_calls: StringBuilder,
     turns: Int32Builder,
     counts: [Int64Builder; 4],
     finished_at: TimestampMicrosecondBuilder,
@@ -129,6 +132,7 @@ impl BatchBuilder {
             text: Default::default(),
             info: Default::default(),
             code_runs: Default::default(),
+            judge_calls: Default::default(),
             turns: Default::default(),
             counts: Default::default(),
             finished_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
@@ -188,6 +192,10 @@ impl BatchBuilder {
             true => self.code_runs.append_null(),
             false => self.code_runs.append_value(serde_json::to_string(&result.code_runs)?),
         }
+        match result.judge_calls.is_empty() {
+            true => self.judge_calls.append_null(),
+            false => self.judge_calls.append_value(serde_json::to_string(&result.judge_calls)?),
+        }
         self.turns.append_value(result.turns as i32);
         let tokens = [result.tokens.prompt, result.tokens.completion, result.tokens.reasoning, result.latency_ms];
         for (builder, value) in self.counts.iter_mut().zip(tokens) {
@@ -213,6 +221,7 @@ impl BatchBuilder {
         }
         columns.push(Arc::new(self.info.finish()));
         columns.push(Arc::new(self.code_runs.finish()));
+        columns.push(Arc::new(self.judge_calls.finish()));
         columns.push(Arc::new(self.turns.finish()));
         columns.extend(self.counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         columns.push(Arc::new(self.finished_at.finish()));

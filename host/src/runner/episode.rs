@@ -2,16 +2,24 @@
 //!
 //! Every failure (model, plugin, sandbox limit) ends the sample with a
 //! recorded error; nothing here can fail the job or the run.
+//!
+//! Tool calls and the token budget live in [`tools`]; workspaces and a
+//! sample's artifacts in [`workspace`].
+
+mod tools;
+mod workspace;
 
 use super::fewshot::Fewshot;
 use crate::dataset::{Dataset, Record};
-use crate::execution::{CodeExecutor, CodeRun};
+use crate::execution::{CodeExecutor, CodeRun, WorkspaceRunner};
 use crate::models::{ChatReply, Message, Model, ModelError, ReplyError, Role, Turn};
 use crate::runtime::{
     Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, ContinuationRequest, EnvironmentPool,
-    Event, ModelReply, Prompt, Sample, Score, Step,
+    Event, JudgeRequest, ModelReply, Prompt, Sample, Score, Step,
 };
-use crate::store::{self, ErrorKind, ParseStatus, SampleError, SampleResult, ScoredContinuation, Tokens};
+use crate::store::{
+    self, ErrorKind, JobLayout, JudgeCall, ParseStatus, SampleError, SampleResult, ScoredContinuation, Tokens,
+};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -33,6 +41,35 @@ pub(super) struct SampleSpec {
     pub fewshot: Option<Arc<Fewshot>>,
     /// Whether the env grants the `loglikelihood` capability.
     pub loglikelihood: bool,
+    /// The judge of `ask-judge` actions, when the env grants `judge`.
+    pub judge: Option<Arc<Judge>>,
+    /// Whether the env grants `tools` (the plugin may offer the model tools).
+    pub tools_granted: bool,
+    /// Makes the sample's workspace; `None` when the env does not grant `workspace`.
+    pub workspace: Option<Arc<WorkspaceRunner>>,
+    /// Keep the workspace after the sample (`--keep-workspaces`).
+    pub keep_workspace: bool,
+    /// Set for every command in the workspace (the job's `environment_variables`).
+    pub environment_variables: Arc<[(String, String)]>,
+    /// Tokens the sample may spend before the model is no longer asked.
+    pub token_budget: Option<u64>,
+    /// The job's files: where the sample's artifacts (and kept workspace) go.
+    pub files: JobLayout,
+}
+
+/// A job's judge: the model asked and the sampling args sent.
+pub(crate) struct Judge {
+    pub(crate) model: Model,
+    /// Its name at the endpoint, for the job's identity.
+    pub(crate) name: String,
+    pub(crate) sampling_args: Map<String, Value>,
+}
+
+impl Judge {
+    /// What stands for the judge in a job's identity.
+    pub(crate) fn identity(&self) -> Value {
+        serde_json::json!({"model": self.name, "sampling_args": self.sampling_args})
+    }
 }
 
 impl From<CallError> for SampleError {
@@ -65,18 +102,6 @@ impl From<&ModelError> for ErrorKind {
     }
 }
 
-impl From<&crate::runtime::Message> for Message {
-    fn from(message: &crate::runtime::Message) -> Self {
-        let role = match message.role {
-            crate::runtime::Role::System => Role::System,
-            crate::runtime::Role::User => Role::User,
-            crate::runtime::Role::Assistant => Role::Assistant,
-            crate::runtime::Role::Tool => Role::Tool,
-        };
-        Message::new(role, message.content.clone())
-    }
-}
-
 impl From<crate::runtime::ParseStatus> for ParseStatus {
     fn from(status: crate::runtime::ParseStatus) -> Self {
         match status {
@@ -84,6 +109,7 @@ impl From<crate::runtime::ParseStatus> for ParseStatus {
             crate::runtime::ParseStatus::NoAnswer => ParseStatus::NoAnswer,
             crate::runtime::ParseStatus::Malformed => ParseStatus::Malformed,
             crate::runtime::ParseStatus::Hedged => ParseStatus::Hedged,
+            crate::runtime::ParseStatus::Ungraded => ParseStatus::Ungraded,
         }
     }
 }
@@ -158,6 +184,11 @@ pub(super) async fn finish(
         Ok(step) => episode.play(spec, start.ctx(), step, pool, model).await,
         Err(error) => Err(error),
     };
+    let (info, artifacts) = match &outcome {
+        Ok(score) => workspace::split_info(&score.info_json),
+        Err(_) => (Value::Null, Vec::new()),
+    };
+    let artifacts = episode.close(spec, &record.id, artifacts).await;
     let mut result = SampleResult {
         example_id: record.id.clone(),
         example_index: record.index,
@@ -168,6 +199,7 @@ pub(super) async fn finish(
         prompt_text: episode.prompt_text,
         sampling_seed: episode.sampling_seed,
         continuations: episode.continuations,
+        judge_calls: episode.judge_calls,
         completion: episode.completion,
         reasoning: episode.reasoning,
         reward: None,
@@ -177,6 +209,7 @@ pub(super) async fn finish(
         info: Value::Null,
         transcript: episode.transcript,
         code_runs: episode.code_runs,
+        artifacts,
         turns: episode.turns,
         tokens: episode.tokens,
         latency_ms: episode.latency_ms,
@@ -184,18 +217,20 @@ pub(super) async fn finish(
         finished_at: store::now_rfc3339(),
     };
     match outcome {
-        Ok(score) => apply_score(&mut result, score),
+        Ok(score) => apply_score(&mut result, score, info),
         Err(error) => result.error = Some(error),
     }
     result
 }
 
-fn apply_score(result: &mut SampleResult, score: Score) {
+/// The score's fields into the result line; `info` is the score's details
+/// with any attached artifacts taken out.
+fn apply_score(result: &mut SampleResult, score: Score, info: Value) {
     result.reward = Some(score.reward);
     result.parsed_answer = score.parsed_answer;
     result.parse_status = Some(score.parse_status.into());
     result.metrics = score.metrics.into_iter().map(|m| (m.name, m.value)).collect();
-    result.info = serde_json::from_str(&score.info_json).unwrap_or(Value::String(score.info_json));
+    result.info = info;
 }
 
 /// What an episode has produced so far.
@@ -205,6 +240,7 @@ struct Episode {
     prompt_text: Option<String>,
     sampling_seed: Option<u64>,
     continuations: Vec<ScoredContinuation>,
+    judge_calls: Vec<JudgeCall>,
     completion: Option<String>,
     reasoning: Option<String>,
     transcript: Vec<Message>,
@@ -214,6 +250,14 @@ struct Episode {
     latency_ms: u64,
     /// The reply to the first request, when it was asked with others'.
     prefetched: Option<Prefetched>,
+    /// The sample's workspace, made at its first `workspace` action.
+    workspace: Option<crate::execution::Workspace>,
+    /// `workspace` actions carried out.
+    workspace_actions: u32,
+    /// The diff the plugin last asked for (the sample's `diff.patch`).
+    last_diff: Option<String>,
+    /// Whether the plugin was told the token budget is spent.
+    budget_spent: bool,
 }
 
 impl Episode {
@@ -235,24 +279,27 @@ impl Episode {
                             format!("record {}: exceeded max_turns ({})", ctx.record, spec.max_turns),
                         ));
                     }
-                    let reply = self.ask(model, pool, ctx, spec, &prompt, &step.state).await?;
+                    let reply = match self.budget_reply(spec, ctx)? {
+                        Some(reply) => reply,
+                        None => self.ask(model, pool, ctx, spec, &prompt, &step.state).await?,
+                    };
                     step = pool.advance(ctx, &step.state, &Event::ModelReply(reply)).await?;
                 }
                 Action::RunCode(request) => {
                     let output = self.run_code(spec, ctx, &request).await?;
                     step = pool.advance(ctx, &step.state, &Event::CodeOutput(output)).await?;
                 }
+                Action::AskJudge(request) => {
+                    let reply = self.ask_judge(spec, ctx, &request).await?;
+                    step = pool.advance(ctx, &step.state, &Event::JudgeReply(reply)).await?;
+                }
                 Action::ScoreContinuations(request) => {
                     let scores = self.score_continuations(model, pool, ctx, spec, &request, &step.state).await?;
                     step = pool.advance(ctx, &step.state, &Event::ContinuationScores(scores)).await?;
                 }
-                other => {
-                    let message = format!(
-                        "record {}: the plugin asked for `{}`, which this env does not grant (see its capabilities)",
-                        ctx.record,
-                        other.name()
-                    );
-                    return Err(failure(ErrorKind::Episode, message));
+                Action::Workspace(request) => {
+                    let output = self.workspace_action(spec, ctx, &request).await?;
+                    step = pool.advance(ctx, &step.state, &Event::WorkspaceOutput(output)).await?;
                 }
             }
         }
@@ -301,6 +348,7 @@ impl Episode {
         state: &str,
     ) -> Result<ModelReply, SampleError> {
         let messages: Vec<Message> = prompt.messages.iter().map(Message::from).collect();
+        let tools = tools::offered(&prompt.tools, spec.tools_granted, ctx.record)?;
         self.turns += 1;
         if self.turns == 1 {
             self.prompt_text = model.prompt_text(&messages);
@@ -310,6 +358,7 @@ impl Episode {
             messages: &messages,
             max_tokens: prompt.max_tokens,
             stop: &prompt.stop,
+            tools: &tools,
             sampling_args: &spec.sampling_args,
             example_id: ctx.record,
             rollout: spec.rollout,
@@ -329,14 +378,16 @@ impl Episode {
         };
         self.count(reply.usage, reply.latency_ms);
         self.reasoning = reply.reasoning;
+        let answer = Message { tool_calls: reply.tool_calls.clone(), ..Message::new(Role::Assistant, &reply.content) };
         if self.turns > 1 {
             // Each request carries the whole conversation, so the last one
             // plus the reply is the full transcript.
             self.transcript = messages;
-            self.transcript.push(Message::new(Role::Assistant, reply.content.clone()));
+            self.transcript.push(answer);
         }
         self.completion = Some(reply.content.clone());
-        Ok(ModelReply { content: reply.content, tool_calls: Vec::new(), finish_reason: reply.finish_reason })
+        let tool_calls = reply.tool_calls.iter().map(tools::to_plugin).collect();
+        Ok(ModelReply { content: reply.content, tool_calls, finish_reason: reply.finish_reason })
     }
 
     /// Score the plugin's continuations by log-likelihood under the model
@@ -379,6 +430,59 @@ impl Episode {
             greedy: s.greedy,
         });
         Ok(scores.collect())
+    }
+
+    /// Ask the job's judge (the env must grant `judge`) and record the
+    /// exchange apart from the model under test's. Judge requests count
+    /// against `max_turns` too.
+    async fn ask_judge(
+        &mut self,
+        spec: &SampleSpec,
+        ctx: CallContext<'_>,
+        request: &JudgeRequest,
+    ) -> Result<ModelReply, SampleError> {
+        let Some(judge) = &spec.judge else {
+            let message = format!(
+                "record {}: the plugin asked a judge, but the env grants no `judge` capability or names no judge",
+                ctx.record
+            );
+            return Err(failure(ErrorKind::Episode, message));
+        };
+        if self.judge_calls.len() >= spec.max_turns as usize {
+            let message = format!("record {}: exceeded max_turns ({}) judge requests", ctx.record, spec.max_turns);
+            return Err(failure(ErrorKind::Episode, message));
+        }
+        let messages: Vec<Message> = request.messages.iter().map(Message::from).collect();
+        let turn = Turn {
+            messages: &messages,
+            max_tokens: request.max_tokens,
+            stop: &[],
+            tools: &[],
+            sampling_args: &judge.sampling_args,
+            example_id: ctx.record,
+            rollout: spec.rollout,
+            number: 1,
+            seed: None,
+        };
+        let reply = judge.model.reply(&turn, async || Ok::<_, CallError>(None)).await;
+        let reply = reply.map_err(|error| {
+            let mut error = self.reply_error(ctx.record, error);
+            error.kind = ErrorKind::Judge;
+            error.message = format!("judge: {}", error.message);
+            error
+        })?;
+        let usage = reply.usage;
+        self.judge_calls.push(JudgeCall {
+            messages,
+            reply: reply.content.clone(),
+            tokens: Tokens {
+                prompt: usage.prompt_tokens.unwrap_or(0),
+                completion: usage.completion_tokens.unwrap_or(0),
+                reasoning: usage.reasoning_tokens.unwrap_or(0),
+            },
+            latency_ms: reply.latency_ms,
+        });
+        Ok(ModelReply { content: reply.content, tool_calls: Vec::new(), finish_reason: reply.finish_reason })
     }
 
     /// Add a request's tokens and time.

@@ -4,7 +4,9 @@
 //! results, so a run may resume one with the other's samples. What is in:
 //! the model name at the endpoint and the API used, sampling args, plugin
 //! hash and API version, env args, dataset hash and id field, example and
-//! rollout counts, turns and the run seed, all after CLI overrides. What is
+//! rollout counts, turns and the run seed, all after CLI overrides; when
+//! set, the token budget and the workspace's environment variables (their
+//! values hashed: they may be secrets). What is
 //! out: connection settings (URL, key variable, timeout, concurrency,
 //! retries, rate limits), because changing them only changes how fast the
 //! same samples arrive.
@@ -35,12 +37,19 @@ pub(crate) struct IdentityInputs<'a> {
     pub group_by: Option<&'a str>,
     /// How few-shot exemplars are chosen, and their pool's hash and commit.
     pub fewshot: Option<Value>,
+    /// The judge's model name and sampling args (absent without a judge;
+    /// the judge's templates are the plugin's, in `plugin_sha256`).
+    pub judge: Option<Value>,
     pub id_field: Option<&'a str>,
     /// Records actually used (a cap at or above the dataset size is no change).
     pub num_examples: usize,
     pub rollouts: u32,
     pub max_turns: u32,
     pub seed: u64,
+    /// The sample token budget (absent when none, so older identities stay).
+    pub token_budget: Option<u64>,
+    /// The job's workspace environment variables (absent when none).
+    pub environment_variables: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// The identity as a JSON object (keys sorted, so its text is canonical).
@@ -67,6 +76,20 @@ pub(crate) fn identity(inputs: &IdentityInputs) -> Value {
     }
     if let Some(fewshot) = &inputs.fewshot {
         identity["fewshot"] = fewshot.clone();
+    }
+    if let Some(judge) = &inputs.judge {
+        identity["judge"] = judge.clone();
+    }
+    if let Some(budget) = inputs.token_budget {
+        identity["token_budget"] = budget.into();
+    }
+    if !inputs.environment_variables.is_empty() {
+        let hashed: Map<String, Value> = inputs
+            .environment_variables
+            .iter()
+            .map(|(name, value)| (name.clone(), hex::encode(Sha256::digest(value.as_bytes())).into()))
+            .collect();
+        identity["environment_variables"] = Value::Object(hashed);
     }
     identity
 }
@@ -135,12 +158,46 @@ mod tests {
             dataset_commit: None,
             group_by: None,
             fewshot: None,
+            judge: None,
             id_field: None,
             num_examples: 10,
             rollouts: 1,
             max_turns: 16,
             seed: 0,
+            token_budget: None,
+            environment_variables: &Default::default(),
         })
+    }
+
+    #[test]
+    fn budgets_and_environment_variables_count_only_when_set_and_values_are_hashed() {
+        let plain = sample();
+        assert!(plain.get("token_budget").is_none() && plain.get("environment_variables").is_none());
+        let variables = [("API_TOKEN".to_string(), "secret-value".to_string())].into();
+        let args = Map::new();
+        let with = identity(&IdentityInputs {
+            model: "m",
+            api: json!("chat"),
+            sampling_args: &args,
+            plugin_sha256: "p",
+            api_version: "0.2.0",
+            env_args: &args,
+            dataset_sha256: "d",
+            dataset_commit: None,
+            group_by: None,
+            fewshot: None,
+            judge: None,
+            id_field: None,
+            num_examples: 1,
+            rollouts: 1,
+            max_turns: 1,
+            seed: 0,
+            token_budget: Some(1000),
+            environment_variables: &variables,
+        });
+        assert_eq!(with["token_budget"], 1000);
+        assert!(with["environment_variables"]["API_TOKEN"].as_str().unwrap().len() == 64);
+        assert!(!with.to_string().contains("secret-value"));
     }
 
     #[test]

@@ -3,17 +3,17 @@
 //! job's environment configured with its arguments, API keys resolved and
 //! every job's identity computed.
 
-use super::episode::SampleSpec;
+use super::episode::{Judge, SampleSpec};
 use super::fewshot::Fewshot;
 use super::identity::{self, IdentityInputs};
-use crate::config::run_code_languages;
-use crate::config::{DatasetSource, LOGLIKELIHOOD};
+use crate::config::{DatasetSource, JUDGE, LOGLIKELIHOOD, TOOLS, TOOLS_TEXT_FALLBACK, run_code_languages};
 use crate::dataset::hub::Hub;
 use crate::dataset::{self, Dataset};
-use crate::execution::CodeExecutor;
-use crate::models::{Model, Models};
+use crate::execution::{CodeExecutor, WorkspaceRunner};
+use crate::models::{Model, ModelSource, Models};
 use crate::plan::{EnvSpec, FewshotSpec, JobPlan, Plan};
 use crate::runtime::{EnvironmentPool, Runtime};
+use crate::store::JobLayout;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -36,10 +36,16 @@ pub(crate) struct PreparedJob {
     pub(super) concurrency: usize,
     /// Runs the env's programs, when it grants `run-code:<language>`.
     pub(super) code: Option<Arc<CodeExecutor>>,
+    /// Makes the env's workspaces, when it grants `workspace`.
+    pub(super) workspace: Option<Arc<WorkspaceRunner>>,
+    /// Set for every command in its workspaces.
+    pub(super) environment_variables: Arc<[(String, String)]>,
     /// Each record's group, when the env has `group_by`.
     pub(super) groups: Option<Arc<[Option<String>]>>,
     /// Its few-shot exemplars, when the env has them.
     pub(super) fewshot: Option<Arc<Fewshot>>,
+    /// Its judge, when the env grants `judge`.
+    pub(super) judge: Option<Arc<Judge>>,
 }
 
 impl PreparedJob {
@@ -48,8 +54,16 @@ impl PreparedJob {
         self.dataset.records.len() as u64 * u64::from(self.plan.env.rollouts)
     }
 
-    /// What one sample needs to run.
-    pub(super) fn sample_spec(&self, record_index: usize, rollout: u32, seed: u64) -> SampleSpec {
+    /// What one sample needs to run; `files` are the job's, where kept
+    /// workspaces and artifacts go.
+    pub(super) fn sample_spec(
+        &self,
+        record_index: usize,
+        rollout: u32,
+        seed: u64,
+        files: &JobLayout,
+        keep_workspace: bool,
+    ) -> SampleSpec {
         SampleSpec {
             dataset: self.dataset.clone(),
             record_index,
@@ -61,6 +75,13 @@ impl PreparedJob {
             group: self.group(record_index),
             fewshot: self.fewshot.clone(),
             loglikelihood: self.plan.env.capabilities.iter().any(|c| c == LOGLIKELIHOOD),
+            judge: self.judge.clone(),
+            tools_granted: self.plan.env.capabilities.iter().any(|c| c == TOOLS),
+            workspace: self.workspace.clone(),
+            keep_workspace,
+            environment_variables: self.environment_variables.clone(),
+            token_budget: self.plan.env.token_budget,
+            files: files.clone(),
         }
     }
 
@@ -86,12 +107,13 @@ pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<Prep
 }
 
 /// What jobs share: datasets read once, one client per model, one code
-/// executor per setting.
+/// executor and one workspace runner per setting.
 #[derive(Default)]
 struct Shared {
     datasets: Datasets,
     models: Models,
     executors: HashMap<String, Arc<CodeExecutor>>,
+    workspaces: HashMap<String, Arc<WorkspaceRunner>>,
 }
 
 async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
@@ -101,18 +123,23 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         shared.datasets.load(&env.dataset, env.id_field.as_deref(), env.num_examples).await.with_context(context)?;
     let plugin = runtime.load(&env.plugin).await.with_context(context)?;
     check_capabilities(&plugin.metadata.capabilities, &env.capabilities, &env.id, &plugin.label())?;
+    let plugin_capabilities = plugin.metadata.capabilities.clone();
     let pool = runtime
         .environment(plugin, &env.env_args, env.limits)
         .await
         .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
-    let code = code_executor(env, &mut shared.executors).await.with_context(|| format!("env `{}`", env.id))?;
+    let env_context = || format!("env `{}`", env.id);
+    let code = code_executor(env, &mut shared.executors).await.with_context(env_context)?;
+    let workspace = workspace_runner(env, &dataset, &mut shared.workspaces).await.with_context(env_context)?;
     let model = shared.models.resolve(&job.model)?;
+    check_tools(&plugin_capabilities, &model, &job.model.id, &env.id).with_context(context)?;
     let groups = env.group_by.as_deref().map(|field| dataset.records.iter().map(|r| r.field_text(field)).collect());
     let fewshot = match &env.fewshot {
         Some(spec) => Some(Arc::new(fewshot(spec, &dataset, &mut shared.datasets, &pool).await.with_context(context)?)),
         None => None,
     };
-    let identity = job_identity(job, &model, &pool, &dataset, fewshot.as_deref(), seed);
+    let judge = judge(job, &mut shared.models).with_context(context)?;
+    let identity = job_identity(job, &model, &pool, &dataset, fewshot.as_deref(), judge.as_deref(), seed);
     Ok(PreparedJob {
         plan: job.clone(),
         checksum: identity::checksum(&identity),
@@ -122,9 +149,34 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         concurrency: model.concurrency(),
         model,
         code,
+        workspace,
+        environment_variables: job.environment_variables.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         groups,
         fewshot,
+        judge,
     })
+}
+
+/// The judge of a job whose env grants `judge`: an endpoint model declared
+/// under `models:`, resolved once like any model (so a model used both as
+/// judge and under test shares one client and its concurrency).
+fn judge(job: &JobPlan, models: &mut Models) -> Result<Option<Arc<Judge>>> {
+    let env = &job.env;
+    if !env.capabilities.iter().any(|c| c == JUDGE) {
+        return Ok(None);
+    }
+    let Some(spec) = &job.judge else {
+        bail!("env `{}` grants `judge` but names no judge: add `judge: {{model: MODEL_ID}}` to the env or job", env.id);
+    };
+    if !matches!(spec.model.source, ModelSource::Endpoint(_)) {
+        bail!(
+            "judge `{}`: a judge must be a model served at an endpoint, not the oracle or replayed completions",
+            spec.model.id
+        );
+    }
+    let model = models.resolve(&spec.model)?;
+    let name = model.identity_name(&spec.model);
+    Ok(Some(Arc::new(Judge { model, name, sampling_args: spec.sampling_args.clone() })))
 }
 
 fn job_identity(
@@ -133,6 +185,7 @@ fn job_identity(
     pool: &EnvironmentPool,
     dataset: &Dataset,
     fewshot: Option<&Fewshot>,
+    judge: Option<&Judge>,
     seed: u64,
 ) -> Value {
     let name = model.identity_name(&job.model);
@@ -140,18 +193,21 @@ fn job_identity(
         model: &name,
         api: job.model.api_identity(),
         sampling_args: &job.sampling_args,
-        plugin_sha256: &pool.plugin().sha256,
+        plugin_sha256: pool.plugin().identity_sha256(),
         api_version: &pool.plugin().api_version,
         env_args: &job.env.env_args,
         dataset_sha256: &dataset.sha256,
         dataset_commit: dataset.hub.as_ref().map(|hub| hub.commit.as_str()),
         group_by: job.env.group_by.as_deref(),
         fewshot: fewshot.map(Fewshot::identity),
+        judge: judge.map(Judge::identity),
         id_field: job.env.id_field.as_deref(),
         num_examples: dataset.records.len(),
         rollouts: job.env.rollouts,
         max_turns: job.env.max_turns,
         seed,
+        token_budget: job.env.token_budget,
+        environment_variables: &job.environment_variables,
     })
 }
 
@@ -215,14 +271,69 @@ pub(crate) async fn check_scoring(jobs: &[&PreparedJob]) -> Result<()> {
     Ok(())
 }
 
-/// Refuse a plugin that needs a capability its env config does not grant.
+/// Check, once per judge model, that the judges of `jobs` answer: before
+/// a run is opened (not in a dry run, which contacts no model).
+pub(crate) async fn check_judges(jobs: &[&PreparedJob]) -> Result<()> {
+    let mut checked = std::collections::HashSet::new();
+    for job in jobs {
+        let (Some(judge), Some(spec)) = (&job.judge, &job.plan.judge) else { continue };
+        if checked.insert(&spec.model.id) {
+            let context = || format!("judge `{}` of job {}", spec.model.id, job.plan.job_id);
+            judge.model.check_reachable().await.with_context(context)?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuse a plugin that needs a capability its env config does not grant
+/// (a declaration such as `tools-text-fallback` needs no grant).
 fn check_capabilities(needed: &[String], granted: &[String], env_id: &str, plugin: &str) -> Result<()> {
-    if let Some(missing) = needed.iter().find(|c| !granted.contains(c)) {
+    let needed = needed.iter().filter(|c| c.as_str() != TOOLS_TEXT_FALLBACK);
+    if let Some(missing) = needed.into_iter().find(|c| !granted.contains(c)) {
         bail!(
             "env `{env_id}`: plugin {plugin} needs capability `{missing}`; grant it with `capabilities: [{missing}]` in the env config"
         );
     }
     Ok(())
+}
+
+/// Refuse a model that cannot call tools (a base model, replayed
+/// completions) for a plugin that offers them, unless the plugin declares a
+/// text fallback.
+fn check_tools(capabilities: &[String], model: &Model, model_id: &str, env_id: &str) -> Result<()> {
+    let offers = capabilities.iter().any(|c| c == TOOLS);
+    let falls_back = capabilities.iter().any(|c| c == TOOLS_TEXT_FALLBACK);
+    if offers && !falls_back && !model.supports_tools() {
+        bail!(
+            "model `{model_id}` cannot call tools (a base model on the text-completions API, `use_chat_template: false`, or replayed completions), and env `{env_id}`'s plugin offers tools without declaring `{TOOLS_TEXT_FALLBACK}`; use a chat model"
+        );
+    }
+    Ok(())
+}
+
+/// The workspace runner for an env that grants `workspace`: one per
+/// distinct setting, checked once and shared (with its concurrency limit);
+/// the images the job's tasks name are checked too.
+async fn workspace_runner(
+    env: &EnvSpec,
+    dataset: &Dataset,
+    runners: &mut HashMap<String, Arc<WorkspaceRunner>>,
+) -> Result<Option<Arc<WorkspaceRunner>>> {
+    let Some(settings) = &env.workspace else {
+        return Ok(None);
+    };
+    let key = serde_json::to_string(settings).expect("settings serialise");
+    let runner = match runners.get(&key) {
+        Some(runner) => runner.clone(),
+        None => {
+            let runner = Arc::new(WorkspaceRunner::start(settings).await?);
+            runners.insert(key, runner.clone());
+            runner
+        }
+    };
+    let images = (0..dataset.records.len()).map(|i| dataset.task(i).and_then(|task| task.image.as_deref()));
+    runner.check_images(images).await?;
+    Ok(Some(runner))
 }
 
 /// The executor for an env that grants `run-code:<language>`: one per
@@ -243,4 +354,38 @@ async fn code_executor(
     let executor = Arc::new(CodeExecutor::start(settings, languages).await?);
     executors.insert(key, executor.clone());
     Ok(Some(executor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, PromptTemplate};
+
+    fn model(api: Api) -> Model {
+        let endpoint = EndpointSpec {
+            model: "m".into(),
+            api_base_url: "http://127.0.0.1:9/v1".into(),
+            api_key_var: None,
+            max_concurrent: 1,
+            timeout_secs: 1.0,
+            max_retries: 0,
+            rate_limit_wait_secs: 1.0,
+            rate: Default::default(),
+            api,
+        };
+        Models::default().resolve(&ModelSpec { id: "m".into(), source: ModelSource::Endpoint(endpoint) }).unwrap()
+    }
+
+    #[test]
+    fn a_base_model_is_refused_tools_unless_the_plugin_falls_back_to_text() {
+        let base = model(Api::Completions(PromptTemplate::default()));
+        let tools = [TOOLS.to_string()];
+        let error = check_tools(&tools, &base, "m", "agent").unwrap_err().to_string();
+        assert!(error.starts_with("model `m` cannot call tools") && error.contains("tools-text-fallback"), "{error}");
+        let fallback = [TOOLS.to_string(), TOOLS_TEXT_FALLBACK.to_string()];
+        assert!(check_tools(&fallback, &base, "m", "agent").is_ok());
+        assert!(check_tools(&tools, &model(Api::Chat), "m", "agent").is_ok());
+        assert!(check_tools(&[], &base, "m", "agent").is_ok(), "no tools offered, nothing to refuse");
+        assert!(check_tools(&tools, &Models::default().resolve(&ModelSpec::oracle()).unwrap(), "o", "a").is_ok());
+    }
 }

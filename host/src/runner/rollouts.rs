@@ -56,7 +56,9 @@ async fn shared_replies(
         .collect();
     let Some(&(leader, question)) = asks.first() else { return prefetched };
     let together: Vec<usize> = asks.iter().filter(|(_, p)| same_question(p, question)).map(|(i, _)| *i).collect();
-    if together.len() < 2 {
+    // Prompts offering tools are asked one by one: agent episodes diverge
+    // at once, and their tool lists are checked per sample.
+    if together.len() < 2 || !question.tools.is_empty() {
         return prefetched;
     }
     let spec = starts[leader].spec;
@@ -66,6 +68,7 @@ async fn shared_replies(
         messages: &messages,
         max_tokens: question.max_tokens,
         stop: &question.stop,
+        tools: &[],
         sampling_args: &spec.sampling_args,
         example_id: starts[leader].ctx().record,
         rollout: spec.rollout,

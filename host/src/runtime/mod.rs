@@ -9,12 +9,14 @@
 //! instances for one job's arguments; see [`pool`]. Whatever a plugin's
 //! version, the host sees the newest types (re-exported here).
 
+mod build_info;
 mod pool;
 mod sandbox;
 mod v0_1;
 mod v0_2;
 mod versions;
 
+pub use build_info::{BuildInfo, PYTHON};
 pub use pool::{CallContext, CallError, CallErrorKind, EnvironmentPool, PluginLimits};
 pub use v0_2::{
     Action, ArgDoc, CodeRequest, CodeResult, ContinuationRequest, ContinuationScore, EnvError, Event, ExecRequest,
@@ -54,10 +56,24 @@ pub struct Plugin {
     pub api_version: String,
     /// What the plugin says about itself.
     pub metadata: Metadata,
+    /// How `assay plugin build` made it, for components built from Python.
+    pub build: Option<BuildInfo>,
     pre: PluginPre,
 }
 
 impl Plugin {
+    /// The hash job identity uses: the sources' sha256 for a component
+    /// whose build recorded one (componentize-py's output differs on every
+    /// build of the same sources), else the file's sha256.
+    pub fn identity_sha256(&self) -> &str {
+        self.build.as_ref().map_or(&self.sha256, |build| &build.source_sha256)
+    }
+
+    /// Core instances one instance of the plugin may create.
+    fn max_instances(&self) -> usize {
+        sandbox::max_instances(self.build.as_ref())
+    }
+
     /// `name version`, as error messages name the plugin.
     pub fn label(&self) -> String {
         format!("{} {}", self.metadata.name, self.metadata.version)
@@ -97,6 +113,7 @@ impl Runtime {
     async fn compile(&self, path: &Path, bytes: Vec<u8>, sha256: String) -> Result<Plugin> {
         let shown = path.display().to_string();
         check_is_component(&bytes).map_err(|e| anyhow!("plugin {shown}: {e}"))?;
+        let build = BuildInfo::of(&bytes);
         let engine = self.engine.clone();
         let component = tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
             .await?
@@ -104,8 +121,8 @@ impl Runtime {
         let api_version =
             versions::api_version(&self.engine, &component).map_err(|e| anyhow!("plugin {shown}: {e}"))?;
         let pre = self.linkers.pre(&api_version, &component).map_err(|e| anyhow!("plugin {shown}: {e:#}"))?;
-        let metadata = pool::describe(&pre, &shown).await?;
-        Ok(Plugin { path: path.to_path_buf(), sha256, api_version, metadata, pre })
+        let metadata = pool::describe(&pre, &shown, sandbox::max_instances(build.as_ref())).await?;
+        Ok(Plugin { path: path.to_path_buf(), sha256, api_version, metadata, build, pre })
     }
 
     /// A pool of instances of `plugin` configured with `env_args`. Fails

@@ -236,9 +236,10 @@ impl EnvironmentPool {
 
     /// A new instance, configured with the job's arguments.
     async fn instantiate(&self, record: &str) -> Result<Instance, CallError> {
-        let mut instance = new_instance(&self.plugin.pre, &self.plugin.metadata.name, self.limits)
-            .await
-            .map_err(|e| self.error(record, CallErrorKind::Trap, format!("cannot instantiate: {e:#}")))?;
+        let mut instance =
+            new_instance(&self.plugin.pre, &self.plugin.metadata.name, self.limits, self.plugin.max_instances())
+                .await
+                .map_err(|e| self.error(record, CallErrorKind::Trap, format!("cannot instantiate: {e:#}")))?;
         let args = self.args_json.as_str();
         let configured = tokio::time::timeout(
             Duration::from_millis(self.limits.call_timeout_ms),
@@ -280,6 +281,11 @@ fn classify_trap(error: &wasmtime::Error, store: &Store<Sandbox>, limits: &Plugi
     if text.contains("forcing trap when growing memory") {
         return (CallErrorKind::Memory, format!("exceeded its memory limit of {} MiB", limits.memory_mb));
     }
+    // componentize-py prints an uncaught Python exception's traceback and
+    // then panics: the exception is what the user needs, not the panic.
+    if let Some(exception) = python_exception(&stderr) {
+        return (CallErrorKind::Panic, exception);
+    }
     if let Some(panic) = stderr.split("panicked at").nth(1) {
         return (CallErrorKind::Panic, format!("panicked at{}", panic.trim_end()));
     }
@@ -289,6 +295,31 @@ fn classify_trap(error: &wasmtime::Error, store: &Store<Sandbox>, limits: &Plugi
         message.push_str(&format!(" (stderr: {stderr})"));
     }
     (CallErrorKind::Trap, message)
+}
+
+/// The last Python traceback in `stderr` as one line, in the Python SDK's
+/// words: the exception, then the innermost frame with its source line
+/// (`KeyError: 'no' (traceback, most recent call last: env.py:50 in
+/// reference: return table[gold])`). `None` when there is no traceback.
+fn python_exception(stderr: &str) -> Option<String> {
+    let start = stderr.rfind("Traceback (most recent call last):")?;
+    let block: Vec<&str> = stderr[start..].lines().skip(1).take_while(|line| !line.starts_with("thread '")).collect();
+    let exception = block.iter().rev().find(|line| !line.trim().is_empty() && !line.starts_with(' '))?;
+    let mut message = exception.trim().to_string();
+    if let Some(at) = block.iter().rposition(|line| line.trim_start().starts_with("File \"")) {
+        // `  File "/1/env.py", line 50, in reference`, then the source line.
+        let frame = block[at].trim_start().trim_start_matches("File \"");
+        let (path, rest) = frame.split_once('"')?;
+        let file = path.rsplit('/').next().unwrap_or(path);
+        let rest = rest.trim_start_matches(", line ");
+        let (line, function) = rest.split_once(", in ").unwrap_or((rest, "?"));
+        // Source lines are indented by four spaces; carets mark columns.
+        let code = block.get(at + 1).filter(|l| l.starts_with("    ")).map(|l| l.trim());
+        let code = code.filter(|l| !l.is_empty() && !l.starts_with(['~', '^']));
+        let code = code.map(|c| format!(": {c}")).unwrap_or_default();
+        message.push_str(&format!(" (traceback, most recent call last: {file}:{line} in {function}{code})"));
+    }
+    Some(message)
 }
 
 /// The bytes of text in what a call returned: the strings the host lifted
@@ -357,9 +388,9 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-async fn new_instance(pre: &PluginPre, name: &str, limits: PluginLimits) -> Result<Instance> {
+async fn new_instance(pre: &PluginPre, name: &str, limits: PluginLimits, instances: usize) -> Result<Instance> {
     let memory = usize::try_from(limits.memory_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
-    let mut store = Store::new(pre.engine(), Sandbox::new(Arc::from(name), memory));
+    let mut store = Store::new(pre.engine(), Sandbox::new(Arc::from(name), memory, instances));
     store.limiter(|sandbox| &mut sandbox.limits);
     store.set_fuel(limits.fuel)?;
     store.epoch_deadline_async_yield_and_update(1);
@@ -368,8 +399,8 @@ async fn new_instance(pre: &PluginPre, name: &str, limits: PluginLimits) -> Resu
 }
 
 /// Instantiate once with default limits and ask the plugin to describe itself.
-pub(super) async fn describe(pre: &PluginPre, shown: &str) -> Result<Metadata> {
-    let mut instance = new_instance(pre, shown, PluginLimits::default())
+pub(super) async fn describe(pre: &PluginPre, shown: &str, instances: usize) -> Result<Metadata> {
+    let mut instance = new_instance(pre, shown, PluginLimits::default(), instances)
         .await
         .map_err(|e| anyhow!("plugin {shown}: cannot instantiate: {e:#}"))?;
     let call = instance.bindings.describe(&mut instance.store);
@@ -377,4 +408,19 @@ pub(super) async fn describe(pre: &PluginPre, shown: &str) -> Result<Metadata> {
         .await
         .map_err(|_| anyhow!("plugin {shown}: describe timed out"))?
         .map_err(|e| anyhow!("plugin {shown}: describe trapped: {e:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_python_traceback_becomes_its_exception_and_innermost_line() {
+        let stderr = "Traceback (most recent call last):\n  File \"/0/assay_env/_component.py\", line 98, in reference\n    return adapter.reference_json(_configured(), state)\n  File \"/1/env.py\", line 50, in reference\n    return {\"x\": 1}[gold]\n           ~~~~~~~~^^^^^^\nKeyError: 'no'\n\nthread '<unnamed>' panicked at runtime/src/lib.rs:1280:25:\nPython function threw an unexpected exception\n";
+        assert_eq!(
+            python_exception(stderr).as_deref(),
+            Some("KeyError: 'no' (traceback, most recent call last: env.py:50 in reference: return {\"x\": 1}[gold])")
+        );
+        assert_eq!(python_exception("thread 'main' panicked at src/lib.rs:3:5:\nboom"), None);
+    }
 }

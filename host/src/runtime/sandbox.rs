@@ -5,6 +5,7 @@
 //! stdin. Its stdout is discarded and its stderr kept in a small buffer,
 //! because that is where a Rust panic message lands before the trap.
 
+use super::build_info::{BuildInfo, PYTHON};
 use super::v0_2::LogLevel;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -19,6 +20,25 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 /// next write fail (and Rust's `eprintln!` panic), so instances are
 /// recycled once half of it is used; see [`Sandbox::stderr_nearly_full`].
 const STDERR_CAPACITY: usize = 64 * 1024;
+
+/// Core instances a Rust component may create: it makes 3 (the module, the
+/// WASI adapter and a shim); the rest is headroom.
+const MAX_INSTANCES: usize = 16;
+
+/// Core instances a CPython component may create. componentize-py links
+/// CPython as shared libraries, one core instance each: 14 for a plain
+/// environment, and packages with C extensions add more. Memory stays
+/// capped per linear memory, so this loosens nothing else.
+const MAX_INSTANCES_PYTHON: usize = 64;
+
+/// The instance cap for a component `assay plugin build` made (Python), or
+/// for any other (Rust).
+pub(crate) fn max_instances(build: Option<&BuildInfo>) -> usize {
+    match build {
+        Some(build) if build.language == PYTHON => MAX_INSTANCES_PYTHON,
+        _ => MAX_INSTANCES,
+    }
+}
 
 /// Longest log line accepted from a plugin; the rest is cut.
 const MAX_LOG_LINE: usize = 4096;
@@ -35,8 +55,9 @@ pub(crate) struct Sandbox {
 }
 
 impl Sandbox {
-    /// A sandbox allowing `memory_bytes` of linear memory.
-    pub(crate) fn new(plugin: Arc<str>, memory_bytes: usize) -> Self {
+    /// A sandbox allowing `memory_bytes` of linear memory and `instances`
+    /// core instances.
+    pub(crate) fn new(plugin: Arc<str>, memory_bytes: usize, instances: usize) -> Self {
         let random = CallRandom::default();
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let mut wasi = WasiCtxBuilder::new();
@@ -50,7 +71,7 @@ impl Sandbox {
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_bytes)
-                .instances(16)
+                .instances(instances)
                 .tables(16)
                 .memories(16)
                 .trap_on_grow_failure(true)
@@ -148,5 +169,19 @@ impl rand::TryRng for CallRandom {
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
         rand::Rng::fill_bytes(&mut *self.0.lock().expect("random lock"), dst);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_components_get_room_for_cpython_and_rust_ones_keep_their_cap() {
+        let python = BuildInfo { language: PYTHON.into(), source_sha256: String::new(), builder: String::new() };
+        assert_eq!(max_instances(Some(&python)), MAX_INSTANCES_PYTHON);
+        assert_eq!(max_instances(None), MAX_INSTANCES);
+        let other = BuildInfo { language: "rust".into(), ..python };
+        assert_eq!(max_instances(Some(&other)), MAX_INSTANCES);
     }
 }

@@ -19,8 +19,8 @@ pub use manifest::{
 };
 pub use metadata::{DatasetInfo, JobMetadata, PluginInfo};
 pub use results::{
-    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, ParseStatus, ResultsWriter, SampleError,
-    SampleResult, SampleSet, ScoredContinuation, Tokens, for_each_result, read_existing,
+    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, JudgeCall, ParseStatus, ResultsWriter,
+    SampleError, SampleResult, SampleSet, ScoredContinuation, Tokens, for_each_result, read_existing,
 };
 pub use summary::{GroupMean, Summary, SummaryBuilder, mean_and_stderr, read_summaries};
 

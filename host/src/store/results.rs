@@ -27,6 +27,11 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Whether every count is zero.
+    pub fn is_zero(&self) -> bool {
+        *self == Tokens::default()
+    }
+
     /// Add another sample's counts.
     pub fn add(&mut self, other: Tokens) {
         self.prompt += other.prompt;
@@ -48,6 +53,8 @@ pub enum ParseStatus {
     Malformed,
     /// The completion commits to several answers ("(A) or (C)").
     Hedged,
+    /// The judge's reply held no grade the environment could read.
+    Ungraded,
 }
 
 impl ParseStatus {
@@ -58,6 +65,7 @@ impl ParseStatus {
             ParseStatus::NoAnswer => "no-answer",
             ParseStatus::Malformed => "malformed",
             ParseStatus::Hedged => "hedged",
+            ParseStatus::Ungraded => "ungraded",
         }
     }
 }
@@ -100,10 +108,14 @@ pub enum ErrorKind {
     Episode,
     /// A program the plugin asked for could not be run.
     CodeExecution,
+    /// A workspace could not be made, or a command in it could not be started.
+    Workspace,
     /// The replay model has no completion for the sample.
     Replay,
     /// The environment gave the oracle no reference.
     Oracle,
+    /// The judge model failed after its retries.
+    Judge,
 }
 
 impl ErrorKind {
@@ -126,8 +138,10 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too-large",
             ErrorKind::Episode => "episode",
             ErrorKind::CodeExecution => "code-execution",
+            ErrorKind::Workspace => "workspace",
             ErrorKind::Replay => "replay",
             ErrorKind::Oracle => "oracle",
+            ErrorKind::Judge => "judge",
         }
     }
 }
@@ -158,6 +172,19 @@ pub struct ScoredContinuation {
     pub greedy: bool,
 }
 
+/// One question the environment asked its judge, and the answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JudgeCall {
+    /// The conversation sent to the judge.
+    pub messages: Vec<Message>,
+    /// The judge's reply.
+    pub reply: String,
+    /// Tokens the judge request used.
+    pub tokens: Tokens,
+    /// Its wall time, in milliseconds.
+    pub latency_ms: u64,
+}
+
 /// One line of `results.jsonl`: one rollout of one example.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SampleResult {
@@ -186,6 +213,10 @@ pub struct SampleResult {
     /// their scores (the context is `prompt_text`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub continuations: Vec<ScoredContinuation>,
+    /// Questions the environment asked its judge (accounted apart from
+    /// the model under test: `tokens` and `latency_ms` leave them out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judge_calls: Vec<JudgeCall>,
     /// The last model reply.
     pub completion: Option<String>,
     /// Reasoning text of the last reply, when the server returned it.
@@ -206,6 +237,10 @@ pub struct SampleResult {
     /// Programs run for this sample (code-execution environments).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code_runs: Vec<CodeRun>,
+    /// Files kept for this sample (its diff, transcript, test output, kept
+    /// workspace), relative to the job's directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
     /// Model requests made.
     pub turns: u32,
     /// Tokens over every turn.

@@ -31,6 +31,12 @@ pub struct Summary {
     pub metrics: BTreeMap<String, f64>,
     /// Tokens of every sample recorded.
     pub tokens: Tokens,
+    /// Judge requests made, over every sample.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub judge_calls: u64,
+    /// Tokens the judge used, over every sample.
+    #[serde(default, skip_serializing_if = "Tokens::is_zero")]
+    pub judge_tokens: Tokens,
     /// Per group of the env's `group_by` field: examples and mean reward.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub groups: BTreeMap<String, GroupMean>,
@@ -47,6 +53,10 @@ impl Summary {
     pub fn read(path: &Path) -> Option<Summary> {
         serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One group's share of a [`Summary`].
@@ -71,6 +81,8 @@ pub struct SummaryBuilder {
     parse_status: BTreeMap<ParseStatus, u64>,
     per_example: BTreeMap<String, ExampleSums>,
     tokens: Tokens,
+    judge_calls: u64,
+    judge_tokens: Tokens,
 }
 
 /// The scored rollouts of one example.
@@ -87,6 +99,8 @@ impl SummaryBuilder {
     pub fn add(&mut self, result: &SampleResult) {
         self.n += 1;
         self.tokens.add(result.tokens);
+        self.judge_calls += result.judge_calls.len() as u64;
+        result.judge_calls.iter().for_each(|call| self.judge_tokens.add(call.tokens));
         if let Some(error) = &result.error {
             *self.errors.entry(error.kind).or_default() += 1;
             return;
@@ -134,6 +148,8 @@ impl SummaryBuilder {
             errors: self.errors.clone(),
             metrics: metric_means.into_iter().filter_map(|(k, v)| Some((k, mean_and_stderr(&v).0?))).collect(),
             tokens: self.tokens,
+            judge_calls: self.judge_calls,
+            judge_tokens: self.judge_tokens,
             macro_mean_reward: mean_and_stderr(&group_means).0.filter(|_| !groups.is_empty()),
             groups,
             duration_secs,
@@ -208,6 +224,7 @@ mod tests {
                 prompt_text: None,
                 sampling_seed: None,
                 continuations: Vec::new(),
+                judge_calls: Vec::new(),
                 completion: None,
                 reasoning: None,
                 reward: Some(reward),
@@ -217,6 +234,7 @@ mod tests {
                 info: Value::Null,
                 transcript: vec![],
                 code_runs: vec![],
+                artifacts: Vec::new(),
                 turns: 1,
                 tokens: Tokens::default(),
                 latency_ms: 0,
