@@ -242,7 +242,7 @@ pub fn describe() -> Description {
         Some("\"generate\""),
         "`generate`: the model replies and the letter is read. `loglikelihood`: each option's continuation is \
          scored by its log-probability after the prompt (base models, as lm-evaluation-harness does; grant the \
-         `loglikelihood` capability); reports `acc` and `acc_norm` (normalised by byte length).",
+         `loglikelihood` capability); reports `acc` and `acc_norm` (normalised by the choice's length in characters, as lm-eval's `acc_norm`).",
     )
     .arg(
         "continuations",

@@ -357,7 +357,7 @@ fn shuffled_scores_record_the_permutation() {
 }
 
 /// `mode: loglikelihood`: the continuations are scored, `acc` takes the
-/// most likely and `acc_norm` the most likely per byte; exemplars come
+/// most likely and `acc_norm` the most likely per character; exemplars come
 /// first, each with its gold continuation.
 #[test]
 fn loglikelihood_mode_scores_continuations_with_acc_and_acc_norm() {
@@ -374,7 +374,7 @@ fn loglikelihood_mode_scores_continuations_with_acc_and_acc_norm() {
         "Capital of Spain?\nA. Madrid\nB. Seville\nC. Bilbao\nAnswer: Madrid\n\nCapital of France?\nA. Paris\nB. Lyon\nC. Marseille\nAnswer:"
     );
     assert_eq!(request.continuations, [" Paris", " Lyon", " Marseille"]);
-    // Paris is likelier in total, Marseille per byte (-0.9 against -1.0):
+    // Paris is likelier in total, Marseille per character (-1 against -1.2):
     // acc hits, acc_norm misses.
     let scores = [(-6.0, true), (-9.5, false), (-9.0, false)].map(|(logprob, greedy)| ContinuationScore {
         logprob,
@@ -427,4 +427,32 @@ fn description_starts_the_prompt_once() {
     assert!(missing.unwrap_err().to_string().contains("field `subject`"));
     let typo = Harness::<Mcq>::new(json!({"description": "About {subjects}."})).err().unwrap();
     assert!(typo.to_string().contains("unknown placeholder `{subjects}`"), "{typo}");
+}
+
+/// As lm-eval scores multiple choice: `acc_norm` divides by the choice's
+/// characters without the space before it (not bytes: " é" is 3 bytes,
+/// "é" 1 character), ties go to the first option (numpy's `argmax`), and
+/// whitespace around the question is dropped (`question.strip()`).
+#[test]
+fn loglikelihood_scores_as_lm_eval_does() {
+    use assay_sdk::{Action, ContinuationScore, Event};
+    let h = env(json!({"mode": "loglikelihood", "continuations": "options"}));
+    let record = |answer: usize| json!({"id": "q", "question": "  Which?\n", "choices": ["é", "ab"], "answer": answer});
+    let finish = |answer: usize, logprobs: [f64; 2]| {
+        let step = h.begin(record(answer), &[], false, 0).unwrap();
+        let Action::ScoreContinuations(request) = &step.action else { panic!("{:?}", step.action) };
+        assert_eq!(request.context, "Which?\nA. é\nB. ab\nAnswer:");
+        let scores = logprobs.map(|logprob| ContinuationScore { logprob, tokens: 1, greedy: false }).to_vec();
+        let Action::Finish(score) = h.advance(&step.state, Event::ContinuationScores(scores)).unwrap().action else {
+            panic!("no finish")
+        };
+        let metric = |name: &str| score.metrics.iter().find(|(n, _)| n == name).map(|(_, v)| *v).unwrap();
+        (score.parsed_answer.clone().unwrap(), metric("acc"), metric("acc_norm"))
+    };
+    // é is likelier in total (-1.5), ab per character (-1.25; per byte of
+    // " é" and " ab" é would win again).
+    assert_eq!(finish(1, [-1.5, -2.5]), ("A".to_string(), 0.0, 1.0));
+    // A tie: the first option, for acc and acc_norm alike.
+    assert_eq!(finish(0, [-2.0, -2.0]), ("A".to_string(), 1.0, 0.0));
+    assert_eq!(finish(0, [-1.0, -2.0]), ("A".to_string(), 1.0, 1.0));
 }
