@@ -69,7 +69,7 @@ fn main() {
     let n = 10_000;
     let measured = run(&slow, Kind::Generation, n);
     report(Kind::Generation, "100 ms", n, &measured);
-    // A million log-likelihood samples would move some 20 GB of echoed
+    // A million log-likelihood samples would move some 14 GB of echoed
     // prompts; another plugin may have no log-likelihood mode.
     let loglikelihood_sizes = match std::env::var_os("ASSAY_BENCH_PLUGIN") {
         None => sizes.iter().copied().filter(|&n| n <= 100_000).collect(),
