@@ -29,6 +29,7 @@ mod resume;
 mod runs;
 mod sandbox;
 mod score;
+mod shards;
 mod standard_benchmarks;
 mod winrate;
 

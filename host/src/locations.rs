@@ -23,6 +23,14 @@ pub(crate) mod vars {
     pub(crate) const HF_TOKEN: &str = "HF_TOKEN";
     /// Where the Hugging Face Hub is (`https://huggingface.co` by default).
     pub(crate) const HF_ENDPOINT: &str = "HF_ENDPOINT";
+    /// Set by Slurm in a job array's task: its index (`bench --shards N`).
+    pub(crate) const SLURM_ARRAY_TASK_ID: &str = "SLURM_ARRAY_TASK_ID";
+    /// Set by Slurm in a job array's task: the lowest index of the array.
+    pub(crate) const SLURM_ARRAY_TASK_MIN: &str = "SLURM_ARRAY_TASK_MIN";
+    /// Set by Slurm in a job array's task: how many tasks the array has.
+    pub(crate) const SLURM_ARRAY_TASK_COUNT: &str = "SLURM_ARRAY_TASK_COUNT";
+    /// Set by Kubernetes in an Indexed Job's pod: its index (`bench --shards N`).
+    pub(crate) const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
     /// The Hugging Face home (`~/.cache/huggingface`); the Hub cache is `hub/` in it.
     pub(crate) const HF_HOME: &str = "HF_HOME";
     /// The Hugging Face Hub cache itself, shared with Python's `huggingface_hub`.

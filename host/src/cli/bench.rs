@@ -2,9 +2,11 @@
 
 use super::ExitStatus;
 use super::execute::{execute_and_report, print_plan, run_options, run_status};
+use super::shard;
 use super::values::{json_object, positive_seconds};
 use crate::plan::{self, Overrides};
 use crate::runner::{self, RunOptions, Selection};
+use crate::store::Shard;
 use anyhow::Result;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -66,6 +68,17 @@ pub(crate) struct BenchArgs {
     /// Use at most N examples per job, for smoke runs. Part of job identity.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_examples: Option<u32>,
+    /// Run shard I of N (I from 0 to N-1): every Nth sample of the plan, into
+    /// the run --run-id names (required, the same for every shard), beside
+    /// the other shards' files. A shard resumes like a run; one whose config
+    /// or plugins differ from the other shards' is refused.
+    #[arg(long, value_name = "I/N", value_parser = shard::parse_shard, conflicts_with = "shards")]
+    shard: Option<Shard>,
+    /// Run one of N shards, its index set by the cluster engine: Slurm's
+    /// SLURM_ARRAY_TASK_ID (counted from SLURM_ARRAY_TASK_MIN; the array
+    /// must have N tasks), or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    shards: Option<u32>,
     /// Keep each sample's workspace (envs granted `workspace`) in
     /// `<run>/<job>/workspaces/` instead of removing it when the sample ends.
     #[arg(long)]
@@ -85,26 +98,24 @@ impl BenchArgs {
         }
     }
 
-    fn selection(&self) -> Selection {
-        Selection {
+    fn selection(&self) -> Result<Selection> {
+        Ok(Selection {
             run_id: self.run_id.clone(),
             restart: self.restart.clone(),
             no_auto_resume: self.no_auto_resume,
             force: self.force,
             forced_envs: self.forced.clone(),
             job_ids: self.job_ids.clone(),
-        }
+            shard: shard::resolve(self.shard, self.shards, |var| std::env::var(var).ok())?,
+        })
     }
 }
 
 pub(crate) async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
+    let selection = args.selection()?;
     let mut plan = plan::plan(&args.config)?;
     plan.apply(&args.overrides());
-    let options = RunOptions {
-        selection: args.selection(),
-        keep_workspaces: args.keep_workspaces,
-        ..run_options(quiet, verbose)
-    };
+    let options = RunOptions { selection, keep_workspaces: args.keep_workspaces, ..run_options(quiet, verbose) };
     let prepared = runner::prepare(&plan, &options).await?;
     if args.dry_run {
         print_plan(&plan, &prepared)?;

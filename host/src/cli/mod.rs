@@ -17,6 +17,8 @@ mod process;
 mod report;
 mod runs;
 mod score;
+mod shard;
+mod slurm;
 mod table;
 mod values;
 mod winrate;
@@ -35,9 +37,13 @@ pub enum ExitStatus {
     Failed,
     /// It could not run: a bad config, a missing file, a bad flag (exit 2).
     CannotRun,
-    /// Ctrl-C or SIGTERM stopped it; a rerun resumes (exit 130, as shells
-    /// report SIGINT).
+    /// Ctrl-C stopped it; a rerun resumes (exit 130, as shells report
+    /// SIGINT).
     Interrupted,
+    /// SIGTERM stopped it (Slurm preemption or time limit, a Kubernetes
+    /// eviction); a rerun resumes (exit 143, as shells report SIGTERM). Not
+    /// 0, so neither engine counts the shard as done.
+    Terminated,
 }
 
 impl ExitStatus {
@@ -48,6 +54,7 @@ impl ExitStatus {
             ExitStatus::Failed => 1,
             ExitStatus::CannotRun => 2,
             ExitStatus::Interrupted => 130,
+            ExitStatus::Terminated => 143,
         }
     }
 
@@ -105,6 +112,10 @@ enum Command {
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
     /// failures, errors, tokens and time.
     Summarize(runs::SummarizeArgs),
+    /// Write a Slurm batch script that runs a config as a job array of N
+    /// shards (`bench --shards N`), each requeued when stopped by SIGTERM,
+    /// into the run's directory (and submit it with --submit).
+    Slurm(slurm::SlurmArgs),
     /// Write benchmark plugins: scaffold a crate, build it, check it on a
     /// dataset, show what a plugin says about itself.
     Plugin(plugin::PluginArgs),
@@ -130,6 +141,7 @@ pub fn main() -> ExitCode {
             Command::Data(args) => data::data(args, cli.quiet).await,
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
+            Command::Slurm(args) => slurm::slurm(args),
             Command::Plugin(args) => plugin::plugin(args).await,
         }
     });

@@ -57,7 +57,7 @@ pub(crate) fn runs(args: RunsArgs) -> Result<ExitStatus> {
                 json!({
                     "run_id": m.run_id, "name": m.name, "path": dir, "created_at": m.created_at,
                     "updated_at": m.updated_at, "jobs_completed": completed, "jobs_total": m.jobs.len(),
-                    "samples_done": done, "samples_total": total,
+                    "samples_done": done, "samples_total": total, "shards": m.shards,
                 })
             })
             .collect();
@@ -95,11 +95,14 @@ pub(crate) fn summarize(args: SummarizeArgs) -> Result<ExitStatus> {
     if args.json {
         let jobs: Vec<_> =
             manifest.jobs.iter().map(|job| json!({"job": job, "summary": summaries.get(&job.job_id)})).collect();
-        let out = json!({"run_id": manifest.run_id, "name": manifest.name, "path": dir, "jobs": jobs});
+        let out = json!({
+            "run_id": manifest.run_id, "name": manifest.name, "path": dir, "shards": manifest.shards, "jobs": jobs,
+        });
         outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(ExitStatus::Success);
     }
-    outln!("Run {} ({}), updated {}", manifest.run_id, dir.display(), manifest.updated_at)?;
+    let split = manifest.shards.map_or_else(String::new, |count| format!(", {count} shards"));
+    outln!("Run {} ({}{split}), updated {}", manifest.run_id, dir.display(), manifest.updated_at)?;
     outln!("{}", jobs_table(&manifest, &summaries))?;
     print_reasons(&manifest)?;
     Ok(ExitStatus::Success)

@@ -6,6 +6,7 @@
 use super::episode::{Judge, SampleSpec};
 use super::fewshot::Fewshot;
 use super::identity::{self, IdentityInputs};
+use super::partition::JobPart;
 use crate::config::{DatasetSource, JUDGE, LOGLIKELIHOOD, TOOLS, TOOLS_TEXT_FALLBACK, run_code_languages};
 use crate::dataset::hub::Hub;
 use crate::dataset::{self, Dataset};
@@ -13,10 +14,11 @@ use crate::execution::{CodeExecutor, WorkspaceRunner};
 use crate::models::{Model, ModelSource, Models};
 use crate::plan::{EnvSpec, FewshotSpec, JobPlan, Plan};
 use crate::runtime::{EnvironmentPool, Runtime};
-use crate::store::JobLayout;
+use crate::store::{self, ExistingResults, JobLayout, JobShape};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 /// A job with everything resolved.
@@ -36,6 +38,8 @@ pub(crate) struct PreparedJob {
     pub(super) concurrency: usize,
     /// Runs the env's programs, when it grants `run-code:<language>`.
     pub(super) code: Option<Arc<CodeExecutor>>,
+    /// The samples this process runs, when the run is split into shards.
+    pub(crate) part: Option<JobPart>,
     /// Makes the env's workspaces, when it grants `workspace`.
     pub(super) workspace: Option<Arc<WorkspaceRunner>>,
     /// Set for every command in its workspaces.
@@ -49,9 +53,20 @@ pub(crate) struct PreparedJob {
 }
 
 impl PreparedJob {
-    /// Records × rollouts.
+    /// The samples this process runs: records × rollouts, or a shard's share.
     pub(crate) fn sample_count(&self) -> u64 {
+        let total = self.total_samples();
+        self.part.map_or(total, |part| part.share(total))
+    }
+
+    /// Records × rollouts.
+    pub(crate) fn total_samples(&self) -> u64 {
         self.dataset.records.len() as u64 * u64::from(self.plan.env.rollouts)
+    }
+
+    /// Whether this process runs the sample (not: another shard does).
+    pub(crate) fn owns(&self, record: usize, rollout: u32) -> bool {
+        self.part.is_none_or(|part| part.owns(record, rollout))
     }
 
     /// What one sample needs to run; `files` are the job's, where kept
@@ -93,6 +108,16 @@ impl PreparedJob {
     /// The example ids in record order, for reading results back.
     pub(crate) fn record_ids(&self) -> Vec<&str> {
         self.dataset.records.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    /// What this process's results file of the job at `path` holds, as a
+    /// resume sees it (see [`store::read_existing`]; with `repair`, lines
+    /// not kept are cut from the file).
+    pub(crate) fn read_existing(&self, path: &Path, repair: bool) -> Result<ExistingResults> {
+        let ids = self.record_ids();
+        let owns = |record, rollout| self.owns(record, rollout);
+        let owned: Option<&dyn Fn(usize, u32) -> bool> = self.part.map(|_| &owns as _);
+        store::read_existing(path, &JobShape { record_ids: &ids, rollouts: self.plan.env.rollouts, owned }, repair)
     }
 }
 
@@ -154,6 +179,7 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         groups,
         fewshot,
         judge,
+        part: None,
     })
 }
 

@@ -1,12 +1,12 @@
 //! A job's `summary.json` and the statistics behind it.
 
-use super::layout::RunLayout;
-use super::manifest::Manifest;
+use super::layout::{JobLayout, RunLayout};
+use super::manifest::{JobEntry, Manifest};
 use super::results::{ErrorKind, ParseStatus, SampleResult, Tokens};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `summary.json` of a job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -189,11 +189,41 @@ pub fn mean_and_stderr(values: &[f64]) -> (Option<f64>, Option<f64>) {
 }
 
 /// The `summary.json` of every job of a run that has one (unreadable ones
-/// are left out: the job table shows `-` for them).
+/// are left out: the job table shows `-` for them). For a run split into
+/// shards, each job's summary is computed from every shard's results, so
+/// it is the summary one process running the whole job would have written.
+/// For one shard's part of the manifest, they are that shard's summaries.
 pub fn read_summaries(run_dir: &Path, manifest: &Manifest) -> HashMap<String, Summary> {
-    let layout = RunLayout::new(run_dir);
-    let read = |job_id: &str| Summary::read(&layout.job(job_id).summary());
-    manifest.jobs.iter().filter_map(|job| Some((job.job_id.clone(), read(&job.job_id)?))).collect()
+    let layout = RunLayout::for_shard(run_dir, manifest.shard);
+    let read = |job: &JobEntry| match manifest.shards {
+        None => Summary::read(&layout.job(&job.job_id).summary()),
+        Some(count) => {
+            let files: Vec<PathBuf> =
+                layout.job_parts(&job.job_id, Some(count)).iter().map(JobLayout::results).collect();
+            merged_summary(&files, job)
+        }
+    };
+    manifest.jobs.iter().filter_map(|job| Some((job.job_id.clone(), read(job)?))).collect()
+}
+
+/// The summary of the results in `files` (a job's shards'), with the job's
+/// time; `None` when none of them exists yet or one cannot be read.
+fn merged_summary(files: &[PathBuf], job: &JobEntry) -> Option<Summary> {
+    if !files.iter().any(|file| file.exists()) {
+        return None;
+    }
+    let mut builder = SummaryBuilder::default();
+    for file in files {
+        let read = super::for_each_result(file, |result| {
+            builder.add(&result);
+            Ok(())
+        });
+        if let Err(error) = read {
+            tracing::warn!("job {}: no summary: {error:#}", job.job_id);
+            return None;
+        }
+    }
+    Some(builder.build(job.duration_secs.unwrap_or(0.0)))
 }
 
 #[cfg(test)]

@@ -58,6 +58,9 @@ pub struct Args {
     pub answer_field: String,
     /// What index the first option has when the answer is a number.
     pub answer_index_base: u32,
+    /// One of `choice_fields` that always holds the correct option (GPQA's
+    /// `Correct Answer`); then `answer_field` is not read.
+    pub gold_choice_field: Option<String>,
     /// The user message, with `{question}`, `{choices}` and `{letters}`.
     pub prompt_template: String,
     /// An optional system message sent before the user message, verbatim.
@@ -86,6 +89,7 @@ impl Default for Args {
             choice_fields: None,
             answer_field: "answer".into(),
             answer_index_base: 0,
+            gold_choice_field: None,
             prompt_template: DEFAULT_TEMPLATE.into(),
             system_prompt: None,
             description: None,
@@ -122,6 +126,7 @@ impl Args {
             non_empty("choices_field", field)?;
         }
         self.validate_choice_fields()?;
+        self.validate_gold_choice_field()?;
         self.validate_template()?;
         if self.shuffle_seed.is_some() && !self.shuffle_answers {
             // A seed that shuffles nothing is almost surely a forgotten
@@ -141,6 +146,20 @@ impl Args {
             return Err(Error::bad_args(message));
         }
         fields.iter().try_for_each(|f| non_empty("choice_fields", f))
+    }
+
+    fn validate_gold_choice_field(&self) -> Result<()> {
+        let Some(gold) = &self.gold_choice_field else { return Ok(()) };
+        if !self.choice_fields.as_ref().is_some_and(|fields| fields.contains(gold)) {
+            let message = format!("field `gold_choice_field`: `{gold}` must be one of `choice_fields`");
+            return Err(Error::bad_args(message));
+        }
+        if !self.shuffle_answers {
+            // Unshuffled, the gold option would sit at the same letter in
+            // every question, and a model always answering it would score 1.
+            return Err(Error::bad_args("field `gold_choice_field`: needs `shuffle_answers: true`"));
+        }
+        Ok(())
     }
 
     fn validate_template(&self) -> Result<()> {
@@ -204,6 +223,13 @@ pub fn describe() -> Description {
         "Record field with the gold answer: a letter (\"B\"), an integer index, or a string of digits (\"1\").",
     )
     .arg("answer_index_base", "int", Some("0"), "Index of the first option when the answer is a number (0 or 1).")
+    .arg(
+        "gold_choice_field",
+        "string",
+        Some("null"),
+        "One of `choice_fields` that always holds the correct option (GPQA's `Correct Answer`), for datasets with \
+         no answer column; `answer_field` is then not read. Needs `shuffle_answers: true`.",
+    )
     .arg(
         "prompt_template",
         "string",

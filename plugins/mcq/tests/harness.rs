@@ -141,6 +141,14 @@ fn bad_args_name_the_field() {
     assert!(bad(json!({"choices_field": "c", "choice_fields": ["a"]})).starts_with("field `choice_fields`"));
     assert!(bad(json!({"choice_fields": []})).starts_with("field `choice_fields`"));
     assert!(bad(json!({"answer_index_base": -1})).starts_with("field `answer_index_base`"));
+    let gold = json!({"choice_fields": ["Right", "Wrong"], "gold_choice_field": "Right", "shuffle_answers": true});
+    assert!(Harness::<Mcq>::new(gold.clone()).is_ok());
+    let mut unshuffled = gold.clone();
+    unshuffled["shuffle_answers"] = json!(false);
+    assert_eq!(bad(unshuffled), "field `gold_choice_field`: needs `shuffle_answers: true`");
+    let mut elsewhere = gold;
+    elsewhere["gold_choice_field"] = json!("Other");
+    assert_eq!(bad(elsewhere), "field `gold_choice_field`: `Other` must be one of `choice_fields`");
 }
 
 #[test]
@@ -153,6 +161,7 @@ fn every_documented_default_is_accepted() {
         "choice_fields",
         "answer_field",
         "answer_index_base",
+        "gold_choice_field",
         "prompt_template",
         "system_prompt",
         "description",
