@@ -24,10 +24,7 @@ die() {
     exit 1
 }
 
-command -v cargo >/dev/null || die "cargo not found; install Rust (https://rustup.rs)"
-
-cargo build --release -p assay -p openai-stub || die "cargo build --release -p assay -p openai-stub failed"
-scripts/build-plugins.sh || die "scripts/build-plugins.sh failed"
+harness_build || die "could not build assay, openai-stub and the plugins"
 
 harness_venv "lm-eval[api]==$LM_EVAL_VERSION" "transformers==$TRANSFORMERS_VERSION" || die "could not set up $HARNESS_VENV"
 

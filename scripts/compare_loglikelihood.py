@@ -34,7 +34,6 @@ import argparse
 import csv
 import glob
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compare_harnesses import Failure, harness_env, show_tail, start_stub
+from compare_harnesses import Failure, harness_env, show_tail, start_stub, stop_and_clean
 
 REPO = Path(__file__).resolve().parent.parent
 SUBJECTS = ("abstract_algebra", "anatomy", "business_ethics", "formal_logic", "marketing", "world_religions")
@@ -137,13 +136,7 @@ def compare(args: argparse.Namespace, subjects: list[str]) -> int:
         ok = all(c.identical for c in comparisons)
         return 0 if ok else 1
     finally:
-        if stub is not None:
-            stub.terminate()
-            stub.wait()
-        if ok and not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
-        else:
-            print(f"scratch directory kept: {scratch}", file=sys.stderr)
+        stop_and_clean(stub, scratch, keep=args.keep or not ok)
 
 
 def write_data(source: Path, subjects: list[str], out: Path) -> dict[str, dict[str, list[dict]]]:

@@ -1,8 +1,10 @@
 # The Python harnesses assay is compared with, pinned, in one virtual
-# environment under target/. Sourced by scripts/compare-harnesses.sh and
-# scripts/compare-loglikelihood.sh (run from the repository root).
+# environment under target/, and the build the comparisons run. Sourced by
+# scripts/compare-harnesses.sh and scripts/compare-loglikelihood.sh (run
+# from the repository root).
 #
 #   source scripts/harness-venv.sh
+#   harness_build || exit 1
 #   harness_venv "lm-eval[api]==$LM_EVAL_VERSION" || exit 1
 
 INSPECT_VERSION=0.3.285
@@ -39,6 +41,23 @@ PY
     echo "installing $* into $HARNESS_VENV" >&2
     if ! "$HARNESS_VENV/bin/python" -m pip install --quiet "$@"; then
         echo "error: pip install of $* into $HARNESS_VENV failed" >&2
+        return 1
+    fi
+}
+
+# harness_build: release `assay` and `openai-stub`, and the plugins. Says
+# why on stderr and returns 1 when it cannot.
+harness_build() {
+    if ! command -v cargo >/dev/null; then
+        echo "error: cargo not found; install Rust (https://rustup.rs)" >&2
+        return 1
+    fi
+    if ! cargo build --release -p assay -p openai-stub; then
+        echo "error: cargo build --release -p assay -p openai-stub failed" >&2
+        return 1
+    fi
+    if ! scripts/build-plugins.sh; then
+        echo "error: scripts/build-plugins.sh failed" >&2
         return 1
     fi
 }
