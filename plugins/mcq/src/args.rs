@@ -65,6 +65,12 @@ pub struct Args {
     pub prompt_template: String,
     /// An optional system message sent before the user message, verbatim.
     pub system_prompt: Option<String>,
+    /// Text shown once at the start of the prompt, before any few-shot
+    /// exemplars, with `{subject}` (lm-evaluation-harness's task
+    /// `description`).
+    pub description: Option<String>,
+    /// Record field whose value fills `{subject}` in `description`.
+    pub subject_field: String,
     /// Shuffle each record's options (the gold answer moves with them).
     pub shuffle_answers: bool,
     /// Seed of the shuffle; `None` uses the host's per-sample seed.
@@ -86,6 +92,8 @@ impl Default for Args {
             gold_choice_field: None,
             prompt_template: DEFAULT_TEMPLATE.into(),
             system_prompt: None,
+            description: None,
+            subject_field: "subject".into(),
             shuffle_answers: false,
             shuffle_seed: None,
             mode: Mode::Generate,
@@ -106,7 +114,12 @@ impl Args {
 
     /// Reject argument combinations that cannot work, naming the field.
     pub fn validate(&self) -> Result<()> {
-        for (name, value) in [("question_field", &self.question_field), ("answer_field", &self.answer_field)] {
+        let fields = [
+            ("question_field", &self.question_field),
+            ("answer_field", &self.answer_field),
+            ("subject_field", &self.subject_field),
+        ];
+        for (name, value) in fields {
             non_empty(name, value)?;
         }
         if let Some(field) = &self.choices_field {
@@ -153,12 +166,22 @@ impl Args {
         if !self.prompt_template.contains("{question}") {
             return Err(Error::bad_args("field `prompt_template`: must contain `{question}`"));
         }
-        if let Some(name) = assay_sdk::template::unknown_placeholder(&self.prompt_template, &template::PLACEHOLDERS) {
-            let known = template::PLACEHOLDERS.join("`, `");
-            let message = format!("field `prompt_template`: unknown placeholder `{{{name}}}` (known: `{known}`)");
-            return Err(Error::bad_args(message));
+        known_placeholders("prompt_template", &self.prompt_template, &template::PLACEHOLDERS)?;
+        match &self.description {
+            Some(description) => known_placeholders("description", description, &template::DESCRIPTION_PLACEHOLDERS),
+            None => Ok(()),
         }
-        Ok(())
+    }
+}
+
+/// Refuse a placeholder of `template` (the argument `name`) not in `known`.
+fn known_placeholders(name: &str, template: &str, known: &[&str]) -> Result<()> {
+    match assay_sdk::template::unknown_placeholder(template, known) {
+        Some(unknown) => {
+            let known = known.join("`, `");
+            Err(Error::bad_args(format!("field `{name}`: unknown placeholder `{{{unknown}}}` (known: `{known}`)")))
+        }
+        None => Ok(()),
     }
 }
 
@@ -216,6 +239,16 @@ pub fn describe() -> Description {
     )
     .arg("system_prompt", "string", Some("null"), "A system message sent first, verbatim.")
     .arg(
+        "description",
+        "string",
+        Some("null"),
+        "Text shown once at the start of the prompt (of the user message), before any few-shot exemplars, as \
+         lm-evaluation-harness's task `description`. Placeholder: {subject}, the record's `subject_field` with `_` \
+         as spaces. lm-eval's MMLU: \"The following are multiple choice questions (with answers) about \
+         {subject}.\\n\\n\".",
+    )
+    .arg("subject_field", "string", Some("\"subject\""), "Record field whose value fills {subject} in `description`.")
+    .arg(
         "shuffle_answers",
         "bool",
         Some("false"),
@@ -235,7 +268,7 @@ pub fn describe() -> Description {
         Some("\"generate\""),
         "`generate`: the model replies and the letter is read. `loglikelihood`: each option's continuation is \
          scored by its log-probability after the prompt (base models, as lm-evaluation-harness does; grant the \
-         `loglikelihood` capability); reports `acc` and `acc_norm` (normalised by byte length).",
+         `loglikelihood` capability); reports `acc` and `acc_norm` (normalised by the choice's length in characters, as lm-eval's `acc_norm`).",
     )
     .arg(
         "continuations",

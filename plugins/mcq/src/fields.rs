@@ -72,7 +72,7 @@ impl FieldMap {
     /// Read one record; errors name the field at fault.
     pub fn read(&self, record: &Map<String, Value>) -> Result<Item> {
         let question = match record.get(&self.question) {
-            Some(Value::String(text)) => text.clone(),
+            Some(Value::String(text)) => text,
             other => return Err(field_error(&self.question, "a string", other)),
         };
         let options = self.options(record)?;
@@ -86,7 +86,9 @@ impl FieldMap {
                 _ => return Err(Error::bad_record(format!("field `{field}`: the gold option is blank"))),
             },
         };
-        Ok(Item { key: record_key(record, &question), question, options, gold })
+        // Whitespace around a question is an artifact of the dataset's
+        // files; lm-evaluation-harness's MMLU drops it too (`question.strip()`).
+        Ok(Item { key: record_key(record, question), question: question.trim().to_string(), options, gold })
     }
 
     fn options(&self, record: &Map<String, Value>) -> Result<Vec<String>> {
