@@ -81,7 +81,7 @@ impl ResponseCache {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let connection = match connect(path) {
+        let connection = match connect_waiting(path) {
             Ok(connection) => connection,
             Err(damage) if is_damage(&damage) => {
                 let aside = set_aside(path)?;
@@ -193,6 +193,28 @@ impl ResponseCache {
         connection.execute_batch("VACUUM")?;
         Ok(removed as u64)
     }
+}
+
+/// [`connect`], tried again while another process holds the file: SQLite
+/// answers "database is locked" without waiting (no busy handler) when two
+/// connections switch a new file to WAL or recover its log at once.
+fn connect_waiting(path: &Path) -> Result<Connection> {
+    let started = std::time::Instant::now();
+    loop {
+        match connect(path) {
+            Err(error) if is_busy(&error) && started.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Whether `error` is SQLite's "busy" or "locked".
+fn is_busy(error: &anyhow::Error) -> bool {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    let busy = |error: &rusqlite::Error| matches!(error, rusqlite::Error::SqliteFailure(failure, _) if matches!(failure.code, DatabaseBusy | DatabaseLocked));
+    error.downcast_ref::<rusqlite::Error>().is_some_and(busy)
 }
 
 /// Open `path`, set it up for several writers, and check it is sound.
