@@ -212,9 +212,12 @@ fn connect_waiting(path: &Path) -> Result<Connection> {
 
 /// Whether `error` is SQLite's "busy" or "locked".
 fn is_busy(error: &anyhow::Error) -> bool {
-    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
-    let busy = |error: &rusqlite::Error| matches!(error, rusqlite::Error::SqliteFailure(failure, _) if matches!(failure.code, DatabaseBusy | DatabaseLocked));
-    error.downcast_ref::<rusqlite::Error>().is_some_and(busy)
+    has_sqlite_code(error, &[rusqlite::ErrorCode::DatabaseBusy, rusqlite::ErrorCode::DatabaseLocked])
+}
+
+/// Whether `error` is a SQLite failure with one of `codes`.
+fn has_sqlite_code(error: &anyhow::Error, codes: &[rusqlite::ErrorCode]) -> bool {
+    matches!(error.downcast_ref::<rusqlite::Error>(), Some(rusqlite::Error::SqliteFailure(failure, _)) if codes.contains(&failure.code))
 }
 
 /// Open `path`, set it up for several writers, and check it is sound.
@@ -239,9 +242,8 @@ struct Damaged(String);
 /// Whether opening failed because the file is damaged (not because another
 /// run holds it, or the disk refused): only then is it rebuilt.
 fn is_damage(error: &anyhow::Error) -> bool {
-    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
-    let corrupt = |error: &rusqlite::Error| matches!(error, rusqlite::Error::SqliteFailure(failure, _) if matches!(failure.code, NotADatabase | DatabaseCorrupt));
-    error.is::<Damaged>() || error.downcast_ref::<rusqlite::Error>().is_some_and(corrupt)
+    error.is::<Damaged>()
+        || has_sqlite_code(error, &[rusqlite::ErrorCode::NotADatabase, rusqlite::ErrorCode::DatabaseCorrupt])
 }
 
 /// Seconds since the Unix epoch.
