@@ -18,13 +18,13 @@
 
 use crate::config::{
     self, CodeBackendKind, CodeExecutionConfig, DatasetSource, DeclaredEnv, EnvConfig, FewshotConfig, FewshotSampler,
-    HubDataset, JudgeConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX, TaskDirs, WORKSPACE, WorkspaceBackendKind,
-    WorkspaceConfig,
+    HubDataset, JobConfig, JudgeConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX, TaskDirs, WORKSPACE,
+    WorkspaceBackendKind, WorkspaceConfig,
 };
 use crate::locations;
 use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, RateLimits, ReplaySpec};
 use crate::runtime::PluginLimits;
-use crate::store::slug;
+use crate::store::{RescoredJob, slug};
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -98,6 +98,10 @@ pub struct JobPlan {
     /// secrets, so a plan shows their names only.
     #[serde(serialize_with = "names_only")]
     pub environment_variables: BTreeMap<String, String>,
+    /// `assay rescore`: the earlier job whose recorded replies answer this
+    /// job's turns (its model is not asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescore: Option<RescoredJob>,
 }
 
 /// A job's judge: its model and the sampling args of judge requests (the
@@ -196,6 +200,7 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
         let mut sampling_args = model_sampling_args(loaded, &job.model);
         sampling_args.extend(job.sampling_args.clone());
         let configs = sweep::expand(job, &sampling_args).map_err(fail)?;
+        let overrides = job_overrides(loaded, job).map_err(fail)?;
         for variant in job_variants(&variants, &job.env).map_err(|e| fail(e.to_string()))? {
             for config in &configs {
                 let job_id = format!("{}-{}{}", slug(&model.id), slug(&variant.id), sweep::job_id_suffix(config));
@@ -206,6 +211,7 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
                 }
                 let mut env = resolve_env(variant, &plugin_dirs)?;
                 env.env_args.extend(job.env_args.clone());
+                env.env_args.extend(overrides.clone());
                 env.rollouts = job.rollouts.unwrap_or(env.rollouts);
                 jobs.push(JobPlan {
                     job_id,
@@ -218,6 +224,7 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
                     judge: judge_spec(loaded, job.judge.as_ref().or(variant.declared.env.judge.as_ref()))
                         .map_err(|e| fail(format!("judge: {e}")))?,
                     environment_variables: job.environment_variables.clone(),
+                    rescore: None,
                 });
             }
         }
@@ -230,6 +237,20 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
         parallel: loaded.run.parallel,
         jobs,
     })
+}
+
+/// The object in a job's `overrides` JSON file, when it applies.
+fn job_overrides(loaded: &LoadedConfig, job: &JobConfig) -> Result<Map<String, Value>, String> {
+    let Some(file) = job.overrides.as_ref().filter(|_| job.apply_overrides) else {
+        return Ok(Map::new());
+    };
+    let path = loaded.dir().join(file);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("overrides: cannot read {}: {e}", path.display()))?;
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(format!("overrides: {} must hold a JSON object", path.display())),
+        Err(e) => Err(format!("overrides: {}: {e}", path.display())),
+    }
 }
 
 /// Command-line changes to a plan. Those that change results (args,
@@ -251,6 +272,8 @@ pub struct Overrides {
     pub timeout_secs: Option<f64>,
     /// At most this many examples per job (`--max-examples`).
     pub max_examples: Option<usize>,
+    /// Every model's and judge's `cache` (`--cache`, `--no-cache`).
+    pub cache: Option<bool>,
 }
 
 impl Plan {
@@ -268,6 +291,10 @@ impl Plan {
             if let Some(endpoint) = job.model.endpoint_mut() {
                 endpoint.max_concurrent = overrides.max_concurrent.unwrap_or(endpoint.max_concurrent);
                 endpoint.timeout_secs = overrides.timeout_secs.unwrap_or(endpoint.timeout_secs);
+            }
+            let judge = job.judge.as_mut().and_then(|judge| judge.model.endpoint_mut());
+            for endpoint in job.model.endpoint_mut().into_iter().chain(judge) {
+                endpoint.cache = overrides.cache.unwrap_or(endpoint.cache);
             }
             if let Some(max) = overrides.max_examples {
                 job.env.num_examples = Some(job.env.num_examples.map_or(max, |n| n.min(max)));
@@ -313,6 +340,7 @@ fn endpoint_spec(id: &str, name: &str, model: &config::ModelConfig) -> Result<En
             (true, Some(_)) => bail!("models.{id}.prompt_template: only used with `use_chat_template: false`"),
             (false, template) => Api::Completions(template.clone().unwrap_or_default()),
         },
+        cache: model.cache,
     })
 }
 
@@ -540,6 +568,7 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
             DatasetSource::File(path)
         }
         DatasetSource::Hub(hub) => DatasetSource::Hub(hub.clone()),
+        DatasetSource::PluginDefault => DatasetSource::PluginDefault,
         DatasetSource::Tasks(tasks) => {
             let dir = declared.dir().join(&tasks.tasks);
             if !dir.is_dir() {
@@ -581,7 +610,7 @@ fn fewshot_spec(env: &EnvConfig, dataset: &DatasetSource, dir: &Path) -> Result<
         (Some(split), None, DatasetSource::Hub(hub)) => {
             DatasetSource::Hub(HubDataset { split: split.clone(), ..hub.clone() })
         }
-        (Some(_), None, DatasetSource::File(_) | DatasetSource::Tasks(_)) => {
+        (Some(_), None, DatasetSource::File(_) | DatasetSource::Tasks(_) | DatasetSource::PluginDefault) => {
             return Err("fewshot.split: a split needs a Hub dataset; name a file with fewshot.dataset".into());
         }
         (None, Some(DatasetSource::File(path)), _) => {
@@ -607,10 +636,13 @@ fn fewshot_spec(env: &EnvConfig, dataset: &DatasetSource, dir: &Path) -> Result<
 }
 
 /// An `env_args.prompts` string names a prompts file (YAML, JSON or TOML,
-/// relative to the env's file) holding an object such as
-/// `{system_prompt: ..., prompt_template: ...}`; the plugin receives the
-/// object itself (plugins cannot read files), so its content, not its
-/// path, is part of the job's identity.
+/// relative to the env's file) holding settings such as `system_prompt`
+/// and `prompt_template` (the seed's upper-case `SYSTEM_PROMPT` and
+/// `PROMPT_TEMPLATE` too). Its keys, lower-cased, become env args that the
+/// env's own `env_args` do not set, so every plugin taking a
+/// `system_prompt` or `prompt_template` takes a prompts file (plugins
+/// cannot read files). Its content, not its path, is part of the job's
+/// identity.
 fn load_prompts_file(env_args: &mut Map<String, Value>, dir: &Path) -> Result<()> {
     let Some(Value::String(file)) = env_args.get("prompts") else {
         return Ok(());
@@ -619,8 +651,16 @@ fn load_prompts_file(env_args: &mut Map<String, Value>, dir: &Path) -> Result<()
     if !path.is_file() {
         bail!("prompts file {} not found", path.display());
     }
-    let prompts: Map<String, Value> = config::parse_file(&path)?;
-    env_args.insert("prompts".into(), Value::Object(prompts));
+    let prompts: Map<String, Value> = config::parse_literal_file(&path)?;
+    env_args.remove("prompts");
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, value) in prompts {
+        let name = key.to_lowercase();
+        if !seen.insert(name.clone()) {
+            bail!("{}: `{name}` is given twice (in upper and lower case)", path.display());
+        }
+        env_args.entry(name).or_insert(value);
+    }
     Ok(())
 }
 
@@ -984,14 +1024,17 @@ capabilities: [run-code:python]
     #[test]
     fn a_prompts_file_in_env_args_is_read_into_them() {
         let project = Project::new();
-        project.write("prompts/gsm8k.yaml", "system_prompt: Think step by step.\nprompt_template: \"Q: {question}\"\n");
+        project.write("prompts/gsm8k.yaml", "SYSTEM_PROMPT: Think step by step.\nprompt_template: \"Q: {question}\"\n");
         let env =
             "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl, env_args: {prompts: prompts/gsm8k.yaml, k: 1}}\n";
         let plan = project.plan(&format!("{env}jobs:\n  - {{model: oracle, env: qa}}\n")).unwrap();
         assert_eq!(
             json!(plan.jobs[0].env.env_args),
-            json!({"k": 1, "prompts": {"system_prompt": "Think step by step.", "prompt_template": "Q: {question}"}})
+            json!({"k": 1, "system_prompt": "Think step by step.", "prompt_template": "Q: {question}"})
         );
+        let own = env.replace("k: 1}", "system_prompt: Mine.}");
+        let plan = project.plan(&format!("{own}jobs:\n  - {{model: oracle, env: qa}}\n")).unwrap();
+        assert_eq!(plan.jobs[0].env.env_args["system_prompt"], "Mine.", "the env's own args win");
         let missing = env.replace("prompts/gsm8k.yaml", "prompts/none.yaml");
         assert_eq!(
             project.error(&format!("{missing}jobs:\n  - {{model: oracle, env: qa}}\n")),
@@ -1062,6 +1105,25 @@ capabilities: [run-code:python]
         assert_eq!(plan.jobs[0].environment_variables["TOKEN"], "s3cret");
         let text = serde_json::to_string(&plan).unwrap();
         assert!(text.contains(r#""environment_variables":["TOKEN"]"#) && !text.contains("s3cret"), "{text}");
+    }
+
+    #[test]
+    fn a_jobs_overrides_file_is_merged_over_its_env_args_unless_turned_off() {
+        let project = Project::new();
+        project.write("over.json", r#"{"shuffle_answers": true, "shuffle_seed": 7}"#);
+        let env = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl, env_args: {shuffle_seed: 1, k: 2}}\n";
+        let job = "jobs:\n  - {model: oracle, env: qa, env_args: {k: 3}, overrides: over.json";
+        let plan = project.plan(&format!("{env}{job}}}\n")).unwrap();
+        let args = &plan.jobs[0].env.env_args;
+        assert_eq!((&args["shuffle_answers"], &args["shuffle_seed"], &args["k"]), (&json!(true), &json!(7), &json!(3)));
+        let plan = project.plan(&format!("{env}{job}, apply_overrides: false}}\n")).unwrap();
+        assert_eq!(plan.jobs[0].env.env_args["shuffle_seed"], 1);
+        project.write("over.json", "[1]");
+        let error = project.plan(&format!("{env}{job}}}\n")).unwrap_err().to_string();
+        assert!(
+            error.contains("jobs[0]: overrides: ") && error.contains("over.json must hold a JSON object"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -19,13 +19,19 @@
 //! `interrupted`. A rerun resumes them exactly. A [`CostLimit`]
 //! (`--max-cost`) stops new samples the same way once the spend reaches it,
 //! letting in-flight ones finish.
+//!
+//! A run can be split across processes (`--shard I/N`, see [`partition`]):
+//! each runs only its share of every job's samples, into its own files of
+//! the shared run directory.
 
 mod cost_limit;
 mod episode;
 mod fewshot;
 pub(crate) mod identity;
+mod partition;
 mod preflight;
 mod progress;
+pub(crate) mod rescore;
 mod rollouts;
 pub(crate) mod schedule;
 
@@ -37,8 +43,8 @@ pub(crate) use schedule::{Action, Schedule, Selection, Target};
 use crate::plan::Plan;
 use crate::runtime::Runtime;
 use crate::store::{
-    self, DatasetInfo, JobMetadata, JobShape, JobStatus, Manifest, PluginInfo, ResultsWriter, RunDir, SampleSet,
-    Summary, SummaryBuilder,
+    self, DatasetInfo, JobMetadata, JobStatus, Manifest, PluginInfo, ResultsWriter, RunDir, SampleSet, Summary,
+    SummaryBuilder,
 };
 use anyhow::{Context, Result};
 use episode::SampleSpec;
@@ -136,7 +142,8 @@ impl RunReport {
 /// Check everything and decide what would run, writing nothing.
 pub(crate) async fn prepare(plan: &Plan, options: &RunOptions) -> Result<Prepared> {
     let runtime = Runtime::new(options.cache_dir.as_deref())?;
-    let jobs = preflight::preflight(plan, &runtime).await?;
+    let mut jobs = preflight::preflight(plan, &runtime).await?;
+    partition::assign(&mut jobs, options.selection.shard);
     let schedule = schedule::schedule(plan, &jobs, &options.selection)?;
     Ok(Prepared { jobs, schedule })
 }
@@ -154,37 +161,40 @@ pub(crate) async fn execute(
     preflight::check_scoring(&to_run).await?;
     preflight::check_judges(&to_run).await?;
     let run_dir = Arc::new(schedule::open_run(plan, &prepared.jobs, &prepared.schedule, notice)?);
-    crate::logging::log_to_run_dir(run_dir.root())?;
+    if let Some(shard) = prepared.schedule.shard {
+        check_peers_again(&run_dir, &prepared, shard)?;
+    }
+    crate::logging::log_to_run_dir(run_dir.layout())?;
     tracing::info!(run = %run_dir.root().display(), config = %plan.config_path.display(), "run opened");
     let running = prepared.jobs.into_iter().zip(prepared.schedule.actions).filter(|(_, action)| action.runs());
     let running: Vec<PreparedJob> = running.map(|(job, _)| job).collect();
     let progress = Progress::new(options.progress, running.iter());
     let job_slots = Arc::new(Semaphore::new(plan.parallel.max(1)));
+    let jobs: Vec<(PreparedJob, JobBars)> = running
+        .into_iter()
+        .map(|job| {
+            let bars = progress.job(&job);
+            (job, bars)
+        })
+        .collect();
     let mut tasks = JoinSet::new();
-    for job in running {
-        let (run_dir, slots, bars, options) = (run_dir.clone(), job_slots.clone(), progress.job(&job), options.clone());
-        let seed = job.plan.seed;
-        tasks.spawn(async move {
-            let job_id = job.plan.job_id.clone();
-            let outcome = tokio::select! {
-                slot = slots.acquire_owned() => {
-                    let _slot = slot.expect("job semaphore is never closed");
-                    let job = run_job(&run_dir, seed, job, &bars, &options);
-                    Some(match options.job_timeout {
-                        None => job.await,
-                        Some(limit) => tokio::time::timeout(limit, job).await.unwrap_or_else(|_| {
-                            Err(anyhow::anyhow!("timed out after {} s (finished samples are kept)", limit.as_secs_f64()))
-                        }),
-                    })
-                }
-                _ = options.cancel.cancelled() => None, // not started: stays as it was
-            };
-            if let Some(Err(error)) = outcome {
-                fail_job(&run_dir, &job_id, &format!("{error:#}"))?;
+    // Slots are taken here, in plan order, so jobs start in the order the
+    // config lists them (tasks would take them in whatever order the
+    // scheduler first polls them).
+    for (job, bars) in jobs {
+        let slot = tokio::select! {
+            biased; // once cancelled, no job starts
+            _ = options.cancel.cancelled() => {
+                // Not started: stays as it was.
+                bars.finish(run_dir.manifest().job(&job.plan.job_id).map_or("pending", |entry| entry.status.as_str()));
+                continue;
             }
-            let status = run_dir.manifest().job(&job_id).map_or("failed", |entry| entry.status.as_str());
-            bars.finish(status);
-            anyhow::Ok(())
+            slot = job_slots.clone().acquire_owned() => slot.expect("job semaphore is never closed"),
+        };
+        let (run_dir, options, seed) = (run_dir.clone(), options.clone(), job.plan.seed);
+        tasks.spawn(async move {
+            let _slot = slot;
+            run_in_time(&run_dir, seed, job, &bars, &options).await
         });
     }
     while let Some(joined) = tasks.join_next().await {
@@ -193,6 +203,44 @@ pub(crate) async fn execute(
     let manifest = run_dir.manifest();
     let summaries = store::read_summaries(run_dir.root(), &manifest);
     Ok(RunReport { run_dir: run_dir.root().to_path_buf(), manifest, summaries })
+}
+
+/// Shards that start at the same instant may each have checked the others'
+/// parts before any was written; now that this shard's part is written,
+/// at least one of two shards with different configs sees the other.
+/// A shard refused here takes back the part it just created.
+fn check_peers_again(run_dir: &RunDir, prepared: &Prepared, shard: store::Shard) -> Result<()> {
+    let peers: Vec<Manifest> =
+        store::parts::read_parts(run_dir.root())?.into_iter().filter(|part| part.shard != Some(shard)).collect();
+    let checked = schedule::check_peers(&prepared.jobs, &peers, shard);
+    if checked.is_err() && matches!(prepared.schedule.target, Target::New { .. }) {
+        let _ = std::fs::remove_file(run_dir.layout().manifest());
+    }
+    checked
+}
+
+/// Run a job within the job time limit; a job that could not run, or ran
+/// out of time, is marked failed.
+async fn run_in_time(
+    run_dir: &RunDir,
+    seed: u64,
+    job: PreparedJob,
+    bars: &JobBars,
+    options: &RunOptions,
+) -> Result<()> {
+    let job_id = job.plan.job_id.clone();
+    let run = run_job(run_dir, seed, job, bars, options);
+    let outcome = match options.job_timeout {
+        None => run.await,
+        Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
+            Err(anyhow::anyhow!("timed out after {} s (finished samples are kept)", limit.as_secs_f64()))
+        }),
+    };
+    if let Err(error) = outcome {
+        fail_job(run_dir, &job_id, &format!("{error:#}"))?;
+    }
+    bars.finish(run_dir.manifest().job(&job_id).map_or("failed", |entry| entry.status.as_str()));
+    Ok(())
 }
 
 fn fail_job(run_dir: &RunDir, job_id: &str, reason: &str) -> Result<()> {
@@ -210,10 +258,7 @@ async fn run_job(run_dir: &RunDir, seed: u64, job: PreparedJob, bars: &JobBars, 
     let job_id = job.plan.job_id.clone();
     let files = run_dir.job_dir(&job_id)?;
     let results_path = files.results();
-    let existing = {
-        let ids = job.record_ids();
-        store::read_existing(&results_path, &JobShape { record_ids: &ids, rollouts: job.plan.env.rollouts }, true)?
-    };
+    let existing = job.read_existing(&results_path, true)?;
     job_metadata(&job, run_dir.manifest().run_id.as_str(), seed).write(&files.metadata())?;
     let mut previous_secs = 0.0;
     run_dir.update_job(&job_id, |entry| {
@@ -245,6 +290,7 @@ fn record_counts(entry: &mut store::JobEntry, summary: &Summary) {
     entry.samples_done = summary.n;
     entry.samples_failed = summary.n_errors;
     entry.mean_reward = summary.mean_reward;
+    entry.cache_hits = summary.cache_hits;
     entry.duration_secs = Some(summary.duration_secs);
 }
 
@@ -264,7 +310,8 @@ async fn spawn_samples(
     let mut tasks = JoinSet::new();
     let together = job.plan.rollouts_in_one_request;
     'records: for record_index in 0..job.dataset.records.len() {
-        let missing: Vec<u32> = (0..job.plan.env.rollouts).filter(|r| !done.contains(record_index, *r)).collect();
+        let to_run = |rollout: &u32| job.owns(record_index, *rollout) && !done.contains(record_index, *rollout);
+        let missing: Vec<u32> = (0..job.plan.env.rollouts).filter(to_run).collect();
         // One task per sample, or one per record when its rollouts share a request.
         let batches: Vec<Vec<u32>> = match together && missing.len() > 1 {
             true => vec![missing],
@@ -414,5 +461,6 @@ fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64) -> JobMetadata {
             records: job.dataset.records.len(),
             hub: job.dataset.hub.clone(),
         },
+        rescored_from: job.plan.rescore.clone(),
     }
 }

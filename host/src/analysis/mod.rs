@@ -17,6 +17,8 @@
 //! left out of every statistic. Definitions are in [`stats`].
 
 pub mod load;
+mod replicates;
+pub mod scores;
 pub mod stats;
 pub mod winrate;
 

@@ -31,7 +31,7 @@ pub(crate) fn jobs_table(manifest: &Manifest, summaries: &HashMap<String, Summar
         let mut row = vec![
             job.job_id.clone(),
             job.status.as_str().to_string(),
-            format!("{}/{}", job.samples_done, job.samples_total),
+            format!("{}/{}", job.samples_done, job.shard_samples.unwrap_or(job.samples_total)),
             reward.unwrap_or_else(|| "-".into()),
             unparsed.map_or("-".into(), |n| n.to_string()),
             errors(job.samples_failed, summary),

@@ -112,11 +112,8 @@ pub(crate) fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitStatus> {
         exclude_models: or(args.exclude_models, file.exclude_models),
         exclude_envs: or(args.exclude_envs, file.exclude_envs),
     };
-    let mut samples = load::load(&processed_dir)?;
-    if args.by_group || file.by_group {
-        samples = load::by_group(samples);
-    }
-    let result = winrate::winrates(&samples, &options)?;
+    let scores = load::load_scores(&processed_dir, args.by_group || file.by_group)?;
+    let result = winrate::winrates_of(&scores, &options)?;
     write(&output_dir, &result)?;
     for dropped in &result.dropped_envs {
         errln!("env {} left out: no results for {}", dropped.env_id, dropped.missing_models.join(", "));

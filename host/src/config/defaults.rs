@@ -107,3 +107,8 @@ pub fn diff_exclude() -> Vec<String> {
 pub fn max_diff_bytes() -> usize {
     1 << 20
 }
+
+/// Whether a job's `overrides` file is merged.
+pub fn apply_overrides() -> bool {
+    true
+}

@@ -44,7 +44,8 @@ pub struct RunConfig {
     /// `*.toml` files are env files, read when `envs` is absent. Default `[envs]`.
     pub env_dirs: Option<Vec<PathBuf>>,
     /// What to run (`tasks` is accepted too, as TOML configs often say).
-    #[serde(alias = "tasks")]
+    /// Absent: none (a config only declaring envs, as `score` reads).
+    #[serde(default, alias = "tasks")]
     pub jobs: Vec<JobConfig>,
 }
 
@@ -102,6 +103,10 @@ pub struct ModelConfig {
     /// (reasoning tokens are output). Gives each sample, job and run a cost,
     /// and makes `--max-cost` count this model's spend.
     pub price: Option<crate::models::Price>,
+    /// Keep every reply in the response cache and answer a request asked
+    /// before from it, at no model cost. Default false.
+    #[serde(default)]
+    pub cache: bool,
 }
 
 /// The built-in replay model's source: completions generated elsewhere.
@@ -139,6 +144,7 @@ impl ModelConfig {
             prompt_template: None,
             sampling_args: Map::new(),
             price: None,
+            cache: false,
         }
     }
 }
@@ -155,6 +161,8 @@ pub struct EnvConfig {
     pub module: String,
     /// The dataset: a file (relative to the file declaring the env), or a
     /// Hugging Face Hub dataset `{hub: OWNER/NAME, config, split, revision}`.
+    /// Absent: the plugin's default dataset (from its metadata).
+    #[serde(default)]
     pub dataset: DatasetSource,
     /// A record field whose values group results (`subject`): statistics
     /// are also reported per group, with macro and micro averages.
@@ -267,7 +275,7 @@ pub enum FewshotSampler {
 }
 
 /// Where an env's records come from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DatasetSource {
     /// A file (JSONL, JSON, CSV or parquet, optionally gzipped).
@@ -276,6 +284,10 @@ pub enum DatasetSource {
     Hub(HubDataset),
     /// A directory of prepared task directories, one record each.
     Tasks(TaskDirs),
+    /// None named: the plugin's default dataset, known once the plugin is
+    /// loaded (never written in a config).
+    #[default]
+    PluginDefault,
 }
 
 /// Prepared task directories as a dataset: `{tasks: DIR, apply_overrides: true}`.
@@ -526,6 +538,13 @@ pub struct JobConfig {
     /// Merged over the model's `sampling_args`.
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
+    /// A JSON file (relative to the run config) holding an object merged
+    /// over the env args, after `env_args` (the TOML runner's `overrides`).
+    pub overrides: Option<PathBuf>,
+    /// Whether `overrides` is merged. Default true; false keeps the file
+    /// named but unused.
+    #[serde(default = "defaults::apply_overrides")]
+    pub apply_overrides: bool,
     /// Samples per record for this job's envs (overrides their `rollouts_per_example`).
     #[serde(default, deserialize_with = "de_optional_at_least_one")]
     pub rollouts: Option<u32>,
@@ -546,8 +565,10 @@ pub struct JobConfig {
     pub rollouts_in_one_request: bool,
     /// The judge of this job's envs (over theirs).
     pub judge: Option<JudgeConfig>,
-    /// Environment variables set for every command run in this job's
-    /// workspaces (`{PIP_INDEX_URL: ...}`).
+    /// Environment variables set for every program the job's plugin runs
+    /// (`run-code`, local backend) and every command in its workspaces
+    /// (`{PIP_INDEX_URL: ...}`). Values may be secrets (`${API_TOKEN}`):
+    /// only their names and hashes are written.
     #[serde(default, deserialize_with = "de_unique_map")]
     pub environment_variables: BTreeMap<String, String>,
 }
@@ -576,6 +597,8 @@ impl JobConfig {
             rollouts_in_one_request: false,
             judge: None,
             environment_variables: BTreeMap::new(),
+            overrides: None,
+            apply_overrides: defaults::apply_overrides(),
         }
     }
 }

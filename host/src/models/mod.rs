@@ -1,7 +1,8 @@
 //! Models: everything that answers an environment's requests.
 //!
 //! - [`Model`] is what a run asks, whatever the kind (an OpenAI-compatible
-//!   endpoint, the built-in `oracle`, or the offline [`replay`] model);
+//!   endpoint, the built-in `oracle`, the offline [`replay`] model, or a
+//!   [`recorded`] run answering as it did before, for `assay rescore`);
 //!   [`Models::resolve`] builds it from the plan's [`ModelSpec`].
 //! - [`ChatClient`] speaks the OpenAI-compatible API with retries and rate
 //!   limits (the servers' wait hints are read in `hints.rs`): the chat API (`/chat/completions`) or, for base models without
@@ -10,6 +11,7 @@
 //! - [`Message`] is the one chat message type of the host, from the plugin's
 //!   request to `results.jsonl`.
 
+pub mod cache;
 mod endpoint;
 mod hints;
 mod limits;
@@ -18,6 +20,7 @@ mod message;
 mod model;
 mod openai;
 mod price;
+pub mod recorded;
 pub mod replay;
 mod retry;
 mod spec;

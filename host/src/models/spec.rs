@@ -51,6 +51,8 @@ pub struct EndpointSpec {
     pub rate: RateLimits,
     /// Chat or text completions (with its prompt template).
     pub api: Api,
+    /// Whether replies go through the response cache.
+    pub cache: bool,
 }
 
 /// A replay model's completions (see [`super::replay`]).

@@ -29,13 +29,17 @@
 //! | `cost_usd` | float64 | the sample's cost at the models' prices; null when unpriced |
 //! | `finished_at` | timestamp[us, UTC] | |
 
-use crate::store::{ParseStatus, SampleResult};
+use crate::store::{ParseStatus, ResultLine};
 use anyhow::{Context, Result};
 use arrow_array::builder::{
     Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use std::sync::Arc;
 
 /// Version of the processed schema; bumped on any change to the columns.
@@ -111,6 +115,48 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
+/// Columns with few distinct values in a file, dictionary-encoded: a file
+/// holds one model and env, and a handful of jobs, statuses and answers.
+/// Every other column is mostly unique text or numbers, where a dictionary
+/// is built (a hash of every value) only to be dropped once it grows past
+/// its size limit.
+const DICTIONARY_COLUMNS: [&str; 11] = [
+    "run_id",
+    "job_id",
+    "env_id",
+    "variant_id",
+    "model_id",
+    "config_id",
+    "sampling_args",
+    "parsed_answer",
+    "parse_status",
+    "error_kind",
+    "turns",
+];
+
+/// Columns of texts, mostly unique: no min/max statistics, which no reader
+/// filters on and which cost a comparison of every value.
+const TEXT_COLUMNS: [&str; 9] =
+    ["example_id", "sampling_args", "prompt", "completion", "reasoning", "transcript", "info", "code_runs", "error"];
+
+/// How processed files are written: zstd, row groups of `rows_per_group`,
+/// dictionaries only where values repeat, and `metadata` as key-value
+/// metadata.
+pub fn writer_properties(rows_per_group: usize, metadata: Vec<KeyValue>) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(rows_per_group))
+        .set_key_value_metadata(Some(metadata))
+        .set_dictionary_enabled(false);
+    for column in DICTIONARY_COLUMNS {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), true);
+    }
+    for column in TEXT_COLUMNS {
+        builder = builder.set_column_statistics_enabled(ColumnPath::from(column), EnabledStatistics::None);
+    }
+    builder.build()
+}
+
 /// Rows being gathered into one record batch.
 pub struct BatchBuilder {
     schema: SchemaRef,
@@ -179,8 +225,9 @@ impl BatchBuilder {
         self.rows == 0
     }
 
-    /// Add one result line.
-    pub fn push(&mut self, source: &RowSource, result: &SampleResult) -> Result<()> {
+    /// Add one result line. Its prompt, info, transcript and code runs go in
+    /// as the JSON text they were written as, without being parsed.
+    pub fn push(&mut self, source: &RowSource, result: &ResultLine) -> Result<()> {
         let ids = [
             source.run_id,
             source.job_id,
@@ -205,34 +252,34 @@ impl BatchBuilder {
             result.parsed_answer.as_deref(),
             result.parse_status.map(ParseStatus::as_str),
             error.map(|e| e.kind.as_str()),
-            error.map(|e| e.message.as_str()),
+            error.map(|e| e.message.as_ref()),
         ];
         for (builder, value) in self.answer.iter_mut().zip(answer) {
             builder.append_option(value);
         }
         for (builder, name) in self.metric_values.iter_mut().zip(&self.metrics) {
-            builder.append_option(result.metrics.get(name).copied());
+            builder.append_option(result.metrics.get(name.as_str()).copied());
         }
         if !self.drop_text {
-            self.text[0].append_value(serde_json::to_string(&result.prompt)?);
+            self.text[0].append_value(result.prompt.get());
             self.text[1].append_option(result.completion.as_deref());
             self.text[2].append_option(result.reasoning.as_deref());
-            match result.transcript.is_empty() {
-                true => self.text[3].append_null(),
-                false => self.text[3].append_value(serde_json::to_string(&result.transcript)?),
+            match result.transcript.map(|messages| messages.get()) {
+                None | Some("[]") | Some("null") => self.text[3].append_null(),
+                Some(messages) => self.text[3].append_value(messages),
             }
         }
-        match &result.info {
-            serde_json::Value::Null => self.info.append_null(),
-            info => self.info.append_value(info.to_string()),
+        match result.info.get() {
+            "null" => self.info.append_null(),
+            info => self.info.append_value(info),
         }
-        match result.code_runs.is_empty() {
-            true => self.code_runs.append_null(),
-            false => self.code_runs.append_value(serde_json::to_string(&result.code_runs)?),
+        match result.code_runs.map(|runs| runs.get()) {
+            None | Some("[]") | Some("null") => self.code_runs.append_null(),
+            Some(runs) => self.code_runs.append_value(runs),
         }
-        match result.judge_calls.is_empty() {
-            true => self.judge_calls.append_null(),
-            false => self.judge_calls.append_value(serde_json::to_string(&result.judge_calls)?),
+        match result.judge_calls.map(|calls| calls.get()) {
+            None | Some("[]") | Some("null") => self.judge_calls.append_null(),
+            Some(calls) => self.judge_calls.append_value(calls),
         }
         self.turns.append_value(result.turns as i32);
         let tokens = [result.tokens.prompt, result.tokens.completion, result.tokens.reasoning, result.latency_ms];
@@ -273,6 +320,77 @@ impl BatchBuilder {
 
 /// Microseconds since the epoch of an RFC 3339 time, if it parses.
 fn timestamp_micros(text: &str) -> Option<i64> {
-    let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(time.unix_timestamp_nanos() / 1000).ok()
+    utc_micros(text.as_bytes()).or_else(|| {
+        let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+        i64::try_from(time.unix_timestamp_nanos() / 1000).ok()
+    })
+}
+
+/// The times assay writes (`2026-11-23T05:15:04.731916882Z`: UTC, up to
+/// nine decimals), read without the general parser, which `process` called
+/// for every row. Anything else is `None`.
+fn utc_micros(text: &[u8]) -> Option<i64> {
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.iter().try_fold(0i64, |n, b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if text.len() < 20 || separators.iter().any(|(at, byte)| text[*at] != *byte) || text.last() != Some(&b'Z') {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let fraction = &text[19..text.len() - 1];
+    let micros = match fraction {
+        [] => 0,
+        [b'.', decimals @ ..] if (1..=9).contains(&decimals.len()) => {
+            let value = digits(20..20 + decimals.len())?;
+            // Scale to microseconds, dropping what is below.
+            let scale = 10i64.pow(decimals.len().abs_diff(6) as u32);
+            if decimals.len() >= 6 { value / scale } else { value * scale }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    Some(((days * 24 + hour) * 60 + minute) * 60_000_000 + second * 1_000_000 + micros)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_times_read_fast_equal_the_general_parser() {
+        let general = |text: &str| {
+            let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap();
+            i64::try_from(time.unix_timestamp_nanos() / 1000).unwrap()
+        };
+        for text in [
+            "2026-11-23T05:15:04.731916882Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59.5Z",
+            "1969-12-31T23:59:59.999999Z",
+            "2400-03-01T12:00:00.000001Z",
+            "2026-01-01T00:00:00.1234567Z",
+        ] {
+            assert_eq!(utc_micros(text.as_bytes()), Some(general(text)), "{text}");
+        }
+        assert_eq!(utc_micros(b"2026-11-23T05:15:04+01:00"), None, "offsets take the general parser");
+        assert_eq!(timestamp_micros("2026-11-23T06:15:04+01:00"), Some(general("2026-11-23T05:15:04Z")));
+        assert_eq!(timestamp_micros("yesterday"), None);
+    }
 }
