@@ -852,6 +852,7 @@ capabilities: [run-code:python]
 
     #[test]
     fn a_job_matrix_makes_one_job_per_sampling_config_and_seed() {
+        // Combinations come in sorted-key order: `seed` before `temperature`.
         let project = Project::new();
         let env = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl}\n";
         let job = "  - {model: gpt, env: qa, name: sweep, sampling_args: {top_k: 1}, matrix: {temperature: [0, null], seed: [4, 5]}}\n  - {model: gpt, env: qa}\n";
@@ -865,8 +866,8 @@ capabilities: [run-code:python]
             jobs,
             [
                 ("gpt-qa-sweep-temperature-0-seed-4", "sweep-temperature-0", 4, json!({"temperature": 0, "top_k": 1})),
-                ("gpt-qa-sweep-temperature-0-seed-5", "sweep-temperature-0", 5, json!({"temperature": 0, "top_k": 1})),
                 ("gpt-qa-sweep-temperature-none-seed-4", "sweep-temperature-none", 4, json!({"top_k": 1})),
+                ("gpt-qa-sweep-temperature-0-seed-5", "sweep-temperature-0", 5, json!({"temperature": 0, "top_k": 1})),
                 ("gpt-qa-sweep-temperature-none-seed-5", "sweep-temperature-none", 5, json!({"top_k": 1})),
                 ("gpt-qa", "default", 9, json!({"temperature": 0.5, "top_k": 3})),
             ],
