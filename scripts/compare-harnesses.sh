@@ -15,38 +15,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-INSPECT_VERSION=0.3.285
-LM_EVAL_VERSION=0.4.13
-# Inspect's openai-api provider uses the OpenAI client.
-OPENAI_VERSION=3.54.0
-VENV=target/harness-venv
+source scripts/harness-venv.sh
 
 die() {
     echo "compare-harnesses: error: $*" >&2
     exit 1
 }
 
-command -v python3 >/dev/null || die "python3 not found; install Python 3.10 or newer"
-python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
-    die "python3 is $(python3 -c 'import sys; print(sys.version.split()[0])'); Inspect and lm-eval need 3.10 or newer"
-command -v cargo >/dev/null || die "cargo not found; install Rust (https://rustup.rs)"
+harness_build || die "could not build assay, openai-stub and the plugins"
 
-cargo build --release -p assay -p openai-stub || die "cargo build --release -p assay -p openai-stub failed"
-scripts/build-plugins.sh || die "scripts/build-plugins.sh failed"
+harness_venv "inspect-ai==$INSPECT_VERSION" "lm-eval[api]==$LM_EVAL_VERSION" "openai==$OPENAI_VERSION" ||
+    die "could not set up $HARNESS_VENV"
 
-if [[ ! -x $VENV/bin/python ]]; then
-    python3 -m venv "$VENV" || die "could not create a virtual environment in $VENV (on Debian: apt-get install python3-venv)"
-fi
-# Install when any of the pinned versions is missing.
-if ! "$VENV/bin/python" - "$INSPECT_VERSION" "$LM_EVAL_VERSION" "$OPENAI_VERSION" <<'PY' 2>/dev/null; then
-import importlib.metadata as m, sys
-wanted = dict(zip(("inspect-ai", "lm-eval", "openai"), sys.argv[1:]))
-sys.exit(any(m.version(name) != version for name, version in wanted.items()))
-PY
-    echo "compare-harnesses: installing inspect-ai==$INSPECT_VERSION, lm-eval[api]==$LM_EVAL_VERSION and openai==$OPENAI_VERSION into $VENV" >&2
-    "$VENV/bin/python" -m pip install --quiet \
-        "inspect-ai==$INSPECT_VERSION" "lm-eval[api]==$LM_EVAL_VERSION" "openai==$OPENAI_VERSION" ||
-        die "pip install of inspect-ai==$INSPECT_VERSION, lm-eval[api]==$LM_EVAL_VERSION and openai==$OPENAI_VERSION into $VENV failed"
-fi
-
-exec "$VENV/bin/python" scripts/compare_harnesses.py --venv "$VENV" "$@"
+exec "$HARNESS_VENV/bin/python" scripts/compare_harnesses.py --venv "$HARNESS_VENV" "$@"

@@ -122,13 +122,19 @@ def compare(args: argparse.Namespace, harnesses: list[str]) -> int:
         ok = True
         return 0
     finally:
-        if stub is not None:
-            stub.terminate()
-            stub.wait()
-        if ok and not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
-        else:
-            print(f"scratch directory kept: {scratch}", file=sys.stderr)
+        stop_and_clean(stub, scratch, keep=args.keep or not ok)
+
+
+def stop_and_clean(stub: subprocess.Popen | None, scratch: Path, keep: bool) -> None:
+    """Stop the stub server; remove the scratch directory, or keep it
+    (--keep, or a failed run) and print where it is."""
+    if stub is not None:
+        stub.terminate()
+        stub.wait()
+    if keep:
+        print(f"scratch directory kept: {scratch}", file=sys.stderr)
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def require(path: Path, message: str) -> None:

@@ -201,6 +201,38 @@ fn a_scripted_model_fixes_a_failing_test_under_bubblewrap() {
     assert!(result["info"].get("artifacts").is_none(), "the test output left the result line");
 
     assert_eq!(project.leftovers(), Vec::<String>::new(), "the workspace was removed");
+    report_shows_the_whole_transcript(&project.project);
+}
+
+/// The report's sample browser holds the agent's whole episode: every
+/// turn, each tool call and each tool result, not just the first prompt and
+/// the last reply.
+fn report_shows_the_whole_transcript(project: &Project) {
+    project.assay_ok(&["process", "--process-incomplete"]);
+    project.assay_ok(&["report", "runs/processed", "--output", "report.html"]);
+    let html = std::fs::read_to_string(project.path().join("report.html")).unwrap();
+    let data = html.split("id=\"sample-data\">").nth(1).and_then(|rest| rest.split("</script>").next()).unwrap();
+    let samples: Value = serde_json::from_str(&data.replace("<\\/", "</")).unwrap();
+    let sections = samples[0]["sections"].as_array().unwrap();
+    let titles: Vec<&str> = sections.iter().map(|s| s["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        [
+            "system",
+            "user",
+            "assistant",
+            "tool result (call_0_0)",
+            "assistant",
+            "tool result (call_1_0)",
+            "assistant",
+            "tool result (call_2_0)",
+            "assistant",
+            "details"
+        ]
+    );
+    assert!(sections[2]["text"].as_str().unwrap().starts_with("→ tool call bash (call_0_0): {\"command\":"));
+    assert!(sections[3]["text"].as_str().unwrap().contains("FAILED (failures=1)"), "the tool's output");
+    assert!(sections[8]["text"].as_str().unwrap().contains("→ tool call submit (call_3_1)"));
 }
 
 #[test]

@@ -112,12 +112,12 @@ fn analyze_matches_an_independent_python_computation() {
         assert!((a - b).abs() < 1e-12, "{what}: assay {a}, python {b}");
     };
     let configs = ours["configs"].as_array().unwrap();
-    for config in configs.iter().filter(|c| c["config"] != "all") {
+    for config in configs.iter().filter(|c| c["variant"] != "all") {
         let key = format!(
             "{}|{}|{}",
             config["model_id"].as_str().unwrap(),
             config["env_id"].as_str().unwrap(),
-            config["config"].as_str().unwrap()
+            config["variant"].as_str().unwrap()
         );
         let expected = &reference[&key];
         assert!(expected.is_object(), "python has no {key}: {reference}");
@@ -134,9 +134,9 @@ fn analyze_matches_an_independent_python_computation() {
         let half = 2.570581835636314 * config["stderr"].as_f64().unwrap();
         close(&config["ci_high"], &Value::from(config["mean"].as_f64().unwrap() + half), &format!("{key} ci_high"));
     }
-    let errors: u64 = configs.iter().filter(|c| c["config"] != "all").map(|c| c["errors"].as_u64().unwrap()).sum();
+    let errors: u64 = configs.iter().filter(|c| c["variant"] != "all").map(|c| c["errors"].as_u64().unwrap()).sum();
     assert_eq!(errors, 2, "one errored sample per variant (each has its own Sixth prompt) is counted, not scored");
-    let pooled = configs.iter().find(|c| c["config"] == "all").expect("the pooled config");
+    let pooled = configs.iter().find(|c| c["variant"] == "all").expect("the pooled config");
     assert_eq!(pooled["samples_per_example"], 10, "two variants of five rollouts");
     assert!(project.path().join("runs/analysis/config_analysis.csv").is_file());
     assert!(project.path().join("runs/analysis/seed_analysis.csv").is_file());

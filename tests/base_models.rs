@@ -189,7 +189,7 @@ fn loglikelihood_choices_score_acc_and_acc_norm_through_a_base_model() {
         assert_eq!(line["parsed_answer"], "A", "{line}");
         let right = line["example_id"] == "q1";
         assert_eq!(line["reward"], if right { 1.0 } else { 0.0 }, "{line}");
-        assert_eq!(line["metrics"]["acc_norm"], line["metrics"]["acc"], "letters are one byte each");
+        assert_eq!(line["metrics"]["acc_norm"], line["metrics"]["acc"], "letters are one character each");
         assert_eq!(line["continuations"].as_array().unwrap().len(), 4, "{line}");
         assert_eq!(line["continuations"][0], json!({"text": " A", "logprob": -1.0, "tokens": 1, "greedy": true}));
         assert!(line["prompt_text"].as_str().unwrap().ends_with("D. d\nAnswer:"), "{line}");

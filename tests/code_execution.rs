@@ -250,3 +250,26 @@ fn pass_at_k_comes_from_rollouts_that_really_ran() {
         assert!((got - value).abs() < 1e-12, "pass@{k}: {got} != {value}: {config}");
     }
 }
+
+/// The TOML runner seed's per-job `environment_variables` reach the
+/// programs the plugin runs (local backend); Piston, whose API cannot set
+/// them, is refused before the run starts rather than running without.
+#[test]
+fn a_jobs_environment_variables_reach_its_programs() {
+    let project = Project::new();
+    let body = "    import os\n    return os.environ.get('ASSAY_CHECK', 'unset')";
+    project.write("tasks.jsonl", &jsonl(&[task("env", body, Some("'s3t'"))]));
+    let job_variables = "    environment_variables: {ASSAY_CHECK: s3t}\n";
+    project.write("run.yaml", &(config("{}") + job_variables));
+    let output = project.assay(&["bench", "--config", "run.yaml", "-q"]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    assert_eq!(results_by_id(&project)["env"]["reward"], 1.0, "the program saw ASSAY_CHECK");
+
+    let piston = MockPiston::start(&[("python", "3.12.0")]);
+    let on_piston = format!("{{backend: piston, url: '{}'}}", piston.url());
+    project.write("piston.yaml", &(config(&on_piston) + job_variables));
+    let output = project.assay(&["bench", "--config", "piston.yaml", "-q"]);
+    assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));
+    assert!(output_text(&output).contains("environment_variables cannot reach programs run on Piston"));
+    assert!(piston.requests().is_empty());
+}

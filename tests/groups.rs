@@ -60,9 +60,12 @@ fn groups_reach_summaries_parquet_analysis_winrates_and_the_report() {
     let (stdout, _) = project.assay_ok(&["analyze"]);
     assert!(stdout.contains("(macro average)") && stdout.contains("genetics"), "{stdout}");
     let groups = std::fs::read_to_string(project.path().join("runs/analysis/group_analysis.csv")).unwrap();
-    assert!(groups.starts_with("model_id,env_id,config,group,n_examples,mean,stderr,ci_low,ci_high\n"), "{groups}");
-    assert!(groups.contains("always-a,med,med,anatomy,3,1.0,0.0,1.0,1.0"), "{groups}");
-    assert!(groups.contains("always-a,med,med,genetics,1,0.0,,"), "{groups}");
+    assert!(
+        groups.starts_with("model_id,env_id,variant,config_id,group,n_examples,mean,stderr,ci_low,ci_high\n"),
+        "{groups}"
+    );
+    assert!(groups.contains("always-a,med,med,default,anatomy,3,1.0,0.0,1.0,1.0"), "{groups}");
+    assert!(groups.contains("always-a,med,med,default,genetics,1,0.0,,"), "{groups}");
     let configs = std::fs::read_to_string(project.path().join("runs/analysis/config_analysis.csv")).unwrap();
     let row = configs.lines().find(|l| l.starts_with("always-a,med,med,")).unwrap();
     let header: Vec<&str> = configs.lines().next().unwrap().split(',').collect();

@@ -64,7 +64,9 @@ fn the_catalogue_runs_by_name_with_the_oracle_scoring_every_env_fully() {
     let project = Project::new();
     for config in ["standard-oracle.yaml", "medical-oracle.yaml"] {
         let path = repo_root().join("configs").join(config);
-        let output = assay(&project, &hub, &["bench", "--config", path.to_str().unwrap(), "-q"], &[]);
+        // GPQA-Diamond is gated: the Hub stand-in wants this token for it.
+        let output =
+            assay(&project, &hub, &["bench", "--config", path.to_str().unwrap(), "-q"], &[("HF_TOKEN", TOKEN)]);
         assert!(output.status.success(), "{config}: {}", output_text(&output));
         // The job table, for the README (`-- --nocapture`).
         println!("$ assay bench --config configs/{config}\n{}", String::from_utf8_lossy(&output.stdout));
@@ -185,4 +187,31 @@ fn bad_references_are_one_line_each() {
     one_env(&project, "{hub: gsm8k, split: test}", "math");
     let error = one_line_error(&assay(&project, &hub, &["bench", "--config", "run.yaml"], &[]));
     assert!(error.contains("run.yaml:3:") && error.contains("not OWNER/NAME"), "{error}");
+}
+
+/// The bench seed's env files name a plugin and no dataset: the plugin's
+/// default (a Hub reference in its metadata; `math` declares GSM8K's test
+/// split) is used; a plugin declaring none is a one-line error.
+#[test]
+fn an_env_without_a_dataset_uses_the_plugins_default() {
+    let hub = DatasetHub::start(TOKEN);
+    let project = Project::new();
+    let plugins = support::fixtures::plugin("math").parent().unwrap().display().to_string();
+    project.write("run.yaml", &format!("plugin_dirs: ['{plugins}']\njobs:\n  - {{model: oracle, env: e}}\n"));
+    project.write("envs/e.yaml", "id: e\nmodule: math\n");
+    let output = assay(&project, &hub, &["bench", "--config", "run.yaml"], &[]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    let run = project.only_run_dir();
+    let rewards = job_rewards(&run);
+    assert_eq!(rewards.len(), 1);
+    assert_eq!((rewards[0].1.as_str(), rewards[0].2.as_f64()), (Some("completed"), Some(1.0)), "{rewards:?}");
+    let metadata = read_json(&run.join(&rewards[0].0).join("metadata.json"));
+    assert!(metadata.to_string().contains("openai/gsm8k"), "the Hub dataset is recorded: {metadata}");
+
+    project.write("envs/e.yaml", "id: e\nmodule: mcq\n");
+    let error = one_line_error(&assay(&project, &hub, &["bench", "--config", "run.yaml", "--dry-run"], &[]));
+    assert!(
+        error.contains("env `e` names no `dataset:` and plugin") && error.contains("declares no default dataset"),
+        "{error}"
+    );
 }

@@ -60,7 +60,9 @@ fn project(model: &MockOpenAi, judge_url: &str, env_extra: &str) -> Project {
 fn judge_grades_become_exact_rewards_and_its_calls_are_kept_apart() {
     let (model, judge) = (model_server(), MockOpenAi::start(grade));
     let project = project(&model, judge.base_url(), "");
-    project.assay_ok(&["bench", "--config", "run.yaml", "-q"]);
+    let (table, _) = project.assay_ok(&["bench", "--config", "run.yaml", "-q"]);
+    // The job table and a judged line, for the README (`-- --nocapture`).
+    println!("$ assay bench --config run.yaml -q\n{table}");
     let job = project.only_run_dir().join("tested-open");
     let summary = read_json(&job.join("summary.json"));
     // 1 + 0.5 + 0 + 0 over four questions.
@@ -73,6 +75,7 @@ fn judge_grades_become_exact_rewards_and_its_calls_are_kept_apart() {
     let right = results.iter().find(|r| r["example_id"] == "right").unwrap();
     assert_eq!(right["parsed_answer"], "C");
     let call = &right["judge_calls"][0];
+    println!("{}", serde_json::to_string(&json!({"example_id": "right", "reward": right["reward"], "parsed_answer": "C", "judge_calls": right["judge_calls"]})).unwrap());
     assert_eq!(call["reply"], "It matches the reference.\nGRADE: C");
     assert!(call["messages"][0]["content"].as_str().unwrap().contains("[Reference answer]\ngold"), "{call}");
     // The model under test's tokens leave the judge's out.

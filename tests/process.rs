@@ -125,22 +125,25 @@ print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
     );
     let out = python(&script);
     let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("plain/oracle.parquet 8 4 ['plain'] 0 ZSTD"));
-    assert_eq!(lines.next(), Some("plain/served.parquet 8 4 ['plain'] 2 ZSTD"), "errored samples are rows too");
+    assert_eq!(lines.next(), Some("plain/oracle.parquet 8 5 ['plain'] 0 ZSTD"));
+    assert_eq!(lines.next(), Some("plain/served.parquet 8 5 ['plain'] 2 ZSTD"), "errored samples are rows too");
     assert_eq!(
         lines.next(),
-        Some("shuffled/oracle.parquet 16 4 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 0 ZSTD")
+        Some("shuffled/oracle.parquet 16 5 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 0 ZSTD")
     );
     assert_eq!(
         lines.next(),
-        Some("shuffled/served.parquet 16 4 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 4 ZSTD")
+        Some("shuffled/served.parquet 16 5 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 4 ZSTD")
     );
     let types: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     let expected = [
         ("run_id", "string"),
         ("example_id", "string"),
         ("example_index", "int64"),
+        ("config_id", "string"),
+        ("sampling_args", "string"),
         ("rollout", "int32"),
+        ("job_seed", "uint64"),
         ("seed", "uint64"),
         ("group", "string"),
         ("reward", "double"),
@@ -148,11 +151,13 @@ print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
         ("error_kind", "string"),
         ("prompt", "string"),
         ("completion", "string"),
+        ("transcript", "string"),
         ("info", "string"),
         ("code_runs", "string"),
         ("judge_calls", "string"),
         ("tokens_completion", "int64"),
         ("latency_ms", "int64"),
+        ("cost_usd", "double"),
         ("finished_at", "timestamp[us, tz=UTC]"),
     ];
     for (column, ty) in expected {
@@ -328,4 +333,135 @@ fn processed_results_sync_with_a_hugging_face_dataset_repo() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("HTTP 401") && stderr.contains("is HF_TOKEN set, with write access?"), "{stderr}");
     assert!(!stderr.contains("hf_wrong"));
+}
+
+#[test]
+fn a_process_config_hf_block_reads_its_token_from_the_environment_and_clean_starts_fresh() {
+    const TOKEN: &str = "hf_team_7a3f01c9";
+    let hub = support::hub_mock::MockHub::start(TOKEN);
+    // `HF_TOKEN` is wrong: the config's token wins.
+    let env = [("TEAM_HF_TOKEN", TOKEN), ("HF_TOKEN", "hf_wrong"), ("HF_ENDPOINT", hub.endpoint())];
+    let server = server();
+    let project = project(&server);
+    let _ = project.assay(&["bench", "--config", "run.yaml", "-q"]);
+    project.write(
+        "process.yaml",
+        "process_incomplete: true\nhf:\n  repo: team/evals\n  branch: main\n  private: false\n  \
+         pull_policy: pull\n  token: ${TEAM_HF_TOKEN}\n",
+    );
+    let output = project.assay_with_env(&["process", "--config", "process.yaml"], &env);
+    assert!(output.status.success(), "{}", support::fixtures::output_text(&output));
+    assert_eq!(hub.created_private("team/evals"), Some(false), "private: false creates a public repo");
+    assert_eq!(hub.files("team/evals").len(), 5, "four files and the index");
+
+    // `clean` ignores the remote: nothing pulled, the output rebuilt from
+    // the runs (completed jobs only now), and the repo made this output.
+    let local_only = project.write("runs/processed/stale/oracle.parquet", "not pulled, not kept");
+    project.write("fresh.yaml", "hf: {repo: team/evals, token: '${TEAM_HF_TOKEN}'}\n");
+    let fresh = ["process", "--config", "fresh.yaml", "--hf-pull-policy", "clean"];
+    let output = project.assay_with_env(&fresh, &env);
+    assert!(output.status.success(), "{}", support::fixtures::output_text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Starting fresh: nothing pulled from the Hub"), "{stderr}");
+    assert!(stderr.contains("deleting 2 files not in this output"), "{stderr}");
+    assert!(!local_only.exists(), "the output started fresh");
+    let names: Vec<String> = hub.files("team/evals").into_keys().collect();
+    assert_eq!(names, ["env_index.json", "plain/oracle.parquet", "shuffled/oracle.parquet"]);
+    let index = read_json(&project.path().join("runs/processed/env_index.json"));
+    assert_eq!(index["files"].as_object().unwrap().len(), 2);
+
+    for file in files_under(project.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!text.contains(TOKEN), "the token is in {}", file.display());
+    }
+
+    // An unset variable, and a secret where it could be written, are
+    // one-line errors naming the value.
+    project.write("unset.yaml", "hf:\n  repo: team/evals\n  token: ${ASSAY_TEST_NO_SUCH_TOKEN}\n");
+    let output = project.assay_with_env(&["process", "--config", "unset.yaml"], &env);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        "error: unset.yaml:3:10: hf.token: ${ASSAY_TEST_NO_SUCH_TOKEN}: environment variable \
+         ASSAY_TEST_NO_SUCH_TOKEN is not set"
+    );
+    project.write("leak.yaml", "output_dir: out-${TEAM_HF_TOKEN}\n");
+    let output = project.assay_with_env(&["process", "--config", "leak.yaml"], &env);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("leak.yaml:1:13: output_dir: ${TEAM_HF_TOKEN} looks like a secret"), "{stderr}");
+    assert!(!stderr.contains(TOKEN));
+}
+
+#[test]
+fn run_configs_read_the_environment_and_keep_its_secrets_out_of_run_files() {
+    const SECRET: &str = "sk-team-52d0e8";
+    let server = server();
+    let project = project(&server);
+    project.write(
+        "env-run.yaml",
+        &format!(
+            "name: envvars
+models:
+  served: {{model: '${{SERVED_MODEL}}', api_base_url: '${{SERVED_URL}}'}}
+envs:
+  - {{id: plain, module: {mcq}, dataset: data.jsonl}}
+jobs:
+  - model: served
+    env: plain
+    environment_variables: {{API_TOKEN: '${{TEAM_API_TOKEN}}'}}
+",
+            mcq = plugin("mcq").display()
+        ),
+    );
+    let env = [("SERVED_MODEL", "org/served-7b"), ("SERVED_URL", server.base_url()), ("TEAM_API_TOKEN", SECRET)];
+    let output = project.assay_with_env(&["bench", "--config", "env-run.yaml", "-q"], &env);
+    assert!(
+        output.status.code() == Some(0) || output.status.code() == Some(1),
+        "{}",
+        support::fixtures::output_text(&output)
+    );
+    assert!(server.requests().iter().all(|r| r.model() == "org/served-7b"), "the model name came from the environment");
+    let run = project.only_run_dir();
+    let manifest = std::fs::read_to_string(run.join("run_manifest.json")).unwrap();
+    assert!(manifest.contains("org/served-7b"), "settings from the environment are recorded");
+    for file in files_under(project.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!text.contains(SECRET), "the secret is in {}", file.display());
+    }
+    project.write(
+        "leak.yaml",
+        &std::fs::read_to_string(project.path().join("env-run.yaml"))
+            .unwrap()
+            .replace("model: '${SERVED_MODEL}'", "model: '${TEAM_API_TOKEN}'"),
+    );
+    let output = project.assay_with_env(&["bench", "--config", "leak.yaml"], &env);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("leak.yaml:3:19: models.served.model: ${TEAM_API_TOKEN} looks like a secret"), "{stderr}");
+}
+
+/// A prompts file with the seed's upper-case keys sets the system prompt
+/// of a plugin other than `math` (here `mcq`).
+#[test]
+fn a_prompts_file_with_upper_case_keys_reaches_any_plugin() {
+    let server = server();
+    let project = project(&server);
+    project.write("prompts/mcq.yaml", "SYSTEM_PROMPT: Answer like a careful clinician.\n");
+    project.write(
+        "prompted.yaml",
+        &format!(
+            "models:\n  served: {{model: m, api_base_url: {url}}}\nenvs:\n  - {{id: plain, module: {mcq}, dataset: data.jsonl, \
+             env_args: {{prompts: prompts/mcq.yaml}}}}\njobs:\n  - {{model: served, env: plain}}\n",
+            url = server.base_url(),
+            mcq = plugin("mcq").display()
+        ),
+    );
+    let _ = project.assay(&["bench", "--config", "prompted.yaml", "-q"]);
+    let requests = server.requests();
+    assert!(!requests.is_empty());
+    for request in requests {
+        assert_eq!(request.body["messages"][0]["role"], "system");
+        assert_eq!(request.body["messages"][0]["content"], "Answer like a careful clinician.");
+    }
 }

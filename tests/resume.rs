@@ -16,15 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 use support::fixtures::{Project, output_text, plugin, read_json, read_jsonl};
-use support::openai_mock::{MockOpenAi, MockReply, MockRequest};
-
-/// A reply that depends only on the prompt, so every run scores the same.
-fn deterministic_reply(request: &MockRequest, delay_ms: u64) -> MockReply {
-    let prompt = request.last_user_message();
-    let letter = ["A", "B", "C", "D"][prompt.len() % 4];
-    let reply = MockReply::Text(format!("Let me see. The answer is ({letter})."));
-    MockReply::Delay(Duration::from_millis(delay_ms), Box::new(reply))
-}
+use support::openai_mock::{MockOpenAi, MockRequest, prompt_letter_reply};
 
 /// `n` four-option questions with varied lengths and gold letters.
 fn questions(n: usize) -> String {
@@ -120,7 +112,7 @@ fn assert_exactly_once(run_dir: &Path, examples: usize, rollouts: u64) {
 fn sigkill_at_random_instants_loses_and_duplicates_nothing() {
     const EXAMPLES: usize = 60;
     let server =
-        MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 3 + (request.index as u64 * 7) % 13));
+        MockOpenAi::start(|request: &MockRequest| prompt_letter_reply(request, 3 + (request.index as u64 * 7) % 13));
     let reference = project(&server, EXAMPLES, "");
     let output = reference.assay(&["bench", "--config", "run.yaml", "-q"]);
     assert!(output.status.success(), "{}", output_text(&output));
@@ -180,7 +172,7 @@ fn recorded_lines(project: &Project) -> usize {
 
 #[test]
 fn a_torn_last_line_is_cut_and_its_sample_rerun() {
-    let server = MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 0));
+    let server = MockOpenAi::start(|request: &MockRequest| prompt_letter_reply(request, 0));
     let project = project(&server, 6, "");
     let output = project.assay(&["bench", "--config", "run.yaml", "-q"]);
     assert!(output.status.success(), "{}", output_text(&output));
@@ -208,7 +200,7 @@ fn a_torn_last_line_is_cut_and_its_sample_rerun() {
 #[test]
 fn ctrl_c_finishes_in_flight_samples_marks_jobs_interrupted_and_resumes_exactly() {
     const EXAMPLES: usize = 40;
-    let server = MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 40));
+    let server = MockOpenAi::start(|request: &MockRequest| prompt_letter_reply(request, 40));
     let project = project(&server, EXAMPLES, "");
     let child = project
         .command(&["bench", "--config", "run.yaml"])
@@ -253,7 +245,7 @@ fn interrupt_after_first_result(project: &Project, child: &std::process::Child, 
 /// (exit 130, as the README promises), not a success with jobs left pending.
 #[test]
 fn ctrl_c_with_jobs_still_pending_exits_130() {
-    let server = MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 40));
+    let server = MockOpenAi::start(|request: &MockRequest| prompt_letter_reply(request, 40));
     let project = project(&server, 40, "");
     let config = std::fs::read_to_string(project.path().join("run.yaml")).unwrap();
     project.write("run.yaml", &format!("parallel: 1\n{config}"));
@@ -279,7 +271,7 @@ fn bench_ok(project: &Project, args: &[&str]) -> String {
 
 #[test]
 fn connection_settings_resume_and_result_inputs_start_fresh_saying_why() {
-    let server = MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 0));
+    let server = MockOpenAi::start(|request: &MockRequest| prompt_letter_reply(request, 0));
     let project = project(&server, 4, "    sampling_args: {temperature: 0.7}\n");
     bench_ok(&project, &["-q"]);
     let run_dir = only_run(&project);
@@ -330,7 +322,7 @@ fn dry_run(project: &Project, args: &[&str]) -> String {
 
 #[test]
 fn restart_seeds_a_new_run_with_matching_completed_jobs_and_rejects_unknown_ids() {
-    let server = MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 0));
+    let server = MockOpenAi::start(|request: &MockRequest| prompt_letter_reply(request, 0));
     let project = project(&server, 4, "");
     bench_ok(&project, &["-q"]);
     let old = only_run(&project);
@@ -477,7 +469,7 @@ fn a_full_disk_stops_the_job_in_one_line_and_a_rerun_completes_it_exactly_once()
 #[test]
 fn a_full_disk_stops_asking_the_model() {
     const EXAMPLES: usize = 400;
-    let server = MockOpenAi::start(|request: &MockRequest| deterministic_reply(request, 2));
+    let server = MockOpenAi::start(|request: &MockRequest| prompt_letter_reply(request, 2));
     let project = project(&server, EXAMPLES, "");
     let output = bench_on_a_full_disk(&project, 256 << 10);
     assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));

@@ -97,3 +97,36 @@ fn output_into_a_closed_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked") && !stderr.contains("error"), "{stderr}");
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
+
+/// The TOML runner's way to name runs: `summarize NAME --latest` and
+/// `summarize NAME --rollout TIMESTAMP` (the time its id ends with).
+#[test]
+fn summarize_finds_a_run_by_name_and_start_time() {
+    let project = Project::new();
+    quickstart(&project, &["--no-auto-resume", "--job-id", "oracle-sample-mcq"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    quickstart(&project, &["--no-auto-resume"]);
+    let json: Value = serde_json::from_str(&stdout(&project, &["runs", "--json"])).unwrap();
+    let (newer, older) = (json[0]["run_id"].as_str().unwrap(), json[1]["run_id"].as_str().unwrap());
+    let run_of = |args: &[&str]| -> String {
+        let json: Value = serde_json::from_str(&stdout(&project, &[&["summarize", "--json"], args].concat())).unwrap();
+        json["run_id"].as_str().unwrap().to_string()
+    };
+    assert_eq!(run_of(&["quickstart", "--latest"]), newer);
+    let stamp = older.strip_prefix("quickstart-").unwrap();
+    assert_eq!(run_of(&["quickstart", "--rollout", stamp]), older);
+    assert_eq!(run_of(&[older]), older, "a run id still names a run");
+    let output = project.assay(&["summarize", "quickstart"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        output_text(&output).contains("for a run name, add --latest or --rollout TIMESTAMP"),
+        "{}",
+        output_text(&output)
+    );
+    let output = project.assay(&["summarize", "other", "--latest"]);
+    assert!(output_text(&output).contains("no run named `other` in runs/raw"), "{}", output_text(&output));
+    // `eval`, the TOML runner's name, is `rescore`.
+    let output = project.assay(&["eval", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output_text(&output).contains("no run nope in runs/raw"), "{}", output_text(&output));
+}

@@ -222,3 +222,67 @@ fn an_interrupted_score_exits_130_and_a_rerun_finishes_it() {
         summary["checkpoints"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["completed", "completed"]);
 }
+
+/// The checkpoint-scoring seed's layout: solution files in nested shards,
+/// a config with no `jobs:`, records without a solution counted as
+/// missing (failing only with `--require-all`), programs run on Piston.
+#[test]
+fn nested_shards_are_counted_per_file_and_missing_records_fail_only_with_require_all() {
+    let project = Project::new();
+    let task = |id: &str| json!({"task_id": id, "prompt": "def f():\n", "test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"});
+    project.write("tasks.jsonl", &format!("{}\n{}\n{}\n", task("t1"), task("t2"), task("t3")));
+    let config = format!(
+        "envs:\n  - {{id: code, module: {}, dataset: tasks.jsonl, id_field: task_id, capabilities: [run-code:python]}}\n",
+        plugin("code").display()
+    );
+    project.write("run.yaml", &config);
+    let row =
+        |id: &str| json!({"task_id": id, "completion": "```python\ndef f():\n    return 1\n```"}).to_string() + "\n";
+    project.write("sols/step-1/shard_0/part-0.jsonl", &(row("t1") + &row("t2")));
+    project.write("sols/step-1/shard_1/part-0.jsonl", &row("t3"));
+    project.write("sols/step-2/out.jsonl", &row("t1"));
+    let piston = support::piston_mock::MockPiston::start(&[("python", "3.12.0")]);
+    let base = ["score", "--solutions-dir", "sols", "--env", "code", "--config", "run.yaml", "--id-field", "task_id"];
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).chain(["--piston-url".into(), piston.url().into()]).collect()
+    };
+    let run = |extra: &[&'static str]| {
+        let args = args(extra);
+        project.assay(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+
+    let dry = run(&["--dry-run"]);
+    assert!(dry.status.success(), "{}", output_text(&dry));
+    let listed = output_text(&dry);
+    for file in ["step-1/shard_0/part-0.jsonl", "step-1/shard_1/part-0.jsonl", "step-2/out.jsonl"] {
+        assert!(listed.contains(file), "the dry run lists {file}: {listed}");
+    }
+    assert!(!project.path().join("runs").exists(), "a dry run writes nothing");
+
+    let output = run(&["--yes"]);
+    assert!(output.status.success(), "missing records alone do not fail: {}", output_text(&output));
+    assert!(piston.requests().len() >= 4, "the programs ran on Piston");
+    let summary = batch_summary(&project);
+    let checkpoints = summary["checkpoints"].as_array().unwrap();
+    let files: Vec<(String, u64)> = checkpoints[0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap().rsplit("sols/").next().unwrap().to_string(), f["rows"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(files, [("step-1/shard_0/part-0.jsonl".to_string(), 2), ("step-1/shard_1/part-0.jsonl".to_string(), 1)]);
+    assert_eq!((checkpoints[0]["n_missing"].as_u64(), checkpoints[0]["n_errors"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(checkpoints[1]["status"], "completed");
+    assert_eq!((checkpoints[1]["n_missing"].as_u64(), checkpoints[1]["n_errors"].as_u64()), (Some(2), Some(0)));
+
+    let output = run(&["--yes", "--require-all"]);
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
+    let checkpoints = batch_summary(&project)["checkpoints"].clone();
+    assert_eq!(checkpoints[0]["status"], "completed");
+    assert_eq!(checkpoints[1]["status"], "failed");
+    assert_eq!(checkpoints[1]["error"], "2 samples have no solution (--require-all)");
+
+    let bad = project.assay(&[&base[..], &["--code-backend", "piston"][..]].concat());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(output_text(&bad).contains("--code-backend piston needs --piston-url"), "{}", output_text(&bad));
+}

@@ -11,7 +11,9 @@ mod analyze;
 mod base_models;
 mod bench;
 mod bench_flags;
+mod cache;
 mod code_execution;
+mod cost;
 mod fuzz_inputs;
 mod gateway;
 mod groups;
@@ -25,12 +27,15 @@ mod python_plugins;
 mod python_sdk;
 mod reliability;
 mod report;
+mod rescore;
 mod resume;
 mod runs;
 mod sandbox;
 mod score;
 mod serve;
+mod shards;
 mod standard_benchmarks;
+mod sweeps;
 mod winrate;
 
 /// Every `.rs` file beside this one is a module of this binary: a new test

@@ -1,21 +1,28 @@
-//! Benchmarks of what runs after a sweep, at the sizes issue #4 names:
+//! Benchmarks of what runs after a sweep, at the sizes issues #4 and #19 name:
 //!
 //! 1. `assay process` of 1,000,000 result rows (20 models × 10 envs × 5,000
-//!    examples, realistic line sizes), and the incremental rerun that finds
-//!    nothing new;
-//! 2. `assay winrate` (pairwise, 1,000 bootstrap replicates) over 20 models
-//!    × 20 envs × 5,000 examples, and the same with `--method helm`.
+//!    examples, realistic line sizes), the incremental rerun that finds
+//!    nothing new, and the same rows from jobs without `summary.json`;
+//! 2. `assay winrate` (pairwise, and `--method helm`; 1,000 bootstrap
+//!    replicates) over 100 models × 50 envs × 10,000 examples with one
+//!    0/1 reward each, and over 20 models × 20 envs × 5,000 examples with
+//!    four rollouts each.
 //!
-//! Run with `cargo bench -p assay --bench analysis` (release build). Input
-//! generation is not timed. Prints wall time, throughput and peak RSS.
+//! Run with `cargo bench -p assay --bench analysis` (release build; `--
+//! process` or `-- winrate` for one part). Input generation is not timed.
+//! Prints wall and CPU time, throughput and peak RSS.
 // Tests and benchmarks report on stdout, and their helpers are no API.
 #![allow(unreachable_pub, clippy::print_stdout, clippy::print_stderr)]
 
-use assay::analysis::load::{Sample, Samples};
+// The allocator the `assay` binary uses, so `process` is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use assay::analysis::scores::ScoreTable;
 use assay::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions};
 use assay::models::{Message, Role};
 use assay::process::{self, ProcessOptions};
-use assay::store::{self, JobEntry, JobStatus, Manifest, ParseStatus, SampleResult, Tokens};
+use assay::store::{self, JobEntry, JobStatus, Manifest, ParseStatus, RunLayout, SampleResult, SummaryBuilder, Tokens};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -24,13 +31,21 @@ const MODELS: usize = 20;
 const EXAMPLES: usize = 5_000;
 
 fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    bench_process(dir.path());
-    bench_winrate();
+    // `cargo bench --bench analysis -- process` (or `winrate`) runs one part.
+    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let runs = |part: &str| wanted.is_empty() || wanted.iter().any(|w| w == part);
+    if runs("process") {
+        let dir = tempfile::tempdir().expect("temp dir");
+        bench_process(dir.path());
+    }
+    if runs("winrate") {
+        bench_winrate();
+    }
     println!("peak RSS: {} MiB", peak_rss_kib() / 1024);
 }
 
-/// One synthetic run with 20 models × 10 envs × 5,000 examples.
+/// One synthetic run with 20 models × 10 envs × 5,000 examples, each job
+/// with its results and, as every finished job has, its summary.
 fn write_runs(runs: &Path) -> u64 {
     let run_dir = runs.join("bench-run");
     let mut jobs = Vec::new();
@@ -38,15 +53,18 @@ fn write_runs(runs: &Path) -> u64 {
     for model in 0..MODELS {
         for env in 0..10 {
             let job_id = format!("m{model}-e{env}");
-            std::fs::create_dir_all(run_dir.join(&job_id)).unwrap();
-            let file = std::fs::File::create(run_dir.join(&job_id).join("results.jsonl")).unwrap();
-            let mut out = std::io::BufWriter::new(file);
+            let files = RunLayout::new(&run_dir).job(&job_id);
+            std::fs::create_dir_all(files.dir()).unwrap();
+            let mut out = std::io::BufWriter::new(std::fs::File::create(files.results()).unwrap());
+            let mut summary = SummaryBuilder::default();
             for example in 0..EXAMPLES {
                 let result = sample(model, example);
                 serde_json::to_writer(&mut out, &result).unwrap();
                 out.write_all(b"\n").unwrap();
+                summary.add(&result);
                 rows += 1;
             }
+            store::write_json(&files.summary(), &summary.build(1.0)).unwrap();
             jobs.push(entry(&job_id, model, env));
         }
     }
@@ -60,8 +78,11 @@ fn write_runs(runs: &Path) -> u64 {
         created_at: now.clone(),
         updated_at: now,
         restart_source: None,
+        rescore_source: None,
         jobs,
         summary: Default::default(),
+        shard: None,
+        shards: None,
     };
     store::write_json(&run_dir.join(store::MANIFEST_FILE), &manifest).unwrap();
     rows
@@ -96,7 +117,9 @@ fn sample(model: usize, example: usize) -> SampleResult {
         turns: 1,
         tokens: Tokens { prompt: 40, completion: 18, reasoning: 0 },
         latency_ms: 850,
+        cache_hits: 0,
         error: None,
+        cost_usd: Some(0.000_058),
         finished_at: "2026-11-23T05:00:00.000000Z".into(),
     }
 }
@@ -107,6 +130,7 @@ fn entry(job_id: &str, model: usize, env: usize) -> JobEntry {
         model_id: format!("m{model}"),
         env_id: format!("e{env}"),
         env_base_id: format!("e{env}"),
+        config_id: "default".into(),
         status: JobStatus::Completed,
         reason: None,
         checksum: format!("{job_id}-checksum"),
@@ -115,47 +139,76 @@ fn entry(job_id: &str, model: usize, env: usize) -> JobEntry {
         samples_done: EXAMPLES as u64,
         samples_failed: 0,
         mean_reward: None,
+        cache_hits: 0,
         started_at: None,
         ended_at: None,
         duration_secs: None,
         results: format!("{job_id}/results.jsonl"),
+        shard_samples: None,
     }
 }
 
 fn bench_process(dir: &Path) {
     let runs = dir.join("raw");
     let rows = write_runs(&runs);
-    let options = ProcessOptions {
-        runs_dir: runs,
-        output_dir: dir.join("processed"),
+    let options = |output: &str| ProcessOptions {
+        runs_dir: runs.clone(),
+        output_dir: dir.join(output),
         max_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
         statuses: vec![JobStatus::Completed],
         drop_text: false,
         dry_run: false,
     };
+    time_process(&options("processed"), rows, "process");
     let started = Instant::now();
-    let (reports, _) = process::process(&options).unwrap();
-    let secs = started.elapsed().as_secs_f64();
+    process::process(&options("processed")).unwrap();
+    println!("process again, nothing new: {:.3} s", started.elapsed().as_secs_f64());
+    // Without summaries, metric names are first read from the results.
+    for job in std::fs::read_dir(runs.join("bench-run")).unwrap() {
+        let _ = std::fs::remove_file(
+            RunLayout::new(runs.join("bench-run")).job(&job.unwrap().file_name().to_string_lossy()).summary(),
+        );
+    }
+    time_process(&options("processed-again"), rows, "process, jobs without summary.json");
+}
+
+/// Run `process` with `options` once, printing wall and CPU time.
+fn time_process(options: &ProcessOptions, rows: u64, what: &str) {
+    let (started, cpu) = (Instant::now(), cpu_secs());
+    let (reports, _) = process::process(options).unwrap();
+    let (secs, cpu) = (started.elapsed().as_secs_f64(), cpu_secs() - cpu);
     let written: u64 = reports.iter().map(|r| r.rows).sum();
     assert_eq!(written, rows);
-    println!("process: {rows} rows into {} files in {secs:.2} s ({:.0} rows/s)", reports.len(), rows as f64 / secs);
-    let started = Instant::now();
-    process::process(&options).unwrap();
-    println!("process again, nothing new: {:.3} s", started.elapsed().as_secs_f64());
+    println!(
+        "{what}: {rows} rows into {} files in {secs:.2} s ({:.0} rows/s), {cpu:.2} CPU s ({:.0} rows per CPU s)",
+        reports.len(),
+        rows as f64 / secs,
+        rows as f64 / cpu
+    );
 }
 
 fn bench_winrate() {
-    let mut samples = Samples::new();
-    for model in 0..MODELS {
-        for env in 0..20 {
-            let key = (format!("m{model}"), format!("e{env}"), format!("e{env}"));
-            let examples = (0..EXAMPLES)
-                .map(|example| {
-                    let reward = sample(model, example + env).reward;
-                    (format!("q{example}"), vec![Sample { rollout: 0, reward, parsed_answer: None, group: None }])
-                })
-                .collect();
-            samples.insert(key, examples);
+    // The scale issue 19 asks for, with 0/1 rewards and one rollout: the
+    // two-valued kernel.
+    winrate_at(100, 50, 10_000, 1);
+    // Four rollouts: scores in quarters, the general kernels.
+    winrate_at(20, 20, 5_000, 4);
+}
+
+/// Win rates (pairwise and HELM, 1,000 replicates) over `models` × `envs`
+/// × `examples`, each example scored from `rollouts` rewards of 0 or 1.
+fn winrate_at(models: usize, envs: usize, examples: usize, rollouts: usize) {
+    let ids: Vec<String> = (0..examples).map(|example| format!("q{example}")).collect();
+    let mut table = ScoreTable::new();
+    for env in 0..envs {
+        for model in 0..models {
+            let mut scores = table.scores_of(&format!("e{env}"), &format!("m{model}"));
+            for (example, id) in ids.iter().enumerate() {
+                for rollout in 0..rollouts {
+                    let correct = (example * 7 + model * 13 + env * 3 + rollout * 5) % 10 < 3 + model % 5;
+                    scores.add(id, if correct { 1.0 } else { 0.0 }).unwrap();
+                }
+            }
         }
     }
     for method in [Method::Pairwise, Method::Helm] {
@@ -170,12 +223,22 @@ fn bench_winrate() {
             exclude_models: vec![],
             exclude_envs: vec![],
         };
-        let started = Instant::now();
-        let result = winrate::winrates(&samples, &options).unwrap();
-        let secs = started.elapsed().as_secs_f64();
-        assert_eq!(result.models.len(), MODELS);
-        println!("winrate {method:?}: {MODELS} models × 20 envs × {EXAMPLES} examples, 1000 resamples in {secs:.2} s");
+        let (started, cpu) = (Instant::now(), cpu_secs());
+        let result = winrate::winrates_of(&table, &options).unwrap();
+        let (secs, cpu) = (started.elapsed().as_secs_f64(), cpu_secs() - cpu);
+        assert_eq!(result.models.len(), models);
+        println!(
+            "winrate {method:?}: {models} models × {envs} envs × {examples} examples ({rollouts} rollouts), 1000 replicates in {secs:.2} s, {cpu:.2} CPU s; peak RSS so far {} MiB",
+            peak_rss_kib() / 1024
+        );
     }
+}
+
+/// User + system CPU time of this process so far (every thread), seconds.
+fn cpu_secs() -> f64 {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).expect("getrusage");
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    secs(usage.user_time()) + secs(usage.system_time())
 }
 
 /// Peak resident memory of this process (`VmHWM`), KiB.

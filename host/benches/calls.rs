@@ -9,11 +9,11 @@
 //!   completion and of a MATH-style `\boxed{}` LaTeX completion;
 //! - `results`: one realistic [`SampleResult`] encoded as its
 //!   `results.jsonl` line (as `ResultsWriter::append` does, into a reused
-//!   buffer) and decoded again (as `assay process` and resume read it), and
-//!   the parquet conversion of `assay process` for a batch of
-//!   [`PARQUET_ROWS`] rows: the Arrow batch alone ([`BatchBuilder`]), and
-//!   with it written by a zstd `ArrowWriter` into memory (throughput in
-//!   rows, so time per row = time / rows).
+//!   buffer) and decoded again (as resume reads it), and the parquet
+//!   conversion of `assay process` for a batch of [`PARQUET_ROWS`] lines:
+//!   each read as a borrowed `ResultLine` into the Arrow batch
+//!   ([`BatchBuilder`]), and with it written into memory with `process`'s
+//!   writer properties (throughput in rows, so time per row = time / rows).
 //!
 //! Calls run on a multi-threaded tokio runtime like the runner's, one at
 //! a time on a warm instance. Each case is checked once before it is
@@ -27,14 +27,12 @@
 
 use arrow_array::RecordBatch;
 use assay::models::{Message, Role};
-use assay::process::schema::{BatchBuilder, RowSource};
+use assay::process::schema::{self, BatchBuilder, RowSource};
 use assay::runtime::{self, Action, CallContext, EnvironmentPool, Event, ModelReply, PluginLimits, Sample, Score};
 use assay::store::{ParseStatus, SampleResult, Tokens};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 use serde_json::json;
 use tokio::runtime::Runtime;
 
@@ -191,7 +189,9 @@ fn sample(i: usize) -> SampleResult {
         turns: 1,
         tokens: Tokens { prompt: 96 + (i % 17) as u64, completion: 110 + (i % 29) as u64, reasoning: 0 },
         latency_ms: 800 + (i % 400) as u64,
+        cache_hits: 0,
         error: None,
+        cost_usd: None,
         finished_at: format!("2026-11-23T05:{:02}:{:02}.{i:06}Z", i / 60 % 60, i % 60),
     }
 }
@@ -201,8 +201,17 @@ fn bench_results(c: &mut Criterion) {
     let mut line = Vec::with_capacity(4096);
     serde_json::to_writer(&mut line, &result).expect("encodes");
     let encoded = line.clone();
-    let rows: Vec<SampleResult> = (0..PARQUET_ROWS).map(sample).collect();
-    let source = RowSource { run_id: "bench-run", job_id: "m0-e0", env_id: "mmlu", variant_id: "mmlu", model_id: "m0" };
+    let rows: Vec<Vec<u8>> = (0..PARQUET_ROWS).map(|i| serde_json::to_vec(&sample(i)).expect("encodes")).collect();
+    let source = RowSource {
+        run_id: "bench-run",
+        job_id: "m0-e0",
+        env_id: "mmlu",
+        variant_id: "mmlu",
+        model_id: "m0",
+        config_id: "default",
+        sampling_args: "{}",
+        job_seed: Some(0),
+    };
 
     let mut group = c.benchmark_group("results");
     group.throughput(Throughput::Bytes(encoded.len() as u64));
@@ -222,20 +231,21 @@ fn bench_results(c: &mut Criterion) {
     group.finish();
 }
 
-/// `rows` as one Arrow record batch, as `assay process` gathers them.
-fn record_batch(source: &RowSource, rows: &[SampleResult]) -> RecordBatch {
+/// `rows` (result lines) as one Arrow record batch, as `assay process`
+/// reads and gathers them.
+fn record_batch(source: &RowSource, rows: &[Vec<u8>]) -> RecordBatch {
     let mut batch = BatchBuilder::new(&[], false);
     for row in rows {
-        batch.push(source, row).expect("row");
+        batch.push(source, &serde_json::from_slice(row).expect("a result line")).expect("row");
     }
     batch.finish().expect("batch")
 }
 
 /// `rows` as one zstd-compressed parquet file in memory, written as
 /// `assay process` writes its files.
-fn parquet_file(source: &RowSource, rows: &[SampleResult]) -> Vec<u8> {
+fn parquet_file(source: &RowSource, rows: &[Vec<u8>]) -> Vec<u8> {
     let batch = record_batch(source, rows);
-    let properties = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
+    let properties = schema::writer_properties(PARQUET_ROWS, Vec::new());
     let mut writer = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(properties)).expect("writer");
     writer.write(&batch).expect("write");
     writer.into_inner().expect("file")

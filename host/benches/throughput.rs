@@ -3,11 +3,16 @@
 //! 10k, 100k and 1M samples: 10,000 questions with 1, 10 and 100 rollouts
 //! (set `ASSAY_BENCH_SIZES=10000,100000` for fewer); then against a server
 //! that takes 100 ms per reply at concurrency 256, where the ideal wall
-//! time is samples × 0.1 s / 256.
+//! time is samples × 0.1 s / 256. Then the same questions by
+//! log-likelihood (`mode: loglikelihood`, base-model API): each sample
+//! scores its 4 continuations in one request, the server echoing the
+//! prompts with a log-probability per token (10k and 100k samples; not
+//! with `ASSAY_BENCH_PLUGIN`).
 //!
 //! Reported per run: samples per second, the `assay` process's CPU time
-//! (user + system) per sample, and its peak RSS. The server runs in this
-//! process, so its CPU is not counted against assay.
+//! (user + system) per sample (and per scored continuation), and its peak
+//! RSS. The server runs in this process, so its CPU is not counted against
+//! assay.
 //!
 //! Run with `cargo bench -p assay --bench throughput` after
 //! `scripts/build-plugins.sh`. `ASSAY_BENCH_PLUGIN=path.wasm` runs another
@@ -29,6 +34,18 @@ mod fixtures;
 
 const CONCURRENCY: usize = 256;
 
+/// Options per question: the continuations a log-likelihood sample scores.
+const OPTIONS: usize = 4;
+
+/// How the samples are asked.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// The model writes a reply (chat API).
+    Generation,
+    /// The options' continuations are scored in one request (text API, echo).
+    Loglikelihood,
+}
+
 /// Questions in the dataset; larger runs add rollouts.
 const QUESTIONS: usize = 10_000;
 
@@ -43,15 +60,24 @@ fn main() {
     let warm = Command::new(env!("CARGO_BIN_EXE_assay")).args(["plugin", "info"]).arg(plugin()).output().unwrap();
     assert!(warm.status.success(), "{}", String::from_utf8_lossy(&warm.stderr));
     let instant = StubServer::start(Duration::ZERO);
-    println!("| server | samples | wall s | samples/s | CPU µs/sample | peak RSS MiB |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| run | server | samples | wall s | samples/s | CPU µs/sample | CPU µs/continuation | peak RSS MiB |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
     for &n in &sizes {
-        report("instant", n, &run(&instant, n));
+        report(Kind::Generation, "instant", n, &run(&instant, Kind::Generation, n));
     }
     let slow = StubServer::start(Duration::from_millis(100));
     let n = 10_000;
-    let measured = run(&slow, n);
-    report("100 ms", n, &measured);
+    let measured = run(&slow, Kind::Generation, n);
+    report(Kind::Generation, "100 ms", n, &measured);
+    // A million log-likelihood samples would move some 14 GB of echoed
+    // prompts; another plugin may have no log-likelihood mode.
+    let loglikelihood_sizes = match std::env::var_os("ASSAY_BENCH_PLUGIN") {
+        None => sizes.iter().copied().filter(|&n| n <= 100_000).collect(),
+        Some(_) => Vec::new(),
+    };
+    for n in loglikelihood_sizes {
+        report(Kind::Loglikelihood, "instant", n, &run(&instant, Kind::Loglikelihood, n));
+    }
     let ideal = n as f64 * 0.1 / CONCURRENCY as f64;
     println!(
         "\n100 ms server, concurrency {CONCURRENCY}: {:.2} s against an ideal {ideal:.2} s ({:+.1}%)",
@@ -72,23 +98,33 @@ struct Measured {
     peak_rss_kib: u64,
 }
 
-fn report(server: &str, n: usize, m: &Measured) {
+fn report(kind: Kind, server: &str, n: usize, m: &Measured) {
+    let per_sample = m.cpu / n as f64 * 1e6;
+    let (label, per_continuation) = match kind {
+        Kind::Generation => ("generation", "-".to_string()),
+        Kind::Loglikelihood => ("log-likelihood, 4 options", format!("{:.1}", per_sample / OPTIONS as f64)),
+    };
     println!(
-        "| {server} | {n} | {:.2} | {:.0} | {:.1} | {:.0} |",
+        "| {label} | {server} | {n} | {:.2} | {:.0} | {per_sample:.1} | {per_continuation} | {:.0} |",
         m.wall,
         n as f64 / m.wall,
-        m.cpu / n as f64 * 1e6,
         m.peak_rss_kib as f64 / 1024.0
     );
 }
 
-/// Run `assay bench` on `n` questions against `server`.
-fn run(server: &StubServer, n: usize) -> Measured {
+/// Run `assay bench` on `n` samples of `kind` against `server`.
+fn run(server: &StubServer, kind: Kind, n: usize) -> Measured {
     let dir = tempfile::tempdir().unwrap();
     let questions = n.min(QUESTIONS);
     write_dataset(&dir.path().join("questions.jsonl"), questions);
+    let (model, env) = match kind {
+        Kind::Generation => ("", ""),
+        Kind::Loglikelihood => {
+            (", use_chat_template: false", ", capabilities: [loglikelihood], env_args: {mode: loglikelihood}")
+        }
+    };
     let config = format!(
-        "name: throughput\noutput_dir: {out}\nmodels:\n  m: {{model: m, api_base_url: '{url}', max_concurrent: {CONCURRENCY}, adaptive_concurrency: false}}\nenvs:\n  - {{id: quiz, module: {plugin}, dataset: questions.jsonl, rollouts_per_example: {rollouts}}}\njobs:\n  - {{model: m, env: quiz}}\n",
+        "name: throughput\noutput_dir: {out}\nmodels:\n  m: {{model: m, api_base_url: '{url}', max_concurrent: {CONCURRENCY}, adaptive_concurrency: false{model}}}\nenvs:\n  - {{id: quiz, module: {plugin}, dataset: questions.jsonl, rollouts_per_example: {rollouts}{env}}}\njobs:\n  - {{model: m, env: quiz}}\n",
         rollouts = n.div_ceil(questions),
         out = dir.path().join("runs").display(),
         url = server.url(),

@@ -3,7 +3,8 @@
 //! A solutions directory holds one folder per checkpoint, named with its
 //! step at the end (`checkpoint_49/`, `step-98/`, `global_step_196/`), each
 //! with files of completions (`.jsonl`, `.jsonl.gz`, `.json`, `.csv`,
-//! `.parquet`). Checkpoints are ordered by step as a number, so 49 comes
+//! `.parquet`), at any depth below it (`step-98/shard_0/part-1.jsonl`);
+//! hidden files and folders are left out. Checkpoints are ordered by step as a number, so 49 comes
 //! before 98 and 196.
 
 use anyhow::{Context, Result, bail};
@@ -19,7 +20,7 @@ pub(crate) struct Checkpoint {
     pub name: String,
     /// The step: the number the name ends with.
     pub step: u64,
-    /// Its solution files, sorted by name (empty: nothing to score).
+    /// Its solution files at any depth, sorted by path (empty: nothing to score).
     pub files: Vec<PathBuf>,
 }
 
@@ -62,17 +63,28 @@ fn trailing_number(name: &str) -> Option<u64> {
     name[name.len() - digits..].parse().ok()
 }
 
+/// The solution files under `dir`, recursively, sorted by path.
 fn solution_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
+    collect_solution_files(dir, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+fn collect_solution_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let path = entry.with_context(|| format!("cannot read {}", dir.display()))?.path();
         let name = path.file_name().unwrap_or_default().to_string_lossy().to_lowercase();
-        if path.is_file() && SOLUTION_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)) {
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            collect_solution_files(&path, files)?;
+        } else if path.is_file() && SOLUTION_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)) {
             files.push(path);
         }
     }
-    files.sort();
-    Ok(files)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -80,7 +92,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn checkpoints_are_ordered_by_step_as_a_number() {
+    fn checkpoints_are_ordered_by_step_and_their_files_found_at_any_depth() {
         let dir = tempfile::tempdir().unwrap();
         for (folder, file) in [
             ("global_step_196", Some("a.jsonl")),
@@ -88,8 +100,10 @@ mod tests {
             ("step-98", Some("c.parquet")),
             ("final", Some("d.jsonl")),
             ("checkpoint_7", None),
+            ("step-98/shard_1/part", Some("e.jsonl")),
+            ("step-98/.cache", Some("f.jsonl")),
         ] {
-            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
             if let Some(file) = file {
                 std::fs::write(dir.path().join(folder).join(file), "").unwrap();
                 std::fs::write(dir.path().join(folder).join("notes.txt"), "").unwrap();
@@ -100,8 +114,10 @@ mod tests {
         let names: Vec<(&str, u64, usize)> = found.iter().map(|c| (c.name.as_str(), c.step, c.files.len())).collect();
         assert_eq!(
             names,
-            [("checkpoint_7", 7, 0), ("checkpoint_49", 49, 1), ("step-98", 98, 1), ("global_step_196", 196, 1)]
+            [("checkpoint_7", 7, 0), ("checkpoint_49", 49, 1), ("step-98", 98, 2), ("global_step_196", 196, 1)]
         );
+        let nested = found[2].files[1].strip_prefix(dir.path()).unwrap();
+        assert_eq!(nested, Path::new("step-98/shard_1/part/e.jsonl"), "found at any depth, hidden folders left out");
         assert_eq!(found[3].model_id(), "checkpoint-196");
     }
 

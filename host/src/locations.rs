@@ -9,8 +9,10 @@ use std::time::Duration;
 pub(crate) mod vars {
     /// Overrides the stderr log filter (`info`, `assay=debug`, ...).
     pub(crate) const LOG: &str = "ASSAY_LOG";
-    /// The cache directory (compiled plugins under `wasm/`).
+    /// The cache directory (compiled plugins under `wasm/`, model replies under `responses/`).
     pub(crate) const CACHE_DIR: &str = "ASSAY_CACHE_DIR";
+    /// The response cache's directory, when not `responses/` in the cache directory.
+    pub(crate) const RESPONSE_CACHE_DIR: &str = "ASSAY_RESPONSE_CACHE_DIR";
     /// The data directory (installed plugins under `plugins/`).
     pub(crate) const DATA_DIR: &str = "ASSAY_DATA_DIR";
     /// Where `assay plugin build` installs the tools it needs (componentize-py).
@@ -23,6 +25,14 @@ pub(crate) mod vars {
     pub(crate) const HF_TOKEN: &str = "HF_TOKEN";
     /// Where the Hugging Face Hub is (`https://huggingface.co` by default).
     pub(crate) const HF_ENDPOINT: &str = "HF_ENDPOINT";
+    /// Set by Slurm in a job array's task: its index (`bench --shards N`).
+    pub(crate) const SLURM_ARRAY_TASK_ID: &str = "SLURM_ARRAY_TASK_ID";
+    /// Set by Slurm in a job array's task: the lowest index of the array.
+    pub(crate) const SLURM_ARRAY_TASK_MIN: &str = "SLURM_ARRAY_TASK_MIN";
+    /// Set by Slurm in a job array's task: how many tasks the array has.
+    pub(crate) const SLURM_ARRAY_TASK_COUNT: &str = "SLURM_ARRAY_TASK_COUNT";
+    /// Set by Kubernetes in an Indexed Job's pod: its index (`bench --shards N`).
+    pub(crate) const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
     /// The Hugging Face home (`~/.cache/huggingface`); the Hub cache is `hub/` in it.
     pub(crate) const HF_HOME: &str = "HF_HOME";
     /// The Hugging Face Hub cache itself, shared with Python's `huggingface_hub`.
@@ -55,11 +65,26 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 /// Compiled plugins, cached by content hash: `$ASSAY_CACHE_DIR/wasm`, else
 /// the user's cache directory (`~/.cache/assay/wasm` on Linux).
 pub(crate) fn wasm_cache_dir() -> Option<PathBuf> {
-    let cache = match std::env::var_os(vars::CACHE_DIR) {
+    Some(cache_dir()?.join("wasm"))
+}
+
+/// The response cache's database (models with `cache: true`):
+/// `$ASSAY_RESPONSE_CACHE_DIR/responses.sqlite3`, else `responses/` in the
+/// cache dir (`~/.cache/assay/responses/responses.sqlite3` on Linux).
+pub(crate) fn response_cache_file() -> Option<PathBuf> {
+    let dir = match std::env::var_os(vars::RESPONSE_CACHE_DIR) {
         Some(dir) => PathBuf::from(dir),
-        None => project_dirs()?.cache_dir().to_path_buf(),
+        None => cache_dir()?.join("responses"),
     };
-    Some(cache.join("wasm"))
+    Some(dir.join("responses.sqlite3"))
+}
+
+/// `$ASSAY_CACHE_DIR`, else the user's cache directory.
+fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os(vars::CACHE_DIR) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(project_dirs()?.cache_dir().to_path_buf()),
+    }
 }
 
 /// Installed plugins: `$ASSAY_DATA_DIR/plugins`, else the platform's data

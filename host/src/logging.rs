@@ -11,7 +11,6 @@
 use anyhow::{Context, Result};
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 use std::sync::Mutex;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -48,9 +47,8 @@ pub(crate) fn init(stderr_level: &str) {
 }
 
 /// From now on, write the file log to `<run_dir>/logs/assay-<time>.log`
-/// (after what was logged so far).
-pub(crate) fn log_to_run_dir(run_dir: &Path) -> Result<()> {
-    let layout = crate::store::RunLayout::new(run_dir);
+/// (after what was logged so far; a shard's log has its tag in the name).
+pub(crate) fn log_to_run_dir(layout: &crate::store::RunLayout) -> Result<()> {
     let dir = layout.logs_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = layout.new_log_file();

@@ -3,8 +3,9 @@
 //!
 //! - Precedence: `env_args` = env < matrix value < job; `sampling_args` =
 //!   model < job (shallow merges: a later top-level key replaces an earlier one).
-//! - A job id is `slug(model)-slug(env variant)[-slug(name)]`; two jobs with
-//!   one id are an error.
+//! - A job id is `slug(model)-slug(env variant)[-slug(config id)][-seed-N]`
+//!   (see [`sweep`] for a job's `matrix` and config id); two jobs with one
+//!   id are an error.
 //! - A job's env may be a variant id or an env's own id; the latter means
 //!   every variant of that env.
 //! - Every env is expanded and checked (so a broken env file is reported even
@@ -17,19 +18,21 @@
 
 use crate::config::{
     self, CodeBackendKind, CodeExecutionConfig, DatasetSource, DeclaredEnv, EnvConfig, FewshotConfig, FewshotSampler,
-    HubDataset, JudgeConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX, TaskDirs, WORKSPACE, WorkspaceBackendKind,
-    WorkspaceConfig,
+    HubDataset, JobConfig, JudgeConfig, LoadedConfig, ORACLE, RUN_CODE_PREFIX, TaskDirs, WORKSPACE,
+    WorkspaceBackendKind, WorkspaceConfig,
 };
 use crate::locations;
 use crate::models::server::{Engine, ServeSpec};
 use crate::models::{Api, EndpointSpec, ModelSource, ModelSpec, RateLimits, ReplaySpec};
 use crate::runtime::PluginLimits;
-use crate::store::slug;
+use crate::store::{RescoredJob, slug};
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+
+pub mod sweep;
 
 /// Matrix keys that override env fields rather than going into `env_args`.
 const FIELD_KEYS: [&str; 3] = ["num_examples", "rollouts_per_example", "max_turns"];
@@ -76,8 +79,14 @@ pub struct Plan {
 /// One model on one env variant.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobPlan {
-    /// `slug(model)-slug(env variant)[-slug(name)]`.
+    /// `slug(model)-slug(env variant)[-slug(config id)][-seed-N]`.
     pub job_id: String,
+    /// The sampling config: the job's name and matrix combination, or
+    /// `default` (see [`sweep`]). Jobs differing only in it are analysed apart.
+    pub config_id: String,
+    /// The seed every sample seed of the job derives from: the run's, or
+    /// the job matrix's `seed`.
+    pub seed: u64,
     /// The model.
     pub model: ModelSpec,
     /// The env variant.
@@ -92,6 +101,10 @@ pub struct JobPlan {
     /// secrets, so a plan shows their names only.
     #[serde(serialize_with = "names_only")]
     pub environment_variables: BTreeMap<String, String>,
+    /// `assay rescore`: the earlier job whose recorded replies answer this
+    /// job's turns (its model is not asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescore: Option<RescoredJob>,
 }
 
 /// A job's judge: its model and the sampling args of judge requests (the
@@ -185,30 +198,38 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
     let mut jobs: Vec<JobPlan> = Vec::new();
     let mut made_by: HashMap<String, usize> = HashMap::new();
     for (index, job) in loaded.run.jobs.iter().enumerate() {
-        let model = model_spec(loaded, &job.model).map_err(|e| anyhow!("{shown}: jobs[{index}]: {e}"))?;
+        let fail = |e: String| anyhow!("{shown}: jobs[{index}]: {e}");
+        let model = model_spec(loaded, &job.model).map_err(|e| fail(e.to_string()))?;
         let mut sampling_args = model_sampling_args(loaded, &job.model);
         sampling_args.extend(job.sampling_args.clone());
-        for variant in job_variants(&variants, &job.env).map_err(|e| anyhow!("{shown}: jobs[{index}]: {e}"))? {
-            let mut job_id = format!("{}-{}", slug(&model.id), slug(&variant.id));
-            if let Some(name) = &job.name {
-                job_id = format!("{job_id}-{}", slug(name));
+        let configs = sweep::expand(job, &sampling_args).map_err(fail)?;
+        let overrides = job_overrides(loaded, job).map_err(fail)?;
+        for variant in job_variants(&variants, &job.env).map_err(|e| fail(e.to_string()))? {
+            for config in &configs {
+                let job_id = format!("{}-{}{}", slug(&model.id), slug(&variant.id), sweep::job_id_suffix(config));
+                if let Some(first) = made_by.insert(job_id.clone(), index) {
+                    bail!(
+                        "{shown}: jobs[{first}] and jobs[{index}] both make job `{job_id}`; give one of them a `name`"
+                    );
+                }
+                let mut env = resolve_env(variant, &plugin_dirs)?;
+                env.env_args.extend(job.env_args.clone());
+                env.env_args.extend(overrides.clone());
+                env.rollouts = job.rollouts.unwrap_or(env.rollouts);
+                jobs.push(JobPlan {
+                    job_id,
+                    config_id: config.config_id.clone(),
+                    seed: config.seed.unwrap_or(loaded.run.seed),
+                    model: model.clone(),
+                    env,
+                    sampling_args: config.sampling_args.clone(),
+                    rollouts_in_one_request: job.rollouts_in_one_request,
+                    judge: judge_spec(loaded, job.judge.as_ref().or(variant.declared.env.judge.as_ref()))
+                        .map_err(|e| fail(format!("judge: {e}")))?,
+                    environment_variables: job.environment_variables.clone(),
+                    rescore: None,
+                });
             }
-            if let Some(first) = made_by.insert(job_id.clone(), index) {
-                bail!("{shown}: jobs[{first}] and jobs[{index}] both make job `{job_id}`; give one of them a `name`");
-            }
-            let mut env = resolve_env(variant, &plugin_dirs)?;
-            env.env_args.extend(job.env_args.clone());
-            env.rollouts = job.rollouts.unwrap_or(env.rollouts);
-            jobs.push(JobPlan {
-                job_id,
-                model: model.clone(),
-                env,
-                sampling_args: sampling_args.clone(),
-                rollouts_in_one_request: job.rollouts_in_one_request,
-                judge: judge_spec(loaded, job.judge.as_ref().or(variant.declared.env.judge.as_ref()))
-                    .map_err(|e| anyhow!("{shown}: jobs[{index}]: judge: {e}"))?,
-                environment_variables: job.environment_variables.clone(),
-            });
         }
     }
     Ok(Plan {
@@ -220,6 +241,20 @@ pub fn plan_loaded(loaded: &LoadedConfig, extra_plugin_dirs: &[PathBuf]) -> Resu
         jobs,
         gpus: loaded.run.gpus.clone(),
     })
+}
+
+/// The object in a job's `overrides` JSON file, when it applies.
+fn job_overrides(loaded: &LoadedConfig, job: &JobConfig) -> Result<Map<String, Value>, String> {
+    let Some(file) = job.overrides.as_ref().filter(|_| job.apply_overrides) else {
+        return Ok(Map::new());
+    };
+    let path = loaded.dir().join(file);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("overrides: cannot read {}: {e}", path.display()))?;
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(format!("overrides: {} must hold a JSON object", path.display())),
+        Err(e) => Err(format!("overrides: {}: {e}", path.display())),
+    }
 }
 
 /// Command-line changes to a plan. Those that change results (args,
@@ -241,6 +276,8 @@ pub struct Overrides {
     pub timeout_secs: Option<f64>,
     /// At most this many examples per job (`--max-examples`).
     pub max_examples: Option<usize>,
+    /// Every model's and judge's `cache` (`--cache`, `--no-cache`).
+    pub cache: Option<bool>,
 }
 
 impl Plan {
@@ -258,6 +295,10 @@ impl Plan {
             if let Some(endpoint) = job.model.endpoint_mut() {
                 endpoint.max_concurrent = overrides.max_concurrent.unwrap_or(endpoint.max_concurrent);
                 endpoint.timeout_secs = overrides.timeout_secs.unwrap_or(endpoint.timeout_secs);
+            }
+            let judge = job.judge.as_mut().and_then(|judge| judge.model.endpoint_mut());
+            for endpoint in job.model.endpoint_mut().into_iter().chain(judge) {
+                endpoint.cache = overrides.cache.unwrap_or(endpoint.cache);
             }
             if let Some(max) = overrides.max_examples {
                 job.env.num_examples = Some(job.env.num_examples.map_or(max, |n| n.min(max)));
@@ -286,7 +327,7 @@ fn model_spec(loaded: &LoadedConfig, id: &str) -> Result<ModelSpec> {
         (Some(serve), ModelSource::Endpoint(endpoint)) => Some(serve_spec(loaded, id, &endpoint.model, serve)?),
         (Some(_), _) => bail!("models.{id}.serve: only a model with `model` (an endpoint) can be served"),
     };
-    Ok(ModelSpec { id: id.into(), source, serve })
+    Ok(ModelSpec { id: id.into(), source, serve, price: model.price })
 }
 
 /// How a model with `serve:` is served: its weights found (a path relative
@@ -339,6 +380,7 @@ fn endpoint_spec(id: &str, name: &str, model: &config::ModelConfig) -> Result<En
             (true, Some(_)) => bail!("models.{id}.prompt_template: only used with `use_chat_template: false`"),
             (false, template) => Api::Completions(template.clone().unwrap_or_default()),
         },
+        cache: model.cache,
     })
 }
 
@@ -465,13 +507,7 @@ fn expand(declared: &DeclaredEnv) -> Result<Vec<Variant<'_>>> {
     let env = &declared.env;
     let fail = |message: String| anyhow!("{}: env `{}`: {message}", declared.place(), env.id);
     check_matrix(env).map_err(fail)?;
-    let mut combinations: Vec<Vec<(&str, &Value)>> = vec![Vec::new()];
-    for (key, values) in &env.matrix {
-        combinations = combinations
-            .into_iter()
-            .flat_map(|combo| values.iter().map(move |value| [combo.as_slice(), &[(key.as_str(), value)]].concat()))
-            .collect();
-    }
+    let combinations = sweep::combinations(&env.matrix);
     let excluded = |combo: &[(&str, &Value)]| {
         env.matrix_exclude.iter().any(|entry| entry.iter().all(|(k, v)| combo.contains(&(k.as_str(), v))))
     };
@@ -504,7 +540,7 @@ fn check_matrix(env: &EnvConfig) -> Result<(), String> {
         }
     }
     if let Some(format) = &env.matrix_id_format {
-        for placeholder in format.split('{').skip(1).filter_map(|part| part.split_once('}')).map(|(name, _)| name) {
+        for placeholder in sweep::placeholders(format) {
             if placeholder != "base" && !env.matrix.contains_key(placeholder) {
                 return Err(format!("matrix_id_format: `{{{placeholder}}}` is neither `{{base}}` nor a matrix key"));
             }
@@ -556,16 +592,11 @@ fn variant_id(env: &EnvConfig, combo: &[(&str, &Value)]) -> String {
     if combo.is_empty() {
         return env.id.clone();
     }
-    let text = |value: &Value| match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "none".into(),
-        other => other.to_string(),
-    };
     match &env.matrix_id_format {
-        Some(format) => combo.iter().fold(format.replace("{base}", &env.id), |id, (key, value)| {
-            id.replace(&format!("{{{key}}}"), &text(value))
-        }),
-        None => combo.iter().fold(env.id.clone(), |id, (key, value)| format!("{id}-{key}-{}", text(value))),
+        Some(format) => sweep::fill(&format.replace("{base}", &env.id), combo),
+        None => {
+            combo.iter().fold(env.id.clone(), |id, (key, value)| format!("{id}-{key}-{}", sweep::value_text(value)))
+        }
     }
 }
 
@@ -583,6 +614,7 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
             DatasetSource::File(path)
         }
         DatasetSource::Hub(hub) => DatasetSource::Hub(hub.clone()),
+        DatasetSource::PluginDefault => DatasetSource::PluginDefault,
         DatasetSource::Tasks(tasks) => {
             let dir = declared.dir().join(&tasks.tasks);
             if !dir.is_dir() {
@@ -624,7 +656,7 @@ fn fewshot_spec(env: &EnvConfig, dataset: &DatasetSource, dir: &Path) -> Result<
         (Some(split), None, DatasetSource::Hub(hub)) => {
             DatasetSource::Hub(HubDataset { split: split.clone(), ..hub.clone() })
         }
-        (Some(_), None, DatasetSource::File(_) | DatasetSource::Tasks(_)) => {
+        (Some(_), None, DatasetSource::File(_) | DatasetSource::Tasks(_) | DatasetSource::PluginDefault) => {
             return Err("fewshot.split: a split needs a Hub dataset; name a file with fewshot.dataset".into());
         }
         (None, Some(DatasetSource::File(path)), _) => {
@@ -650,10 +682,13 @@ fn fewshot_spec(env: &EnvConfig, dataset: &DatasetSource, dir: &Path) -> Result<
 }
 
 /// An `env_args.prompts` string names a prompts file (YAML, JSON or TOML,
-/// relative to the env's file) holding an object such as
-/// `{system_prompt: ..., prompt_template: ...}`; the plugin receives the
-/// object itself (plugins cannot read files), so its content, not its
-/// path, is part of the job's identity.
+/// relative to the env's file) holding settings such as `system_prompt`
+/// and `prompt_template` (the seed's upper-case `SYSTEM_PROMPT` and
+/// `PROMPT_TEMPLATE` too). Its keys, lower-cased, become env args that the
+/// env's own `env_args` do not set, so every plugin taking a
+/// `system_prompt` or `prompt_template` takes a prompts file (plugins
+/// cannot read files). Its content, not its path, is part of the job's
+/// identity.
 fn load_prompts_file(env_args: &mut Map<String, Value>, dir: &Path) -> Result<()> {
     let Some(Value::String(file)) = env_args.get("prompts") else {
         return Ok(());
@@ -662,8 +697,16 @@ fn load_prompts_file(env_args: &mut Map<String, Value>, dir: &Path) -> Result<()
     if !path.is_file() {
         bail!("prompts file {} not found", path.display());
     }
-    let prompts: Map<String, Value> = config::parse_file(&path)?;
-    env_args.insert("prompts".into(), Value::Object(prompts));
+    let prompts: Map<String, Value> = config::parse_literal_file(&path)?;
+    env_args.remove("prompts");
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, value) in prompts {
+        let name = key.to_lowercase();
+        if !seen.insert(name.clone()) {
+            bail!("{}: `{name}` is given twice (in upper and lower case)", path.display());
+        }
+        env_args.entry(name).or_insert(value);
+    }
     Ok(())
 }
 
@@ -854,6 +897,46 @@ capabilities: [run-code:python]
     }
 
     #[test]
+    fn a_job_matrix_makes_one_job_per_sampling_config_and_seed() {
+        // Combinations come in sorted-key order: `seed` before `temperature`.
+        let project = Project::new();
+        let env = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl}\n";
+        let job = "  - {model: gpt, env: qa, name: sweep, sampling_args: {top_k: 1}, matrix: {temperature: [0, null], seed: [4, 5]}}\n  - {model: gpt, env: qa}\n";
+        let plan = project.plan(&format!("seed: 9\n{MODELS}{env}jobs:\n{job}")).unwrap();
+        let jobs: Vec<(&str, &str, u64, Value)> = plan
+            .jobs
+            .iter()
+            .map(|j| (j.job_id.as_str(), j.config_id.as_str(), j.seed, json!(j.sampling_args)))
+            .collect();
+        assert_eq!(
+            jobs,
+            [
+                ("gpt-qa-sweep-temperature-0-seed-4", "sweep-temperature-0", 4, json!({"temperature": 0, "top_k": 1})),
+                ("gpt-qa-sweep-temperature-none-seed-4", "sweep-temperature-none", 4, json!({"top_k": 1})),
+                ("gpt-qa-sweep-temperature-0-seed-5", "sweep-temperature-0", 5, json!({"temperature": 0, "top_k": 1})),
+                ("gpt-qa-sweep-temperature-none-seed-5", "sweep-temperature-none", 5, json!({"top_k": 1})),
+                ("gpt-qa", "default", 9, json!({"temperature": 0.5, "top_k": 3})),
+            ],
+            "null leaves a sampling arg out; the run seed is the default job seed"
+        );
+        let jobs = "  - {model: oracle, env: qa, matrix: {seed: [1, 2]}}\n";
+        assert_eq!(
+            ids(&project.plan(&format!("{env}jobs:\n{jobs}")).unwrap()),
+            ["oracle-qa-seed-1", "oracle-qa-seed-2"]
+        );
+        assert_eq!(
+            project.error(&format!("{env}jobs:\n  - {{model: oracle, env: qa, matrix: {{seed: []}}}}\n")),
+            "run.yaml: jobs[0]: matrix key `seed` has no values"
+        );
+        assert_eq!(
+            project.error(&format!(
+                "{env}jobs:\n  - {{model: oracle, env: qa, matrix: {{seed: [1]}}, matrix_id_format: x}}\n"
+            )),
+            "run.yaml: jobs[0]: matrix_id_format: the matrix sweeps no sampling args"
+        );
+    }
+
+    #[test]
     fn matrix_keys_may_override_env_fields() {
         let project = Project::new();
         let envs = "envs:\n  - id: qa\n    module: mcq\n    dataset: data/qa.jsonl\n    num_examples: 5\n    matrix: {num_examples: [-1, 2, null], rollouts_per_example: [4]}\n";
@@ -988,14 +1071,17 @@ capabilities: [run-code:python]
     #[test]
     fn a_prompts_file_in_env_args_is_read_into_them() {
         let project = Project::new();
-        project.write("prompts/gsm8k.yaml", "system_prompt: Think step by step.\nprompt_template: \"Q: {question}\"\n");
+        project.write("prompts/gsm8k.yaml", "SYSTEM_PROMPT: Think step by step.\nprompt_template: \"Q: {question}\"\n");
         let env =
             "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl, env_args: {prompts: prompts/gsm8k.yaml, k: 1}}\n";
         let plan = project.plan(&format!("{env}jobs:\n  - {{model: oracle, env: qa}}\n")).unwrap();
         assert_eq!(
             json!(plan.jobs[0].env.env_args),
-            json!({"k": 1, "prompts": {"system_prompt": "Think step by step.", "prompt_template": "Q: {question}"}})
+            json!({"k": 1, "system_prompt": "Think step by step.", "prompt_template": "Q: {question}"})
         );
+        let own = env.replace("k: 1}", "system_prompt: Mine.}");
+        let plan = project.plan(&format!("{own}jobs:\n  - {{model: oracle, env: qa}}\n")).unwrap();
+        assert_eq!(plan.jobs[0].env.env_args["system_prompt"], "Mine.", "the env's own args win");
         let missing = env.replace("prompts/gsm8k.yaml", "prompts/none.yaml");
         assert_eq!(
             project.error(&format!("{missing}jobs:\n  - {{model: oracle, env: qa}}\n")),
@@ -1066,6 +1152,25 @@ capabilities: [run-code:python]
         assert_eq!(plan.jobs[0].environment_variables["TOKEN"], "s3cret");
         let text = serde_json::to_string(&plan).unwrap();
         assert!(text.contains(r#""environment_variables":["TOKEN"]"#) && !text.contains("s3cret"), "{text}");
+    }
+
+    #[test]
+    fn a_jobs_overrides_file_is_merged_over_its_env_args_unless_turned_off() {
+        let project = Project::new();
+        project.write("over.json", r#"{"shuffle_answers": true, "shuffle_seed": 7}"#);
+        let env = "envs:\n  - {id: qa, module: mcq, dataset: data/qa.jsonl, env_args: {shuffle_seed: 1, k: 2}}\n";
+        let job = "jobs:\n  - {model: oracle, env: qa, env_args: {k: 3}, overrides: over.json";
+        let plan = project.plan(&format!("{env}{job}}}\n")).unwrap();
+        let args = &plan.jobs[0].env.env_args;
+        assert_eq!((&args["shuffle_answers"], &args["shuffle_seed"], &args["k"]), (&json!(true), &json!(7), &json!(3)));
+        let plan = project.plan(&format!("{env}{job}, apply_overrides: false}}\n")).unwrap();
+        assert_eq!(plan.jobs[0].env.env_args["shuffle_seed"], 1);
+        project.write("over.json", "[1]");
+        let error = project.plan(&format!("{env}{job}}}\n")).unwrap_err().to_string();
+        assert!(
+            error.contains("jobs[0]: overrides: ") && error.contains("over.json must hold a JSON object"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -16,27 +16,37 @@
 //!
 //! A [`Cancel`] (Ctrl-C) stops new samples; in-flight ones get a grace
 //! period to finish and be recorded, and unfinished jobs are marked
-//! `interrupted`. A rerun resumes them exactly.
+//! `interrupted`. A rerun resumes them exactly. A [`CostLimit`]
+//! (`--max-cost`) stops new samples the same way once the spend reaches it,
+//! letting in-flight ones finish.
+//!
+//! A run can be split across processes (`--shard I/N`, see [`partition`]):
+//! each runs only its share of every job's samples, into its own files of
+//! the shared run directory.
 
+mod cost_limit;
 mod episode;
 mod fewshot;
 pub(crate) mod identity;
+mod partition;
 mod preflight;
 mod progress;
+pub(crate) mod rescore;
 mod rollouts;
 pub(crate) mod schedule;
 mod serving;
 
+pub(crate) use cost_limit::CostLimit;
 pub(crate) use episode::sample_seed;
 pub(crate) use preflight::PreparedJob;
 pub(crate) use schedule::{Action, Schedule, Selection, Target};
 
-use crate::models::server::ServerInfo;
+use crate::models::server::{Server, ServerInfo};
 use crate::plan::Plan;
 use crate::runtime::Runtime;
 use crate::store::{
-    self, DatasetInfo, JobMetadata, JobShape, JobStatus, Manifest, PluginInfo, ResultsWriter, RunDir, SampleSet,
-    Summary, SummaryBuilder,
+    self, DatasetInfo, JobMetadata, JobStatus, Manifest, PluginInfo, ResultsWriter, RunDir, SampleSet, Summary,
+    SummaryBuilder,
 };
 use anyhow::{Context, Result};
 use episode::SampleSpec;
@@ -70,6 +80,8 @@ pub(crate) struct RunOptions {
     /// Keep each sample's workspace in the job's directory instead of
     /// removing it (`--keep-workspaces`).
     pub keep_workspaces: bool,
+    /// No new sample starts once this much has been spent (`--max-cost`).
+    pub cost_limit: Option<Arc<CostLimit>>,
 }
 
 /// A cancellation flag that tasks can wait on.
@@ -133,7 +145,8 @@ impl RunReport {
 /// Check everything and decide what would run, writing nothing.
 pub(crate) async fn prepare(plan: &Plan, options: &RunOptions) -> Result<Prepared> {
     let runtime = Runtime::new(options.cache_dir.as_deref())?;
-    let jobs = preflight::preflight(plan, &runtime).await?;
+    let mut jobs = preflight::preflight(plan, &runtime).await?;
+    partition::assign(&mut jobs, options.selection.shard);
     let schedule = schedule::schedule(plan, &jobs, &options.selection)?;
     Ok(Prepared { jobs, schedule })
 }
@@ -151,46 +164,61 @@ pub(crate) async fn execute(
     preflight::check_scoring(&to_run).await?;
     preflight::check_judges(&to_run).await?;
     let run_dir = Arc::new(schedule::open_run(plan, &prepared.jobs, &prepared.schedule, notice)?);
-    crate::logging::log_to_run_dir(run_dir.root())?;
+    if let Some(shard) = prepared.schedule.shard {
+        check_peers_again(&run_dir, &prepared, shard)?;
+    }
+    crate::logging::log_to_run_dir(run_dir.layout())?;
     tracing::info!(run = %run_dir.root().display(), config = %plan.config_path.display(), "run opened");
     let running = prepared.jobs.into_iter().zip(prepared.schedule.actions).filter(|(_, action)| action.runs());
     let running: Vec<PreparedJob> = running.map(|(job, _)| job).collect();
     let serving = Serving::new(plan, run_dir.root(), &running);
     let progress = Progress::new(options.progress, running.iter());
     let job_slots = Arc::new(Semaphore::new(plan.parallel.max(1)));
+    let jobs: Vec<(PreparedJob, JobBars)> = running
+        .into_iter()
+        .map(|job| {
+            let bars = progress.job(&job);
+            (job, bars)
+        })
+        .collect();
     let mut tasks = JoinSet::new();
-    for job in running {
-        let (run_dir, slots, bars, options) = (run_dir.clone(), job_slots.clone(), progress.job(&job), options.clone());
-        let (seed, serving) = (plan.seed, serving.clone());
+    // Slots are taken here, in plan order, so jobs start in the order the
+    // config lists them (tasks would take them in whatever order the
+    // scheduler first polls them). A served model's job takes its slot in
+    // its task once its server answers (see `run_served`).
+    for (job, bars) in jobs {
+        let (run_dir, options, seed) = (run_dir.clone(), options.clone(), job.plan.seed);
+        if let Some(server) = job.server().cloned() {
+            let (serving, slots) = (serving.clone(), job_slots.clone());
+            tasks.spawn(async move {
+                let served = Served { server, serving: &serving, slots };
+                run_served(&run_dir, seed, job, served, &bars, &options).await
+            });
+            continue;
+        }
+        let slot = tokio::select! {
+            biased; // once cancelled, no job starts
+            _ = options.cancel.cancelled() => {
+                // Not started: stays as it was.
+                bars.finish(run_dir.manifest().job(&job.plan.job_id).map_or("pending", |entry| entry.status.as_str()));
+                continue;
+            }
+            slot = job_slots.clone().acquire_owned() => slot.expect("job semaphore is never closed"),
+        };
         tasks.spawn(async move {
-            let job_id = job.plan.job_id.clone();
-            let server = job.model.server().cloned();
-            let outcome = tokio::select! {
-                // The server starts before the job takes a slot: one waiting
-                // for GPUs must not hold a slot a job of a running server needs.
-                served = serving.start(server.as_ref()) => match served {
-                    Err(why) => Some(Err(anyhow::anyhow!(why))),
-                    Ok(served) => tokio::select! {
-                        slot = slots.acquire_owned() => {
-                            let _slot = slot.expect("job semaphore is never closed");
-                            Some(run_job_within(&run_dir, seed, job, served, &bars, &options).await)
-                        }
-                        _ = options.cancel.cancelled() => None,
-                    },
-                },
-                _ = options.cancel.cancelled() => None, // not started: stays as it was
-            };
-            if let Some(server) = &server {
-                server.job_done().await;
-            }
-            if let Some(Err(error)) = outcome {
-                fail_job(&run_dir, &job_id, &format!("{error:#}"))?;
-            }
-            let status = run_dir.manifest().job(&job_id).map_or("failed", |entry| entry.status.as_str());
-            bars.finish(status);
-            anyhow::Ok(())
+            let _slot = slot;
+            run_in_time(&run_dir, seed, job, None, &bars, &options).await
         });
     }
+    join_jobs(tasks, &serving).await?;
+    let manifest = run_dir.manifest();
+    let summaries = store::read_summaries(run_dir.root(), &manifest);
+    Ok(RunReport { run_dir: run_dir.root().to_path_buf(), manifest, summaries })
+}
+
+/// Wait for the job tasks; the first error stops the others. Whatever
+/// happened, no server outlives the run.
+async fn join_jobs(mut tasks: JoinSet<Result<()>>, serving: &Serving) -> Result<()> {
     let mut joined_all = Ok(());
     while let Some(joined) = tasks.join_next().await {
         if let Err(error) = joined.context("job task panicked").and_then(|done| done) {
@@ -198,17 +226,28 @@ pub(crate) async fn execute(
             break;
         }
     }
-    // Whatever happened, no server outlives the run.
     tasks.abort_all();
     serving.stop_all().await;
-    joined_all?;
-    let manifest = run_dir.manifest();
-    let summaries = store::read_summaries(run_dir.root(), &manifest);
-    Ok(RunReport { run_dir: run_dir.root().to_path_buf(), manifest, summaries })
+    joined_all
 }
 
-/// [`run_job`] within the job time limit, if there is one.
-async fn run_job_within(
+/// Shards that start at the same instant may each have checked the others'
+/// parts before any was written; now that this shard's part is written,
+/// at least one of two shards with different configs sees the other.
+/// A shard refused here takes back the part it just created.
+fn check_peers_again(run_dir: &RunDir, prepared: &Prepared, shard: store::Shard) -> Result<()> {
+    let peers: Vec<Manifest> =
+        store::parts::read_parts(run_dir.root())?.into_iter().filter(|part| part.shard != Some(shard)).collect();
+    let checked = schedule::check_peers(&prepared.jobs, &peers, shard);
+    if checked.is_err() && matches!(prepared.schedule.target, Target::New { .. }) {
+        let _ = std::fs::remove_file(run_dir.layout().manifest());
+    }
+    checked
+}
+
+/// Run a job within the job time limit; a job that could not run, or ran
+/// out of time, is marked failed.
+async fn run_in_time(
     run_dir: &RunDir,
     seed: u64,
     job: PreparedJob,
@@ -216,13 +255,59 @@ async fn run_job_within(
     bars: &JobBars,
     options: &RunOptions,
 ) -> Result<()> {
-    let job = run_job(run_dir, seed, job, served, bars, options);
-    match options.job_timeout {
-        None => job.await,
-        Some(limit) => tokio::time::timeout(limit, job).await.unwrap_or_else(|_| {
+    let job_id = job.plan.job_id.clone();
+    let run = run_job(run_dir, seed, job, served, bars, options);
+    let outcome = match options.job_timeout {
+        None => run.await,
+        Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
             Err(anyhow::anyhow!("timed out after {} s (finished samples are kept)", limit.as_secs_f64()))
         }),
+    };
+    if let Err(error) = outcome {
+        fail_job(run_dir, &job_id, &format!("{error:#}"))?;
     }
+    bars.finish(run_dir.manifest().job(&job_id).map_or("failed", |entry| entry.status.as_str()));
+    Ok(())
+}
+
+/// A served job's server, the run's servers and its job slots.
+struct Served<'a> {
+    server: Arc<Server>,
+    serving: &'a Serving,
+    slots: Arc<Semaphore>,
+}
+
+/// Run a job of a served model: start its server (or wait for it), then
+/// take a job slot, so a job waiting for GPUs never holds a slot a job of
+/// a running server needs. A server that never answers fails the job.
+/// The job is counted done on its server either way: the last one stops it.
+async fn run_served(
+    run_dir: &RunDir,
+    seed: u64,
+    job: PreparedJob,
+    served: Served<'_>,
+    bars: &JobBars,
+    options: &RunOptions,
+) -> Result<()> {
+    let job_id = job.plan.job_id.clone();
+    let ready = async {
+        let info = served.serving.start(&served.server).await?;
+        Ok::<_, String>((info, served.slots.acquire_owned().await.expect("job semaphore is never closed")))
+    };
+    let outcome = tokio::select! {
+        biased; // once cancelled, no job starts
+        _ = options.cancel.cancelled() => {
+            // Not started: stays as it was.
+            bars.finish(run_dir.manifest().job(&job_id).map_or("pending", |entry| entry.status.as_str()));
+            Ok(())
+        }
+        ready = ready => match ready {
+            Ok((info, _slot)) => run_in_time(run_dir, seed, job, Some(info), bars, options).await,
+            Err(why) => fail_job(run_dir, &job_id, &why).map(|()| bars.finish("failed")),
+        },
+    };
+    served.server.job_done().await;
+    outcome
 }
 
 fn fail_job(run_dir: &RunDir, job_id: &str, reason: &str) -> Result<()> {
@@ -247,10 +332,7 @@ async fn run_job(
     let job_id = job.plan.job_id.clone();
     let files = run_dir.job_dir(&job_id)?;
     let results_path = files.results();
-    let existing = {
-        let ids = job.record_ids();
-        store::read_existing(&results_path, &JobShape { record_ids: &ids, rollouts: job.plan.env.rollouts }, true)?
-    };
+    let existing = job.read_existing(&results_path, true)?;
     job_metadata(&job, run_dir.manifest().run_id.as_str(), seed, served).write(&files.metadata())?;
     let mut previous_secs = 0.0;
     run_dir.update_job(&job_id, |entry| {
@@ -286,13 +368,14 @@ async fn run_job(
         return Err(error);
     }
     store::write_json(&files.summary(), &summary)?;
-    finish_job(run_dir, &job_id, &summary, job.sample_count())
+    finish_job(run_dir, &job_id, &summary, job.sample_count(), over_budget(options))
 }
 
 fn record_counts(entry: &mut store::JobEntry, summary: &Summary) {
     entry.samples_done = summary.n;
     entry.samples_failed = summary.n_errors;
     entry.mean_reward = summary.mean_reward;
+    entry.cache_hits = summary.cache_hits;
     entry.duration_secs = Some(summary.duration_secs);
 }
 
@@ -312,29 +395,40 @@ async fn spawn_samples(
     let mut tasks = JoinSet::new();
     let together = job.plan.rollouts_in_one_request;
     'records: for record_index in 0..job.dataset.records.len() {
-        let missing: Vec<u32> = (0..job.plan.env.rollouts).filter(|r| !done.contains(record_index, *r)).collect();
+        let to_run = |rollout: &u32| job.owns(record_index, *rollout) && !done.contains(record_index, *rollout);
+        let missing: Vec<u32> = (0..job.plan.env.rollouts).filter(to_run).collect();
         // One task per sample, or one per record when its rollouts share a request.
         let batches: Vec<Vec<u32>> = match together && missing.len() > 1 {
             true => vec![missing],
             false => missing.into_iter().map(|rollout| vec![rollout]).collect(),
         };
         for rollouts in batches {
+            if over_budget(options) {
+                break 'records;
+            }
             let slot = tokio::select! {
                 slot = slots.clone().acquire_owned() => slot.expect("sample semaphore is never closed"),
                 _ = options.cancel.cancelled() => break 'records,
                 // The writer stopped (e.g. a full disk): more model calls would be lost.
                 _ = results.closed() => break 'records,
             };
+            if over_budget(options) {
+                break 'records;
+            }
             let specs: Vec<SampleSpec> = rollouts
                 .iter()
                 .map(|&rollout| job.sample_spec(record_index, rollout, seed, files, options.keep_workspaces))
                 .collect();
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
+            let cost_limit = options.cost_limit.clone();
             tasks.spawn(async move {
                 let finished = match specs.as_slice() {
                     [one] => vec![episode::run(one, &pool, &model).await],
                     several => rollouts::run_together(several, &pool, &model).await,
                 };
+                if let Some(limit) = cost_limit {
+                    finished.iter().for_each(|result| limit.spend(result.cost_usd.unwrap_or(0.0)));
+                }
                 drop(slot);
                 for result in finished {
                     // The writer only stops when every sender is gone.
@@ -349,6 +443,11 @@ async fn spawn_samples(
         _ = drain => {}
         _ = async { options.cancel.cancelled().await; tokio::time::sleep(options.grace).await } => tasks.abort_all(),
     }
+}
+
+/// Whether `--max-cost` has been reached: no new sample may start.
+fn over_budget(options: &RunOptions) -> bool {
+    options.cost_limit.as_ref().is_some_and(|limit| limit.reached())
 }
 
 /// Most results written in one system call.
@@ -400,14 +499,16 @@ fn write_results(
     (builder, Ok(()))
 }
 
-fn finish_job(run_dir: &RunDir, job_id: &str, summary: &Summary, total: u64) -> Result<()> {
+/// Record how a job ended; `over_budget`: `--max-cost` stopped it.
+fn finish_job(run_dir: &RunDir, job_id: &str, summary: &Summary, total: u64, over_budget: bool) -> Result<()> {
     tracing::info!(job = job_id, n = summary.n, errors = summary.n_errors, mean_reward = ?summary.mean_reward, "job ended");
     run_dir.update_job(job_id, |entry| {
         record_counts(entry, summary);
         entry.ended_at = Some(store::now_rfc3339());
         (entry.status, entry.reason) = if summary.n < total {
             let missing = total - summary.n;
-            (JobStatus::Interrupted, Some(format!("interrupted with {missing} samples left; rerun to resume")))
+            let why = if over_budget { "stopped by --max-cost" } else { "interrupted" };
+            (JobStatus::Interrupted, Some(format!("{why} with {missing} samples left; rerun to resume")))
         } else if summary.n_errors > 0 {
             let why = format!("{} of {} samples ended in an error (see results.jsonl)", summary.n_errors, summary.n);
             (JobStatus::Failed, Some(why))
@@ -446,5 +547,6 @@ fn job_metadata(job: &PreparedJob, run_id: &str, seed: u64, served: Option<Serve
             hub: job.dataset.hub.clone(),
         },
         server: served.map(|info| serde_json::to_value(info).expect("server info serialises")),
+        rescored_from: job.plan.rescore.clone(),
     }
 }

@@ -1,8 +1,8 @@
 //! An in-process stand-in for the Hugging Face Hub's dataset endpoints that
 //! `assay process --hf-repo` uses: tree listing, resolve (download),
 //! preupload, the Git LFS batch API with its upload target, commit
-//! (NDJSON) and repo creation. Repos live in memory; every request must
-//! carry the expected bearer token.
+//! (NDJSON, with file deletions) and repo creation. Repos live in memory;
+//! every request must carry the expected bearer token.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -25,6 +25,8 @@ struct Hub {
     repos: Mutex<BTreeMap<String, BTreeMap<String, Vec<u8>>>>,
     lfs: Mutex<HashMap<String, Vec<u8>>>,
     commits: Mutex<Vec<String>>,
+    /// repo → created private.
+    created: Mutex<BTreeMap<String, bool>>,
 }
 
 type Shared = Arc<Hub>;
@@ -63,6 +65,11 @@ impl MockHub {
     /// The files of a repo.
     pub fn files(&self, repo: &str) -> BTreeMap<String, Vec<u8>> {
         self.hub.repos.lock().unwrap().get(repo).cloned().unwrap_or_default()
+    }
+
+    /// Whether the push created `repo` private (`None`: not created by a push).
+    pub fn created_private(&self, repo: &str) -> Option<bool> {
+        self.hub.created.lock().unwrap().get(repo).copied()
     }
 
     /// Commit summaries, in order.
@@ -203,6 +210,9 @@ async fn commit(
                 };
                 files.insert(value["path"].as_str().unwrap().to_string(), bytes);
             }
+            "deletedFile" => {
+                files.remove(value["path"].as_str().unwrap()).expect("only existing files are deleted");
+            }
             other => panic!("unexpected commit entry {other}"),
         }
     }
@@ -216,6 +226,7 @@ async fn create(State(hub): State<Shared>, headers: HeaderMap, body: Bytes) -> R
     let request: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(request["type"], "dataset");
     let repo = format!("{}/{}", request["organization"].as_str().unwrap(), request["name"].as_str().unwrap());
+    hub.created.lock().unwrap().insert(repo.clone(), request["private"].as_bool().unwrap());
     hub.repos.lock().unwrap().entry(repo).or_default();
     StatusCode::OK.into_response()
 }

@@ -120,6 +120,15 @@ pub fn fail_first(
     move |_: &MockRequest| if calls.fetch_add(1, Ordering::SeqCst) < n { failure.clone() } else { success.clone() }
 }
 
+/// A reply that depends only on the prompt ("The answer is (X)." with X
+/// chosen by its length), after `delay_ms`: every run of the same samples
+/// scores the same, whatever order they are asked in.
+pub fn prompt_letter_reply(request: &MockRequest, delay_ms: u64) -> MockReply {
+    let letter = ["A", "B", "C", "D"][request.last_user_message().len() % 4];
+    let reply = MockReply::Text(format!("Let me see. The answer is ({letter})."));
+    MockReply::Delay(Duration::from_millis(delay_ms), Box::new(reply))
+}
+
 type Responder = Box<dyn Fn(&MockRequest) -> MockReply + Send + Sync>;
 
 /// State shared by the handlers and the test.

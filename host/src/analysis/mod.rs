@@ -1,11 +1,14 @@
 //! Statistics over processed results (`assay analyze`).
 //!
-//! For each (model, env, config), where a config is an env variant (and,
-//! for an env with several variants, `all`: its variants pooled, each
-//! variant's rollouts counted as further seeds):
+//! For each (model, sampling config, env, variant), where the sampling
+//! config is the job's `config_id` and the variant an env variant (and, for
+//! an env with several variants, `all`: its variants pooled, each
+//! variant's seeds counted as further seeds):
 //! - the mean reward over examples (rollouts averaged per example first),
 //!   its standard error and 95% t interval;
-//! - the standard deviation across seeds (the spread of per-rollout means);
+//! - the standard deviation across seeds (the spread of per-seed means),
+//!   where a seed is the job seed when the config was run under several
+//!   (a job `matrix` over `seed`), and otherwise a rollout;
 //! - pass@k for k = 1, 2, 4, ... up to the fewest samples any example has
 //!   (and that number itself), and maj@k for the same k.
 //!
@@ -14,6 +17,8 @@
 //! left out of every statistic. Definitions are in [`stats`].
 
 pub mod load;
+mod replicates;
+pub mod scores;
 pub mod stats;
 pub mod winrate;
 
@@ -26,7 +31,7 @@ use std::path::Path;
 /// The config name of an env's variants pooled.
 pub const ALL_CONFIGS: &str = "all";
 
-/// The statistics of one (model, env, config).
+/// The statistics of one (model, sampling config, env, variant).
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigAnalysis {
     /// The model (config id).
@@ -34,13 +39,17 @@ pub struct ConfigAnalysis {
     /// The env (matrix base id).
     pub env_id: String,
     /// The env variant, or `all` for its variants pooled.
-    pub config: String,
+    pub variant: String,
+    /// The sampling config (the job's name and job-matrix combination).
+    pub config_id: String,
     /// Examples with a score.
     pub n_examples: usize,
     /// Most samples any example has.
     pub samples_per_example: usize,
     /// Samples without a reward (errors).
     pub errors: usize,
+    /// What every sample (errored ones too) cost, when the model was priced.
+    pub cost_usd: Option<f64>,
     /// Mean reward over examples, rollouts averaged per example first.
     pub mean: Option<f64>,
     /// Standard error of the mean (sample standard deviation / √n).
@@ -60,6 +69,14 @@ pub struct ConfigAnalysis {
     pub macro_mean: Option<f64>,
 }
 
+impl ConfigAnalysis {
+    /// The model as reports and win rates name it: `model`, or
+    /// `model@config_id` under a named sampling config.
+    pub fn model_label(&self) -> String {
+        winrate::contestant(&self.model_id, &self.config_id)
+    }
+}
+
 /// The statistics of one group of one (model, env, config): the env's
 /// `group_by` field, e.g. an MMLU subject.
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +86,9 @@ pub struct GroupAnalysis {
     /// The env (matrix base id).
     pub env_id: String,
     /// The env variant, or `all` for its variants pooled.
-    pub config: String,
+    pub variant: String,
+    /// The sampling config.
+    pub config_id: String,
     /// The group.
     pub group: String,
     /// Its examples with a score.
@@ -95,7 +114,7 @@ pub struct Analysis {
     pub groups: Vec<GroupAnalysis>,
 }
 
-/// The mean of one seed (rollout) of one config.
+/// The mean of one seed of one config.
 #[derive(Debug, Clone, Serialize)]
 pub struct SeedAnalysis {
     /// The model (config id).
@@ -103,8 +122,11 @@ pub struct SeedAnalysis {
     /// The env (matrix base id).
     pub env_id: String,
     /// The env variant, or `all` for its variants pooled.
-    pub config: String,
-    /// The rollout, or `<variant>/<rollout>` in the pooled config.
+    pub variant: String,
+    /// The sampling config.
+    pub config_id: String,
+    /// The job seed when the config ran under several, else the rollout;
+    /// `<variant>/<seed>` in the pooled config.
     pub seed: String,
     /// Examples with a score.
     pub n_examples: usize,
@@ -115,39 +137,55 @@ pub struct SeedAnalysis {
 /// A config's samples by example, each sample with its seed label.
 type Examples<'a> = BTreeMap<&'a str, Vec<(String, &'a Sample)>>;
 
+/// What one row of the analysis describes.
+#[derive(Clone, Copy)]
+struct Names<'a> {
+    model: &'a str,
+    env: &'a str,
+    variant: &'a str,
+    config: &'a str,
+}
+
 /// Analyse every config of `samples`.
 pub fn analyze(samples: &Samples, threshold: f64) -> Analysis {
     let mut analysis = Analysis::default();
-    let mut by_env: BTreeMap<(&str, &str), Vec<&ConfigKey>> = BTreeMap::new();
+    let mut by_env: BTreeMap<(&str, &str, &str), Vec<&ConfigKey>> = BTreeMap::new();
     for key in samples.keys() {
-        by_env.entry((&key.0, &key.1)).or_default().push(key);
+        by_env.entry((&key.model, &key.config, &key.env)).or_default().push(key);
     }
-    for ((model, env), keys) in by_env {
+    for ((model, config, env), keys) in by_env {
         let mut pooled: Examples = BTreeMap::new();
         for key in &keys {
+            let label = seed_label(&samples[*key]);
             let mut examples: Examples = BTreeMap::new();
             for (example, rollouts) in &samples[*key] {
-                let labelled = rollouts.iter().map(|s| (s.rollout.to_string(), s));
-                examples.entry(example).or_default().extend(labelled);
-                let pooled_labels = rollouts.iter().map(|s| (format!("{}/{}", key.2, s.rollout), s));
+                examples.entry(example).or_default().extend(rollouts.iter().map(|s| (label(s), s)));
+                let pooled_labels = rollouts.iter().map(|s| (format!("{}/{}", key.variant, label(s)), s));
                 pooled.entry(example).or_default().extend(pooled_labels);
             }
-            analyze_config((model, env, &key.2), &examples, threshold, &mut analysis);
+            analyze_config(Names { model, env, variant: &key.variant, config }, &examples, threshold, &mut analysis);
         }
         if keys.len() > 1 {
-            analyze_config((model, env, ALL_CONFIGS), &pooled, threshold, &mut analysis);
+            analyze_config(Names { model, env, variant: ALL_CONFIGS, config }, &pooled, threshold, &mut analysis);
         }
     }
     analysis
 }
 
+/// How a config's samples are told apart as seeds: by job seed when the
+/// config ran under several, else by rollout.
+fn seed_label(examples: &BTreeMap<String, Vec<Sample>>) -> fn(&Sample) -> String {
+    let seeds: std::collections::BTreeSet<Option<u64>> = examples.values().flatten().map(|s| s.job_seed).collect();
+    if seeds.len() > 1 {
+        |s: &Sample| s.job_seed.map_or_else(|| "unknown".into(), |seed| seed.to_string())
+    } else {
+        |s: &Sample| s.rollout.to_string()
+    }
+}
+
 /// Per-group estimates of one config (empty when its examples have no
 /// group), and their macro average.
-fn analyze_groups(
-    (model, env, config): (&str, &str, &str),
-    examples: &Examples,
-    groups: &mut Vec<GroupAnalysis>,
-) -> Option<f64> {
+fn analyze_groups(names: Names, examples: &Examples, groups: &mut Vec<GroupAnalysis>) -> Option<f64> {
     let mut by_group: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for rollouts in examples.values() {
         let rewards: Vec<f64> = rollouts.iter().filter_map(|(_, s)| s.reward).collect();
@@ -160,9 +198,10 @@ fn analyze_groups(
     for (group, means) in &by_group {
         let Some(estimate) = stats::estimate(means) else { continue };
         groups.push(GroupAnalysis {
-            model_id: model.into(),
-            env_id: env.into(),
-            config: config.into(),
+            model_id: names.model.into(),
+            env_id: names.env.into(),
+            variant: names.variant.into(),
+            config_id: names.config.into(),
             group: group.to_string(),
             n_examples: estimate.n,
             mean: estimate.mean,
@@ -175,13 +214,8 @@ fn analyze_groups(
     (!group_means.is_empty()).then(|| group_means.iter().sum::<f64>() / group_means.len() as f64)
 }
 
-fn analyze_config(
-    (model, env, config): (&str, &str, &str),
-    examples: &Examples,
-    threshold: f64,
-    analysis: &mut Analysis,
-) {
-    let macro_mean = analyze_groups((model, env, config), examples, &mut analysis.groups);
+fn analyze_config(names: Names, examples: &Examples, threshold: f64, analysis: &mut Analysis) {
+    let macro_mean = analyze_groups(names, examples, &mut analysis.groups);
     let scored = |rollouts: &[(String, &Sample)]| -> Vec<(String, f64, Option<String>)> {
         rollouts.iter().filter_map(|(seed, s)| Some((seed.clone(), s.reward?, s.parsed_answer.clone()))).collect()
     };
@@ -201,9 +235,10 @@ fn analyze_config(
     let seed_means: Vec<f64> = by_seed.values().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
     for (seed, rewards) in &by_seed {
         analysis.seeds.push(SeedAnalysis {
-            model_id: model.into(),
-            env_id: env.into(),
-            config: config.into(),
+            model_id: names.model.into(),
+            env_id: names.env.into(),
+            variant: names.variant.into(),
+            config_id: names.config.into(),
             seed: seed.to_string(),
             n_examples: rewards.len(),
             mean: rewards.iter().sum::<f64>() / rewards.len() as f64,
@@ -226,13 +261,16 @@ fn analyze_config(
         maj_at.insert(k, majorities.iter().sum::<f64>() / majorities.len() as f64);
     }
     let total: usize = examples.values().map(Vec::len).sum();
+    let cost_usd = examples.values().flatten().filter_map(|(_, s)| s.cost_usd).reduce(|a, b| a + b);
     analysis.configs.push(ConfigAnalysis {
-        model_id: model.into(),
-        env_id: env.into(),
-        config: config.into(),
+        model_id: names.model.into(),
+        env_id: names.env.into(),
+        variant: names.variant.into(),
+        config_id: names.config.into(),
         n_examples: means.len(),
         samples_per_example: examples.values().map(Vec::len).max().unwrap_or(0),
         errors: total - per_example.iter().map(Vec::len).sum::<usize>(),
+        cost_usd,
         mean: estimate.map(|e| e.mean),
         stderr: estimate.and_then(|e| e.stderr),
         ci_low: estimate.map(|e| e.ci_low),
@@ -263,7 +301,8 @@ pub fn write(dir: &Path, analysis: &Analysis, threshold: f64) -> Result<()> {
     let mut header: Vec<String> = [
         "model_id",
         "env_id",
-        "config",
+        "variant",
+        "config_id",
         "n_examples",
         "samples_per_example",
         "errors",
@@ -273,6 +312,7 @@ pub fn write(dir: &Path, analysis: &Analysis, threshold: f64) -> Result<()> {
         "ci_high",
         "std_across_seeds",
         "macro_mean",
+        "cost_usd",
     ]
     .map(String::from)
     .to_vec();
@@ -284,7 +324,8 @@ pub fn write(dir: &Path, analysis: &Analysis, threshold: f64) -> Result<()> {
         let mut row = vec![
             c.model_id.clone(),
             c.env_id.clone(),
-            c.config.clone(),
+            c.variant.clone(),
+            c.config_id.clone(),
             c.n_examples.to_string(),
             c.samples_per_example.to_string(),
             c.errors.to_string(),
@@ -294,6 +335,7 @@ pub fn write(dir: &Path, analysis: &Analysis, threshold: f64) -> Result<()> {
             number(c.ci_high),
             number(c.std_across_seeds),
             number(c.macro_mean),
+            number(c.cost_usd),
         ];
         row.extend(all_ks.iter().map(|k| number(c.pass_at.get(k).copied())));
         row.extend(all_ks.iter().map(|k| number(c.maj_at.get(k).copied())));

@@ -1,7 +1,13 @@
 //! Win rates between models (`assay winrate`).
 //!
-//! **Pairwise** (default). Per env, each model's score on an example is its
-//! mean reward over that example's scored samples (all variants pooled).
+//! **Contestants** are models, and a model's sampling configs are told
+//! apart: a model run under a named sampling config (a job `name` or job
+//! `matrix`) competes as `<model>@<config_id>`; under the default one, as
+//! `<model>`.
+//!
+//! **Pairwise** (default). Per env, each contestant's score on an example is
+//! its mean reward over that example's scored samples (all variants and
+//! seeds pooled).
 //! For two models, each example either of them has is a win, loss or tie
 //! (difference within `epsilon`); a side with no score counts as −∞
 //! (`loss`, default), as 0 (`zero`), or the example is skipped (`drop`).
@@ -19,11 +25,18 @@
 //! (the others are reported as dropped). **Confidence intervals**: 95%
 //! percentile intervals from `resamples` bootstrap replicates that resample
 //! each env's examples with replacement (the same draw for every model, so
-//! comparisons stay paired), from a fixed seed.
+//! comparisons stay paired), from a fixed seed. Replicates stream: each
+//! one's per-env rates are folded into running sums over envs as they are
+//! computed, and only the resulting aggregate of each reported quantity is
+//! kept per replicate (see `analysis::replicates` for how a
+//! replicate is computed, and why two-valued scores make it cheap).
+//!
+//! **Input**: a [`ScoreTable`] (each model's score per example, ten bytes
+//! each), read from processed files with `load::load_scores`.
 
 use super::load::Samples;
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+use super::replicates::{self, EnvRates, Kernel, Totals};
+use super::scores::ScoreTable;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -96,7 +109,7 @@ pub struct Record {
 }
 
 impl Record {
-    fn add(&mut self, other: Record) {
+    pub(crate) fn add(&mut self, other: Record) {
         self.wins += other.wins;
         self.losses += other.losses;
         self.ties += other.ties;
@@ -169,164 +182,101 @@ pub struct EnvInfo {
     pub weight: f64,
 }
 
-/// One env's scores: `scores[m][i]` is model m's score on example i.
-struct EnvScores {
-    id: String,
-    scores: Vec<Vec<Option<f64>>>,
-    /// Every pair of models (pairwise method only).
-    pairs: Vec<PairMasks>,
-}
-
-/// How two models (`m` < `o`) compare on each example of an env, as
-/// masks, so that a bootstrap replicate costs two dot products with the
-/// replicate's draw counts. Sums are multiples of ½ below 2²³: exact in f32.
-struct PairMasks {
-    m: usize,
-    o: usize,
-    /// `m`'s points on each example: 1 for a win, ½ for a tie, else 0.
-    points: Vec<f32>,
-    /// 1 where the example counts for this pair.
-    counted: Vec<f32>,
-    /// Wins, losses and ties of `m` with every example counted once.
-    record: Record,
-}
-
-/// The result of comparing two scores on one example, for `m`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Win,
-    Loss,
-    Tie,
-}
-
-/// Compare `a` with `b` under the missing policy; `None`: not counted.
-fn outcome(a: Option<f64>, b: Option<f64>, options: &WinrateOptions) -> Option<Outcome> {
-    let (a, b) = match (a, b, options.missing) {
-        (None, None, _) => return None,
-        (Some(a), Some(b), _) => (a, b),
-        (_, _, Missing::Drop) => return None,
-        (a, b, Missing::Zero) => (a.unwrap_or(0.0), b.unwrap_or(0.0)),
-        (a, b, Missing::Loss) => (a.unwrap_or(f64::NEG_INFINITY), b.unwrap_or(f64::NEG_INFINITY)),
-    };
-    Some(if a - b > options.epsilon {
-        Outcome::Win
-    } else if b - a > options.epsilon {
-        Outcome::Loss
-    } else {
-        Outcome::Tie
-    })
-}
-
-/// The masks of every pair of models in `scores`.
-fn pair_masks(scores: &[Vec<Option<f64>>], options: &WinrateOptions) -> Vec<PairMasks> {
-    let mut pairs = Vec::new();
-    for m in 0..scores.len() {
-        for o in m + 1..scores.len() {
-            let outcomes: Vec<Option<Outcome>> =
-                scores[m].iter().zip(&scores[o]).map(|(a, b)| outcome(*a, *b, options)).collect();
-            let count = |wanted: Outcome| outcomes.iter().filter(|x| **x == Some(wanted)).count() as u64;
-            let points = |x: &Option<Outcome>| match x {
-                Some(Outcome::Win) => 1.0,
-                Some(Outcome::Tie) => 0.5,
-                _ => 0.0,
-            };
-            pairs.push(PairMasks {
-                m,
-                o,
-                points: outcomes.iter().map(points).collect(),
-                counted: outcomes.iter().map(|x| if x.is_some() { 1.0 } else { 0.0 }).collect(),
-                record: Record { wins: count(Outcome::Win), losses: count(Outcome::Loss), ties: count(Outcome::Tie) },
-            });
-        }
-    }
-    pairs
-}
-
-/// Σ aᵢbᵢ, in eight lanes so the compiler vectorizes it.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in a_chunks.zip(b_chunks) {
-        for i in 0..8 {
-            lanes[i] += x[i] * y[i];
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
-}
-
 /// Compute win rates over `samples` (models as selected by `options`).
 pub fn winrates(samples: &Samples, options: &WinrateOptions) -> anyhow::Result<Winrates> {
-    let (models, envs, dropped) = select(samples, options)?;
-    let weights: Vec<f64> = envs.iter().map(|env| weight(options.weight, env.scores[0].len())).collect();
-    let point = compute(&envs, &weights, options);
-    let replicates = bootstrap(&envs, &weights, options);
-    let ci = |values: Vec<f64>| percentile_interval(values);
-    let mut results = BTreeMap::new();
-    for (m, model) in models.iter().enumerate() {
-        let vs = if options.method == Method::Pairwise {
-            models
-                .iter()
-                .enumerate()
-                .filter(|(o, _)| *o != m)
-                .map(|(o, opponent)| {
-                    let result = VsResult {
-                        win_rate: point.vs[m][o],
-                        ci: ci(replicates.iter().map(|r| r.vs[m][o]).collect()),
-                        record: point.records[m][o],
-                        per_env: envs.iter().zip(&point.pair_per_env[m][o]).map(|(e, v)| (e.id.clone(), *v)).collect(),
-                    };
-                    (opponent.clone(), result)
-                })
-                .collect()
-        } else {
-            BTreeMap::new()
-        };
-        let record = point.records[m].iter().fold(Record::default(), |a, r| Record {
-            wins: a.wins + r.wins,
-            losses: a.losses + r.losses,
-            ties: a.ties + r.ties,
-        });
-        results.insert(
-            model.clone(),
-            ModelResult {
-                mean_win_rate: point.mean[m],
-                ci: ci(replicates.iter().map(|r| r.mean[m]).collect()),
-                n_envs: point.per_env[m].iter().filter(|v| v.is_some()).count(),
-                record,
-                per_env: envs.iter().zip(&point.per_env[m]).filter_map(|(e, v)| Some((e.id.clone(), (*v)?))).collect(),
-                avg_reward: envs.iter().filter_map(|e| Some((e.id.clone(), mean_score(&e.scores[m])?))).collect(),
-                vs,
-            },
-        );
-    }
-    let env_info = envs
-        .iter()
-        .zip(&weights)
-        .map(|(e, w)| (e.id.clone(), EnvInfo { n_examples: e.scores[0].len(), weight: *w }))
-        .collect();
-    Ok(Winrates { options: options.clone(), models: results, envs: env_info, dropped_envs: dropped })
+    winrates_of(&ScoreTable::from_samples(samples)?, options)
 }
 
-/// Reward sum and count by example, over the scored samples of every variant.
-type ExampleSums<'a> = BTreeMap<&'a str, (f64, u32)>;
+/// Compute win rates over the scores in `table`. Envs are taken one at a
+/// time: its point estimate and every replicate's rates are folded into
+/// running sums over envs (see `analysis::replicates`), so
+/// memory holds the scores, one env's kernel and one aggregate per
+/// replicate and reported quantity, never every replicate's matrices.
+pub fn winrates_of(table: &ScoreTable, options: &WinrateOptions) -> anyhow::Result<Winrates> {
+    let (models, envs, dropped) = select(table, options)?;
+    let mut point = Totals::new(models.len(), 1);
+    let mut replicates = Totals::new(models.len(), options.resamples);
+    let mut points = Vec::with_capacity(envs.len());
+    for (e, env) in envs.iter().enumerate() {
+        let view = table.view(env, &models);
+        let info = EnvInfo { n_examples: view.n, weight: weight(options.weight, view.n) };
+        let weight = if options.method == Method::Helm { 1.0 } else { info.weight };
+        let kernel = Kernel::new(&view, models.len(), options);
+        let (rates, extras) = kernel.point(&view, options.method);
+        replicates::fold_point(&mut point, &rates, weight);
+        kernel.resample(&view, e, weight, options, &mut replicates);
+        let avg_reward = (0..models.len()).map(|m| mean_score(view.model(m))).collect();
+        points.push(EnvPoint { id: view.id, info, rates, records: extras.records, avg_reward });
+    }
+    let results = models
+        .iter()
+        .enumerate()
+        .map(|(m, model)| (model.clone(), model_result(m, &models, &points, &point, &replicates, options)))
+        .collect();
+    let envs = points.into_iter().map(|env| (env.id, env.info)).collect();
+    Ok(Winrates { options: options.clone(), models: results, envs, dropped_envs: dropped })
+}
+
+/// One env's point estimate.
+struct EnvPoint {
+    id: String,
+    info: EnvInfo,
+    rates: EnvRates,
+    /// Per pair (m < o), wins, losses and ties of m (pairwise only).
+    records: Vec<Record>,
+    /// Each model's mean score.
+    avg_reward: Vec<Option<f64>>,
+}
+
+/// Model `m`'s results from the envs' point estimates and the replicates.
+fn model_result(
+    m: usize,
+    models: &[String],
+    envs: &[EnvPoint],
+    point: &Totals,
+    replicates: &Totals,
+    options: &WinrateOptions,
+) -> ModelResult {
+    let pair_at: Vec<(usize, usize)> = replicates::pairs(models.len()).collect();
+    let mut record = Record::default();
+    let mut vs = BTreeMap::new();
+    for (o, opponent) in models.iter().enumerate().filter(|(o, _)| options.method == Method::Pairwise && *o != m) {
+        let (first, flip) = if m < o { ((m, o), false) } else { ((o, m), true) };
+        let p = pair_at.iter().position(|pair| *pair == first).expect("every pair is listed");
+        let mirror = |rate: f64| if flip { 1.0 - rate } else { rate };
+        let mut pair_record = Record::default();
+        for env in envs {
+            let r = env.records[p];
+            pair_record.add(if flip { Record { wins: r.losses, losses: r.wins, ties: r.ties } } else { r });
+        }
+        record.add(pair_record);
+        let aggregates = replicates.aggregates(models.len() + p).into_iter().map(mirror).collect();
+        let per_env = envs.iter().map(|env| (env.id.clone(), env.rates.pairs[p].map_or(f64::NAN, mirror))).collect();
+        let win_rate = mirror(replicates::ratio(point.row(0)[models.len() + p]));
+        vs.insert(
+            opponent.clone(),
+            VsResult { win_rate, ci: percentile_interval(aggregates), record: pair_record, per_env },
+        );
+    }
+    ModelResult {
+        mean_win_rate: replicates::ratio(point.row(0)[m]),
+        ci: percentile_interval(replicates.aggregates(m)),
+        n_envs: envs.iter().filter(|env| env.rates.model[m].is_some()).count(),
+        record,
+        per_env: envs.iter().filter_map(|env| Some((env.id.clone(), env.rates.model[m]?))).collect(),
+        avg_reward: envs.iter().filter_map(|env| Some((env.id.clone(), env.avg_reward[m]?))).collect(),
+        vs,
+    }
+}
 
 /// The compared models, the envs that have all of them, and the others.
-type Selected = (Vec<String>, Vec<EnvScores>, Vec<DroppedEnv>);
+type Selected = (Vec<String>, Vec<String>, Vec<DroppedEnv>);
 
 /// Pick models and envs (see the module docs on coverage).
-fn select(samples: &Samples, options: &WinrateOptions) -> anyhow::Result<Selected> {
-    let mut sums: BTreeMap<(&str, &str), ExampleSums> = BTreeMap::new();
-    for ((model, env, _), examples) in samples {
-        for (example, rollouts) in examples {
-            for reward in rollouts.iter().filter_map(|s| s.reward) {
-                let entry = sums.entry((env, model)).or_default().entry(example).or_default();
-                entry.0 += reward;
-                entry.1 += 1;
-            }
-        }
-    }
-    let present: std::collections::BTreeSet<&str> = sums.keys().map(|(_, m)| *m).collect();
+fn select(table: &ScoreTable, options: &WinrateOptions) -> anyhow::Result<Selected> {
+    let by_env: Vec<(&str, Vec<&str>)> = table.envs().map(|env| (env, table.models_in(env))).collect();
+    let present: std::collections::BTreeSet<&str> =
+        by_env.iter().flat_map(|(_, models)| models.iter().copied()).collect();
     for model in &options.include_models {
         anyhow::ensure!(present.contains(model.as_str()), "--include-model {model}: no results for that model");
     }
@@ -337,28 +287,27 @@ fn select(samples: &Samples, options: &WinrateOptions) -> anyhow::Result<Selecte
         .map(|m| m.to_string())
         .collect();
     anyhow::ensure!(models.len() >= 2, "win rates need at least two models (found: {})", models.join(", "));
-    let env_ids: std::collections::BTreeSet<&str> = sums.keys().map(|(e, _)| *e).collect();
     let (mut envs, mut dropped) = (Vec::new(), Vec::new());
-    for env in env_ids.into_iter().filter(|e| !options.exclude_envs.iter().any(|x| x == e)) {
-        let missing: Vec<String> = models.iter().filter(|m| !sums.contains_key(&(env, m.as_str()))).cloned().collect();
-        if !missing.is_empty() {
+    for (env, here) in by_env.into_iter().filter(|(e, _)| !options.exclude_envs.iter().any(|x| x == e)) {
+        let missing: Vec<String> = models.iter().filter(|m| !here.contains(&m.as_str())).cloned().collect();
+        if missing.is_empty() {
+            envs.push(env.to_string());
+        } else {
             dropped.push(DroppedEnv { env_id: env.to_string(), missing_models: missing });
-            continue;
         }
-        let examples: std::collections::BTreeSet<&str> =
-            models.iter().flat_map(|m| sums[&(env, m.as_str())].keys().copied()).collect();
-        let scores: Vec<Vec<Option<f64>>> = models
-            .iter()
-            .map(|m| {
-                let by_example = &sums[&(env, m.as_str())];
-                examples.iter().map(|e| by_example.get(e).map(|(s, n)| s / f64::from(*n))).collect()
-            })
-            .collect();
-        let pairs = if options.method == Method::Pairwise { pair_masks(&scores, options) } else { Vec::new() };
-        envs.push(EnvScores { id: env.to_string(), scores, pairs });
     }
     anyhow::ensure!(!envs.is_empty(), "no env has results for every compared model ({} dropped)", dropped.len());
     Ok((models, envs, dropped))
+}
+
+/// The name a model competes under with one sampling config: `model`
+/// under the default config, else `model@config`. Reports label a model's
+/// results the same way.
+pub fn contestant(model: &str, config: &str) -> String {
+    match config {
+        crate::config::DEFAULT_CONFIG_ID => model.to_string(),
+        config => format!("{model}@{config}"),
+    }
 }
 
 fn weight(policy: Weight, n: usize) -> f64 {
@@ -369,166 +318,29 @@ fn weight(policy: Weight, n: usize) -> f64 {
     }
 }
 
-fn mean_score(scores: &[Option<f64>]) -> Option<f64> {
-    let present: Vec<f64> = scores.iter().flatten().copied().collect();
+/// The mean of the scores present (not NaN).
+fn mean_score(scores: &[f64]) -> Option<f64> {
+    let present: Vec<f64> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
     (!present.is_empty()).then(|| present.iter().sum::<f64>() / present.len() as f64)
-}
-
-/// Win rates for one draw of examples.
-struct Point {
-    /// `mean[m]`: aggregate win rate.
-    mean: Vec<f64>,
-    /// `per_env[m][e]`.
-    per_env: Vec<Vec<Option<f64>>>,
-    /// `vs[m][o]`: aggregate pairwise win rate (pairwise only).
-    vs: Vec<Vec<f64>>,
-    /// `pair_per_env[m][o][e]`.
-    pair_per_env: Vec<Vec<Vec<f64>>>,
-    records: Vec<Vec<Record>>,
-}
-
-/// Win rates with every example counted `counts[e][i]` times, or once
-/// each when `counts` is `None` (the point estimate).
-fn compute_weighted(
-    envs: &[EnvScores],
-    weights: &[f64],
-    counts: Option<&[Vec<f32>]>,
-    options: &WinrateOptions,
-) -> Point {
-    let n_models = envs[0].scores.len();
-    let mut per_env = vec![vec![None; envs.len()]; n_models];
-    let mut pair_per_env = vec![vec![vec![f64::NAN; envs.len()]; n_models]; n_models];
-    let mut records = vec![vec![Record::default(); n_models]; n_models];
-    for (e, env) in envs.iter().enumerate() {
-        match options.method {
-            Method::Helm => {
-                let means: Vec<Option<f64>> =
-                    env.scores.iter().map(|s| weighted_mean(s, counts.map(|c| c[e].as_slice()))).collect();
-                for (m, rate) in helm_column(&means).into_iter().enumerate() {
-                    per_env[m][e] = rate;
-                }
-            }
-            Method::Pairwise => {
-                let mut rates: Vec<Vec<f64>> = vec![Vec::new(); n_models];
-                for pair in &env.pairs {
-                    let (points, total) = match counts {
-                        None => {
-                            let r = pair.record;
-                            (r.wins as f64 + r.ties as f64 / 2.0, (r.wins + r.losses + r.ties) as f64)
-                        }
-                        Some(counts) => {
-                            (f64::from(dot(&counts[e], &pair.points)), f64::from(dot(&counts[e], &pair.counted)))
-                        }
-                    };
-                    if total == 0.0 {
-                        continue;
-                    }
-                    let (m, o) = (pair.m, pair.o);
-                    pair_per_env[m][o][e] = points / total;
-                    pair_per_env[o][m][e] = (total - points) / total;
-                    rates[m].push(pair_per_env[m][o][e]);
-                    rates[o].push(pair_per_env[o][m][e]);
-                    if counts.is_none() {
-                        let r = pair.record;
-                        records[m][o].add(r);
-                        records[o][m].add(Record { wins: r.losses, losses: r.wins, ties: r.ties });
-                    }
-                }
-                for (m, rates) in rates.iter().enumerate() {
-                    per_env[m][e] = (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64);
-                }
-            }
-        }
-    }
-    let aggregate = |values: &[Option<f64>]| -> f64 {
-        let (mut sum, mut total) = (0.0, 0.0);
-        for (value, w) in values.iter().zip(weights) {
-            if let Some(v) = value.filter(|v| !v.is_nan()) {
-                let w = if options.method == Method::Helm { 1.0 } else { *w };
-                sum += v * w;
-                total += w;
-            }
-        }
-        if total > 0.0 { sum / total } else { f64::NAN }
-    };
-    let mean = per_env.iter().map(|v| aggregate(v)).collect();
-    let vs = (0..n_models)
-        .map(|m| {
-            (0..n_models)
-                .map(|o| {
-                    let values: Vec<Option<f64>> = pair_per_env[m][o].iter().map(|v| Some(*v)).collect();
-                    aggregate(&values)
-                })
-                .collect()
-        })
-        .collect();
-    Point { mean, per_env, vs, pair_per_env, records }
-}
-
-fn compute(envs: &[EnvScores], weights: &[f64], options: &WinrateOptions) -> Point {
-    compute_weighted(envs, weights, None, options)
-}
-
-/// `resamples` replicates, each drawing every env's examples with
-/// replacement. Replicate r draws from a generator seeded with (seed, r),
-/// so results do not depend on how many threads compute them.
-fn bootstrap(envs: &[EnvScores], weights: &[f64], options: &WinrateOptions) -> Vec<Point> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(options.resamples.max(1));
-    let replicate = |r: usize| {
-        let mut rng = StdRng::seed_from_u64(options.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(r as u64));
-        let counts: Vec<Vec<f32>> = envs
-            .iter()
-            .map(|env| {
-                let n = env.scores[0].len();
-                let mut counts = vec![0f32; n];
-                for _ in 0..n {
-                    counts[rng.random_range(0..n)] += 1.0;
-                }
-                counts
-            })
-            .collect();
-        compute_weighted(envs, weights, Some(&counts), options)
-    };
-    std::thread::scope(|scope| {
-        let chunks: Vec<_> = (0..threads)
-            .map(|t| scope.spawn(move || (t..options.resamples).step_by(threads).map(replicate).collect::<Vec<_>>()))
-            .collect();
-        let mut per_thread: Vec<std::vec::IntoIter<Point>> =
-            chunks.into_iter().map(|c| c.join().expect("bootstrap thread").into_iter()).collect();
-        (0..options.resamples).map(|r| per_thread[r % threads].next().expect("one point per replicate")).collect()
-    })
 }
 
 /// HELM's win rate of each model in one column of scores.
 pub fn helm_column(scores: &[Option<f64>]) -> Vec<Option<f64>> {
-    let present: Vec<f64> = scores.iter().flatten().copied().collect();
+    let mut present: Vec<f64> = scores.iter().flatten().copied().collect();
     if present.len() < 2 {
         return vec![None; scores.len()];
     }
+    present.sort_by(f64::total_cmp);
     let others = (present.len() - 1) as f64;
     scores
         .iter()
         .map(|score| {
             let s = (*score)?;
-            let below = present.iter().filter(|x| **x < s).count() as f64;
-            let tied = present.iter().filter(|x| **x == s).count() as f64 - 1.0;
+            let below = present.partition_point(|x| *x < s) as f64;
+            let tied = present.partition_point(|x| *x <= s) as f64 - below - 1.0;
             Some((below + tied / 2.0) / others)
         })
         .collect()
-}
-
-/// The mean of the present scores, each counted `counts[i]` times (once
-/// without counts).
-fn weighted_mean(scores: &[Option<f64>], counts: Option<&[f32]>) -> Option<f64> {
-    let (mut sum, mut n) = (0.0, 0.0);
-    for (i, score) in scores.iter().enumerate() {
-        if let Some(s) = score {
-            let count = counts.map_or(1.0, |c| f64::from(c[i]));
-            sum += s * count;
-            n += count;
-        }
-    }
-    (n > 0.0).then(|| sum / n)
 }
 
 /// The 2.5% and 97.5% percentiles (nearest rank), ignoring NaN; `None`
@@ -564,59 +376,6 @@ mod tests {
             [Some(0.0), None, Some(1.0)],
             "denominator counts present rows"
         );
-    }
-
-    fn options(missing: Missing) -> WinrateOptions {
-        WinrateOptions {
-            method: Method::Pairwise,
-            missing,
-            weight: Weight::Equal,
-            epsilon: 1e-9,
-            resamples: 0,
-            seed: 0,
-            include_models: vec![],
-            exclude_models: vec![],
-            exclude_envs: vec![],
-        }
-    }
-
-    /// (rate, record) of `a` against `b` with each example drawn `counts[i]` times.
-    fn rate(a: &[Option<f64>], b: &[Option<f64>], counts: &[f32], missing: Missing) -> (f64, Record) {
-        let env = EnvScores { id: "e".into(), scores: vec![a.to_vec(), b.to_vec()], pairs: vec![] };
-        let envs = [EnvScores { pairs: pair_masks(&env.scores, &options(missing)), ..env }];
-        let point = compute_weighted(&envs, &[1.0], None, &options(missing));
-        let drawn = compute_weighted(&envs, &[1.0], Some(&[counts.to_vec()]), &options(missing));
-        if counts.iter().all(|c| *c == 1.0) {
-            assert_eq!(
-                drawn.pair_per_env[0][1][0], point.pair_per_env[0][1][0],
-                "drawing each once is the point estimate"
-            );
-        }
-        (drawn.pair_per_env[0][1][0], point.records[0][1])
-    }
-
-    #[test]
-    fn pairs_count_ties_as_half_and_follow_the_missing_policy() {
-        let a = [Some(1.0), Some(0.5), Some(0.0), None];
-        let b = [Some(0.0), Some(0.5), Some(1.0), Some(0.0)];
-        let ones = [1.0; 4];
-        // win, tie, loss, then b alone.
-        let (r, record) = rate(&a, &b, &ones, Missing::Loss);
-        assert_eq!(record, Record { wins: 1, losses: 2, ties: 1 });
-        assert_eq!(r, 1.5 / 4.0);
-        assert_eq!(rate(&a, &b, &ones, Missing::Zero).1, Record { wins: 1, losses: 1, ties: 2 });
-        assert_eq!(rate(&a, &b, &ones, Missing::Drop).0, 1.5 / 3.0);
-        assert_eq!(rate(&a, &b, &[2.0, 0.0, 0.0, 0.0], Missing::Drop).0, 1.0, "only the win was drawn");
-        assert_eq!(rate(&a, &b, &[0.0, 3.0, 1.0, 0.0], Missing::Drop).0, 1.5 / 4.0, "three ties and a loss");
-        assert_eq!(rate(&b, &a, &ones, Missing::Loss).1, Record { wins: 2, losses: 1, ties: 1 }, "the mirror image");
-    }
-
-    #[test]
-    fn dot_products_are_exact_on_counts() {
-        let a: Vec<f32> = (0..1003).map(|i| (i % 7) as f32).collect();
-        let b: Vec<f32> = (0..1003).map(|i| (i % 2) as f32).collect();
-        let expected: u64 = (0..1003u64).map(|i| (i % 7) * (i % 2)).sum();
-        assert_eq!(dot(&a, &b) as u64, expected);
     }
 
     #[test]

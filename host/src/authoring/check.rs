@@ -171,7 +171,7 @@ impl Checker<'_> {
 
     async fn run_code(&self, request: &crate::runtime::CodeRequest) -> Result<CodeResult, String> {
         let executor = self.code.ok_or("asks to run code but declares no `run-code:<language>` capability")?;
-        let run = executor.run(request).await?;
+        let run = executor.run(request, &[]).await?;
         Ok(CodeResult::from(&run))
     }
 }

@@ -30,8 +30,9 @@ pub(crate) fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitStatus> {
     if !quiet {
         let mut table = new_table(&[
             "model",
-            "env",
             "config",
+            "env",
+            "variant",
             "examples",
             "mean ± stderr",
             "95% CI",
@@ -46,8 +47,9 @@ pub(crate) fn analyze(args: AnalyzeArgs, quiet: bool) -> Result<ExitStatus> {
             };
             table.add_row(vec![
                 c.model_id.clone(),
+                c.config_id.clone(),
                 c.env_id.clone(),
-                c.config.clone(),
+                c.variant.clone(),
                 c.n_examples.to_string(),
                 format!("{} ± {}", number(c.mean), number(c.stderr)),
                 format!("[{}, {}]", number(c.ci_low), number(c.ci_high)),
@@ -69,12 +71,13 @@ fn print_groups(analysis: &analysis::Analysis) -> Result<()> {
     if analysis.groups.is_empty() {
         return Ok(());
     }
-    let mut table = new_table(&["model", "env", "config", "group", "examples", "mean ± stderr", "95% CI"]);
+    let mut table = new_table(&["model", "config", "env", "variant", "group", "examples", "mean ± stderr", "95% CI"]);
     for g in &analysis.groups {
         table.add_row(vec![
             g.model_id.clone(),
+            g.config_id.clone(),
             g.env_id.clone(),
-            g.config.clone(),
+            g.variant.clone(),
             g.group.clone(),
             g.n_examples.to_string(),
             format!("{:.3} ± {}", g.mean, g.stderr.map_or("-".into(), |s| format!("{s:.3}"))),
@@ -85,8 +88,9 @@ fn print_groups(analysis: &analysis::Analysis) -> Result<()> {
         let average = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.3}"));
         let macro_row = vec![
             c.model_id.clone(),
+            c.config_id.clone(),
             c.env_id.clone(),
-            c.config.clone(),
+            c.variant.clone(),
             "(macro average)".into(),
             "".into(),
             average(c.macro_mean),
@@ -94,8 +98,9 @@ fn print_groups(analysis: &analysis::Analysis) -> Result<()> {
         ];
         let micro_row = vec![
             c.model_id.clone(),
+            c.config_id.clone(),
             c.env_id.clone(),
-            c.config.clone(),
+            c.variant.clone(),
             "(micro average)".into(),
             c.n_examples.to_string(),
             average(c.mean),

@@ -2,12 +2,16 @@
 
 use super::ExitStatus;
 use super::execute::{execute_and_report, print_plan, run_options, run_status};
-use super::values::{json_object, positive_seconds};
+use super::output::errln;
+use super::shard;
+use super::values::{dollars, json_object, positive_seconds};
 use crate::plan::{self, Overrides};
-use crate::runner::{self, RunOptions, Selection};
-use anyhow::Result;
+use crate::runner::{self, CostLimit, RunOptions, Selection};
+use crate::store::Shard;
+use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct BenchArgs {
@@ -66,10 +70,33 @@ pub(crate) struct BenchArgs {
     /// Use at most N examples per job, for smoke runs. Part of job identity.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_examples: Option<u32>,
+    /// Run shard I of N (I from 0 to N-1): every Nth sample of the plan, into
+    /// the run --run-id names (required, the same for every shard), beside
+    /// the other shards' files. A shard resumes like a run; one whose config
+    /// or plugins differ from the other shards' is refused.
+    #[arg(long, value_name = "I/N", value_parser = shard::parse_shard, conflicts_with = "shards")]
+    shard: Option<Shard>,
+    /// Run one of N shards, its index set by the cluster engine: Slurm's
+    /// SLURM_ARRAY_TASK_ID (counted from SLURM_ARRAY_TASK_MIN; the array
+    /// must have N tasks), or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    shards: Option<u32>,
+    /// Keep every model's and judge's replies in the response cache, and
+    /// answer requests asked before from it (as `cache: true` on each model).
+    #[arg(long, conflicts_with = "no_cache")]
+    cache: bool,
+    /// Neither read nor write the response cache, whatever the models say.
+    #[arg(long)]
+    no_cache: bool,
     /// Keep each sample's workspace (envs granted `workspace`) in
     /// `<run>/<job>/workspaces/` instead of removing it when the sample ends.
     #[arg(long)]
     keep_workspaces: bool,
+    /// Stop starting samples once this invocation's samples have cost USD
+    /// dollars (tokens at the models' `price`). Samples in flight finish;
+    /// the jobs left end `interrupted` and a rerun resumes them.
+    #[arg(long, value_name = "USD", value_parser = dollars)]
+    max_cost: Option<f64>,
 }
 
 impl BenchArgs {
@@ -82,27 +109,38 @@ impl BenchArgs {
             max_concurrent: self.max_concurrent.map(|n| n as usize),
             timeout_secs: self.timeout,
             max_examples: self.max_examples.map(|n| n as usize),
+            cache: match (self.cache, self.no_cache) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
         }
     }
 
-    fn selection(&self) -> Selection {
-        Selection {
+    fn selection(&self) -> Result<Selection> {
+        Ok(Selection {
             run_id: self.run_id.clone(),
             restart: self.restart.clone(),
             no_auto_resume: self.no_auto_resume,
             force: self.force,
             forced_envs: self.forced.clone(),
             job_ids: self.job_ids.clone(),
-        }
+            shard: shard::resolve(self.shard, self.shards, |var| std::env::var(var).ok())?,
+        })
     }
 }
 
 pub(crate) async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<ExitStatus> {
+    let selection = args.selection()?;
     let mut plan = plan::plan(&args.config)?;
     plan.apply(&args.overrides());
+    if args.max_cost.is_some() && !plan.jobs.iter().any(|job| job.model.price.is_some()) {
+        bail!("--max-cost: no job's model has a `price` in {}, so nothing would count", args.config.display());
+    }
     let options = RunOptions {
-        selection: args.selection(),
+        selection,
         keep_workspaces: args.keep_workspaces,
+        cost_limit: args.max_cost.map(|max| Arc::new(CostLimit::new(max))),
         ..run_options(quiet, verbose)
     };
     let prepared = runner::prepare(&plan, &options).await?;
@@ -111,5 +149,12 @@ pub(crate) async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<E
         return Ok(ExitStatus::Success);
     }
     let report = execute_and_report(&plan, prepared, &options, quiet).await?;
+    if let Some(limit) = options.cost_limit.as_ref().filter(|limit| limit.reached()) {
+        errln!(
+            "Stopped starting samples: {} spent reached --max-cost ${}; rerun to resume (with a higher --max-cost, or none)",
+            crate::models::format_usd(limit.spent()),
+            limit.max()
+        );
+    }
     Ok(run_status(&report, &options.cancel))
 }

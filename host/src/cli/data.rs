@@ -46,7 +46,7 @@ async fn pull(configs: &[PathBuf], quiet: bool) -> Result<ExitStatus> {
         let plan = plan::plan(config)?;
         datasets.extend(plan.jobs.iter().filter_map(|job| match &job.env.dataset {
             DatasetSource::Hub(hub) => Some(HubKey(hub.clone())),
-            DatasetSource::File(_) | DatasetSource::Tasks(_) => None,
+            DatasetSource::File(_) | DatasetSource::Tasks(_) | DatasetSource::PluginDefault => None,
         }));
     }
     if crate::locations::hf_hub_offline() {

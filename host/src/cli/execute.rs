@@ -1,16 +1,18 @@
-//! Running a prepared plan, as `bench` and `score` do: how progress is
+//! Running a prepared plan, as `bench`, `score` and `rescore` do: how progress is
 //! shown, the plan table of `--dry-run`, what resumes, Ctrl-C and SIGTERM,
 //! and the job table at the end.
 
 use super::ExitStatus;
 use super::output::{errln, outln};
-use super::table::{jobs_table, new_table, print_reasons};
+use super::table::{jobs_table, new_table, print_reasons, print_run_cost};
 use crate::locations;
 use crate::models::server::{GpuPool, Server, devices_text, placement};
 use crate::plan::Plan;
 use crate::runner::{self, Action, Cancel, Prepared, ProgressMode, RunOptions, RunReport, Target};
+use crate::store::{JobStatus, Manifest};
 use anyhow::Result;
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// How long in-flight samples get to finish and be recorded after the first
@@ -47,17 +49,44 @@ pub(super) async fn execute_and_report(
         }
     })
     .await?;
+    if let Some(shard) = report.manifest.shard {
+        outln!("Shard {shard} of run {}:", report.manifest.run_id)?;
+    }
     outln!("{}", jobs_table(&report.manifest, &report.summaries))?;
+    print_run_cost(&report.summaries)?;
     print_reasons(&report.manifest)?;
+    if report.manifest.shard.is_some() {
+        print_whole_run(&report.run_dir)?;
+    }
     outln!("Results: {}", report.run_dir.display())?;
     Ok(report)
 }
 
-/// The outcome of a run: interrupted when it was cancelled (even if the
-/// jobs left are only `pending`), failed when a job failed.
+/// After a shard: how far the whole run is, over every shard's part.
+fn print_whole_run(run_dir: &std::path::Path) -> Result<()> {
+    let run = Manifest::read(run_dir)?;
+    let completed = run.jobs.iter().filter(|job| job.status == JobStatus::Completed).count();
+    let done: u64 = run.jobs.iter().map(|job| job.samples_done).sum();
+    let total: u64 = run.jobs.iter().map(|job| job.samples_total).sum();
+    let shards = run.shards.unwrap_or(1);
+    outln!(
+        "Run {} ({shards} shards): {completed} of {} jobs completed, {done} of {total} samples recorded (`assay summarize {}` shows them together)",
+        run.run_id,
+        run.jobs.len(),
+        run.run_id
+    )?;
+    Ok(())
+}
+
+/// Which signal stopped the run first: SIGTERM or Ctrl-C.
+static STOPPED_BY: OnceLock<ExitStatus> = OnceLock::new();
+
+/// The outcome of a run: interrupted (or terminated, after SIGTERM) when
+/// it was cancelled (even if the jobs left are only `pending`), failed
+/// when a job failed.
 pub(super) fn run_status(report: &RunReport, cancel: &Cancel) -> ExitStatus {
     if cancel.is_cancelled() || report.any_interrupted() {
-        ExitStatus::Interrupted
+        *STOPPED_BY.get().unwrap_or(&ExitStatus::Interrupted)
     } else {
         ExitStatus::failed_if(report.any_failed())
     }
@@ -75,8 +104,12 @@ fn announce(prepared: &Prepared, quiet: bool) {
             let done: u64 =
                 prepared.schedule.actions.iter().map(|a| if let Action::Resume { done } = a { *done } else { 0 }).sum();
             let (finished, to_run) = (count(|a| *a == Action::Done), count(Action::runs));
+            let what = match prepared.schedule.shard {
+                Some(shard) => format!("shard {shard} of run {run_id}"),
+                None => format!("run {run_id} (--no-auto-resume starts a new one)"),
+            };
             errln!(
-                "Resuming run {run_id} (--no-auto-resume starts a new one): {finished} of {} jobs done, {to_run} to run, {done} of their samples already recorded",
+                "Resuming {what}: {finished} of {} jobs done, {to_run} to run, {done} of their samples already recorded",
                 prepared.jobs.len()
             );
             if to_run == 0 {
@@ -89,39 +122,55 @@ fn announce(prepared: &Prepared, quiet: bool) {
             count(|a| *a == Action::Copy),
             count(Action::runs)
         ),
-        Target::New { .. } => {}
+        Target::New { .. } => {
+            if let Some(shard) = prepared.schedule.shard {
+                let samples: u64 = prepared.jobs.iter().map(|job| job.sample_count()).sum();
+                errln!("Starting shard {shard} of run {run_id}: {samples} samples");
+            }
+        }
     }
 }
 
-/// The first Ctrl-C or SIGTERM (Slurm preemption, a Kubernetes eviction):
-/// stop starting samples, let in-flight ones finish. A second: exit at once
-/// (every recorded sample is safe; a rerun resumes).
+/// The first Ctrl-C or SIGTERM (Slurm preemption or time limit, a
+/// Kubernetes eviction): stop starting samples, let in-flight ones finish,
+/// then exit 130 (Ctrl-C) or 143 (SIGTERM), which a batch script can tell
+/// from success and failure to requeue the shard. A second Ctrl-C exits at
+/// once (every recorded sample is safe; a rerun resumes). A second SIGTERM
+/// does not: engines deliver it to every process of a job, and batch
+/// scripts forward it too, so one preemption can bring several; the
+/// engine's SIGKILL ends a run that overstays its grace.
 fn spawn_interrupt_handler(cancel: Cancel, quiet: bool) {
     tokio::spawn(async move {
         let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
             return;
         };
-        let mut interrupted = async || {
+        let mut signalled = async || {
             tokio::select! {
-                signal = tokio::signal::ctrl_c() => signal.is_ok(),
-                signal = terminate.recv() => signal.is_some(),
+                signal = tokio::signal::ctrl_c() => signal.ok().map(|()| ExitStatus::Interrupted),
+                signal = terminate.recv() => signal.map(|()| ExitStatus::Terminated),
             }
         };
-        if !interrupted().await {
-            return;
-        }
+        let Some(first) = signalled().await else { return };
+        let status = *STOPPED_BY.get_or_init(|| first);
         if !quiet {
+            let what = if status == ExitStatus::Terminated { "Terminated (SIGTERM)" } else { "Interrupted" };
             errln!(
-                "Interrupted: finishing in-flight samples (at most {} s); interrupt again to stop at once",
+                "{what}: finishing in-flight samples (at most {} s); press Ctrl-C to stop at once",
                 INTERRUPT_GRACE.as_secs()
             );
         }
         cancel.cancel();
-        interrupted().await;
+        loop {
+            match signalled().await {
+                Some(ExitStatus::Interrupted) => break,
+                Some(_) => tracing::info!("SIGTERM again: still finishing in-flight samples"),
+                None => return,
+            }
+        }
         // Exiting runs no destructors: the servers assay started go first.
         crate::models::server::kill_all();
         errln!("Stopped. Rerun the same command to resume.");
-        std::process::exit(ExitStatus::Interrupted.code().into());
+        std::process::exit(status.code().into());
     });
 }
 
@@ -152,13 +201,18 @@ pub(super) fn print_plan(plan: &Plan, prepared: &Prepared) -> Result<()> {
         ]);
     }
     outln!("{table}")?;
-    let run = match &prepared.schedule.target {
-        Target::Existing { dir, .. } => format!("resumes run {}", dir.display()),
-        Target::New { run_id } | Target::Restart { run_id, .. } => {
+    let run = match (&prepared.schedule.target, prepared.schedule.shard) {
+        (Target::Existing { dir, .. }, None) => format!("resumes run {}", dir.display()),
+        (Target::Existing { dir, .. }, Some(shard)) => format!("resumes shard {shard} of run {}", dir.display()),
+        (Target::New { run_id }, Some(shard)) => {
+            format!("would start shard {shard} of run {}", plan.output_dir.join(run_id).display())
+        }
+        (Target::New { run_id } | Target::Restart { run_id, .. }, _) => {
             format!("would create run {}", plan.output_dir.join(run_id).display())
         }
     };
-    outln!("{} jobs, {total} samples, {to_run} to run; {run} (dry run: nothing written)", prepared.jobs.len())?;
+    let samples = if prepared.schedule.shard.is_some() { "samples in this shard" } else { "samples" };
+    outln!("{} jobs, {total} {samples}, {to_run} to run; {run} (dry run: nothing written)", prepared.jobs.len())?;
     print_placement(plan, prepared)
 }
 
@@ -210,5 +264,6 @@ pub(super) fn run_options(quiet: bool, verbose: u8) -> RunOptions {
         grace: INTERRUPT_GRACE,
         job_timeout: None,
         keep_workspaces: false,
+        cost_limit: None,
     }
 }

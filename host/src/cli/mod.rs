@@ -8,6 +8,7 @@
 
 mod analyze;
 mod bench;
+mod cache;
 mod data;
 mod execute;
 mod export;
@@ -15,8 +16,11 @@ mod output;
 mod plugin;
 mod process;
 mod report;
+mod rescore;
 mod runs;
 mod score;
+mod shard;
+mod slurm;
 mod table;
 mod values;
 mod winrate;
@@ -35,9 +39,13 @@ pub enum ExitStatus {
     Failed,
     /// It could not run: a bad config, a missing file, a bad flag (exit 2).
     CannotRun,
-    /// Ctrl-C or SIGTERM stopped it; a rerun resumes (exit 130, as shells
-    /// report SIGINT).
+    /// Ctrl-C stopped it; a rerun resumes (exit 130, as shells report
+    /// SIGINT).
     Interrupted,
+    /// SIGTERM stopped it (Slurm preemption or time limit, a Kubernetes
+    /// eviction); a rerun resumes (exit 143, as shells report SIGTERM). Not
+    /// 0, so neither engine counts the shard as done.
+    Terminated,
 }
 
 impl ExitStatus {
@@ -48,6 +56,7 @@ impl ExitStatus {
             ExitStatus::Failed => 1,
             ExitStatus::CannotRun => 2,
             ExitStatus::Interrupted => 130,
+            ExitStatus::Terminated => 143,
         }
     }
 
@@ -83,6 +92,11 @@ enum Command {
     /// model calls. Or serve each checkpoint (`--serve --checkpoints`),
     /// generate and score. Reruns skip finished checkpoints.
     Score(Box<score::ScoreArgs>),
+    /// Grade a run's completions again with the current plugins, judges and
+    /// env args, into a new run; the model under test is not asked. Reruns
+    /// resume. `eval` is another name for it.
+    #[command(alias = "eval")]
+    Rescore(Box<rescore::RescoreArgs>),
     /// Turn raw runs into parquet files (one per env and model) and an
     /// index, rewriting only what changed.
     Process(Box<process::ProcessArgs>),
@@ -101,11 +115,18 @@ enum Command {
     Data(data::DataArgs),
     /// Processed parquet to CSV or JSON lines (a file, or a whole directory).
     Export(export::ExportArgs),
+    /// The response cache of models with `cache: true`: how many replies
+    /// it holds per model, or clear it.
+    Cache(cache::CacheArgs),
     /// List the runs in an output directory, newest first.
     Runs(runs::RunsArgs),
     /// Print a run's jobs: status, samples, mean reward ± stderr, parse
     /// failures, errors, tokens and time.
     Summarize(runs::SummarizeArgs),
+    /// Write a Slurm batch script that runs a config as a job array of N
+    /// shards (`bench --shards N`), each requeued when stopped by SIGTERM,
+    /// into the run's directory (and submit it with --submit).
+    Slurm(slurm::SlurmArgs),
     /// Write benchmark plugins: scaffold a crate, build it, check it on a
     /// dataset, show what a plugin says about itself.
     Plugin(plugin::PluginArgs),
@@ -123,14 +144,17 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Bench(args) => bench::bench(*args, cli.quiet, cli.verbose).await,
             Command::Score(args) => score::score(*args, cli.quiet, cli.verbose).await,
+            Command::Rescore(args) => rescore::rescore(*args, cli.quiet, cli.verbose).await,
             Command::Process(args) => process::process(*args, cli.quiet).await,
             Command::Analyze(args) => analyze::analyze(args, cli.quiet),
             Command::Winrate(args) => winrate::winrate(args, cli.quiet),
             Command::Report(args) => report::report(args).await,
             Command::Export(args) => export::export(args),
             Command::Data(args) => data::data(args, cli.quiet).await,
+            Command::Cache(args) => cache::cache(args),
             Command::Runs(args) => runs::runs(args),
             Command::Summarize(args) => runs::summarize(args),
+            Command::Slurm(args) => slurm::slurm(args),
             Command::Plugin(args) => plugin::plugin(args).await,
         }
     });

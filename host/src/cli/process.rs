@@ -6,7 +6,7 @@ use super::table::new_table;
 use super::winrate::WinrateArgs;
 use crate::locations;
 use crate::process::hub::Hub;
-use crate::process::sync::{self, PullMode, Pulled};
+use crate::process::sync::{self, Pulled, Pushed};
 use crate::process::{self, FileAction, ProcessOptions};
 use crate::store::JobStatus;
 use anyhow::{Result, bail};
@@ -51,33 +51,41 @@ pub(crate) struct ProcessArgs {
     winrate: Option<PathBuf>,
     /// Sync the output with this Hugging Face dataset repo (OWNER/NAME):
     /// pull before processing, push what changed after, in one commit.
-    /// The token is read from `HF_TOKEN`.
+    /// The token is the config's `hf.token`, else `HF_TOKEN`.
     #[arg(long, value_name = "REPO")]
     hf_repo: Option<String>,
-    /// What to do when the output directory already has files: `prompt`
-    /// (ask on a terminal; `pull` otherwise), `pull` (download only files
-    /// missing here, never overwrite), `clean` (replace the local files
-    /// with the repo's).
-    #[arg(long, value_enum, default_value_t = PullPolicy::Prompt)]
-    hf_pull_policy: PullPolicy,
-    /// The repo branch to sync with.
-    #[arg(long, value_name = "BRANCH", default_value = "main")]
-    hf_branch: String,
-    /// A YAML file with any of these options (`runs_dir`, `output_dir`,
-    /// `max_workers`, `status`, `process_incomplete`, `drop_text`,
-    /// `clean`); flags given on the command line win.
+    /// What to do with the repo's files before processing: `prompt` (ask
+    /// on a terminal when the output directory has files; `pull`
+    /// otherwise), `pull` (download only files missing here, never
+    /// overwrite), `clean` (start fresh, ignoring the remote: pull nothing,
+    /// rebuild the output from the runs, and make the repo this output).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    hf_pull_policy: Option<PullPolicy>,
+    /// The repo branch to sync with (default `main`).
+    #[arg(long, value_name = "BRANCH")]
+    hf_branch: Option<String>,
+    /// Whether a repo the push creates is private (default true).
+    #[arg(long, value_name = "BOOL")]
+    hf_private: Option<bool>,
+    /// A YAML or TOML file with any of these options (`runs_dir`,
+    /// `output_dir`, `max_workers`, `status`, `process_incomplete`,
+    /// `drop_text`, `clean`, and an `hf:` block with `repo`, `branch`,
+    /// `private`, `pull_policy`, `token`); `${VAR}` in values reads the
+    /// environment. Flags given on the command line win.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
 
-/// How a pull treats a non-empty output directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// What to do with the repo's files before processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum PullPolicy {
-    /// Ask on a terminal; `pull` otherwise.
+    /// Ask on a terminal when the output directory has files; `pull` otherwise.
+    #[default]
     Prompt,
     /// Download only what is missing here.
     Pull,
-    /// Replace the local files with the repo's.
+    /// Start fresh, ignoring the remote.
     Clean,
 }
 
@@ -96,6 +104,20 @@ struct ProcessConfig {
     drop_text: bool,
     #[serde(default)]
     clean: bool,
+    #[serde(default)]
+    hf: HfConfig,
+}
+
+/// The `hf:` block of a `--config` file (the `--hf-*` flags).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HfConfig {
+    repo: Option<String>,
+    branch: Option<String>,
+    private: Option<bool>,
+    pull_policy: Option<PullPolicy>,
+    /// Kept in memory only: the config parser refuses a secret anywhere else.
+    token: Option<String>,
 }
 
 fn parse_status(text: &str) -> Result<JobStatus, String> {
@@ -130,12 +152,26 @@ pub(crate) async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitStatus
     if cleaning {
         clean(&options.output_dir, args.yes)?;
     }
-    let hub = args.hf_repo.as_deref().map(|repo| Hub::new(repo, &args.hf_branch)).transpose()?;
+    let hf = file.hf;
+    let hub = match args.hf_repo.or(hf.repo) {
+        Some(repo) if !options.dry_run => {
+            let branch = args.hf_branch.or(hf.branch).unwrap_or_else(|| "main".into());
+            Some(Hub::new(&repo, &branch, hf.token, args.hf_private.or(hf.private).unwrap_or(true))?)
+        }
+        _ => None,
+    };
+    // Starting fresh: the output is rebuilt from the runs alone and the
+    // push makes the repo hold exactly it.
+    let mut fresh = cleaning;
     if let Some(hub) = &hub
         && !cleaning
-        && !args.dry_run
     {
-        pull(hub, &options.output_dir, args.hf_pull_policy, args.yes).await?;
+        let policy = args.hf_pull_policy.or(hf.pull_policy).unwrap_or_default();
+        fresh = starts_fresh(policy, &options.output_dir, args.yes)?;
+        match fresh {
+            true => start_fresh(&options.output_dir)?,
+            false => pull(hub, &options.output_dir).await?,
+        }
     }
     let (reports, _) = process::process(&options)?;
     if reports.is_empty() {
@@ -157,10 +193,8 @@ pub(crate) async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitStatus
     let written = reports.iter().filter(|r| r.action != FileAction::Unchanged).count();
     let verb = if options.dry_run { "would be written (dry run)" } else { "written" };
     outln!("{written} of {} files {verb}; output in {}", reports.len(), options.output_dir.display())?;
-    if let Some(hub) = &hub
-        && !options.dry_run
-    {
-        push(hub, &options.output_dir).await?;
+    if let Some(hub) = &hub {
+        push(hub, &options.output_dir, fresh).await?;
     }
     match args.winrate {
         Some(config) if !options.dry_run => {
@@ -170,37 +204,58 @@ pub(crate) async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitStatus
     }
 }
 
-/// Pull the repo's files into `dir`, asking how on a terminal when `policy` says so.
-async fn pull(hub: &Hub, dir: &Path, policy: PullPolicy, yes: bool) -> Result<()> {
-    let mode = || match policy {
-        PullPolicy::Prompt if std::io::stdin().is_terminal() && !yes => ask_pull_mode(dir),
-        PullPolicy::Prompt | PullPolicy::Pull => Ok(PullMode::MissingOnly),
-        PullPolicy::Clean => Ok(PullMode::ReplaceLocal),
-    };
-    match sync::pull(hub, dir, mode).await? {
+/// Whether `policy` starts fresh, asking on a terminal when it says so
+/// and `dir` has files.
+fn starts_fresh(policy: PullPolicy, dir: &Path, yes: bool) -> Result<bool> {
+    let has_files = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    match policy {
+        PullPolicy::Prompt if has_files && std::io::stdin().is_terminal() && !yes => ask_start_fresh(dir),
+        PullPolicy::Prompt | PullPolicy::Pull => Ok(false),
+        PullPolicy::Clean => Ok(true),
+    }
+}
+
+fn ask_start_fresh(dir: &Path) -> Result<bool> {
+    let answer = ask(&format!(
+        "{} has files. Pull only missing files from the Hub [p], or start fresh, ignoring the Hub's [c]?",
+        dir.display()
+    ))?;
+    match answer.as_str() {
+        "p" | "pull" => Ok(false),
+        "c" | "clean" => Ok(true),
+        _ => bail!("no answer: nothing was done (use --hf-pull-policy pull or clean)"),
+    }
+}
+
+/// Delete the output's files so it is rebuilt from the runs alone (they are
+/// derived from runs, or kept in the repo's history).
+fn start_fresh(dir: &Path) -> Result<()> {
+    errln!("Starting fresh: nothing pulled from the Hub; the push replaces the repo's files with this output");
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot delete {}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Pull the repo's files this output lacks.
+async fn pull(hub: &Hub, dir: &Path) -> Result<()> {
+    match sync::pull(hub, dir).await? {
         Pulled::NoRepo => errln!("The Hub repo does not exist yet: nothing to pull (it is created on the first push)"),
         Pulled::Files(count) => errln!("Pulled {count} files from the Hub"),
     }
     Ok(())
 }
 
-fn ask_pull_mode(dir: &Path) -> Result<PullMode> {
-    let answer = ask(&format!(
-        "{} has files. Pull only missing files from the Hub [p], or replace them with the Hub's [c]?",
-        dir.display()
-    ))?;
-    match answer.as_str() {
-        "p" | "pull" => Ok(PullMode::MissingOnly),
-        "c" | "clean" => Ok(PullMode::ReplaceLocal),
-        _ => bail!("no answer: nothing was pulled (use --hf-pull-policy pull or clean)"),
-    }
-}
-
-/// Push what changed, in one commit.
-async fn push(hub: &Hub, dir: &Path) -> Result<()> {
-    match sync::push(hub, dir).await? {
-        0 => errln!("The Hub repo is up to date: nothing to push"),
-        count => errln!("Pushed {count} files and the index to the Hub in one commit"),
+/// Push what changed, in one commit; with `replace`, the repo becomes this output.
+async fn push(hub: &Hub, dir: &Path, replace: bool) -> Result<()> {
+    match sync::push(hub, dir, replace).await? {
+        Pushed { files: 0, deleted: 0 } => errln!("The Hub repo is up to date: nothing to push"),
+        Pushed { files, deleted: 0 } => errln!("Pushed {files} files and the index to the Hub in one commit"),
+        Pushed { files, deleted } => {
+            errln!(
+                "Pushed {files} files and the index to the Hub, deleting {deleted} files not in this output, in one commit"
+            )
+        }
     }
     Ok(())
 }

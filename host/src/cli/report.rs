@@ -26,7 +26,7 @@ pub(crate) struct ReportArgs {
     /// The report's title.
     #[arg(long, default_value = "assay report")]
     title: String,
-    /// Samples per (model, env variant) in the HTML sample browser.
+    /// Samples per (model, sampling config, env variant) in the HTML sample browser.
     #[arg(long, value_name = "N", default_value_t = 200)]
     samples: usize,
     /// Bootstrap resamples for win-rate intervals.

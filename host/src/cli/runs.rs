@@ -3,10 +3,10 @@
 
 use super::ExitStatus;
 use super::output::outln;
-use super::table::{jobs_table, new_table, print_reasons};
+use super::table::{jobs_table, new_table, print_reasons, print_run_cost, run_cost};
 use crate::store::read_summaries;
 use crate::store::{self, JobStatus, Manifest};
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -25,12 +25,17 @@ pub(crate) struct RunsArgs {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct SummarizeArgs {
-    /// The run to summarize (default: the newest).
-    #[arg(value_name = "RUN_ID", conflicts_with = "latest")]
-    run_id: Option<String>,
-    /// Summarize the newest run (the default when no RUN_ID is given).
-    #[arg(long)]
+    /// The run to summarize: its id, or its name with `--latest` or
+    /// `--rollout` (default: the newest run).
+    #[arg(value_name = "RUN")]
+    run: Option<String>,
+    /// The newest run (of those named RUN, when given).
+    #[arg(long, conflicts_with = "rollout")]
     latest: bool,
+    /// The run named RUN started at TIMESTAMP (`20261206-052437`, as its id
+    /// ends).
+    #[arg(long, value_name = "TIMESTAMP", requires = "run")]
+    rollout: Option<String>,
     /// The directory holding runs (default `runs/raw`).
     #[arg(long, value_name = "DIR", default_value = DEFAULT_RUNS_DIR)]
     output_dir: PathBuf,
@@ -57,7 +62,7 @@ pub(crate) fn runs(args: RunsArgs) -> Result<ExitStatus> {
                 json!({
                     "run_id": m.run_id, "name": m.name, "path": dir, "created_at": m.created_at,
                     "updated_at": m.updated_at, "jobs_completed": completed, "jobs_total": m.jobs.len(),
-                    "samples_done": done, "samples_total": total,
+                    "samples_done": done, "samples_total": total, "shards": m.shards,
                 })
             })
             .collect();
@@ -90,31 +95,50 @@ fn short_time(rfc3339: &str) -> String {
 }
 
 pub(crate) fn summarize(args: SummarizeArgs) -> Result<ExitStatus> {
-    let (dir, manifest) = find_run(&args.output_dir, args.run_id.as_deref())?;
+    let (dir, manifest) = find_run(&args.output_dir, &args)?;
     let summaries = read_summaries(&dir, &manifest);
     if args.json {
         let jobs: Vec<_> =
             manifest.jobs.iter().map(|job| json!({"job": job, "summary": summaries.get(&job.job_id)})).collect();
-        let out = json!({"run_id": manifest.run_id, "name": manifest.name, "path": dir, "jobs": jobs});
+        let cost = run_cost(&summaries);
+        let out = json!({
+            "run_id": manifest.run_id, "name": manifest.name, "path": dir, "shards": manifest.shards,
+            "cost_usd": cost, "jobs": jobs,
+        });
         outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(ExitStatus::Success);
     }
-    outln!("Run {} ({}), updated {}", manifest.run_id, dir.display(), manifest.updated_at)?;
+    let split = manifest.shards.map_or_else(String::new, |count| format!(", {count} shards"));
+    outln!("Run {} ({}{split}), updated {}", manifest.run_id, dir.display(), manifest.updated_at)?;
     outln!("{}", jobs_table(&manifest, &summaries))?;
+    print_run_cost(&summaries)?;
     print_reasons(&manifest)?;
     Ok(ExitStatus::Success)
 }
 
-/// The run `run_id` in `output_dir`, or the newest one.
-fn find_run(output_dir: &Path, run_id: Option<&str>) -> Result<(PathBuf, Manifest)> {
-    let runs = store::list_runs(output_dir)?;
-    let found = match run_id {
-        Some(id) => runs.into_iter().find(|(_, m)| m.run_id == id),
-        None => runs.into_iter().next(),
+/// The run `args` name in `output_dir` (newest first in `list_runs`).
+fn find_run(output_dir: &Path, args: &SummarizeArgs) -> Result<(PathBuf, Manifest)> {
+    let mut runs = store::list_runs(output_dir)?.into_iter();
+    let Some(run) = args.run.as_deref() else {
+        return runs.next().ok_or_else(|| anyhow!("no runs in {}", output_dir.display()));
     };
-    match (found, run_id) {
-        (Some(run), _) => Ok(run),
-        (None, Some(id)) => bail!("no run `{id}` in {} (`assay runs` lists them)", output_dir.display()),
-        (None, None) => bail!("no runs in {}", output_dir.display()),
-    }
+    let named = |m: &Manifest| m.name == run || store::slug(&m.name) == run;
+    let found = match (&args.rollout, args.latest) {
+        (Some(stamp), _) => {
+            let id = format!("{}-{stamp}", store::slug(run));
+            runs.find(|(_, m)| m.run_id == id && named(m))
+        }
+        (None, true) => runs.find(|(_, m)| named(m)),
+        (None, false) => runs.find(|(_, m)| m.run_id == run),
+    };
+    found.ok_or_else(|| match (&args.rollout, args.latest) {
+        (Some(stamp), _) => {
+            anyhow!("no run named `{run}` started at {stamp} in {} (`assay runs` lists them)", output_dir.display())
+        }
+        (None, true) => anyhow!("no run named `{run}` in {} (`assay runs` lists them)", output_dir.display()),
+        (None, false) => anyhow!(
+            "no run `{run}` in {} (`assay runs` lists them; for a run name, add --latest or --rollout TIMESTAMP)",
+            output_dir.display()
+        ),
+    })
 }

@@ -10,7 +10,10 @@
 //! unchanged, and a rerun resumes: finished checkpoints are skipped. A
 //! checkpoint whose files cannot be read, or that runs past `--timeout`,
 //! fails alone; the batch summary (`score_summary.json` in the run dir)
-//! lists every checkpoint's metric, counts, failure and duration.
+//! lists every checkpoint's files (with their row counts), metric, counts,
+//! failure and duration. Records a checkpoint has no solution for are
+//! counted as `missing`, apart from errors; they fail it only with
+//! `--require-all`.
 //!
 //! Served checkpoints are models `checkpoint-<step>` with `serve:` (the
 //! engine's defaults, or a config model's `serve:` settings with the
@@ -24,13 +27,13 @@ use super::output::{ask, errln, outln};
 use super::report::{Format, write_report};
 use super::table::new_table;
 use crate::checkpoints::{self, Checkpoint};
-use crate::config::{self, JobConfig, LoadedConfig, ModelConfig, ReplayConfig};
+use crate::config::{self, CodeBackendKind, JobConfig, LoadedConfig, ModelConfig, ReplayConfig};
 use crate::models::replay::ReplayBook;
 use crate::models::server::Engine;
 use crate::plan::{self, Plan};
 use crate::report::ReportOptions;
 use crate::runner::{self, RunOptions, RunReport};
-use crate::store::{self, JobStatus, RunLayout};
+use crate::store::{self, ErrorKind, JobStatus, RunLayout, Summary};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
@@ -46,7 +49,8 @@ const DEFAULT_CONFIG: &str = "configs/standard.yaml";
 pub(crate) struct ScoreArgs {
     /// A directory with one folder per checkpoint, named with its step at
     /// the end (`checkpoint_49`, `step-98`, `global_step_196`), each holding
-    /// solution files (.jsonl, .jsonl.gz, .json, .csv or .parquet).
+    /// solution files (.jsonl, .jsonl.gz, .json, .csv or .parquet) at any
+    /// depth.
     #[arg(long, value_name = "DIR", required_unless_present = "checkpoints", conflicts_with = "checkpoints")]
     solutions_dir: Option<PathBuf>,
     /// A directory with one model checkpoint per folder, named with its
@@ -62,8 +66,8 @@ pub(crate) struct ScoreArgs {
     /// The env that scores them: an env id (or matrix base id) of the config.
     #[arg(long, value_name = "ENV_ID")]
     env: String,
-    /// The config declaring the env (its models and jobs are not used)
-    /// [default: configs/standard.yaml].
+    /// The config declaring the env (its models and jobs, if any, are not
+    /// used, but for the model `--serve` names) [default: configs/standard.yaml].
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Where the run is written (overrides the config's `output_dir`).
@@ -83,6 +87,18 @@ pub(crate) struct ScoreArgs {
     /// The solution field holding the completion (solutions only).
     #[arg(long, value_name = "FIELD", default_value = "completion")]
     completion_field: String,
+    /// Fail a checkpoint whose files lack a solution for some record
+    /// (without it, such records are counted as `missing`; solutions only).
+    #[arg(long)]
+    require_all: bool,
+    /// Where the env's programs run: `local` or `piston` (overrides the
+    /// config's `code_execution.backend`).
+    #[arg(long, value_name = "BACKEND", value_parser = parse_backend)]
+    code_backend: Option<CodeBackendKind>,
+    /// The Piston server running the env's programs (implies
+    /// `--code-backend piston`).
+    #[arg(long, value_name = "URL")]
+    piston_url: Option<String>,
     /// List the checkpoints found, their files and what would run; write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -96,10 +112,19 @@ pub(crate) struct ScoreArgs {
 }
 
 /// A checkpoint that can run: its files could be read, with the rollouts
-/// they hold (0 for a served checkpoint: the env says how many).
+/// they hold (a served checkpoint has no files, and 0 rollouts: the env
+/// says how many).
 struct Readable {
     checkpoint: Checkpoint,
     rollouts: u32,
+    files: Vec<SolutionFile>,
+}
+
+/// A solution file and the completions it holds (`None`: not read).
+#[derive(Debug, Serialize)]
+struct SolutionFile {
+    path: PathBuf,
+    rows: Option<usize>,
 }
 
 /// How a checkpoint's scoring ended: its job's status, or `unreadable`
@@ -146,11 +171,13 @@ struct CheckpointOutcome {
     checkpoint: String,
     step: u64,
     model_id: String,
-    files: Vec<PathBuf>,
+    files: Vec<SolutionFile>,
     status: CheckpointStatus,
     mean_reward: Option<f64>,
     n: u64,
     n_errors: u64,
+    /// Samples whose record has no solution (not counted in `n_errors`).
+    n_missing: u64,
     duration_secs: Option<f64>,
     error: Option<String>,
 }
@@ -163,6 +190,9 @@ pub(crate) async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<E
     let options = RunOptions { job_timeout: args.timeout.map(Duration::from_secs_f64), ..run_options(quiet, verbose) };
     let prepared = runner::prepare(&plan, &options).await?;
     if args.dry_run {
+        if args.serve.is_none() {
+            print_files(&readable, &dir)?;
+        }
         print_plan(&plan, &prepared)?;
         return Ok(ExitStatus::Success);
     }
@@ -170,7 +200,7 @@ pub(crate) async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<E
         return Ok(ExitStatus::Success);
     }
     let report = execute_and_report(&plan, prepared, &options, quiet).await?;
-    let mut outcomes = job_outcomes(&report, &readable);
+    let mut outcomes = job_outcomes(&report, readable, args.require_all);
     outcomes.extend(unreadable);
     outcomes.sort_by_key(|o| o.step);
     let summary = RunLayout::new(&report.run_dir).score_summary();
@@ -183,9 +213,12 @@ pub(crate) async fn score(args: ScoreArgs, quiet: bool, verbose: u8) -> Result<E
         let options = ReportOptions { title, samples_per_config: 200, resamples: 200 };
         write_report(std::slice::from_ref(&report.run_dir), Format::Html, Some(file), &options)?;
     }
-    let status = run_status(&report, &options.cancel);
+    // Jobs that failed only for missing records are judged by their outcome.
     let failed = outcomes.iter().any(|o| o.status != CheckpointStatus::Completed);
-    Ok(if status == ExitStatus::Success { ExitStatus::failed_if(failed) } else { status })
+    Ok(match run_status(&report, &options.cancel) {
+        ExitStatus::Success | ExitStatus::Failed => ExitStatus::failed_if(failed),
+        other => other,
+    })
 }
 
 /// Find the checkpoints and plan their jobs: served (`--serve`), or their
@@ -196,7 +229,8 @@ fn plan_sweep(args: &ScoreArgs) -> Result<Sweep> {
         (None, None) => unreachable!("clap requires --solutions-dir or --checkpoints"),
     };
     if let Some(serve) = &args.serve {
-        let served: Vec<Readable> = found.into_iter().map(|checkpoint| Readable { checkpoint, rollouts: 0 }).collect();
+        let served: Vec<Readable> =
+            found.into_iter().map(|checkpoint| Readable { checkpoint, rollouts: 0, files: Vec::new() }).collect();
         let plan = serve_plan(args, &dir, serve, &served)?;
         return Ok((dir, served, Vec::new(), plan));
     }
@@ -221,16 +255,21 @@ fn read_checkpoints(found: Vec<Checkpoint>, args: &ScoreArgs) -> (Vec<Readable>,
             false => ReplayBook::load(&checkpoint.files, &args.id_field, &args.completion_field),
         };
         match book {
-            Ok(book) => readable.push(Readable { rollouts: book.max_rollouts().max(1), checkpoint }),
+            Ok(book) => {
+                let files = checkpoint.files.iter().zip(&book.rows_per_file);
+                let files = files.map(|(path, rows)| SolutionFile { path: path.clone(), rows: Some(*rows) }).collect();
+                readable.push(Readable { rollouts: book.max_rollouts().max(1), checkpoint, files })
+            }
             Err(error) => unreadable.push(CheckpointOutcome {
                 model_id: checkpoint.model_id(),
                 checkpoint: checkpoint.name,
                 step: checkpoint.step,
-                files: checkpoint.files,
+                files: checkpoint.files.iter().map(|path| SolutionFile { path: path.clone(), rows: None }).collect(),
                 status: CheckpointStatus::Unreadable,
                 mean_reward: None,
                 n: 0,
                 n_errors: 0,
+                n_missing: 0,
                 duration_secs: None,
                 error: Some(format!("{error:#}")),
             }),
@@ -243,7 +282,7 @@ fn read_checkpoints(found: Vec<Checkpoint>, args: &ScoreArgs) -> (Vec<Readable>,
 fn score_plan(args: &ScoreArgs, dir: &Path, readable: &[Readable]) -> Result<Plan> {
     let mut loaded = sweep_config(args, dir)?;
     loaded.run.models.clear();
-    for Readable { checkpoint, rollouts } in readable {
+    for Readable { checkpoint, rollouts, .. } in readable {
         let files: Vec<PathBuf> =
             checkpoint.files.iter().map(|f| f.canonicalize().unwrap_or_else(|_| f.clone())).collect();
         let replay =
@@ -305,6 +344,7 @@ fn sweep_config(args: &ScoreArgs, dir: &Path) -> Result<LoadedConfig> {
         loaded.run.output_dir = output_dir.clone();
     }
     loaded.run.jobs.clear();
+    set_code_backend(&mut loaded, args)?;
     Ok(loaded)
 }
 
@@ -314,31 +354,90 @@ fn confirm(jobs: usize, env: &str) -> Result<bool> {
     Ok(matches!(answer.as_str(), "y" | "yes"))
 }
 
-/// The outcome of each checkpoint's job (the first variant's, for a matrix env).
-fn job_outcomes(report: &RunReport, readable: &[Readable]) -> Vec<CheckpointOutcome> {
+/// `--code-backend` and `--piston-url` applied to every env that runs code.
+fn set_code_backend(loaded: &mut LoadedConfig, args: &ScoreArgs) -> Result<()> {
+    let backend = match (args.code_backend, &args.piston_url) {
+        (None, None) => return Ok(()),
+        (Some(CodeBackendKind::Local), Some(_)) => bail!("--piston-url needs --code-backend piston"),
+        (Some(backend), _) => backend,
+        (None, Some(_)) => CodeBackendKind::Piston,
+    };
+    if backend == CodeBackendKind::Piston && args.piston_url.is_none() {
+        bail!("--code-backend piston needs --piston-url");
+    }
+    for declared in &mut loaded.envs {
+        if !config::run_code_languages(&declared.env.capabilities).is_empty() {
+            let settings = declared.env.code_execution.get_or_insert_with(Default::default);
+            settings.backend = backend;
+            settings.url = args.piston_url.clone();
+        }
+    }
+    Ok(())
+}
+
+fn parse_backend(text: &str) -> Result<CodeBackendKind, String> {
+    serde_json::from_value(serde_json::Value::String(text.into()))
+        .map_err(|_| format!("`{text}` is not a code backend (local, piston)"))
+}
+
+/// The outcome of each checkpoint's job (the first variant's, for a matrix
+/// env); with `require_all`, one with missing records failed.
+fn job_outcomes(report: &RunReport, readable: Vec<Readable>, require_all: bool) -> Vec<CheckpointOutcome> {
+    let run = RunLayout::new(&report.run_dir);
     readable
-        .iter()
-        .map(|Readable { checkpoint, .. }| {
+        .into_iter()
+        .map(|Readable { checkpoint, files, .. }| {
             let model_id = checkpoint.model_id();
             let entry = report.manifest.jobs.iter().find(|job| job.model_id == model_id);
-            CheckpointOutcome {
-                checkpoint: checkpoint.name.clone(),
+            let summary = entry.and_then(|job| Summary::read(&run.job(&job.job_id).summary()));
+            let n_missing = summary.and_then(|s| s.errors.get(&ErrorKind::Replay).copied()).unwrap_or(0);
+            // A job whose only failures are records without a solution
+            // ran to the end: it completed, unless every record is required.
+            let only_missing = entry.is_some_and(|job| {
+                n_missing > 0 && job.samples_failed == n_missing && job.samples_done == job.samples_total
+            });
+            let mut outcome = CheckpointOutcome {
+                checkpoint: checkpoint.name,
                 step: checkpoint.step,
-                files: checkpoint.files.clone(),
+                files,
                 status: entry.map_or(JobStatus::Pending, |job| job.status).into(),
                 mean_reward: entry.and_then(|job| job.mean_reward),
                 n: entry.map_or(0, |job| job.samples_done),
-                n_errors: entry.map_or(0, |job| job.samples_failed),
+                n_errors: entry.map_or(0, |job| job.samples_failed).saturating_sub(n_missing),
+                n_missing,
                 duration_secs: entry.and_then(|job| job.duration_secs),
                 error: entry.and_then(|job| job.reason.clone()),
                 model_id,
+            };
+            if only_missing {
+                (outcome.status, outcome.error) = match require_all {
+                    true => (
+                        CheckpointStatus::Failed,
+                        Some(format!("{n_missing} samples have no solution (--require-all)")),
+                    ),
+                    false => (CheckpointStatus::Completed, None),
+                };
             }
+            outcome
         })
         .collect()
 }
 
+/// Each checkpoint's solution files, relative to `dir`, with their rows.
+fn print_files(readable: &[Readable], dir: &Path) -> std::io::Result<()> {
+    let mut table = new_table(&["checkpoint", "file", "rows"]);
+    for Readable { checkpoint, files, .. } in readable {
+        for (n, file) in files.iter().enumerate() {
+            let name = if n == 0 { checkpoint.name.clone() } else { String::new() };
+            let path = file.path.strip_prefix(dir).unwrap_or(&file.path).display().to_string();
+            table.add_row(vec![name, path, file.rows.map_or("-".into(), |rows| rows.to_string())]);
+        }
+    }
+    outln!("{table}")
+}
+
 fn print_checkpoints(outcomes: &[CheckpointOutcome]) -> std::io::Result<()> {
-    let mut table = new_table(&["checkpoint", "step", "status", "reward", "samples", "errors", "seconds"]);
+    let mut table = new_table(&["checkpoint", "step", "status", "reward", "samples", "errors", "missing", "seconds"]);
     for o in outcomes {
         table.add_row(vec![
             o.checkpoint.clone(),
@@ -347,6 +446,7 @@ fn print_checkpoints(outcomes: &[CheckpointOutcome]) -> std::io::Result<()> {
             o.mean_reward.map_or("-".into(), |m| format!("{m:.3}")),
             o.n.to_string(),
             o.n_errors.to_string(),
+            o.n_missing.to_string(),
             o.duration_secs.map_or("-".into(), |d| format!("{d:.1}")),
         ]);
     }

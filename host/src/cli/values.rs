@@ -19,3 +19,11 @@ pub(super) fn positive_seconds(text: &str) -> Result<f64, String> {
         _ => Err(format!("expected a positive number of seconds, not `{text}`")),
     }
 }
+
+/// An amount of US dollars: finite, 0 or more.
+pub(super) fn dollars(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(usd) if usd.is_finite() && usd >= 0.0 => Ok(usd),
+        _ => Err(format!("expected an amount of US dollars (0 or more), not `{text}`")),
+    }
+}

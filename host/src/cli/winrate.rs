@@ -40,10 +40,11 @@ pub(crate) struct WinrateArgs {
     /// Seed of the bootstrap, so intervals are reproducible (default 0).
     #[arg(long)]
     seed: Option<u64>,
-    /// Compare only these models (repeatable).
+    /// Compare only these models (repeatable); a model under a named
+    /// sampling config is `MODEL@CONFIG_ID`.
     #[arg(long = "include-model", value_name = "MODEL")]
     include_models: Vec<String>,
-    /// Leave this model out (repeatable).
+    /// Leave this model out (repeatable; `MODEL@CONFIG_ID` as above).
     #[arg(long = "exclude-model", value_name = "MODEL")]
     exclude_models: Vec<String>,
     /// Leave this env out (repeatable).
@@ -111,11 +112,8 @@ pub(crate) fn winrate(args: WinrateArgs, quiet: bool) -> Result<ExitStatus> {
         exclude_models: or(args.exclude_models, file.exclude_models),
         exclude_envs: or(args.exclude_envs, file.exclude_envs),
     };
-    let mut samples = load::load(&processed_dir)?;
-    if args.by_group || file.by_group {
-        samples = load::by_group(samples);
-    }
-    let result = winrate::winrates(&samples, &options)?;
+    let scores = load::load_scores(&processed_dir, args.by_group || file.by_group)?;
+    let result = winrate::winrates_of(&scores, &options)?;
     write(&output_dir, &result)?;
     for dropped in &result.dropped_envs {
         errln!("env {} left out: no results for {}", dropped.env_id, dropped.missing_models.join(", "));

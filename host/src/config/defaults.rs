@@ -123,3 +123,7 @@ pub fn health_interval() -> f64 {
 pub fn max_restarts() -> u32 {
     2
 }
+/// Whether a job's `overrides` file is merged.
+pub fn apply_overrides() -> bool {
+    true
+}

@@ -20,19 +20,22 @@
 //! - `defaults`: the value of every optional field, in one place.
 //! - `parse`: reading a file as YAML or TOML, and one-line error messages.
 //! - `de`: the hand-written deserializers (env lists and maps, checked numbers).
+//! - `interpolate`: `${VAR}` references to environment variables in values.
 
 mod de;
 pub mod defaults;
+mod interpolate;
 mod parse;
 mod schema;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use parse::parse_file;
+pub(crate) use parse::{parse_file, parse_literal_file};
 pub use schema::{
-    CodeBackendKind, CodeExecutionConfig, DatasetSource, EnvConfig, FewshotConfig, FewshotSampler, HubDataset, JUDGE,
-    JobConfig, JudgeConfig, LOGLIKELIHOOD, ModelConfig, RUN_CODE_PREFIX, ReplayConfig, RunConfig, ServeConfig, TOOLS,
-    TOOLS_TEXT_FALLBACK, TaskDirs, WORKSPACE, WorkspaceBackendKind, WorkspaceConfig, num_examples, run_code_languages,
+    CodeBackendKind, CodeExecutionConfig, DEFAULT_CONFIG_ID, DatasetSource, EnvConfig, FewshotConfig, FewshotSampler,
+    HubDataset, JUDGE, JobConfig, JudgeConfig, LOGLIKELIHOOD, ModelConfig, RUN_CODE_PREFIX, ReplayConfig, RunConfig,
+    ServeConfig, TOOLS, TOOLS_TEXT_FALLBACK, TaskDirs, WORKSPACE, WorkspaceBackendKind, WorkspaceConfig, num_examples,
+    run_code_languages,
 };
 
 use anyhow::{Context, Result, bail};

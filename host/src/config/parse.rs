@@ -1,15 +1,33 @@
 //! Reading a config file as YAML or TOML (by extension), with every error
 //! on one line naming file, line:column and field path.
 
+use super::interpolate::Expanding;
 use anyhow::{Context, Result, anyhow};
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
 /// Parse a config file into `T` (TOML for a `.toml` file, else YAML), with
-/// one-line errors naming file, line:column and field path.
+/// one-line errors naming file, line:column and field path. `${VAR}` in
+/// its values is replaced by the environment variable's value (see
+/// [`super::interpolate`]).
 pub(crate) fn parse_file<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
-    parse_str(&text, path)
+    parse_str(&text, path, Interpolate::Yes)
+}
+
+/// [`parse_file`] for files whose text is data rather than settings
+/// (prompts files, task metadata): `${...}` stays as written, since
+/// prompts and shell commands use it for their own ends.
+pub(crate) fn parse_literal_file<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse_str(&text, path, Interpolate::No)
+}
+
+/// Whether `${VAR}` references are expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Interpolate {
+    Yes,
+    No,
 }
 
 /// Whether `path` names a TOML file (by extension).
@@ -18,17 +36,25 @@ fn is_toml(path: &Path) -> bool {
 }
 
 /// Parse `text` read from `path` (whose extension picks the syntax) into `T`.
-fn parse_str<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+fn parse_str<T: DeserializeOwned>(text: &str, path: &Path, interpolate: Interpolate) -> Result<T> {
     if is_toml(path) {
         let deserializer =
             toml::de::Deserializer::parse(text).map_err(|e| anyhow!("{}", describe_toml(path, text, "", e)))?;
-        return serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let parsed = match interpolate {
+            Interpolate::Yes => serde_path_to_error::deserialize(Expanding::new(deserializer)),
+            Interpolate::No => serde_path_to_error::deserialize(deserializer),
+        };
+        return parsed.map_err(|error| {
             let field = error.path().to_string();
             anyhow!("{}", describe_toml(path, text, &field, error.into_inner()))
         });
     }
-    serde_path_to_error::deserialize(serde_yaml_ng::Deserializer::from_str(text))
-        .map_err(|error| anyhow!("{}", describe(path, error)))
+    let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+    let parsed = match interpolate {
+        Interpolate::Yes => serde_path_to_error::deserialize(Expanding::new(deserializer)),
+        Interpolate::No => serde_path_to_error::deserialize(deserializer),
+    };
+    parsed.map_err(|error| anyhow!("{}", describe(path, error)))
 }
 
 /// `file:line:column: field.path: message` for a TOML error, on one line.

@@ -44,7 +44,8 @@ pub struct RunConfig {
     /// `*.toml` files are env files, read when `envs` is absent. Default `[envs]`.
     pub env_dirs: Option<Vec<PathBuf>>,
     /// What to run (`tasks` is accepted too, as TOML configs often say).
-    #[serde(alias = "tasks")]
+    /// Absent: none (a config only declaring envs, as `score` reads).
+    #[serde(default, alias = "tasks")]
     pub jobs: Vec<JobConfig>,
     /// The GPUs servers assay starts (`serve:`) may take, e.g. `[0, 1, 2, 3]`.
     /// Default: every GPU visible (`CUDA_VISIBLE_DEVICES`, else `nvidia-smi`).
@@ -101,6 +102,14 @@ pub struct ModelConfig {
     /// Sent verbatim with every request (`temperature`, `top_k`, ...).
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
+    /// US dollars per million tokens: `{input_per_mtok: X, output_per_mtok: Y}`
+    /// (reasoning tokens are output). Gives each sample, job and run a cost,
+    /// and makes `--max-cost` count this model's spend.
+    pub price: Option<crate::models::Price>,
+    /// Keep every reply in the response cache and answer a request asked
+    /// before from it, at no model cost. Default false.
+    #[serde(default)]
+    pub cache: bool,
     /// Have assay start the server itself (`api_base_url` is then its own).
     pub serve: Option<ServeConfig>,
 }
@@ -215,6 +224,8 @@ impl ModelConfig {
             prompt_template: None,
             sampling_args: Map::new(),
             serve: None,
+            price: None,
+            cache: false,
         }
     }
 }
@@ -231,6 +242,8 @@ pub struct EnvConfig {
     pub module: String,
     /// The dataset: a file (relative to the file declaring the env), or a
     /// Hugging Face Hub dataset `{hub: OWNER/NAME, config, split, revision}`.
+    /// Absent: the plugin's default dataset (from its metadata).
+    #[serde(default)]
     pub dataset: DatasetSource,
     /// A record field whose values group results (`subject`): statistics
     /// are also reported per group, with macro and micro averages.
@@ -343,7 +356,7 @@ pub enum FewshotSampler {
 }
 
 /// Where an env's records come from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DatasetSource {
     /// A file (JSONL, JSON, CSV or parquet, optionally gzipped).
@@ -352,6 +365,10 @@ pub enum DatasetSource {
     Hub(HubDataset),
     /// A directory of prepared task directories, one record each.
     Tasks(TaskDirs),
+    /// None named: the plugin's default dataset, known once the plugin is
+    /// loaded (never written in a config).
+    #[default]
+    PluginDefault,
 }
 
 /// Prepared task directories as a dataset: `{tasks: DIR, apply_overrides: true}`.
@@ -580,6 +597,10 @@ pub enum WorkspaceBackendKind {
     Podman,
 }
 
+/// The sampling config id (`config_id`) of a job with neither a `name`
+/// nor a `matrix`.
+pub const DEFAULT_CONFIG_ID: &str = "default";
+
 /// One entry of `jobs`: a model on one or more envs.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -589,7 +610,8 @@ pub struct JobConfig {
     /// An env id or a list of them; a matrix env's base id means all its variants.
     #[serde(deserialize_with = "de_one_or_many")]
     pub env: Vec<String>,
-    /// Appended to the job id, to tell apart jobs on the same model and env.
+    /// Appended to the job id, to tell apart jobs on the same model and env;
+    /// also the job's sampling config id (`config_id`) in processed results.
     pub name: Option<String>,
     /// Merged over the env's (and matrix's) `env_args`.
     #[serde(default, deserialize_with = "de_unique_map")]
@@ -597,17 +619,37 @@ pub struct JobConfig {
     /// Merged over the model's `sampling_args`.
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
+    /// A JSON file (relative to the run config) holding an object merged
+    /// over the env args, after `env_args` (the TOML runner's `overrides`).
+    pub overrides: Option<PathBuf>,
+    /// Whether `overrides` is merged. Default true; false keeps the file
+    /// named but unused.
+    #[serde(default = "defaults::apply_overrides")]
+    pub apply_overrides: bool,
     /// Samples per record for this job's envs (overrides their `rollouts_per_example`).
     #[serde(default, deserialize_with = "de_optional_at_least_one")]
     pub rollouts: Option<u32>,
+    /// A sampling-config sweep: one job per combination of these values
+    /// (keys sorted). The key `seed` sets the job's seed (the run `seed`
+    /// otherwise), from which its sample seeds derive; every other key is
+    /// set in `sampling_args` (`null`: left out). Seeds of one sampling
+    /// config share its `config_id`.
+    #[serde(default, deserialize_with = "de_unique_map")]
+    pub matrix: BTreeMap<String, Vec<Value>>,
+    /// The sampling config id of each combination, with `{<matrix key>}`
+    /// placeholders for the swept sampling args (not `seed`), e.g.
+    /// `"t{temperature}-p{top_p}"`. Default `<k1>-<v1>-<k2>-<v2>...`.
+    pub matrix_id_format: Option<String>,
     /// Ask a record's rollouts in one request (`n: k`), so the server reads
     /// the prompt once. Default false.
     #[serde(default)]
     pub rollouts_in_one_request: bool,
     /// The judge of this job's envs (over theirs).
     pub judge: Option<JudgeConfig>,
-    /// Environment variables set for every command run in this job's
-    /// workspaces (`{PIP_INDEX_URL: ...}`).
+    /// Environment variables set for every program the job's plugin runs
+    /// (`run-code`, local backend) and every command in its workspaces
+    /// (`{PIP_INDEX_URL: ...}`). Values may be secrets (`${API_TOKEN}`):
+    /// only their names and hashes are written.
     #[serde(default, deserialize_with = "de_unique_map")]
     pub environment_variables: BTreeMap<String, String>,
 }
@@ -631,9 +673,13 @@ impl JobConfig {
             env_args: Map::new(),
             sampling_args: Map::new(),
             rollouts: None,
+            matrix: BTreeMap::new(),
+            matrix_id_format: None,
             rollouts_in_one_request: false,
             judge: None,
             environment_variables: BTreeMap::new(),
+            overrides: None,
+            apply_overrides: defaults::apply_overrides(),
         }
     }
 }

@@ -110,8 +110,8 @@ fn env_files_hold_one_env_or_a_list() {
     assert!(loaded.envs[1].file.ends_with("envs/b.yml"));
     let e = error("jobs: []\n", &[("envs/z.yaml", "- id: z\n  module: m\n  datset: d.jsonl\n")]);
     assert!(e.starts_with("envs/z.yaml:3:3: [0].datset: unknown field `datset`"), "{e}");
-    let e = error("jobs: []\n", &[("envs/z.yaml", "id: z\nmodule: m\n")]);
-    assert!(e.starts_with("envs/z.yaml:1:1: missing field `dataset`"), "{e}");
+    let loaded = load_run("jobs: []\n", &[("envs/z.yaml", "id: z\nmodule: m\n")]);
+    assert_eq!(loaded.envs[0].env.dataset, DatasetSource::PluginDefault, "no dataset: the plugin's default");
 }
 
 #[test]
@@ -237,4 +237,37 @@ fn serve_takes_defaults_and_a_port_that_is_auto_or_a_number() {
     );
     let e = error("models:\n  m: {model: x, serve: {engine: tgi}}\njobs: []\n", &[]);
     assert!(e.contains("models.m.serve.engine: unknown variant `tgi`, expected one of"), "{e}");
+}
+
+/// `CARGO_PKG_NAME` is set (to `assay`) in the environment of every test
+/// cargo runs; the tests read it rather than set a variable of their own.
+const SET_VAR: &str = "CARGO_PKG_NAME";
+
+#[test]
+fn environment_variables_fill_values_in_yaml_and_toml_files() {
+    let env_file = format!("id = \"qa\"\nmodule = \"${{{SET_VAR}}}-plugin\"\ndataset = \"d.jsonl\"\n");
+    let run = format!(
+        "models:\n  m: {{model: 'org/${{{SET_VAR}}}', sampling_args: {{stop: ['$${{{SET_VAR}}}']}}}}\n\
+         jobs:\n  - {{model: m, env: qa, environment_variables: {{TOKEN: '${{{SET_VAR}}}'}}}}\n"
+    );
+    let loaded = load_run(&run, &[("envs/qa.toml", &env_file)]);
+    assert_eq!(loaded.run.models["m"].model.as_deref(), Some("org/assay"));
+    assert_eq!(loaded.run.models["m"].sampling_args["stop"][0], format!("${{{SET_VAR}}}"), "$${{ is a literal ${{");
+    assert_eq!(loaded.run.jobs[0].environment_variables["TOKEN"], "assay");
+    assert_eq!(loaded.envs[0].env.module, "assay-plugin", "TOML env files too");
+}
+
+#[test]
+fn an_unset_variable_is_an_error_at_the_value_naming_it() {
+    let e = error("models:\n  m:\n    model: ${ASSAY_TEST_UNSET_9F2C}\njobs: []\n", &[]);
+    assert_eq!(
+        e,
+        "run.yaml:3:12: models.m.model: ${ASSAY_TEST_UNSET_9F2C}: environment variable ASSAY_TEST_UNSET_9F2C is not set"
+    );
+    let e =
+        toml_error("[models.m]\nmodel = \"a-${ASSAY_TEST_UNSET_9F2C}\"\n[[jobs]]\nmodel = \"m\"\nenv = \"e\"\n", &[]);
+    assert!(e.starts_with("run.toml:2:9: models.m.model: ${ASSAY_TEST_UNSET_9F2C}: environment variable"), "{e}");
+    let run = "jobs: []\n";
+    let e = error(run, &[("envs/e.yaml", "- {id: e, module: m, dataset: '${ASSAY_TEST_UNSET_9F2C}/d.jsonl'}\n")]);
+    assert!(e.starts_with("envs/e.yaml:1:31: [0].dataset: ${ASSAY_TEST_UNSET_9F2C}"), "{e}");
 }

@@ -137,6 +137,9 @@ pub(crate) async fn load_source(
         DatasetSource::File(path) => return load(path, id_field, limit),
         DatasetSource::Tasks(dirs) => return tasks::load(dirs, id_field, limit),
         DatasetSource::Hub(dataset) => dataset,
+        DatasetSource::PluginDefault => {
+            bail!("no dataset named (the plugin's default dataset is used only for the env's own records)")
+        }
     };
     let client = match hub {
         Some(client) => client,

@@ -80,7 +80,7 @@ fn task_file(dir: &Path) -> Option<PathBuf> {
 /// One task's record and files.
 fn read_task(dir: &Path, name: &str, apply_overrides: bool) -> Result<(Map<String, Value>, TaskDir)> {
     let file = task_file(dir).expect("only directories with a task file are read");
-    let mut record: Map<String, Value> = crate::config::parse_file(&file)?;
+    let mut record: Map<String, Value> = crate::config::parse_literal_file(&file)?;
     let overrides = dir.join(OVERRIDES_FILE);
     if apply_overrides && overrides.is_file() {
         let text = std::fs::read_to_string(&overrides)?;

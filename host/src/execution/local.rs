@@ -53,7 +53,13 @@ impl LocalBackend {
         Ok(backend)
     }
 
-    pub(super) async fn run(&self, request: &CodeRequest, timeout: Duration) -> Result<CodeRun, String> {
+    /// Run `request`'s program with `variables` set over the clean environment.
+    pub(super) async fn run(
+        &self,
+        request: &CodeRequest,
+        timeout: Duration,
+        variables: &[(String, String)],
+    ) -> Result<CodeRun, String> {
         let mut argv = self.commands[&request.language].clone();
         let dir = tempfile::Builder::new()
             .prefix("assay-code-")
@@ -64,7 +70,8 @@ impl LocalBackend {
         std::fs::write(&file, &request.source).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
         self.bwrap.hand_over(dir.path()).map_err(|e| format!("cannot hand the temp dir to the sandbox: {e}"))?;
         argv.push(format!("{MOUNT_AT}/{name}"));
-        let finished = self.execute(dir.path(), &argv, request.stdin.as_bytes().to_vec(), timeout).await?;
+        let stdin = request.stdin.as_bytes().to_vec();
+        let finished = self.execute(dir.path(), &argv, stdin, timeout, variables).await?;
         Ok(CodeRun {
             language: request.language.clone(),
             exit_code: finished.exit_code,
@@ -81,13 +88,15 @@ impl LocalBackend {
         argv: &[String],
         stdin: Vec<u8>,
         timeout: Duration,
+        variables: &[(String, String)],
     ) -> Result<process::Finished, String> {
-        let env = [
+        let mut env = vec![
             ("PATH".to_string(), std::env::var("PATH").unwrap_or_else(|_| super::bwrap::DEFAULT_PATH.into())),
             ("HOME".to_string(), MOUNT_AT.to_string()),
             ("TMPDIR".to_string(), MOUNT_AT.to_string()),
             ("LANG".to_string(), "C.UTF-8".to_string()),
         ];
+        env.extend_from_slice(variables);
         let jail = Jail { writable: dir, mount_at: MOUNT_AT, env: &env, limits: self.limits, timeout };
         process::run(self.bwrap.command(&jail, argv), stdin, timeout, self.max_output_bytes).await
     }
@@ -116,7 +125,7 @@ impl LocalBackend {
             argv[0] = candidate.display().to_string();
             let mut probe = argv.clone();
             probe.push("--version".into());
-            match self.execute(dir.path(), &probe, Vec::new(), Duration::from_secs(10)).await {
+            match self.execute(dir.path(), &probe, Vec::new(), Duration::from_secs(10), &[]).await {
                 Ok(finished) if finished.exit_code == 0 => return Ok(argv),
                 Ok(finished) => failures.push(format!(
                     "{}: `--version` exited with {}: {}",

@@ -88,8 +88,9 @@ impl CodeExecutor {
     /// within the time it asked for (0: the configured cap) but never more
     /// than the cap. `Err` means the program could not be run at all
     /// (language not granted, backend failure); a program that fails, times
-    /// out or hits a limit is an `Ok` result.
-    pub(crate) async fn run(&self, request: &CodeRequest) -> Result<CodeRun, String> {
+    /// out or hits a limit is an `Ok` result. `variables` (a job's
+    /// `environment_variables`) are set for the program.
+    pub(crate) async fn run(&self, request: &CodeRequest, variables: &[(String, String)]) -> Result<CodeRun, String> {
         if !self.languages.contains(&request.language) {
             return Err(format!(
                 "the plugin asked to run `{}` code, but the env grants only {}",
@@ -101,9 +102,16 @@ impl CodeExecutor {
         let timeout = if asked.is_zero() { self.max_timeout } else { asked.min(self.max_timeout) };
         let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
         match &self.backend {
-            Backend::Local(backend) => backend.run(request, timeout).await,
+            Backend::Local(backend) => backend.run(request, timeout, variables).await,
+            // Checked before the run starts (`sets_variables`).
             Backend::Piston(backend) => backend.run(request, timeout).await,
         }
+    }
+
+    /// Whether programs can be given environment variables (Piston's API
+    /// has no field for them).
+    pub(crate) fn sets_variables(&self) -> bool {
+        matches!(self.backend, Backend::Local(_))
     }
 
     fn granted(&self) -> String {

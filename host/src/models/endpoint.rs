@@ -25,7 +25,7 @@ pub struct ChatRequest {
 }
 
 /// Token counts reported by the server.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Usage {
     /// Prompt tokens.
     pub prompt_tokens: Option<u64>,
@@ -66,8 +66,16 @@ pub struct ChatReply {
     /// Wall time of the successful attempt (not of earlier attempts, nor of
     /// waits between them).
     pub latency_ms: u64,
-    /// Attempts made, including the successful one.
+    /// Attempts made, including the successful one; 0 when the reply came
+    /// from the response cache.
     pub attempts: u32,
+}
+
+impl ChatReply {
+    /// Whether the reply came from the response cache (no request was made).
+    pub fn from_cache(&self) -> bool {
+        self.attempts == 0
+    }
 }
 
 /// Where and how to reach a model.

@@ -1,7 +1,8 @@
 //! Models: everything that answers an environment's requests.
 //!
 //! - [`Model`] is what a run asks, whatever the kind (an OpenAI-compatible
-//!   endpoint, the built-in `oracle`, or the offline [`replay`] model);
+//!   endpoint, the built-in `oracle`, the offline [`replay`] model, or a
+//!   [`recorded`] run answering as it did before, for `assay rescore`);
 //!   [`Models::resolve`] builds it from the plan's [`ModelSpec`].
 //! - [`ChatClient`] speaks the OpenAI-compatible API with retries and rate
 //!   limits (the servers' wait hints are read in `hints.rs`): the chat API (`/chat/completions`) or, for base models without
@@ -12,6 +13,7 @@
 //! - [`server`] starts, watches and stops the servers of models with
 //!   `serve:` (vLLM, SGLang, llama.cpp, a command) on the run's GPUs.
 
+pub mod cache;
 mod endpoint;
 mod hints;
 mod limits;
@@ -19,6 +21,8 @@ mod loglikelihood;
 mod message;
 mod model;
 mod openai;
+mod price;
+pub mod recorded;
 pub mod replay;
 mod retry;
 pub mod server;
@@ -29,5 +33,6 @@ pub use loglikelihood::{ContinuationScore, ScoredContinuations};
 pub use message::{Message, Role, Tool, ToolCall};
 pub use model::{Model, Models, ReplyError, Turn};
 pub use openai::ChatClient;
+pub use price::{Price, format_usd};
 pub use retry::Backoff;
 pub use spec::{EndpointSpec, ModelSource, ModelSpec, ReplaySpec};

@@ -2,7 +2,8 @@
 //! [`Model::reply`] for every `ask-model` action; what each kind does lives
 //! here: an endpoint is asked over HTTP (with retries, rate limits, token
 //! counts), the oracle answers with the environment's reference, replay
-//! answers the first turn with a completion read from files.
+//! answers the first turn with a completion read from files, and a
+//! recorded run (`assay rescore`) answers every turn as it did before.
 //!
 //! [`Models::resolve`] is the one step from a [`ModelSpec`] to a [`Model`]:
 //! it reads API keys and replay files, and shares one client per model id,
@@ -10,6 +11,8 @@
 //! model with `serve:` is an endpoint on its own [`Server`], whose requests
 //! that found the server gone wait for its restart and are asked again.
 
+use super::cache::ResponseCache;
+use super::recorded::RecordedRun;
 use super::replay::ReplayBook;
 use super::server::{self, Server};
 use super::spec::{EndpointSpec, ModelSource, ModelSpec, ReplaySpec};
@@ -23,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Samples in flight per job when the model is offline (oracle, replay):
+/// Samples in flight per job when the model is offline (oracle, replay, recorded):
 /// they cost only plugin calls.
 const OFFLINE_CONCURRENCY: usize = 64;
 
@@ -31,6 +34,9 @@ const OFFLINE_CONCURRENCY: usize = 64;
 #[derive(Clone)]
 pub struct Model {
     kind: Kind,
+    /// The response cache, for an endpoint with `cache: true`.
+    cache: Option<ResponseCache>,
+    /// The server assay runs for the model (`serve:`).
     server: Option<Arc<Server>>,
 }
 
@@ -39,6 +45,7 @@ enum Kind {
     Oracle,
     Endpoint(ChatClient),
     Replay(Arc<ReplayBook>),
+    Recorded(Arc<RecordedRun>),
 }
 
 /// One request of an episode.
@@ -53,7 +60,7 @@ pub struct Turn<'a> {
     pub tools: &'a [Tool],
     /// The job's sampling args, sent verbatim.
     pub sampling_args: &'a Map<String, Value>,
-    /// The example asked about (replay looks its completion up by it).
+    /// The example asked about (replay and recorded runs look its reply up by it).
     pub example_id: &'a str,
     /// The rollout (replay's n-th completion of the example).
     pub rollout: u32,
@@ -62,6 +69,9 @@ pub struct Turn<'a> {
     /// The `seed` sent with the request when the sampling args set none
     /// (see [`Model::request_seed`]).
     pub seed: Option<u64>,
+    /// The sample's seed: part of the response cache's key, so rollouts of
+    /// one prompt are cached apart.
+    pub sample_seed: u64,
 }
 
 impl Turn<'_> {
@@ -92,7 +102,7 @@ pub enum ReplyError<E> {
         /// The time spent on the request, every attempt and wait included.
         latency_ms: u64,
     },
-    /// A replayed completion is missing, or a later turn was asked for.
+    /// A replayed or recorded reply is missing, or a later turn was asked for.
     Replay(String),
     /// The environment knows no reference completion for the oracle.
     NoReference,
@@ -101,6 +111,11 @@ pub enum ReplyError<E> {
 }
 
 impl Model {
+    /// The model answering from `run`, the samples of an earlier run.
+    pub fn recorded(run: RecordedRun) -> Model {
+        Model { kind: Kind::Recorded(Arc::new(run)), cache: None, server: None }
+    }
+
     /// Answer one turn. `reference` is called only by the oracle.
     pub async fn reply<E>(
         &self,
@@ -112,17 +127,7 @@ impl Model {
                 Some(text) => Ok(offline_reply(text, Some("stop"))),
                 None => Err(ReplyError::NoReference),
             },
-            Kind::Endpoint(client) => {
-                let (started, request) = (Instant::now(), turn.request());
-                let mut result = client.chat(&request).await;
-                for _ in 0..self.restarts_allowed() {
-                    if !self.server_came_back(&result).await {
-                        break;
-                    }
-                    result = client.chat(&request).await;
-                }
-                result.map_err(|error| ReplyError::Endpoint { error, latency_ms: started.elapsed().as_millis() as u64 })
-            }
+            Kind::Endpoint(client) => self.ask_endpoint(client, turn).await,
             // Completions made elsewhere answer the first turn only.
             Kind::Replay(_) if turn.number > 1 => {
                 Err(ReplyError::Replay("a replayed completion answers one turn".into()))
@@ -132,14 +137,44 @@ impl Model {
                 Ok(text) => Ok(offline_reply(text.to_string(), None)),
                 Err(error) => Err(ReplyError::Replay(error)),
             },
+            Kind::Recorded(run) => run.reply(turn.example_id, turn.rollout, turn.number).map_err(ReplyError::Replay),
         }
+    }
+
+    /// Ask the endpoint, through the response cache when the model has one.
+    async fn ask_endpoint<E>(&self, client: &ChatClient, turn: &Turn<'_>) -> Result<ChatReply, ReplyError<E>> {
+        let request = turn.request();
+        let cached = self.cache.as_ref().map(|cache| (cache, client.cache_key(&request, turn.sample_seed)));
+        if let Some((cache, key)) = &cached
+            && let Some(reply) = cache.get(key).await
+        {
+            return Ok(reply);
+        }
+        let started = Instant::now();
+        let mut result = client.chat(&request).await;
+        for _ in 0..self.restarts_allowed() {
+            if !self.server_came_back(&result).await {
+                break;
+            }
+            result = client.chat(&request).await;
+        }
+        let reply = result.map_err(|error| {
+            let latency_ms = started.elapsed().as_millis() as u64;
+            ReplyError::Endpoint { error, latency_ms }
+        })?;
+        if let Some((cache, key)) = &cached {
+            cache.put(key, client.model_name(), &reply).await;
+        }
+        Ok(reply)
     }
 
     /// `n` replies to one turn in one request (the server reads the prompt
     /// once), for an endpoint; `None` for models that answer each rollout
-    /// on their own (the oracle, replay).
+    /// on their own (offline ones, and a cached endpoint, whose rollouts
+    /// are each cached under their own seed).
     pub async fn reply_n(&self, turn: &Turn<'_>, n: usize) -> Option<Result<Vec<ChatReply>, ModelError>> {
         match &self.kind {
+            Kind::Endpoint(_) if self.cache.is_some() => None,
             Kind::Endpoint(client) => {
                 let request = turn.request();
                 let mut result = client.chat_n(&request, n).await;
@@ -151,16 +186,18 @@ impl Model {
                 }
                 Some(result)
             }
-            Kind::Oracle | Kind::Replay(_) => None,
+            Kind::Oracle | Kind::Replay(_) | Kind::Recorded(_) => None,
         }
     }
 
     /// The log-probability of each continuation after `context`. The
     /// oracle gives the environment's reference continuation the highest
-    /// score (0, greedy) and every other a very low one; replayed
-    /// completions cannot score anything.
+    /// score (0, greedy) and every other a very low one; a recorded run
+    /// gives the scores it recorded for the sample (`example_id`, `rollout`);
+    /// replayed completions cannot score anything.
     pub async fn score_continuations<E>(
         &self,
+        sample: (&str, u32),
         context: &str,
         continuations: &[String],
         sampling_args: &Map<String, Value>,
@@ -191,6 +228,7 @@ impl Model {
                 Ok(ScoredContinuations { scores, usage: Usage::default(), latency_ms: 0, attempts: 1 })
             }
             Kind::Replay(_) => Err(ReplyError::Replay("replayed completions cannot score continuations".into())),
+            Kind::Recorded(run) => run.scores(sample.0, sample.1, continuations).map_err(ReplyError::Replay),
         }
     }
 
@@ -224,7 +262,8 @@ impl Model {
     /// an endpoint must return prompt log-probabilities for a short probe.
     pub async fn check_scoring(&self) -> Result<()> {
         match &self.kind {
-            Kind::Oracle => Ok(()),
+            // A recorded run's samples say one by one whether they were scored.
+            Kind::Oracle | Kind::Recorded(_) => Ok(()),
             // A served model is not up before its first job starts: not probed.
             Kind::Endpoint(_) if self.server.is_some() => Ok(()),
             Kind::Replay(_) => anyhow::bail!("replayed completions cannot score continuations by log-likelihood"),
@@ -244,7 +283,7 @@ impl Model {
     /// is up: its endpoint answers `GET /models`. Offline models always are.
     pub async fn check_reachable(&self) -> Result<()> {
         match &self.kind {
-            Kind::Oracle | Kind::Replay(_) => Ok(()),
+            Kind::Oracle | Kind::Replay(_) | Kind::Recorded(_) => Ok(()),
             Kind::Endpoint(client) => {
                 client.check_reachable().await.map_err(|error| anyhow::anyhow!("is not reachable: {error}"))
             }
@@ -252,11 +291,11 @@ impl Model {
     }
 
     /// The prompt text a base model is sent for `messages` (rendered by its
-    /// prompt template); `None` for chat models, the oracle and replay.
+    /// prompt template); `None` for chat models and offline ones.
     pub fn prompt_text(&self, messages: &[Message]) -> Option<String> {
         match &self.kind {
             Kind::Endpoint(client) => client.prompt_text(messages),
-            Kind::Oracle | Kind::Replay(_) => None,
+            Kind::Oracle | Kind::Replay(_) | Kind::Recorded(_) => None,
         }
     }
 
@@ -273,10 +312,11 @@ impl Model {
     /// Whether the model can be offered tools and call them: chat
     /// endpoints can, base models (text completions) and replayed
     /// completions cannot. The oracle can (its reference may hold text
-    /// tool calls for an env with a text fallback).
+    /// tool calls for an env with a text fallback), and so can a recorded
+    /// run (its replies hold the tool calls it made).
     pub fn supports_tools(&self) -> bool {
         match &self.kind {
-            Kind::Oracle => true,
+            Kind::Oracle | Kind::Recorded(_) => true,
             Kind::Endpoint(client) => client.api() == &Api::Chat,
             Kind::Replay(_) => false,
         }
@@ -285,17 +325,18 @@ impl Model {
     /// Samples of one job in flight at once.
     pub fn concurrency(&self) -> usize {
         match &self.kind {
-            Kind::Oracle | Kind::Replay(_) => OFFLINE_CONCURRENCY,
+            Kind::Oracle | Kind::Replay(_) | Kind::Recorded(_) => OFFLINE_CONCURRENCY,
             Kind::Endpoint(client) => client.max_concurrent(),
         }
     }
 
     /// What stands for the model in a job's identity: the name at the
-    /// endpoint, `oracle`, or `replay:<fingerprint>` (changed files make a
-    /// new job).
+    /// endpoint, `oracle`, `replay:<fingerprint>` or `recorded:<fingerprint>`
+    /// (changed files make a new job).
     pub fn identity_name(&self, spec: &ModelSpec) -> String {
         match (&self.kind, &spec.source) {
             (Kind::Replay(book), _) => format!("replay:{}", book.fingerprint),
+            (Kind::Recorded(run), _) => format!("recorded:{}", run.fingerprint),
             (_, ModelSource::Endpoint(endpoint)) => endpoint.model.clone(),
             _ => crate::config::ORACLE.to_string(),
         }
@@ -319,6 +360,8 @@ fn offline_reply(content: String, finish_reason: Option<&str>) -> ChatReply {
 #[derive(Default)]
 pub struct Models {
     resolved: HashMap<String, Model>,
+    /// The response cache, opened for the first model that uses it.
+    cache: Option<ResponseCache>,
 }
 
 impl Models {
@@ -327,17 +370,33 @@ impl Models {
         if let Some(model) = self.resolved.get(&spec.id) {
             return Ok(model.clone());
         }
-        let model = resolve(spec).with_context(|| format!("model `{}`", spec.id))?;
+        let (kind, server) = served_or_kind(spec).with_context(|| format!("model `{}`", spec.id))?;
+        let cached = matches!(&spec.source, ModelSource::Endpoint(endpoint) if endpoint.cache);
+        let cache = if cached { Some(self.cache()?) } else { None };
+        let model = Model { kind, cache, server };
         self.resolved.insert(spec.id.clone(), model.clone());
         Ok(model)
     }
 }
 
+impl Models {
+    /// The response cache, opened on first use. A damaged cache file is
+    /// rebuilt with a warning: the run goes on.
+    fn cache(&mut self) -> Result<ResponseCache> {
+        if let Some(cache) = &self.cache {
+            return Ok(cache.clone());
+        }
+        let cache = ResponseCache::open_default()?;
+        self.cache = Some(cache.clone());
+        Ok(cache)
+    }
+}
+
 /// A served model is an endpoint on its server's port (a free one for
-/// `port: auto`); the others are their source's kind.
-fn resolve(spec: &ModelSpec) -> Result<Model> {
+/// `port: auto`), with that server; the others are their source's kind.
+fn served_or_kind(spec: &ModelSpec) -> Result<(Kind, Option<Arc<Server>>)> {
     let (ModelSource::Endpoint(endpoint), Some(serve)) = (&spec.source, &spec.serve) else {
-        return Ok(Model { kind: kind(&spec.source)?, server: None });
+        return Ok((kind(&spec.source)?, None));
     };
     let port = match serve.port {
         Some(port) => port,
@@ -345,7 +404,7 @@ fn resolve(spec: &ModelSpec) -> Result<Model> {
     };
     let server = Arc::new(Server::new(&spec.id, serve.clone(), port));
     let endpoint = EndpointSpec { api_base_url: server.base_url(), ..endpoint.clone() };
-    Ok(Model { kind: Kind::Endpoint(client(&endpoint)?), server: Some(server) })
+    Ok((Kind::Endpoint(client(&endpoint)?), Some(server)))
 }
 
 fn kind(source: &ModelSource) -> Result<Kind> {

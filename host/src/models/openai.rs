@@ -101,6 +101,26 @@ impl ChatClient {
         })
     }
 
+    /// The response cache's key of `request` for the sample with
+    /// `sample_seed`: sha256 of the API, the body sent (model name,
+    /// messages or prompt, sampling args, seed) and the sample seed. The
+    /// key and URL are not in it.
+    pub fn cache_key(&self, request: &ChatRequest, sample_seed: u64) -> String {
+        use sha2::Digest;
+        let api = serde_json::to_vec(&self.inner.api).expect("the API serialises");
+        let mut hasher = sha2::Sha256::new();
+        for part in [&api[..], &self.inner.body(request)[..], &sample_seed.to_le_bytes()[..]] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+        hex::encode(hasher.finalize())
+    }
+
+    /// The model name the server knows.
+    pub fn model_name(&self) -> &str {
+        &self.inner.model
+    }
+
     /// The API the model is asked through.
     pub fn api(&self) -> &Api {
         &self.inner.api

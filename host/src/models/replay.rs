@@ -24,6 +24,8 @@ pub struct ReplayBook {
     pub fingerprint: String,
     /// Completions read, over all files.
     pub rows: usize,
+    /// Completions read from each file, in the order given.
+    pub rows_per_file: Vec<usize>,
 }
 
 impl ReplayBook {
@@ -35,9 +37,11 @@ impl ReplayBook {
         let mut hasher = Sha256::new();
         hasher.update(format!("{id_field}\0{completion_field}\0"));
         let mut rows = 0;
+        let mut rows_per_file = Vec::with_capacity(files.len());
         for file in files {
             let (sha256, file_rows) = dataset::read_rows(file)?;
             hasher.update(sha256.as_bytes());
+            rows_per_file.push(file_rows.len());
             for (index, row) in file_rows.into_iter().enumerate() {
                 let at = || place(file, index, row.line);
                 let Some(id) = row.object.get(id_field).and_then(dataset::id_value) else {
@@ -51,7 +55,7 @@ impl ReplayBook {
                 rows += 1;
             }
         }
-        Ok(ReplayBook { completions, fingerprint: hex::encode(hasher.finalize()), rows })
+        Ok(ReplayBook { completions, fingerprint: hex::encode(hasher.finalize()), rows, rows_per_file })
     }
 
     /// The completion for `example_id`'s `rollout`.

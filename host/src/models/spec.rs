@@ -17,6 +17,8 @@ pub struct ModelSpec {
     /// How assay serves the model itself (an endpoint model with `serve:`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serve: Option<super::server::ServeSpec>,
+    /// What its tokens cost, when the config says.
+    pub price: Option<super::Price>,
 }
 
 /// What answers a model's requests.
@@ -52,6 +54,8 @@ pub struct EndpointSpec {
     pub rate: RateLimits,
     /// Chat or text completions (with its prompt template).
     pub api: Api,
+    /// Whether replies go through the response cache.
+    pub cache: bool,
 }
 
 /// A replay model's completions (see [`super::replay`]).
@@ -68,7 +72,7 @@ pub struct ReplaySpec {
 impl ModelSpec {
     /// The built-in oracle.
     pub fn oracle() -> Self {
-        ModelSpec { id: crate::config::ORACLE.into(), source: ModelSource::Oracle, serve: None }
+        ModelSpec { id: crate::config::ORACLE.into(), source: ModelSource::Oracle, serve: None, price: None }
     }
 
     /// The API as job identity records it: the endpoint's, and `chat` for

@@ -9,8 +9,9 @@
 //! .../commit/{rev}` commits every file (NDJSON). A repo that does not
 //! exist yet is created on the first push.
 //!
-//! The token comes from `HF_TOKEN` only; it is sent as a bearer header and
-//! never written or printed (server replies quoted in errors are scrubbed).
+//! The token comes from the process config's `hf.token` or `HF_TOKEN`; it
+//! is sent as a bearer header and never written or printed (server replies
+//! quoted in errors are scrubbed).
 
 use anyhow::{Context, Result, bail};
 use base64::Engine;
@@ -28,6 +29,7 @@ pub struct Hub {
     repo: String,
     revision: String,
     token: Option<String>,
+    private: bool,
 }
 
 /// A file in the repo.
@@ -43,18 +45,19 @@ pub struct RemoteFile {
 }
 
 impl Hub {
-    /// The dataset repo `repo` (`owner/name`) at `revision`.
-    pub fn new(repo: &str, revision: &str) -> Result<Self> {
+    /// The dataset repo `repo` (`owner/name`) at `revision`, reached with
+    /// `token` (else `HF_TOKEN`); created `private` if it does not exist.
+    pub fn new(repo: &str, revision: &str, token: Option<String>, private: bool) -> Result<Self> {
         if repo.split('/').count() != 2 || repo.split('/').any(str::is_empty) {
             bail!("--hf-repo {repo}: expected OWNER/NAME");
         }
         let endpoint = crate::locations::hf_endpoint();
-        let token = crate::locations::hf_token();
+        let token = token.or_else(crate::locations::hf_token);
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(600))
             .build()
             .context("cannot create the HTTP client")?;
-        Ok(Hub { http, endpoint, repo: repo.into(), revision: revision.into(), token })
+        Ok(Hub { http, endpoint, repo: repo.into(), revision: revision.into(), token, private })
     }
 
     fn auth(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -126,8 +129,9 @@ impl Hub {
         crate::store::write_atomic(target, &bytes)
     }
 
-    /// Commit `files` (local path, path in the repo) in one commit.
-    pub async fn push(&self, files: &[(PathBuf, String)], summary: &str) -> Result<()> {
+    /// Commit `files` (local path, path in the repo) and the deletion of
+    /// `deleted` (paths in the repo) in one commit.
+    pub async fn push(&self, files: &[(PathBuf, String)], deleted: &[String], summary: &str) -> Result<()> {
         let mut contents = Vec::with_capacity(files.len());
         for (local, remote) in files {
             let bytes = std::fs::read(local).with_context(|| format!("cannot read {}", local.display()))?;
@@ -159,6 +163,9 @@ impl Hub {
                     json!({"key": "file", "value": {"content": BASE64.encode(bytes), "path": path, "encoding": "base64"}}),
                 );
             }
+        }
+        for path in deleted {
+            line(json!({"key": "deletedFile", "value": {"path": path}}));
         }
         let url = format!("{}/api/datasets/{}/commit/{}", self.endpoint, self.repo, self.revision);
         self.send("committing to", self.http.post(url).header("content-type", "application/x-ndjson").body(body))
@@ -229,9 +236,9 @@ impl Hub {
 
     async fn create_repo(&self) -> Result<()> {
         let (organization, name) = self.repo.split_once('/').expect("checked in new");
-        let body = json!({"type": "dataset", "name": name, "organization": organization, "private": true});
+        let body = json!({"type": "dataset", "name": name, "organization": organization, "private": self.private});
         self.send("creating", self.http.post(format!("{}/api/repos/create", self.endpoint)).json(&body)).await?;
-        tracing::info!(repo = %self.repo, "created a private dataset repo on the Hub");
+        tracing::info!(repo = %self.repo, private = self.private, "created a dataset repo on the Hub");
         Ok(())
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! - One file per (env, model), where env is the matrix base id: the
 //!   variants of an env (say, answer-shuffle seeds) are rows of one file,
-//!   told apart by `variant_id`.
+//!   told apart by `variant_id`, and so are the model's sampling configs
+//!   (jobs differing in job-level sampling args, name or seed), told apart
+//!   by `config_id` and `job_seed`.
 //! - Per (env, model), the newest run (by manifest `updated_at`) holding a
 //!   job of the selected statuses is used; every older run is ignored for
 //!   that pair. Statuses are chosen per job (default `completed`), never by
@@ -13,6 +15,9 @@
 //!   only when those change; a `process` with nothing new writes nothing.
 //! - Every file is written to a temporary name and renamed, so a reader never
 //!   sees half a file.
+//! - A run split into shards is read as one run: its merged manifest (see
+//!   `store::parts`) decides the jobs' statuses, and a job's rows are read
+//!   from every shard's results file.
 //!
 //! The columns are declared in [`schema`], documented in the README.
 
@@ -20,12 +25,10 @@ pub mod hub;
 pub mod schema;
 pub mod sync;
 
-use crate::store::{self, JobEntry, JobStatus, RunLayout};
+use crate::store::{self, JobEntry, JobLayout, JobStatus, RunLayout};
 use anyhow::{Context, Result, bail};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use schema::{BatchBuilder, RowSource, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -70,9 +73,18 @@ pub struct Group {
     /// The run the jobs come from.
     pub run_id: String,
     run_dir: PathBuf,
+    /// How many shards the run is split into, if it is.
+    shards: Option<u32>,
     /// The run as the index records it (from the manifest read at discovery).
     run: IndexRun,
     jobs: Vec<JobEntry>,
+}
+
+impl Group {
+    /// The files of a job of the group: each shard's, or the job's one set.
+    fn job_parts(&self, job: &JobEntry) -> Vec<JobLayout> {
+        RunLayout::new(&self.run_dir).job_parts(&job.job_id, self.shards)
+    }
 }
 
 impl Group {
@@ -207,6 +219,7 @@ pub fn discover(runs_dir: &Path, statuses: &[JobStatus]) -> Result<Vec<Group>> {
                 model_id: job.model_id.clone(),
                 run_id: manifest.run_id.clone(),
                 run_dir: run_dir.clone(),
+                shards: manifest.shards,
                 run: IndexRun {
                     name: manifest.name.clone(),
                     created_at: manifest.created_at.clone(),
@@ -227,13 +240,21 @@ fn inputs(group: &Group, drop_text: bool) -> Value {
         .jobs
         .iter()
         .map(|job| {
-            let results = std::fs::metadata(RunLayout::new(&group.run_dir).job(&job.job_id).results()).ok();
-            let modified = results.as_ref().and_then(|m| m.modified().ok());
+            // Sizes summed and the latest change over the job's files (a
+            // shard's each): any append or rewrite changes one of them.
+            let files: Vec<std::fs::Metadata> =
+                group.job_parts(job).iter().filter_map(|part| std::fs::metadata(part.results()).ok()).collect();
+            let bytes = (!files.is_empty()).then(|| files.iter().map(|m| m.len()).sum::<u64>());
+            let modified = files.iter().filter_map(|m| m.modified().ok()).max();
             let modified = modified.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos());
-            json!({
+            let mut inputs = json!({
                 "run_id": group.run_id, "job_id": job.job_id, "checksum": job.checksum, "status": job.status,
-                "results_bytes": results.map(|m| m.len()), "results_modified_ns": modified.map(|n| n.to_string()),
-            })
+                "results_bytes": bytes, "results_modified_ns": modified.map(|n| n.to_string()),
+            });
+            if let Some(shards) = group.shards {
+                inputs["shards"] = shards.into();
+            }
+            inputs
         })
         .collect();
     json!({ "schema_version": SCHEMA_VERSION, "drop_text": drop_text, "jobs": jobs })
@@ -270,30 +291,33 @@ fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
     let mut batch = BatchBuilder::new(&metrics, drop_text);
     let dir = path.parent().expect("files live in an env directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROWS_PER_GROUP))
-        .set_key_value_metadata(Some(vec![KeyValue::new("assay".into(), provenance(group).to_string())]))
-        .build();
+    let properties =
+        schema::writer_properties(ROWS_PER_GROUP, vec![KeyValue::new("assay".into(), provenance(group).to_string())]);
     store::replace_atomically(path, |file| {
         let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))?;
         let mut rows = 0u64;
         for job in &group.jobs {
+            let sampling_args = job.identity.get("sampling_args").map_or_else(|| "{}".into(), Value::to_string);
             let source = RowSource {
                 run_id: &group.run_id,
                 job_id: &job.job_id,
                 env_id: &group.env_id,
                 variant_id: &job.env_id,
                 model_id: &group.model_id,
+                config_id: &job.config_id,
+                sampling_args: &sampling_args,
+                job_seed: job.identity.get("seed").and_then(Value::as_u64),
             };
-            store::for_each_result(&RunLayout::new(&group.run_dir).job(&job.job_id).results(), |result| {
-                batch.push(&source, &result)?;
-                rows += 1;
-                if batch.len() == ROWS_PER_GROUP {
-                    writer.write(&batch.finish()?)?;
-                }
-                Ok(())
-            })?;
+            for part in group.job_parts(job) {
+                store::for_each_result_line(&part.results(), |result| {
+                    batch.push(&source, &result)?;
+                    rows += 1;
+                    if batch.len() == ROWS_PER_GROUP {
+                        writer.write(&batch.finish()?)?;
+                    }
+                    Ok(())
+                })?;
+            }
         }
         if !batch.is_empty() {
             writer.write(&batch.finish()?)?;
@@ -307,13 +331,11 @@ fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
 fn metric_names(group: &Group) -> Result<Vec<String>> {
     let mut names = std::collections::BTreeSet::new();
     for job in &group.jobs {
-        let files = RunLayout::new(&group.run_dir).job(&job.job_id);
-        match store::Summary::read(&files.summary()) {
-            Some(summary) if job.status == JobStatus::Completed => names.extend(summary.metrics.into_keys()),
-            _ => store::for_each_result(&files.results(), |result| {
-                names.extend(result.metrics.into_keys());
-                Ok(())
-            })?,
+        for files in group.job_parts(job) {
+            match store::Summary::read(&files.summary()) {
+                Some(summary) if job.status == JobStatus::Completed => names.extend(summary.metrics.into_keys()),
+                _ => names.extend(store::metric_names(&files.results())?),
+            }
         }
     }
     Ok(names.into_iter().collect())
@@ -326,7 +348,7 @@ fn provenance(group: &Group) -> Value {
         .iter()
         .map(|job| {
             json!({
-                "job_id": job.job_id, "variant_id": job.env_id, "checksum": job.checksum, "status": job.status,
+                "job_id": job.job_id, "variant_id": job.env_id, "config_id": job.config_id, "checksum": job.checksum, "status": job.status,
                 "plugin_sha256": job.identity.get("plugin_sha256"), "dataset_sha256": job.identity.get("dataset_sha256"),
             })
         })

@@ -5,10 +5,13 @@
 //! | column | type | |
 //! |---|---|---|
 //! | `run_id`, `job_id`, `env_id`, `variant_id`, `model_id` | utf8 | where the row came from (`env_id` is the matrix base id) |
+//! | `config_id` | utf8 | the job's sampling config: its name and job-matrix combination, or `default` |
+//! | `sampling_args` | utf8 | the job's sampling args as JSON |
 //! | `example_id` | utf8 | |
 //! | `example_index` | int64 | position in the dataset |
 //! | `rollout` | int32 | |
-//! | `seed` | uint64 | the sample seed |
+//! | `job_seed` | uint64 | the job's seed (the run's, or its job-matrix `seed`); null if unknown |
+//! | `seed` | uint64 | the sample seed, derived from the job seed, example and rollout |
 //! | `group` | utf8 | the record's value of the env's `group_by` field; null without one |
 //! | `reward` | float64, null when the sample errored | |
 //! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed`, `hedged`, `ungraded` |
@@ -16,25 +19,31 @@
 //! | `metric_<name>` | float64 | one per metric the environment reported, sorted by name |
 //! | `prompt` | utf8 | the first request's messages as JSON (absent with `--drop-text`) |
 //! | `completion`, `reasoning` | utf8 | the last reply (absent with `--drop-text`) |
+//! | `transcript` | utf8 | every message of a multi-turn episode as JSON, tool calls included; null for one turn (absent with `--drop-text`) |
 //! | `info` | utf8 | the environment's details as JSON (gold answer, ...) |
 //! | `code_runs` | utf8 | programs run for the sample as a JSON list (exit code, output, timed out, duration); null when none |
 //! | `judge_calls` | utf8 | the judge's questions and replies as a JSON list (messages, reply, tokens, latency); null when none |
 //! | `turns` | int32 | |
 //! | `tokens_prompt`, `tokens_completion`, `tokens_reasoning` | int64 | |
 //! | `latency_ms` | int64 | model time |
+//! | `cost_usd` | float64 | the sample's cost at the models' prices; null when unpriced |
 //! | `finished_at` | timestamp[us, UTC] | |
 
-use crate::store::{ParseStatus, SampleResult};
+use crate::store::{ParseStatus, ResultLine};
 use anyhow::{Context, Result};
 use arrow_array::builder::{
     Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use std::sync::Arc;
 
 /// Version of the processed schema; bumped on any change to the columns.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Prefix of the per-metric columns.
 pub const METRIC_PREFIX: &str = "metric_";
@@ -51,6 +60,12 @@ pub struct RowSource<'a> {
     pub variant_id: &'a str,
     /// The model (config id).
     pub model_id: &'a str,
+    /// The job's sampling config.
+    pub config_id: &'a str,
+    /// The job's sampling args, as JSON.
+    pub sampling_args: &'a str,
+    /// The job's seed, when its identity records one.
+    pub job_seed: Option<u64>,
 }
 
 /// The schema for a file with these metric columns.
@@ -62,9 +77,12 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
         utf8("env_id", false),
         utf8("variant_id", false),
         utf8("model_id", false),
+        utf8("config_id", false),
+        utf8("sampling_args", false),
         utf8("example_id", false),
         Field::new("example_index", DataType::Int64, false),
         Field::new("rollout", DataType::Int32, false),
+        Field::new("job_seed", DataType::UInt64, true),
         Field::new("seed", DataType::UInt64, false),
         utf8("group", true),
         Field::new("reward", DataType::Float64, true),
@@ -75,7 +93,12 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
     ];
     fields.extend(metrics.iter().map(|m| Field::new(format!("{METRIC_PREFIX}{m}"), DataType::Float64, true)));
     if !drop_text {
-        fields.extend([utf8("prompt", false), utf8("completion", true), utf8("reasoning", true)]);
+        fields.extend([
+            utf8("prompt", false),
+            utf8("completion", true),
+            utf8("reasoning", true),
+            utf8("transcript", true),
+        ]);
     }
     fields.extend([
         utf8("info", true),
@@ -86,9 +109,52 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
         Field::new("tokens_completion", DataType::Int64, false),
         Field::new("tokens_reasoning", DataType::Int64, false),
         Field::new("latency_ms", DataType::Int64, false),
+        Field::new("cost_usd", DataType::Float64, true),
         Field::new("finished_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
     ]);
     Arc::new(Schema::new(fields))
+}
+
+/// Columns with few distinct values in a file, dictionary-encoded: a file
+/// holds one model and env, and a handful of jobs, statuses and answers.
+/// Every other column is mostly unique text or numbers, where a dictionary
+/// is built (a hash of every value) only to be dropped once it grows past
+/// its size limit.
+const DICTIONARY_COLUMNS: [&str; 11] = [
+    "run_id",
+    "job_id",
+    "env_id",
+    "variant_id",
+    "model_id",
+    "config_id",
+    "sampling_args",
+    "parsed_answer",
+    "parse_status",
+    "error_kind",
+    "turns",
+];
+
+/// Columns of texts, mostly unique: no min/max statistics, which no reader
+/// filters on and which cost a comparison of every value.
+const TEXT_COLUMNS: [&str; 9] =
+    ["example_id", "sampling_args", "prompt", "completion", "reasoning", "transcript", "info", "code_runs", "error"];
+
+/// How processed files are written: zstd, row groups of `rows_per_group`,
+/// dictionaries only where values repeat, and `metadata` as key-value
+/// metadata.
+pub fn writer_properties(rows_per_group: usize, metadata: Vec<KeyValue>) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(rows_per_group))
+        .set_key_value_metadata(Some(metadata))
+        .set_dictionary_enabled(false);
+    for column in DICTIONARY_COLUMNS {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), true);
+    }
+    for column in TEXT_COLUMNS {
+        builder = builder.set_column_statistics_enabled(ColumnPath::from(column), EnabledStatistics::None);
+    }
+    builder.build()
 }
 
 /// Rows being gathered into one record batch.
@@ -96,20 +162,22 @@ pub struct BatchBuilder {
     schema: SchemaRef,
     metrics: Vec<String>,
     drop_text: bool,
-    ids: [StringBuilder; 6],
+    ids: [StringBuilder; 8],
     example_index: Int64Builder,
     rollout: Int32Builder,
+    job_seed: UInt64Builder,
     seed: UInt64Builder,
     group: StringBuilder,
     reward: Float64Builder,
     answer: [StringBuilder; 4],
     metric_values: Vec<Float64Builder>,
-    text: [StringBuilder; 3],
+    text: [StringBuilder; 4],
     info: StringBuilder,
     code_runs: StringBuilder,
     judge_calls: StringBuilder,
     turns: Int32Builder,
     counts: [Int64Builder; 4],
+    cost_usd: Float64Builder,
     finished_at: TimestampMicrosecondBuilder,
     rows: usize,
 }
@@ -124,6 +192,7 @@ impl BatchBuilder {
             ids: Default::default(),
             example_index: Default::default(),
             rollout: Default::default(),
+            job_seed: Default::default(),
             seed: Default::default(),
             group: Default::default(),
             reward: Default::default(),
@@ -135,6 +204,7 @@ impl BatchBuilder {
             judge_calls: Default::default(),
             turns: Default::default(),
             counts: Default::default(),
+            cost_usd: Default::default(),
             finished_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
             rows: 0,
         }
@@ -155,14 +225,25 @@ impl BatchBuilder {
         self.rows == 0
     }
 
-    /// Add one result line.
-    pub fn push(&mut self, source: &RowSource, result: &SampleResult) -> Result<()> {
-        let ids = [source.run_id, source.job_id, source.env_id, source.variant_id, source.model_id, &result.example_id];
+    /// Add one result line. Its prompt, info, transcript and code runs go in
+    /// as the JSON text they were written as, without being parsed.
+    pub fn push(&mut self, source: &RowSource, result: &ResultLine) -> Result<()> {
+        let ids = [
+            source.run_id,
+            source.job_id,
+            source.env_id,
+            source.variant_id,
+            source.model_id,
+            source.config_id,
+            source.sampling_args,
+            &result.example_id,
+        ];
         for (builder, value) in self.ids.iter_mut().zip(ids) {
             builder.append_value(value);
         }
         self.example_index.append_value(result.example_index as i64);
         self.rollout.append_value(result.rollout as i32);
+        self.job_seed.append_option(source.job_seed);
         self.seed.append_value(result.seed);
         self.group.append_option(result.group.as_deref());
         self.reward.append_option(result.reward);
@@ -171,36 +252,41 @@ impl BatchBuilder {
             result.parsed_answer.as_deref(),
             result.parse_status.map(ParseStatus::as_str),
             error.map(|e| e.kind.as_str()),
-            error.map(|e| e.message.as_str()),
+            error.map(|e| e.message.as_ref()),
         ];
         for (builder, value) in self.answer.iter_mut().zip(answer) {
             builder.append_option(value);
         }
         for (builder, name) in self.metric_values.iter_mut().zip(&self.metrics) {
-            builder.append_option(result.metrics.get(name).copied());
+            builder.append_option(result.metrics.get(name.as_str()).copied());
         }
         if !self.drop_text {
-            self.text[0].append_value(serde_json::to_string(&result.prompt)?);
+            self.text[0].append_value(result.prompt.get());
             self.text[1].append_option(result.completion.as_deref());
             self.text[2].append_option(result.reasoning.as_deref());
+            match result.transcript.map(|messages| messages.get()) {
+                None | Some("[]") | Some("null") => self.text[3].append_null(),
+                Some(messages) => self.text[3].append_value(messages),
+            }
         }
-        match &result.info {
-            serde_json::Value::Null => self.info.append_null(),
-            info => self.info.append_value(info.to_string()),
+        match result.info.get() {
+            "null" => self.info.append_null(),
+            info => self.info.append_value(info),
         }
-        match result.code_runs.is_empty() {
-            true => self.code_runs.append_null(),
-            false => self.code_runs.append_value(serde_json::to_string(&result.code_runs)?),
+        match result.code_runs.map(|runs| runs.get()) {
+            None | Some("[]") | Some("null") => self.code_runs.append_null(),
+            Some(runs) => self.code_runs.append_value(runs),
         }
-        match result.judge_calls.is_empty() {
-            true => self.judge_calls.append_null(),
-            false => self.judge_calls.append_value(serde_json::to_string(&result.judge_calls)?),
+        match result.judge_calls.map(|calls| calls.get()) {
+            None | Some("[]") | Some("null") => self.judge_calls.append_null(),
+            Some(calls) => self.judge_calls.append_value(calls),
         }
         self.turns.append_value(result.turns as i32);
         let tokens = [result.tokens.prompt, result.tokens.completion, result.tokens.reasoning, result.latency_ms];
         for (builder, value) in self.counts.iter_mut().zip(tokens) {
             builder.append_value(i64::try_from(value).unwrap_or(i64::MAX));
         }
+        self.cost_usd.append_option(result.cost_usd);
         self.finished_at.append_option(timestamp_micros(&result.finished_at));
         self.rows += 1;
         Ok(())
@@ -211,6 +297,7 @@ impl BatchBuilder {
         let mut columns: Vec<ArrayRef> = self.ids.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
         columns.push(Arc::new(self.example_index.finish()));
         columns.push(Arc::new(self.rollout.finish()));
+        columns.push(Arc::new(self.job_seed.finish()));
         columns.push(Arc::new(self.seed.finish()));
         columns.push(Arc::new(self.group.finish()));
         columns.push(Arc::new(self.reward.finish()));
@@ -224,6 +311,7 @@ impl BatchBuilder {
         columns.push(Arc::new(self.judge_calls.finish()));
         columns.push(Arc::new(self.turns.finish()));
         columns.extend(self.counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.push(Arc::new(self.cost_usd.finish()));
         columns.push(Arc::new(self.finished_at.finish()));
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), columns).context("building a record batch")
@@ -232,6 +320,77 @@ impl BatchBuilder {
 
 /// Microseconds since the epoch of an RFC 3339 time, if it parses.
 fn timestamp_micros(text: &str) -> Option<i64> {
-    let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(time.unix_timestamp_nanos() / 1000).ok()
+    utc_micros(text.as_bytes()).or_else(|| {
+        let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+        i64::try_from(time.unix_timestamp_nanos() / 1000).ok()
+    })
+}
+
+/// The times assay writes (`2026-11-23T05:15:04.731916882Z`: UTC, up to
+/// nine decimals), read without the general parser, which `process` called
+/// for every row. Anything else is `None`.
+fn utc_micros(text: &[u8]) -> Option<i64> {
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.iter().try_fold(0i64, |n, b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if text.len() < 20 || separators.iter().any(|(at, byte)| text[*at] != *byte) || text.last() != Some(&b'Z') {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let fraction = &text[19..text.len() - 1];
+    let micros = match fraction {
+        [] => 0,
+        [b'.', decimals @ ..] if (1..=9).contains(&decimals.len()) => {
+            let value = digits(20..20 + decimals.len())?;
+            // Scale to microseconds, dropping what is below.
+            let scale = 10i64.pow(decimals.len().abs_diff(6) as u32);
+            if decimals.len() >= 6 { value / scale } else { value * scale }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    Some(((days * 24 + hour) * 60 + minute) * 60_000_000 + second * 1_000_000 + micros)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_times_read_fast_equal_the_general_parser() {
+        let general = |text: &str| {
+            let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap();
+            i64::try_from(time.unix_timestamp_nanos() / 1000).unwrap()
+        };
+        for text in [
+            "2026-11-23T05:15:04.731916882Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59.5Z",
+            "1969-12-31T23:59:59.999999Z",
+            "2400-03-01T12:00:00.000001Z",
+            "2026-01-01T00:00:00.1234567Z",
+        ] {
+            assert_eq!(utc_micros(text.as_bytes()), Some(general(text)), "{text}");
+        }
+        assert_eq!(utc_micros(b"2026-11-23T05:15:04+01:00"), None, "offsets take the general parser");
+        assert_eq!(timestamp_micros("2026-11-23T06:15:04+01:00"), Some(general("2026-11-23T05:15:04Z")));
+        assert_eq!(timestamp_micros("yesterday"), None);
+    }
 }

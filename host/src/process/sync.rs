@@ -4,17 +4,8 @@
 
 use super::hub::Hub;
 use super::{INDEX_FILE, merge_index, read_index};
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use std::path::{Path, PathBuf};
-
-/// How a pull treats an output directory that already has files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PullMode {
-    /// Download only files missing here; never overwrite.
-    MissingOnly,
-    /// Replace the local files with the repo's.
-    ReplaceLocal,
-}
 
 /// What a pull did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,18 +21,13 @@ fn is_synced(path: &str) -> bool {
     path.ends_with(".parquet") || path == INDEX_FILE
 }
 
-/// Bring the repo's files into `dir`. `mode` is asked only when `dir`
-/// already has files (an empty one takes everything). The remote index is
-/// merged into the local one, local entries winning.
-pub async fn pull(hub: &Hub, dir: &Path, mode: impl FnOnce() -> Result<PullMode>) -> Result<Pulled> {
+/// Bring the repo's files that `dir` lacks into it, never overwriting one.
+/// The remote index is merged into the local one, local entries winning.
+pub async fn pull(hub: &Hub, dir: &Path) -> Result<Pulled> {
     let Some(remote) = hub.list().await? else {
         return Ok(Pulled::NoRepo);
     };
     let remote: Vec<_> = remote.into_iter().filter(|f| is_synced(&f.path)).collect();
-    let empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
-    if !empty && mode()? == PullMode::ReplaceLocal {
-        std::fs::remove_dir_all(dir).map_err(|e| anyhow!("cannot delete {}: {e}", dir.display()))?;
-    }
     let index_path = dir.join(INDEX_FILE);
     let mut local_index = read_index(&index_path)?;
     let mut pulled = 0;
@@ -63,10 +49,20 @@ pub async fn pull(hub: &Hub, dir: &Path, mode: impl FnOnce() -> Result<PullMode>
     Ok(Pulled::Files(pulled))
 }
 
+/// What a push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pushed {
+    /// Files uploaded (the index is not counted).
+    pub files: usize,
+    /// Repo files deleted because the output started fresh.
+    pub deleted: usize,
+}
+
 /// Push every local file the repo lacks or holds in another version, with
-/// the index, in one commit. Returns how many files were pushed (0: the
-/// repo was up to date and nothing was committed).
-pub async fn push(hub: &Hub, dir: &Path) -> Result<usize> {
+/// the index, in one commit; with `replace`, the repo's parquet files this
+/// output does not have are deleted in that commit, so the repo becomes
+/// this output (they stay in its history). Nothing changed: no commit.
+pub async fn push(hub: &Hub, dir: &Path, replace: bool) -> Result<Pushed> {
     let remote = hub.list().await?.unwrap_or_default();
     let index = read_index(&dir.join(INDEX_FILE))?;
     let mut files: Vec<(PathBuf, String)> = Vec::new();
@@ -77,10 +73,19 @@ pub async fn push(hub: &Hub, dir: &Path) -> Result<usize> {
             files.push((local, file.clone()));
         }
     }
-    let count = files.len();
-    if count > 0 {
+    let deleted: Vec<String> = match replace {
+        true => remote
+            .into_iter()
+            .filter(|r| is_synced(&r.path) && r.path != INDEX_FILE && !index.files.contains_key(&r.path))
+            .map(|r| r.path)
+            .collect(),
+        false => Vec::new(),
+    };
+    let pushed = Pushed { files: files.len(), deleted: deleted.len() };
+    if pushed != Pushed::default() {
         files.push((dir.join(INDEX_FILE), INDEX_FILE.into()));
-        hub.push(&files, &format!("assay process: {count} files")).await?;
+        let summary = format!("assay process: {} files, {} deleted", pushed.files, pushed.deleted);
+        hub.push(&files, &deleted, &summary).await?;
     }
-    Ok(count)
+    Ok(pushed)
 }

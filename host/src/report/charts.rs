@@ -107,8 +107,8 @@ pub(crate) fn winrate_heatmap(winrates: &Winrates) -> Result<String> {
 /// Mean reward per (env, model) as horizontal bars with 95% intervals.
 pub(crate) fn env_bars(configs: &[ConfigAnalysis]) -> Result<String> {
     let rows = env_level(configs);
-    let models: BTreeSet<&str> = rows.iter().map(|r| r.model_id.as_str()).collect();
-    let models: Vec<&str> = models.into_iter().collect();
+    let models: BTreeSet<String> = rows.iter().map(|r| r.model_label()).collect();
+    let models: Vec<String> = models.into_iter().collect();
     let (row_height, label_width, bar_width, top) = (22u32, 260u32, 420u32, 30u32);
     let height = top + rows.len() as u32 * row_height + 20;
     svg(label_width + bar_width + 90, height, |root| {
@@ -117,9 +117,9 @@ pub(crate) fn env_bars(configs: &[ConfigAnalysis]) -> Result<String> {
         let scale = |v: f64| label_width as i32 + (v.clamp(0.0, 1.0) * bar_width as f64) as i32;
         for (i, row) in rows.iter().enumerate() {
             let y = (top + i as u32 * row_height) as i32;
-            let label = format!("{} · {}", shorten(&row.env_id, 18), shorten(&row.model_id, 18));
+            let label = format!("{} · {}", shorten(&row.env_id, 18), shorten(&row.model_label(), 18));
             root.draw(&text(&label, 4, y as u32 + 4)).map_err(|e| anyhow!("{e}"))?;
-            let color = Palette99::pick(models.iter().position(|m| *m == row.model_id).unwrap_or(0)).to_rgba();
+            let color = Palette99::pick(models.iter().position(|m| *m == row.model_label()).unwrap_or(0)).to_rgba();
             if let Some(mean) = row.mean {
                 let bar = [(label_width as i32, y + 2), (scale(mean), y + row_height as i32 - 4)];
                 root.draw(&Rectangle::new(bar, color.filled())).map_err(|e| anyhow!("{e}"))?;

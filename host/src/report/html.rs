@@ -51,24 +51,30 @@ pub(crate) fn html(data: &ReportData) -> Result<String> {
 }
 
 fn results_section(page: &mut String, data: &ReportData) -> Result<()> {
-    page.push_str("<section id=\"results\"><h2>Results</h2>\n<table class=\"results\"><thead><tr><th>model</th><th>env</th><th>config</th><th>examples</th><th>mean ± stderr</th><th>95% CI</th><th>errors</th></tr></thead><tbody>\n");
+    let priced = data.configs.iter().any(|c| c.cost_usd.is_some());
+    page.push_str("<section id=\"results\"><h2>Results</h2>\n<table class=\"results\"><thead><tr><th>model</th><th>env</th><th>variant</th><th>examples</th><th>mean ± stderr</th><th>95% CI</th><th>errors</th>");
+    page.push_str(if priced { "<th>cost (USD)</th></tr></thead><tbody>\n" } else { "</tr></thead><tbody>\n" });
     for config in &data.configs {
-        writeln!(
+        write!(
             page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&config.model_id),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            escape(&config.model_label()),
             escape(&config.env_id),
-            escape(&config.config),
+            escape(&config.variant),
             config.n_examples,
             mean_pm(config),
             interval(config.ci_low.zip(config.ci_high)),
             config.errors
         )?;
+        if priced {
+            write!(page, "<td>{}</td>", config.cost_usd.map_or("-".into(), crate::models::format_usd))?;
+        }
+        page.push_str("</tr>\n");
     }
     let rows = env_level(&data.configs).len();
     writeln!(
         page,
-        "</tbody></table><p class=\"note\">{rows} (model, env) results; rollouts are averaged per example before the mean.</p></section>"
+        "</tbody></table><p class=\"note\">{rows} (model, env) results (a model under a named sampling config is shown as model@config); rollouts are averaged per example before the mean.</p></section>"
     )?;
     groups_section(page, data)
 }
@@ -78,14 +84,14 @@ fn groups_section(page: &mut String, data: &ReportData) -> Result<()> {
     if data.groups.is_empty() {
         return Ok(());
     }
-    page.push_str("<section id=\"groups\"><h2>By group</h2>\n<table class=\"results\"><thead><tr><th>model</th><th>env</th><th>config</th><th>group</th><th>examples</th><th>mean ± stderr</th><th>95% CI</th></tr></thead><tbody>\n");
+    page.push_str("<section id=\"groups\"><h2>By group</h2>\n<table class=\"results\"><thead><tr><th>model</th><th>env</th><th>variant</th><th>group</th><th>examples</th><th>mean ± stderr</th><th>95% CI</th></tr></thead><tbody>\n");
     for g in &data.groups {
         writeln!(
             page,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3} ± {}</td><td>[{:.3}, {:.3}]</td></tr>",
-            escape(&g.model_id),
+            escape(&crate::analysis::winrate::contestant(&g.model_id, &g.config_id)),
             escape(&g.env_id),
-            escape(&g.config),
+            escape(&g.variant),
             escape(&g.group),
             g.n_examples,
             g.mean,
@@ -100,9 +106,9 @@ fn groups_section(page: &mut String, data: &ReportData) -> Result<()> {
         write!(
             page,
             "{} on {} ({}): macro average {}, micro average {}. ",
-            escape(&c.model_id),
+            escape(&c.model_label()),
             escape(&c.env_id),
-            escape(&c.config),
+            escape(&c.variant),
             average(c.macro_mean),
             average(c.mean)
         )?;
@@ -119,7 +125,7 @@ fn samples_section(page: &mut String, data: &ReportData) -> Result<()> {
          <label>outcome <select id=\"filter-outcome\"><option value=\"\">all</option><option>correct</option><option>incorrect</option><option>error</option></select></label>\
          <label>parse status <select id=\"filter-status\"><option value=\"\">all</option></select></label></div>\n\
          <p id=\"sample-count\"></p>\n<table id=\"sample-table\"><thead><tr><th>model</th><th>env</th><th>example</th><th>rollout</th><th>reward</th><th>parse status</th><th>answer</th></tr></thead><tbody></tbody></table>\n\
-         <p class=\"note\">Click a row for its prompt, completion and details.</p></section>\n",
+         <p class=\"note\">Click a row for the whole sample: every turn of the conversation with its tool calls and results, the reasoning, code runs, judge calls, details and error.</p></section>\n",
     );
     // `</` would end the script element early; `<\/` is the same JSON.
     let json = serde_json::to_string(&data.samples)?.replace("</", "<\\/").replace("<!--", "<\\!--");
@@ -189,12 +195,11 @@ const SCRIPT: &str = r#"
     row.hidden = true;
     const td = document.createElement('td');
     td.colSpan = 7;
-    for (const [label, text] of [['prompt', s.prompt], ['completion', s.completion], ['details', s.info], ['error', s.error]]) {
-      if (!text) continue;
+    for (const section of s.sections) {
       const heading = document.createElement('strong');
-      heading.textContent = label;
+      heading.textContent = section.title;
       const pre = document.createElement('pre');
-      pre.textContent = text;
+      pre.textContent = section.text;
       td.append(heading, pre);
     }
     row.appendChild(td);

@@ -8,12 +8,20 @@ use std::fmt::Write;
 pub(crate) fn markdown(data: &ReportData) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## {}\n", cell(&data.title));
-    out.push_str("| model | env | examples | mean ± stderr | 95% CI | errors |\n|---|---|---:|---|---|---:|\n");
+    let priced = data.configs.iter().any(|c| c.cost_usd.is_some());
+    out.push_str(match priced {
+        true => "| model | env | examples | mean ± stderr | 95% CI | errors | cost (USD) |\n|---|---|---:|---|---|---:|---:|\n",
+        false => "| model | env | examples | mean ± stderr | 95% CI | errors |\n|---|---|---:|---|---|---:|\n",
+    });
     for config in env_level(&data.configs) {
+        let cost = match (priced, config.cost_usd) {
+            (false, _) => String::new(),
+            (true, cost) => format!(" {} |", cost.map_or("-".into(), crate::models::format_usd)),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
-            cell(&config.model_id),
+            "| {} | {} | {} | {} | {} | {} |{cost}",
+            cell(&config.model_label()),
             cell(&config.env_id),
             config.n_examples,
             mean_pm(config),
@@ -23,11 +31,11 @@ pub(crate) fn markdown(data: &ReportData) -> String {
     }
     if !data.groups.is_empty() {
         out.push_str("\n| model | env | group | examples | mean | 95% CI |\n|---|---|---|---:|---:|---|\n");
-        for g in data.groups.iter().filter(|g| g.config == g.env_id || g.config == crate::analysis::ALL_CONFIGS) {
+        for g in data.groups.iter().filter(|g| g.variant == g.env_id || g.variant == crate::analysis::ALL_CONFIGS) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {:.3} | [{:.3}, {:.3}] |",
-                cell(&g.model_id),
+                cell(&crate::analysis::winrate::contestant(&g.model_id, &g.config_id)),
                 cell(&g.env_id),
                 cell(&g.group),
                 g.n_examples,

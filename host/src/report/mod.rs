@@ -12,6 +12,7 @@ pub(crate) mod charts;
 mod html;
 mod markdown;
 pub(crate) mod samples;
+mod transcript;
 
 use crate::analysis::winrate::{self, Method, Missing, Weight, WinrateOptions, Winrates};
 use crate::analysis::{self, ALL_CONFIGS, ConfigAnalysis, GroupAnalysis, load};
@@ -27,7 +28,7 @@ pub(crate) use markdown::markdown;
 #[derive(Debug, Clone)]
 pub(crate) struct ReportOptions {
     pub title: String,
-    /// Samples shown per (model, env variant) in the browser.
+    /// Samples shown per (model, sampling config, env variant) in the browser.
     pub samples_per_config: usize,
     /// Bootstrap resamples for win-rate intervals.
     pub resamples: usize,
@@ -64,7 +65,8 @@ pub(crate) fn build(processed_dir: &Path, options: &ReportOptions) -> Result<Rep
     let analysis = analysis::analyze(&loaded, 1.0);
     let (mut configs, groups) = (analysis.configs, analysis.groups);
     configs.sort_by(|a, b| {
-        (natural(&a.model_id), &a.env_id, &a.config).cmp(&(natural(&b.model_id), &b.env_id, &b.config))
+        let key = |c: &ConfigAnalysis| (natural(&c.model_id), c.config_id.clone(), c.env_id.clone(), c.variant.clone());
+        key(a).cmp(&key(b))
     });
     let models: std::collections::BTreeSet<&str> = configs.iter().map(|c| c.model_id.as_str()).collect();
     let winrates = match models.len() >= 2 {
@@ -102,13 +104,13 @@ fn winrate_options(resamples: usize) -> WinrateOptions {
     }
 }
 
-/// One row per (model, env): the pooled `all` config when the env has
-/// several variants, else its only one.
+/// One row per (model, sampling config, env): the pooled `all` variant
+/// when the env has several variants, else its only one.
 pub(crate) fn env_level(configs: &[ConfigAnalysis]) -> Vec<&ConfigAnalysis> {
-    let mut chosen: BTreeMap<(&str, &str), &ConfigAnalysis> = BTreeMap::new();
+    let mut chosen: BTreeMap<(&str, &str, &str), &ConfigAnalysis> = BTreeMap::new();
     for config in configs {
-        let key = (config.model_id.as_str(), config.env_id.as_str());
-        if config.config == ALL_CONFIGS || !chosen.contains_key(&key) {
+        let key = (config.model_id.as_str(), config.config_id.as_str(), config.env_id.as_str());
+        if config.variant == ALL_CONFIGS || !chosen.contains_key(&key) {
             chosen.insert(key, config);
         }
     }
@@ -174,10 +176,12 @@ mod tests {
         ConfigAnalysis {
             model_id: model.into(),
             env_id: env.into(),
-            config: variant.into(),
+            variant: variant.into(),
+            config_id: "default".into(),
             n_examples: 10,
             samples_per_example: 1,
             errors: 0,
+            cost_usd: None,
             mean: Some(mean),
             stderr: Some(0.1),
             ci_low: Some(mean - 0.2),
@@ -207,7 +211,7 @@ mod tests {
     fn env_level_prefers_the_pooled_config() {
         let configs =
             vec![config("m", "mmlu", "mmlu-a", 0.1), config("m", "mmlu", "all", 0.5), config("m", "qa", "qa", 0.3)];
-        let chosen: Vec<&str> = env_level(&configs).iter().map(|c| c.config.as_str()).collect();
+        let chosen: Vec<&str> = env_level(&configs).iter().map(|c| c.variant.as_str()).collect();
         assert_eq!(chosen, ["all", "qa"]);
     }
 }

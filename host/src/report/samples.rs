@@ -1,7 +1,11 @@
 //! The samples a report shows in its browser: read from the processed
-//! parquet files, at most a fixed number per (model, env variant), so a
-//! report of a million samples stays a file a browser opens at once.
+//! parquet files, at most a fixed number per (model, sampling config, env
+//! variant), so a report of a million samples stays a file a browser opens
+//! at once. Each carries its whole detail (see [`super::transcript`]).
 
+use super::transcript::{SampleText, Section, sections};
+use crate::analysis::winrate::contestant;
+use crate::config::DEFAULT_CONFIG_ID;
 use crate::process::{INDEX_FILE, Index};
 use anyhow::{Context, Result};
 use arrow_array::{Array, Float64Array, Int32Array, RecordBatch, StringArray};
@@ -14,6 +18,7 @@ use std::path::Path;
 /// One sample as the report shows it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct SampleView {
+    /// The model, as `model@config` under a named sampling config.
     pub model: String,
     pub env: String,
     pub variant: String,
@@ -23,18 +28,16 @@ pub(crate) struct SampleView {
     pub reward: Option<f64>,
     pub parse_status: Option<String>,
     pub parsed_answer: Option<String>,
-    /// The first request's messages as `role: content` blocks (empty when
-    /// processed with `--drop-text`).
-    pub prompt: String,
-    pub completion: Option<String>,
-    /// The environment's details (JSON text), e.g. the gold answer.
-    pub info: Option<String>,
-    pub error: Option<String>,
+    /// The conversation, reasoning, code runs, judge calls, details and
+    /// error (no conversation when processed with `--drop-text`).
+    pub sections: Vec<Section>,
 }
 
-/// Columns read; the text ones are absent from `--drop-text` files.
-const COLUMNS: [&str; 12] = [
+/// Columns read; the text ones are absent from `--drop-text` files, and
+/// older files lack the newer ones.
+const COLUMNS: [&str; 17] = [
     "model_id",
+    "config_id",
     "env_id",
     "variant_id",
     "example_id",
@@ -43,18 +46,22 @@ const COLUMNS: [&str; 12] = [
     "parse_status",
     "parsed_answer",
     "prompt",
+    "transcript",
     "completion",
+    "reasoning",
+    "code_runs",
+    "judge_calls",
     "info",
     "error",
 ];
 
-/// Up to `per_config` samples of each (model, variant) in `processed_dir`.
+/// Up to `per_config` samples of each (model, sampling config, variant) in `processed_dir`.
 pub(crate) fn read(processed_dir: &Path, per_config: usize) -> Result<Vec<SampleView>> {
     let index_path = processed_dir.join(INDEX_FILE);
     let text = std::fs::read(&index_path).with_context(|| format!("cannot read {}", index_path.display()))?;
     let index: Index =
         serde_json::from_slice(&text).with_context(|| format!("{}: not an index", index_path.display()))?;
-    let mut taken: HashMap<(String, String), usize> = HashMap::new();
+    let mut taken: HashMap<(String, String), usize> = HashMap::new(); // (model label, variant)
     let mut samples = Vec::new();
     for file in index.files.keys() {
         let path = processed_dir.join(file);
@@ -86,14 +93,26 @@ fn add_batch(
     let reward: &Float64Array =
         batch.column_by_name("reward").and_then(|c| c.as_any().downcast_ref()).context("column reward")?;
     let text = |name: &str, row: usize| column(name).filter(|c| c.is_valid(row)).map(|c| c.value(row).to_string());
+    let config = column("config_id");
     for row in 0..batch.num_rows() {
-        let count = taken.entry((model.value(row).to_string(), variant.value(row).to_string())).or_default();
+        let label = contestant(model.value(row), config.map_or(DEFAULT_CONFIG_ID, |c| c.value(row)));
+        let count = taken.entry((label.clone(), variant.value(row).to_string())).or_default();
         if *count >= per_config {
             continue;
         }
         *count += 1;
+        let sample_text = SampleText {
+            prompt: text("prompt", row),
+            transcript: text("transcript", row),
+            completion: text("completion", row),
+            reasoning: text("reasoning", row),
+            code_runs: text("code_runs", row),
+            judge_calls: text("judge_calls", row),
+            info: text("info", row),
+            error: text("error", row),
+        };
         samples.push(SampleView {
-            model: model.value(row).to_string(),
+            model: label,
             env: env.value(row).to_string(),
             variant: variant.value(row).to_string(),
             example: example.value(row).to_string(),
@@ -101,23 +120,8 @@ fn add_batch(
             reward: reward.is_valid(row).then(|| reward.value(row)),
             parse_status: text("parse_status", row),
             parsed_answer: text("parsed_answer", row),
-            prompt: text("prompt", row).map(|json| messages_text(&json)).unwrap_or_default(),
-            completion: text("completion", row),
-            info: text("info", row),
-            error: text("error", row),
+            sections: sections(&sample_text),
         });
     }
     Ok(())
-}
-
-/// `[{"role": "user", "content": "..."}]` as `user: ...` blocks.
-fn messages_text(json: &str) -> String {
-    let Ok(serde_json::Value::Array(messages)) = serde_json::from_str(json) else {
-        return json.to_string();
-    };
-    let blocks: Vec<String> = messages
-        .iter()
-        .map(|m| format!("{}: {}", m["role"].as_str().unwrap_or("?"), m["content"].as_str().unwrap_or_default()))
-        .collect();
-    blocks.join("\n\n")
 }

@@ -12,7 +12,7 @@ mod workspace;
 use super::fewshot::Fewshot;
 use crate::dataset::{Dataset, Record};
 use crate::execution::{CodeExecutor, CodeRun, WorkspaceRunner};
-use crate::models::{ChatReply, Message, Model, ModelError, ReplyError, Role, Turn};
+use crate::models::{ChatReply, Message, Model, ModelError, Price, ReplyError, Role, Turn};
 use crate::runtime::{
     Action, CallContext, CallError, CallErrorKind, CodeRequest, CodeResult, ContinuationRequest, EnvironmentPool,
     Event, JudgeRequest, ModelReply, Prompt, Sample, Score, Step,
@@ -49,12 +49,42 @@ pub(super) struct SampleSpec {
     pub workspace: Option<Arc<WorkspaceRunner>>,
     /// Keep the workspace after the sample (`--keep-workspaces`).
     pub keep_workspace: bool,
-    /// Set for every command in the workspace (the job's `environment_variables`).
+    /// Set for every program and workspace command (the job's `environment_variables`).
     pub environment_variables: Arc<[(String, String)]>,
     /// Tokens the sample may spend before the model is no longer asked.
     pub token_budget: Option<u64>,
+    /// What the sample's tokens cost.
+    pub prices: Prices,
     /// The job's files: where the sample's artifacts (and kept workspace) go.
     pub files: JobLayout,
+    /// `assay rescore`: the sample as recorded when its model call failed;
+    /// it stays that error.
+    pub recorded_failure: Option<SampleResult>,
+}
+
+/// The prices of a sample's model and judge.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Prices {
+    /// The model under test's.
+    pub model: Option<Price>,
+    /// The judge model's.
+    pub judge: Option<Price>,
+}
+
+impl Prices {
+    /// A sample's cost in US dollars: its tokens at the model's price and
+    /// its judge calls' at the judge's; `None` when neither is priced.
+    fn cost(&self, result: &SampleResult) -> Option<f64> {
+        if self.model.is_none() && self.judge.is_none() {
+            return None;
+        }
+        let model = self.model.map_or(0.0, |p| p.cost(result.tokens.prompt, result.tokens.completion));
+        let judge: f64 = match self.judge {
+            Some(price) => result.judge_calls.iter().map(|c| price.cost(c.tokens.prompt, c.tokens.completion)).sum(),
+            None => 0.0,
+        };
+        Some(model + judge)
+    }
 }
 
 /// A job's judge: the model asked and the sampling args sent.
@@ -164,6 +194,9 @@ pub(super) struct Prefetched {
 
 /// Run one sample to its result line.
 pub(super) async fn run(spec: &SampleSpec, pool: &EnvironmentPool, model: &Model) -> SampleResult {
+    if let Some(failed) = &spec.recorded_failure {
+        return super::rescore::kept_failure(failed, spec);
+    }
     let start = Start::new(spec);
     let first = start.prepare(pool).await;
     finish(start, first, None, pool, model).await
@@ -213,9 +246,12 @@ pub(super) async fn finish(
         turns: episode.turns,
         tokens: episode.tokens,
         latency_ms: episode.latency_ms,
+        cache_hits: episode.cache_hits,
         error: None,
+        cost_usd: None,
         finished_at: store::now_rfc3339(),
     };
+    result.cost_usd = spec.prices.cost(&result);
     match outcome {
         Ok(score) => apply_score(&mut result, score, info),
         Err(error) => result.error = Some(error),
@@ -248,6 +284,8 @@ struct Episode {
     turns: u32,
     tokens: Tokens,
     latency_ms: u64,
+    /// Replies (the model's and the judge's) the response cache gave.
+    cache_hits: u32,
     /// The reply to the first request, when it was asked with others'.
     prefetched: Option<Prefetched>,
     /// The sample's workspace, made at its first `workspace` action.
@@ -329,7 +367,7 @@ impl Episode {
             ));
         }
         let run = executor
-            .run(request)
+            .run(request, &spec.environment_variables)
             .await
             .map_err(|e| failure(ErrorKind::CodeExecution, format!("record {}: {e}", ctx.record)))?;
         let result = CodeResult::from(&run);
@@ -364,6 +402,7 @@ impl Episode {
             rollout: spec.rollout,
             number: self.turns,
             seed: model.request_seed(&spec.sampling_args, ctx.seed),
+            sample_seed: ctx.seed,
         };
         self.sampling_seed = turn.seed;
         let reply = match self.prefetched.take() {
@@ -377,6 +416,7 @@ impl Episode {
             }
         };
         self.count(reply.usage, reply.latency_ms);
+        self.cache_hits += u32::from(reply.from_cache());
         self.reasoning = reply.reasoning;
         let answer = Message { tool_calls: reply.tool_calls.clone(), ..Message::new(Role::Assistant, &reply.content) };
         if self.turns > 1 {
@@ -411,9 +451,13 @@ impl Episode {
         self.turns += 1;
         self.prompt_text = Some(request.context.clone());
         let scored = model
-            .score_continuations(&request.context, &request.continuations, &spec.sampling_args, async || {
-                pool.reference(ctx, state).await
-            })
+            .score_continuations(
+                (ctx.record, spec.rollout),
+                &request.context,
+                &request.continuations,
+                &spec.sampling_args,
+                async || pool.reference(ctx, state).await,
+            )
             .await
             .map_err(|error| self.reply_error(ctx.record, error))?;
         self.count(scored.usage, scored.latency_ms);
@@ -463,6 +507,7 @@ impl Episode {
             rollout: spec.rollout,
             number: 1,
             seed: None,
+            sample_seed: ctx.seed,
         };
         let reply = judge.model.reply(&turn, async || Ok::<_, CallError>(None)).await;
         let reply = reply.map_err(|error| {
@@ -472,6 +517,7 @@ impl Episode {
             error
         })?;
         let usage = reply.usage;
+        self.cache_hits += u32::from(reply.from_cache());
         self.judge_calls.push(JudgeCall {
             messages,
             reply: reply.content.clone(),

@@ -3,9 +3,11 @@
 //! job's environment configured with its arguments, API keys resolved and
 //! every job's identity computed.
 
-use super::episode::{Judge, SampleSpec};
+use super::episode::{Judge, Prices, SampleSpec};
 use super::fewshot::Fewshot;
 use super::identity::{self, IdentityInputs};
+use super::partition::JobPart;
+use super::rescore::RecordedFailures;
 use crate::config::{DatasetSource, JUDGE, LOGLIKELIHOOD, TOOLS, TOOLS_TEXT_FALLBACK, run_code_languages};
 use crate::dataset::hub::Hub;
 use crate::dataset::{self, Dataset};
@@ -13,10 +15,11 @@ use crate::execution::{CodeExecutor, WorkspaceRunner};
 use crate::models::{Model, ModelSource, Models};
 use crate::plan::{EnvSpec, FewshotSpec, JobPlan, Plan};
 use crate::runtime::{EnvironmentPool, Runtime};
-use crate::store::JobLayout;
+use crate::store::{self, ExistingResults, JobLayout, JobShape};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 /// A job with everything resolved.
@@ -36,6 +39,8 @@ pub(crate) struct PreparedJob {
     pub(super) concurrency: usize,
     /// Runs the env's programs, when it grants `run-code:<language>`.
     pub(super) code: Option<Arc<CodeExecutor>>,
+    /// The samples this process runs, when the run is split into shards.
+    pub(crate) part: Option<JobPart>,
     /// Makes the env's workspaces, when it grants `workspace`.
     pub(super) workspace: Option<Arc<WorkspaceRunner>>,
     /// Set for every command in its workspaces.
@@ -46,12 +51,25 @@ pub(crate) struct PreparedJob {
     pub(super) fewshot: Option<Arc<Fewshot>>,
     /// Its judge, when the env grants `judge`.
     pub(super) judge: Option<Arc<Judge>>,
+    /// `assay rescore`: the earlier job's samples whose model call failed.
+    pub(super) recorded_failures: Option<Arc<RecordedFailures>>,
 }
 
 impl PreparedJob {
-    /// Records × rollouts.
+    /// The samples this process runs: records × rollouts, or a shard's share.
     pub(crate) fn sample_count(&self) -> u64 {
+        let total = self.total_samples();
+        self.part.map_or(total, |part| part.share(total))
+    }
+
+    /// Records × rollouts.
+    pub(crate) fn total_samples(&self) -> u64 {
         self.dataset.records.len() as u64 * u64::from(self.plan.env.rollouts)
+    }
+
+    /// Whether this process runs the sample (not: another shard does).
+    pub(crate) fn owns(&self, record: usize, rollout: u32) -> bool {
+        self.part.is_none_or(|part| part.owns(record, rollout))
     }
 
     /// What one sample needs to run; `files` are the job's, where kept
@@ -81,7 +99,15 @@ impl PreparedJob {
             keep_workspace,
             environment_variables: self.environment_variables.clone(),
             token_budget: self.plan.env.token_budget,
+            prices: Prices {
+                model: self.plan.model.price,
+                judge: self.plan.judge.as_ref().and_then(|judge| judge.model.price),
+            },
             files: files.clone(),
+            recorded_failure: self.recorded_failures.as_ref().and_then(|failures| {
+                let id = &self.dataset.records[record_index].id;
+                failures.get(&(id.clone(), rollout)).cloned()
+            }),
         }
     }
 
@@ -99,6 +125,16 @@ impl PreparedJob {
     pub(crate) fn record_ids(&self) -> Vec<&str> {
         self.dataset.records.iter().map(|r| r.id.as_str()).collect()
     }
+
+    /// What this process's results file of the job at `path` holds, as a
+    /// resume sees it (see [`store::read_existing`]; with `repair`, lines
+    /// not kept are cut from the file).
+    pub(crate) fn read_existing(&self, path: &Path, repair: bool) -> Result<ExistingResults> {
+        let ids = self.record_ids();
+        let owns = |record, rollout| self.owns(record, rollout);
+        let owned: Option<&dyn Fn(usize, u32) -> bool> = self.part.map(|_| &owns as _);
+        store::read_existing(path, &JobShape { record_ids: &ids, rollouts: self.plan.env.rollouts, owned }, repair)
+    }
 }
 
 /// Load datasets and plugins, configure environments, resolve models.
@@ -106,7 +142,7 @@ pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<Prep
     let mut shared = Shared::default();
     let mut jobs = Vec::with_capacity(plan.jobs.len());
     for job in &plan.jobs {
-        jobs.push(prepare_job(job, plan.seed, runtime, &mut shared).await?);
+        jobs.push(prepare_job(job, runtime, &mut shared).await?);
     }
     Ok(jobs)
 }
@@ -121,12 +157,16 @@ struct Shared {
     workspaces: HashMap<String, Arc<WorkspaceRunner>>,
 }
 
-async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
+async fn prepare_job(job: &JobPlan, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
     let context = || format!("job {}", job.job_id);
     let env = &job.env;
-    let dataset =
-        shared.datasets.load(&env.dataset, env.id_field.as_deref(), env.num_examples).await.with_context(context)?;
     let plugin = runtime.load(&env.plugin).await.with_context(context)?;
+    let source = match &env.dataset {
+        DatasetSource::PluginDefault => default_dataset(&plugin, &env.id)?,
+        named => named.clone(),
+    };
+    let dataset =
+        shared.datasets.load(&source, env.id_field.as_deref(), env.num_examples).await.with_context(context)?;
     check_capabilities(&plugin.metadata.capabilities, &env.capabilities, &env.id, &plugin.label())?;
     let plugin_capabilities = plugin.metadata.capabilities.clone();
     let pool = runtime
@@ -135,8 +175,23 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         .with_context(|| format!("job {}: env `{}`", job.job_id, env.id))?;
     let env_context = || format!("env `{}`", env.id);
     let code = code_executor(env, &mut shared.executors).await.with_context(env_context)?;
+    if let Some(code) = &code
+        && !code.sets_variables()
+        && !job.environment_variables.is_empty()
+    {
+        bail!(
+            "job {}: environment_variables cannot reach programs run on Piston (use code_execution.backend local)",
+            job.job_id
+        );
+    }
     let workspace = workspace_runner(env, &dataset, &mut shared.workspaces).await.with_context(env_context)?;
-    let model = shared.models.resolve(&job.model)?;
+    let (model, recorded_failures) = match &job.rescore {
+        Some(source) => {
+            let recorded = super::rescore::recorded(source).with_context(context)?;
+            (recorded.model, Some(Arc::new(recorded.failures)))
+        }
+        None => (shared.models.resolve(&job.model)?, None),
+    };
     check_tools(&plugin_capabilities, &model, &job.model.id, &env.id).with_context(context)?;
     let groups = env.group_by.as_deref().map(|field| dataset.records.iter().map(|r| r.field_text(field)).collect());
     let fewshot = match &env.fewshot {
@@ -144,7 +199,7 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         None => None,
     };
     let judge = judge(job, &mut shared.models).with_context(context)?;
-    let identity = job_identity(job, &model, &pool, &dataset, fewshot.as_deref(), judge.as_deref(), seed);
+    let identity = job_identity(job, &model, &pool, &dataset, fewshot.as_deref(), judge.as_deref());
     Ok(PreparedJob {
         plan: job.clone(),
         checksum: identity::checksum(&identity),
@@ -159,6 +214,8 @@ async fn prepare_job(job: &JobPlan, seed: u64, runtime: &Runtime, shared: &mut S
         groups,
         fewshot,
         judge,
+        part: None,
+        recorded_failures,
     })
 }
 
@@ -191,7 +248,6 @@ fn job_identity(
     dataset: &Dataset,
     fewshot: Option<&Fewshot>,
     judge: Option<&Judge>,
-    seed: u64,
 ) -> Value {
     let name = model.identity_name(&job.model);
     identity::identity(&IdentityInputs {
@@ -210,7 +266,7 @@ fn job_identity(
         num_examples: dataset.records.len(),
         rollouts: job.env.rollouts,
         max_turns: job.env.max_turns,
-        seed,
+        seed: job.seed,
         token_budget: job.env.token_budget,
         environment_variables: &job.environment_variables,
     })
@@ -341,6 +397,15 @@ async fn workspace_runner(
     Ok(Some(runner))
 }
 
+/// The dataset `plugin` declares in its metadata, for an env naming none.
+fn default_dataset(plugin: &crate::runtime::Plugin, env_id: &str) -> Result<DatasetSource> {
+    let Some(text) = &plugin.metadata.default_dataset else {
+        bail!("env `{env_id}` names no `dataset:` and plugin {} declares no default dataset", plugin.label());
+    };
+    serde_json::from_str(text)
+        .with_context(|| format!("env `{env_id}`: plugin {}'s default dataset `{text}`", plugin.label()))
+}
+
 /// The executor for an env that grants `run-code:<language>`: one per
 /// distinct setting and language list, checked once and shared by every
 /// job using it (so its concurrency limit is shared too).
@@ -377,9 +442,10 @@ mod tests {
             rate_limit_wait_secs: 1.0,
             rate: Default::default(),
             api,
+            cache: false,
         };
         Models::default()
-            .resolve(&ModelSpec { id: "m".into(), source: ModelSource::Endpoint(endpoint), serve: None })
+            .resolve(&ModelSpec { id: "m".into(), source: ModelSource::Endpoint(endpoint), serve: None, price: None })
             .unwrap()
     }
 

@@ -74,6 +74,7 @@ async fn shared_replies(
         rollout: spec.rollout,
         number: 1,
         seed,
+        sample_seed: starts[leader].ctx().seed,
     };
     // A failed request is not the samples' failure: each asks again alone.
     let Some(Ok(replies)) = model.reply_n(&turn, together.len()).await else { return prefetched };

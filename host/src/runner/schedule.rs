@@ -14,10 +14,17 @@
 //! changed: earlier results are moved to `superseded/` and the change is
 //! named), is copied (`--restart`), or is skipped (`--job-id` chose others).
 //! Deciding writes nothing, so `--dry-run` shows exactly what a run would do.
+//!
+//! A shard (`--shard I/N`) writes to the run `--run-id` names, created by
+//! whichever shard comes first; its own manifest part plays the role of the
+//! manifest above, so a shard resumes, restarts and skips jobs as a run
+//! does. It is refused when the run is not split into N shards, or when a
+//! shard already there ran other jobs or jobs with another identity (see
+//! [`check_peers`]): its samples would not fit the others'.
 
 use super::preflight::PreparedJob;
 use crate::plan::Plan;
-use crate::store::{self, JobEntry, JobShape, JobStatus, Manifest, RunDir, RunLayout};
+use crate::store::{self, JobEntry, JobStatus, Manifest, RunDir, RunLayout, Shard};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
@@ -36,6 +43,8 @@ pub(crate) struct Selection {
     pub forced_envs: Vec<String>,
     /// `--job-id`: run only these jobs (the manifest keeps listing all).
     pub job_ids: Vec<String>,
+    /// `--shard I/N`: run only this shard's samples, into the run `run_id` names.
+    pub shard: Option<Shard>,
 }
 
 /// The run a schedule writes to.
@@ -100,14 +109,23 @@ impl Action {
 pub(crate) struct Schedule {
     pub target: Target,
     pub actions: Vec<Action>,
+    /// The shard this process runs, if the run is split.
+    pub shard: Option<Shard>,
 }
 
 /// Decide the run and each job's action. Reads, never writes.
 pub(crate) fn schedule(plan: &Plan, jobs: &[PreparedJob], selection: &Selection) -> Result<Schedule> {
     check_selection(jobs, selection)?;
-    let target = choose_target(plan, selection)?;
+    let target = match selection.shard {
+        None => choose_target(plan, selection)?,
+        Some(shard) => {
+            let (target, peers) = choose_shard_target(plan, selection, shard)?;
+            check_peers(jobs, &peers, shard)?;
+            target
+        }
+    };
     let actions = jobs.iter().map(|job| decide(job, &target, selection)).collect::<Result<_>>()?;
-    Ok(Schedule { target, actions })
+    Ok(Schedule { target, actions, shard: selection.shard })
 }
 
 /// Unknown `--job-id` or `--forced` names are mistakes, not no-ops.
@@ -138,6 +156,11 @@ fn choose_target(plan: &Plan, selection: &Selection) -> Result<Target> {
             bail!("--restart {old}: no run with that id in {} ({})", output_dir.display(), known_runs(output_dir));
         }
         let source_manifest = Manifest::read(&source)?;
+        if let Some(count) = source_manifest.shards {
+            bail!(
+                "--restart {old}: that run is split into {count} shards, and restarting from a split run is not supported"
+            );
+        }
         let run_id = selection.run_id.clone().unwrap_or_else(|| store::new_run_id(output_dir, &plan.name));
         if output_dir.join(&run_id).exists() {
             bail!("--run-id {run_id}: a run with that id already exists; --restart makes a new run");
@@ -152,14 +175,99 @@ fn choose_target(plan: &Plan, selection: &Selection) -> Result<Target> {
         if selection.no_auto_resume {
             bail!("--run-id {run_id}: that run exists; drop --no-auto-resume to resume it, or choose another id");
         }
-        return Ok(Target::Existing { manifest: Manifest::read(&dir)?, dir });
+        let manifest = Manifest::read(&dir)?;
+        refuse_split(&manifest, &format!("--run-id {run_id}: that run"))?;
+        return Ok(Target::Existing { manifest, dir });
     }
     if !selection.no_auto_resume
         && let Some((dir, manifest)) = store::list_runs(output_dir)?.into_iter().find(|(_, m)| m.name == plan.name)
     {
+        let newest = format!("the newest run named {}, {},", plan.name, manifest.run_id);
+        refuse_split(&manifest, &newest).context("or start a new run with --no-auto-resume")?;
         return Ok(Target::Existing { dir, manifest });
     }
     Ok(Target::New { run_id: store::new_run_id(output_dir, &plan.name) })
+}
+
+/// A run split into shards is resumed shard by shard, never as a whole.
+fn refuse_split(manifest: &Manifest, which: &str) -> Result<()> {
+    match manifest.shards {
+        Some(count) => {
+            bail!("{which} is split into {count} shards: resume it with --shard I/{count} --run-id {}", manifest.run_id)
+        }
+        None => Ok(()),
+    }
+}
+
+/// The run a shard writes to (`--run-id`, which every shard must be given),
+/// and the manifest parts of the other shards already in it.
+fn choose_shard_target(plan: &Plan, selection: &Selection, shard: Shard) -> Result<(Target, Vec<Manifest>)> {
+    let Some(run_id) = &selection.run_id else {
+        bail!(
+            "--shard {shard}: every shard must write to the same run: give them all --run-id ID (e.g. --run-id {})",
+            store::new_run_id(&plan.output_dir, &plan.name)
+        );
+    };
+    if selection.restart.is_some() || selection.no_auto_resume {
+        bail!(
+            "--shard {shard}: --restart and --no-auto-resume do not apply to shards, which join the run --run-id names"
+        );
+    }
+    let dir = plan.output_dir.join(run_id);
+    if RunLayout::new(&dir).manifest().is_file() {
+        bail!(
+            "--shard {shard}: run {run_id} is not split into shards; resume it without --shard, or choose another --run-id"
+        );
+    }
+    let parts = store::parts::read_parts(&dir)?;
+    if let Some(other) = parts.iter().filter_map(|part| part.shard).find(|other| other.count != shard.count) {
+        bail!(
+            "--shard {shard}: run {run_id} is split into {} shards (it has shard {other}); use --shard I/{} or another --run-id",
+            other.count,
+            other.count
+        );
+    }
+    let (own, peers): (Vec<Manifest>, Vec<Manifest>) = parts.into_iter().partition(|part| part.shard == Some(shard));
+    let target = match own.into_iter().next() {
+        Some(manifest) => Target::Existing { dir, manifest },
+        None => Target::New { run_id: run_id.clone() },
+    };
+    Ok((target, peers))
+}
+
+/// Refuse a shard whose jobs differ from those of a shard already in the
+/// run (other jobs, another order, or another identity: config, plugin,
+/// dataset...), naming the first difference: the partition and the
+/// samples would not fit together.
+pub(crate) fn check_peers(jobs: &[PreparedJob], peers: &[Manifest], shard: Shard) -> Result<()> {
+    for peer in peers {
+        let Some(difference) = difference(jobs, peer) else { continue };
+        let other = peer.shard.map_or_else(|| "?".to_string(), |other| other.to_string());
+        bail!(
+            "--shard {shard}: shard {other} of run {} ran another config: {difference}; every shard must run the same config and plugins (or use another --run-id)",
+            peer.run_id
+        );
+    }
+    Ok(())
+}
+
+/// The first way `jobs` differ from a peer shard's part, if any.
+fn difference(jobs: &[PreparedJob], peer: &Manifest) -> Option<String> {
+    let ours: Vec<&str> = jobs.iter().map(|job| job.plan.job_id.as_str()).collect();
+    let theirs: Vec<&str> = peer.jobs.iter().map(|entry| entry.job_id.as_str()).collect();
+    if let Some(missing) = ours.iter().find(|id| !theirs.contains(id)) {
+        return Some(format!("it has no job {missing}"));
+    }
+    if let Some(extra) = theirs.iter().find(|id| !ours.contains(id)) {
+        return Some(format!("it has job {extra}, which this config lacks"));
+    }
+    if ours != theirs {
+        return Some(format!("its jobs are in another order ({})", theirs.join(", ")));
+    }
+    let (job, entry) = jobs.iter().zip(&peer.jobs).find(|(job, entry)| job.checksum != entry.checksum)?;
+    let change = super::identity::describe_change(&entry.identity, &job.identity);
+    let change = if change.is_empty() { "other inputs".to_string() } else { change };
+    Some(format!("job {}: {change}", job.plan.job_id))
 }
 
 /// "runs there: a, b" or "it holds no runs".
@@ -185,7 +293,7 @@ fn decide(job: &PreparedJob, target: &Target, selection: &Selection) -> Result<A
         }
         Target::Existing { dir, manifest } => {
             let Some(entry) = manifest.job(&job.plan.job_id) else { return Ok(Action::Fresh) };
-            let has_files = RunLayout::new(dir).job(&job.plan.job_id).dir().exists();
+            let has_files = RunLayout::for_shard(dir, selection.shard).job(&job.plan.job_id).has_files();
             if forced {
                 return Ok(if has_files { Action::Replace { why: "forced".into() } } else { Action::Fresh });
             }
@@ -194,19 +302,16 @@ fn decide(job: &PreparedJob, target: &Target, selection: &Selection) -> Result<A
                 let why = if change.is_empty() { "inputs changed".to_string() } else { format!("changed: {change}") };
                 return Ok(if has_files { Action::Replace { why } } else { Action::Fresh });
             }
-            resume_or_done(job, dir, entry)
+            resume_or_done(job, &RunLayout::for_shard(dir, selection.shard), entry)
         }
     }
 }
 
 /// A job with the same identity: done if every sample is recorded and the
 /// job was finished, else resumed.
-fn resume_or_done(job: &PreparedJob, run_dir: &Path, entry: &JobEntry) -> Result<Action> {
-    let files = RunLayout::new(run_dir).job(&job.plan.job_id);
-    let ids = job.record_ids();
-    let shape = JobShape { record_ids: &ids, rollouts: job.plan.env.rollouts };
-    let existing =
-        store::read_existing(&files.results(), &shape, false).with_context(|| format!("job {}", job.plan.job_id))?;
+fn resume_or_done(job: &PreparedJob, run: &RunLayout, entry: &JobEntry) -> Result<Action> {
+    let files = run.job(&job.plan.job_id);
+    let existing = job.read_existing(&files.results(), false).with_context(|| format!("job {}", job.plan.job_id))?;
     let done = existing.done.len();
     let finished = entry.status == JobStatus::Completed && files.summary().is_file();
     Ok(if done == job.sample_count() && finished { Action::Done } else { Action::Resume { done } })
@@ -222,6 +327,12 @@ pub(crate) fn open_run(
     notice: impl Fn(String),
 ) -> Result<RunDir> {
     let (root, mut manifest) = match &schedule.target {
+        Target::New { run_id } if schedule.shard.is_some() => {
+            // Shards create the run together: whichever comes first makes the directory.
+            let root = plan.output_dir.join(run_id);
+            std::fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
+            (root, new_manifest(plan, run_id))
+        }
         Target::New { run_id } => {
             let (run_id, root) = store::create_run_dir(&plan.output_dir, run_id)?;
             (root, new_manifest(plan, &run_id))
@@ -234,12 +345,17 @@ pub(crate) fn open_run(
             (root, manifest)
         }
     };
+    manifest.shard = schedule.shard;
+    let layout = RunLayout::for_shard(&root, schedule.shard);
     for (job, action) in jobs.iter().zip(&schedule.actions) {
         let job_id = &job.plan.job_id;
+        if let Some(source) = job.plan.rescore.as_ref().filter(|_| *action != Action::Skip) {
+            store::RescoreSource::add(&mut manifest.rescore_source, &source.run_id, &source.job_id);
+        }
         let old = manifest.jobs.iter().position(|entry| entry.job_id == *job_id);
         let entry = match (action, &schedule.target) {
             (Action::Replace { why }, _) => {
-                let moved = store::supersede_job_dir(&root, job_id)?;
+                let moved = store::supersede_job_dir(&layout, job_id)?;
                 if let Some(moved) = moved {
                     notice(format!(
                         "job {job_id}: {why}; starting it fresh (earlier results moved to {})",
@@ -254,14 +370,15 @@ pub(crate) fn open_run(
             }
             (Action::Resume { .. } | Action::Done, _) => {
                 let mut entry = old.map(|i| manifest.jobs[i].clone()).unwrap_or_else(|| new_entry(job));
-                entry.samples_total = job.sample_count();
+                let fresh = new_entry(job);
+                (entry.samples_total, entry.shard_samples) = (fresh.samples_total, fresh.shard_samples);
                 entry
             }
             (Action::Skip, _) if old.is_some() => continue,
             (Action::Fresh, _) => {
                 // A directory the manifest does not know (left by hand, or by a
                 // crash in an older layout) must not mix into fresh results.
-                if let Some(moved) = store::supersede_job_dir(&root, job_id)? {
+                if let Some(moved) = store::supersede_job_dir(&layout, job_id)? {
                     notice(format!("job {job_id}: unrecorded results moved to {}", moved.display()));
                 }
                 new_entry(job)
@@ -273,7 +390,7 @@ pub(crate) fn open_run(
             None => manifest.jobs.push(entry),
         }
     }
-    RunDir::with_manifest(root, manifest)
+    RunDir::with_manifest(layout, manifest)
 }
 
 fn new_manifest(plan: &Plan, run_id: &str) -> Manifest {
@@ -287,8 +404,11 @@ fn new_manifest(plan: &Plan, run_id: &str) -> Manifest {
         created_at: now.clone(),
         updated_at: now,
         restart_source: None,
+        rescore_source: None,
         jobs: Vec::new(),
         summary: Default::default(),
+        shard: None,
+        shards: None,
     }
 }
 
@@ -298,18 +418,21 @@ fn new_entry(job: &PreparedJob) -> JobEntry {
         model_id: job.plan.model.id.clone(),
         env_id: job.plan.env.id.clone(),
         env_base_id: job.plan.env.base_id.clone(),
+        config_id: job.plan.config_id.clone(),
         status: JobStatus::Pending,
         reason: None,
         checksum: job.checksum.clone(),
         identity: job.identity.clone(),
-        samples_total: job.sample_count(),
+        samples_total: job.total_samples(),
         samples_done: 0,
         samples_failed: 0,
         mean_reward: None,
+        cache_hits: 0,
         started_at: None,
         ended_at: None,
         duration_secs: None,
-        results: store::layout::relative_results(&job.plan.job_id),
+        results: store::layout::relative_results(&job.plan.job_id, job.part.map(|part| part.shard)),
+        shard_samples: job.part.map(|_| job.sample_count()),
     }
 }
 

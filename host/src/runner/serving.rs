@@ -38,12 +38,9 @@ impl Serving {
         Serving { context, servers: servers.into() }
     }
 
-    /// Start the job's server, if it has one, and wait until it answers.
-    pub(super) async fn start(&self, server: Option<&Arc<Server>>) -> Result<Option<ServerInfo>, String> {
-        match server {
-            None => Ok(None),
-            Some(server) => server.start(&self.context).await.map(Some),
-        }
+    /// Start a job's server unless it runs, and wait until it answers.
+    pub(super) async fn start(&self, server: &Arc<Server>) -> Result<ServerInfo, String> {
+        server.start(&self.context).await
     }
 
     /// Stop every server still running.

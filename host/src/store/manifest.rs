@@ -1,7 +1,7 @@
 //! `run_manifest.json`: every job of a run with its status, counts and
 //! identity, and the [`RunDir`] that rewrites it atomically on each change.
 
-use super::layout::{JobLayout, RunLayout};
+use super::layout::{JobLayout, RunLayout, Shard};
 use super::{now_rfc3339, write_json};
 use anyhow::{Context, Result, anyhow};
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,10 @@ pub struct JobEntry {
     pub env_id: String,
     /// The env the variant belongs to (matrix base id).
     pub env_base_id: String,
+    /// The job's sampling config (its name and job-matrix combination);
+    /// manifests written before it existed read as `default`.
+    #[serde(default = "default_config_id")]
+    pub config_id: String,
     /// Where the job is in its lifecycle.
     pub status: JobStatus,
     /// Why a job failed, or what happened to its earlier results.
@@ -69,6 +73,9 @@ pub struct JobEntry {
     pub samples_failed: u64,
     /// Mean reward so far (rollouts averaged per example first).
     pub mean_reward: Option<f64>,
+    /// Replies the response cache served the job's samples.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_hits: u64,
     /// When the job first started (RFC 3339).
     pub started_at: Option<String>,
     /// When the job last ended (RFC 3339).
@@ -77,6 +84,37 @@ pub struct JobEntry {
     pub duration_secs: Option<f64>,
     /// Results file, relative to the run directory.
     pub results: String,
+    /// In a shard's manifest part: the job's samples that shard owns
+    /// (`samples_total` counts the whole job's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_samples: Option<u64>,
+}
+
+/// The run `assay rescore` graded again, and the jobs it took.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RescoreSource {
+    /// The earlier run.
+    pub run_id: String,
+    /// Its jobs re-scored so far, in the order they were first taken.
+    pub jobs: Vec<String>,
+}
+
+impl RescoreSource {
+    /// Add `job_id` of run `run_id`, unless it is listed already.
+    pub fn add(source: &mut Option<RescoreSource>, run_id: &str, job_id: &str) {
+        let source = source.get_or_insert_with(|| RescoreSource { run_id: run_id.into(), jobs: Vec::new() });
+        if !source.jobs.iter().any(|job| job == job_id) {
+            source.jobs.push(job_id.into());
+        }
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn default_config_id() -> String {
+    crate::config::DEFAULT_CONFIG_ID.into()
 }
 
 /// Counts of jobs by status.
@@ -117,14 +155,24 @@ pub struct Manifest {
     /// The run whose completed jobs seeded this one (`--restart`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_source: Option<String>,
+    /// The run whose completions this one graded again (`assay rescore`),
+    /// and which of its jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescore_source: Option<RescoreSource>,
     /// Every job of the run, in plan order.
     pub jobs: Vec<JobEntry>,
     /// Jobs counted by status.
     pub summary: StatusCounts,
+    /// In a manifest part: the shard that writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// In the merged view of a run split into shards: how many there are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
 }
 
 impl Manifest {
-    fn recount(&mut self) {
+    pub(super) fn recount(&mut self) {
         let mut counts = StatusCounts { total: self.jobs.len(), ..StatusCounts::default() };
         for job in &self.jobs {
             match job.status {
@@ -143,10 +191,22 @@ impl Manifest {
         self.jobs.iter().find(|j| j.job_id == job_id)
     }
 
-    /// Read `<run_dir>/run_manifest.json`.
+    /// Read `<run_dir>/run_manifest.json`, or, for a run split into
+    /// shards, merge its shards' parts (see [`super::parts`]).
     pub fn read(run_dir: &Path) -> Result<Manifest> {
-        let path = RunLayout::new(run_dir).manifest();
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let layout = RunLayout::new(run_dir);
+        if !layout.manifest().exists() {
+            let parts = super::parts::read_parts(run_dir)?;
+            if !parts.is_empty() {
+                return super::parts::merge(parts);
+            }
+        }
+        Manifest::read_file(&layout.manifest())
+    }
+
+    /// Read one manifest file (a run's, or a shard's part).
+    pub fn read_file(path: &Path) -> Result<Manifest> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         if manifest.version != MANIFEST_VERSION {
             return Err(anyhow!(
@@ -159,9 +219,10 @@ impl Manifest {
     }
 }
 
-/// An open run directory with its manifest, shared by every job task.
+/// An open run directory with its manifest (a shard's part, for a shard),
+/// shared by every job task.
 pub struct RunDir {
-    root: PathBuf,
+    layout: RunLayout,
     manifest: std::sync::Mutex<Manifest>,
 }
 
@@ -170,26 +231,31 @@ impl RunDir {
     pub fn create(output_dir: &Path, manifest: Manifest) -> Result<Self> {
         let root = output_dir.join(&manifest.run_id);
         std::fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
-        Self::with_manifest(root, manifest)
+        Self::with_manifest(RunLayout::new(root), manifest)
     }
 
-    /// Take over `root` with `manifest` (an existing run's, updated), and
-    /// write it.
-    pub fn with_manifest(root: PathBuf, mut manifest: Manifest) -> Result<Self> {
+    /// Take over the run at `layout` with `manifest` (an existing run's,
+    /// updated, or a shard's part), and write it.
+    pub fn with_manifest(layout: RunLayout, mut manifest: Manifest) -> Result<Self> {
         manifest.recount();
         manifest.updated_at = now_rfc3339();
-        write_json(&RunLayout::new(&root).manifest(), &manifest)?;
-        Ok(RunDir { root, manifest: std::sync::Mutex::new(manifest) })
+        write_json(&layout.manifest(), &manifest)?;
+        Ok(RunDir { layout, manifest: std::sync::Mutex::new(manifest) })
     }
 
     /// The run directory.
     pub fn root(&self) -> &Path {
-        &self.root
+        self.layout.root()
+    }
+
+    /// The files this process writes (a shard's, for a shard).
+    pub fn layout(&self) -> &RunLayout {
+        &self.layout
     }
 
     /// A job's files; its directory is created on first use.
     pub fn job_dir(&self, job_id: &str) -> Result<JobLayout> {
-        let files = RunLayout::new(&self.root).job(job_id);
+        let files = self.layout.job(job_id);
         std::fs::create_dir_all(files.dir()).with_context(|| format!("cannot create {}", files.dir().display()))?;
         Ok(files)
     }
@@ -202,7 +268,7 @@ impl RunDir {
         }
         manifest.updated_at = now_rfc3339();
         manifest.recount();
-        write_json(&RunLayout::new(&self.root).manifest(), &*manifest)
+        write_json(&self.layout.manifest(), &*manifest)
     }
 
     /// A copy of the manifest as last written.
@@ -211,20 +277,30 @@ impl RunDir {
     }
 }
 
-/// Move a job's directory out of the way, to
-/// `<run_dir>/superseded/<job_id>-<UTC time>[-n]/`, so a fresh start of the job
-/// loses nothing. Returns where it went (`None` if there was nothing).
-pub fn supersede_job_dir(run_dir: &Path, job_id: &str) -> Result<Option<PathBuf>> {
-    let layout = RunLayout::new(run_dir);
-    let dir = layout.job(job_id).dir().to_path_buf();
-    if !dir.exists() {
+/// Move a job's files (its directory, or a shard's files in it) out of the
+/// way, to `<run_dir>/superseded/<job_id>[.shard-i-of-n]-<UTC time>[-n]/`,
+/// so a fresh start of the job loses nothing. Returns where they went
+/// (`None` if there was nothing).
+pub fn supersede_job_dir(layout: &RunLayout, job_id: &str) -> Result<Option<PathBuf>> {
+    let files = layout.job(job_id);
+    if !files.has_files() {
         return Ok(None);
     }
     let parent = layout.superseded_dir();
-    let target = parent.join(super::new_run_id(&parent, job_id));
-    std::fs::create_dir_all(&parent)
-        .and_then(|_| std::fs::rename(&dir, &target))
-        .with_context(|| format!("cannot move {} to {}", dir.display(), target.display()))?;
+    let target = parent.join(super::new_run_id(&parent, &files.superseded_name(job_id)));
+    let moved = |from: &Path, to: &Path| {
+        std::fs::rename(from, to).with_context(|| format!("cannot move {} to {}", from.display(), to.display()))
+    };
+    std::fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    match layout.shard() {
+        None => moved(files.dir(), &target)?,
+        Some(_) => {
+            std::fs::create_dir(&target).with_context(|| format!("cannot create {}", target.display()))?;
+            for file in files.own_files().iter().filter(|f| f.exists()) {
+                moved(file, &target.join(file.file_name().expect("a job file has a name")))?;
+            }
+        }
+    }
     Ok(Some(target))
 }
 

@@ -37,6 +37,21 @@ pub struct JobMetadata {
     /// version, command line, devices and log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<Value>,
+    /// The job of an earlier run whose completions this job graded again
+    /// (`assay rescore`); its model was not asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rescored_from: Option<RescoredJob>,
+}
+
+/// A job of an earlier run, graded again by `assay rescore`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RescoredJob {
+    /// The earlier run.
+    pub run_id: String,
+    /// Its directory.
+    pub run_dir: PathBuf,
+    /// The job (a re-scoring job has the same id).
+    pub job_id: String,
 }
 
 /// The plugin of a job.

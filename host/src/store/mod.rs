@@ -6,21 +6,24 @@
 //!   (a torn last line from a crash is detected and cut off).
 //! - [`summary`]: per-job summaries and the statistics behind them.
 //! - [`metadata`]: `metadata.json`, what produced a job's results.
+//! - [`parts`]: a run split into shards, read as one run.
 
 pub mod layout;
 pub mod manifest;
 pub mod metadata;
+pub mod parts;
 pub mod results;
 pub mod summary;
 
-pub use layout::{JobLayout, MANIFEST_FILE, RunLayout};
+pub use layout::{JobLayout, MANIFEST_FILE, RunLayout, Shard};
 pub use manifest::{
-    JobEntry, JobStatus, MANIFEST_VERSION, Manifest, RunDir, StatusCounts, list_runs, supersede_job_dir,
+    JobEntry, JobStatus, MANIFEST_VERSION, Manifest, RescoreSource, RunDir, StatusCounts, list_runs, supersede_job_dir,
 };
-pub use metadata::{DatasetInfo, JobMetadata, PluginInfo};
+pub use metadata::{DatasetInfo, JobMetadata, PluginInfo, RescoredJob};
 pub use results::{
-    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, JudgeCall, ParseStatus, ResultsWriter,
-    SampleError, SampleResult, SampleSet, ScoredContinuation, Tokens, for_each_result, read_existing,
+    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, JudgeCall, LineError, ParseStatus, ResultLine,
+    ResultsWriter, SampleError, SampleResult, SampleSet, ScoredContinuation, Tokens, for_each_result,
+    for_each_result_line, metric_names, read_existing,
 };
 pub use summary::{GroupMean, Summary, SummaryBuilder, mean_and_stderr, read_summaries};
 

@@ -10,9 +10,11 @@ use crate::models::Message;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Token counts of one sample (all turns).
@@ -110,7 +112,8 @@ pub enum ErrorKind {
     CodeExecution,
     /// A workspace could not be made, or a command in it could not be started.
     Workspace,
-    /// The replay model has no completion for the sample.
+    /// The replay model has no completion for the sample, or a re-scored
+    /// run no reply for the turn asked.
     Replay,
     /// The environment gave the oracle no reference.
     Oracle,
@@ -119,6 +122,24 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Whether the model gave no reply (the endpoint failed, or an offline
+    /// model had none): re-scoring the sample cannot do better.
+    pub fn is_model_failure(self) -> bool {
+        use ErrorKind::*;
+        matches!(
+            self,
+            Model
+                | RateLimited
+                | ServerError
+                | ClientError
+                | ModelTimeout
+                | Connection
+                | MalformedReply
+                | Replay
+                | Oracle
+        )
+    }
+
     /// The kind as results spell it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -249,10 +270,98 @@ pub struct SampleResult {
     /// request its successful attempt, of a failed one all of it (every
     /// attempt and wait).
     pub latency_ms: u64,
+    /// Replies (the model's and the judge's) served by the response cache
+    /// instead of a request.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_hits: u32,
     /// Why the sample has no score, if it has none.
     pub error: Option<SampleError>,
+    /// What the sample cost in US dollars (its tokens at the model's price,
+    /// its judge calls' at the judge's); absent when neither is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// When the sample finished (RFC 3339).
     pub finished_at: String,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A result line read without copying it: its strings borrow from the line
+/// (unless they hold escapes), and the JSON of its prompt, info and code
+/// runs is kept as written. For readers that pass most of a line on as it
+/// is (`process`); see [`SampleResult`] for what each field means.
+#[derive(Debug, Deserialize)]
+pub struct ResultLine<'a> {
+    /// The record's example id.
+    #[serde(borrow)]
+    pub example_id: Cow<'a, str>,
+    /// The record's position in the dataset.
+    pub example_index: usize,
+    /// The rollout.
+    pub rollout: u32,
+    /// The sample seed.
+    pub seed: u64,
+    /// The record's group (the env's `group_by` field).
+    #[serde(default, borrow)]
+    pub group: Option<Cow<'a, str>>,
+    /// The messages of the first model request, as JSON.
+    #[serde(borrow)]
+    pub prompt: &'a RawValue,
+    /// The last model reply.
+    #[serde(borrow)]
+    pub completion: Option<Cow<'a, str>>,
+    /// Its reasoning text.
+    #[serde(borrow)]
+    pub reasoning: Option<Cow<'a, str>>,
+    /// The reward.
+    pub reward: Option<f64>,
+    /// The answer the environment read.
+    #[serde(borrow)]
+    pub parsed_answer: Option<Cow<'a, str>>,
+    /// Whether an answer could be read.
+    pub parse_status: Option<ParseStatus>,
+    /// Further named numbers.
+    #[serde(borrow)]
+    pub metrics: BTreeMap<Cow<'a, str>, f64>,
+    /// The environment's details, as JSON (`null` when none).
+    #[serde(borrow)]
+    pub info: &'a RawValue,
+    /// Every exchange after the first, as JSON (absent for one turn).
+    #[serde(default, borrow)]
+    pub transcript: Option<&'a RawValue>,
+    /// Programs run for the sample, as JSON (absent when none).
+    #[serde(default, borrow)]
+    pub code_runs: Option<&'a RawValue>,
+    /// Questions the environment asked its judge, as JSON (absent when none).
+    #[serde(default, borrow)]
+    pub judge_calls: Option<&'a RawValue>,
+    /// Model requests made.
+    pub turns: u32,
+    /// Tokens over every turn.
+    pub tokens: Tokens,
+    /// Model time in milliseconds.
+    pub latency_ms: u64,
+    /// Why the sample has no score.
+    #[serde(borrow)]
+    pub error: Option<LineError<'a>>,
+    /// What the sample cost in US dollars, when priced.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+    /// When the sample finished (RFC 3339).
+    #[serde(borrow)]
+    pub finished_at: Cow<'a, str>,
+}
+
+/// A [`SampleError`] in a [`ResultLine`].
+#[derive(Debug, Deserialize)]
+pub struct LineError<'a> {
+    /// The category.
+    pub kind: ErrorKind,
+    /// One line naming what failed.
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
 }
 
 /// Appends result lines to a job's `results.jsonl`.
@@ -403,6 +512,9 @@ pub struct JobShape<'a> {
     pub record_ids: &'a [&'a str],
     /// Rollouts per record.
     pub rollouts: u32,
+    /// Whether a (record, rollout) belongs in the file, for a shard's file
+    /// (`None`: every sample of the job does).
+    pub owned: Option<&'a dyn Fn(usize, u32) -> bool>,
 }
 
 /// Read a job's results back. With `repair`, the file is made to hold only
@@ -453,14 +565,51 @@ pub fn read_existing(path: &Path, shape: &JobShape, repair: bool) -> Result<Exis
 /// (a torn last line is skipped; a missing file holds nothing). A line that
 /// is not a result is an error naming file and line.
 pub fn for_each_result(path: &Path, mut on_result: impl FnMut(SampleResult) -> Result<()>) -> Result<()> {
+    for_each_line(path, |line, number| {
+        on_result(serde_json::from_slice(line).with_context(|| not_a_result(path, number))?)
+    })
+}
+
+/// [`for_each_result`] without copying: `on_line` sees each line as a
+/// [`ResultLine`] borrowing from it.
+pub fn for_each_result_line(path: &Path, mut on_line: impl FnMut(ResultLine<'_>) -> Result<()>) -> Result<()> {
+    for_each_line(path, |line, number| {
+        on_line(serde_json::from_slice(line).with_context(|| not_a_result(path, number))?)
+    })
+}
+
+/// The metric names a results file holds, read without parsing whole
+/// lines: only each line's `metrics` object.
+pub fn metric_names(path: &Path) -> Result<std::collections::BTreeSet<String>> {
+    // Keys are written unescaped and in order, and a quote inside a string
+    // is escaped, so this finds the `metrics` field and nothing else.
+    const KEY: &str = ",\"metrics\":";
+    let mut names = std::collections::BTreeSet::new();
+    for_each_line(path, |line, number| {
+        let line = std::str::from_utf8(line).with_context(|| not_a_result(path, number))?;
+        let at = line.find(KEY).with_context(|| not_a_result(path, number))? + KEY.len();
+        let mut object = serde_json::Deserializer::from_str(&line[at..]);
+        let metrics = BTreeMap::<Cow<str>, serde::de::IgnoredAny>::deserialize(&mut object)
+            .with_context(|| not_a_result(path, number))?;
+        names.extend(metrics.into_keys().map(Cow::into_owned));
+        Ok(())
+    })?;
+    Ok(names)
+}
+
+fn not_a_result(path: &Path, number: usize) -> String {
+    format!("{}:{number}: not a result line", path.display())
+}
+
+/// Call `read` with every complete line of a file and its number (from 1),
+/// until it fails.
+fn for_each_line(path: &Path, mut read: impl FnMut(&[u8], usize) -> Result<()>) -> Result<()> {
     let mut number = 0;
     let mut outcome = Ok(());
     let scanned = scan(path, |line| {
         number += 1;
         if outcome.is_ok() {
-            outcome = serde_json::from_slice(line)
-                .with_context(|| format!("{}:{number}: not a result line", path.display()))
-                .and_then(&mut on_result);
+            outcome = read(line, number);
         }
     });
     match scanned {
@@ -472,17 +621,32 @@ pub fn for_each_result(path: &Path, mut on_result: impl FnMut(SampleResult) -> R
 
 /// Call `on_line` with every complete (newline-terminated) line; returns
 /// the length of the file up to the end of the last complete line.
+///
+/// Lines are handed out where they lie in a large read buffer, not copied
+/// out one by one; the buffer grows only for a line longer than it.
 fn scan(path: &Path, mut on_line: impl FnMut(&[u8])) -> std::io::Result<u64> {
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, File::open(path)?);
-    let (mut line, mut complete) = (Vec::new(), 0u64);
+    let mut file = File::open(path)?;
+    let mut buffer = vec![0u8; 1 << 20];
+    let (mut filled, mut complete) = (0, 0u64);
     loop {
-        line.clear();
-        let read = reader.read_until(b'\n', &mut line)?;
-        if read == 0 || line.last() != Some(&b'\n') {
-            return Ok(complete);
+        if filled == buffer.len() {
+            buffer.resize(buffer.len() * 2, 0);
         }
-        complete += read as u64;
-        on_line(&line);
+        let read = match file.read(&mut buffer[filled..]) {
+            Ok(0) => return Ok(complete), // what is left is a torn last line
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        filled += read;
+        let mut start = 0;
+        while let Some(end) = memchr::memchr(b'\n', &buffer[start..filled]) {
+            on_line(&buffer[start..=start + end]);
+            start += end + 1;
+        }
+        complete += start as u64;
+        buffer.copy_within(start..filled, 0);
+        filled -= start;
     }
 }
 
@@ -502,7 +666,8 @@ impl ExistingResults {
             return false;
         };
         let slot = self.done.slot(result.example_index, result.rollout);
-        let belongs = shape.record_ids.get(result.example_index).is_some_and(|id| *id == result.example_id);
+        let belongs = shape.record_ids.get(result.example_index).is_some_and(|id| *id == result.example_id)
+            && shape.owned.is_none_or(|owned| owned(result.example_index, result.rollout));
         match slot {
             Some(slot) if belongs => {
                 if result.error.is_some() {

@@ -1,12 +1,12 @@
 //! A job's `summary.json` and the statistics behind it.
 
-use super::layout::RunLayout;
-use super::manifest::Manifest;
+use super::layout::{JobLayout, RunLayout};
+use super::manifest::{JobEntry, Manifest};
 use super::results::{ErrorKind, ParseStatus, SampleResult, Tokens};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `summary.json` of a job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -37,6 +37,9 @@ pub struct Summary {
     /// Tokens the judge used, over every sample.
     #[serde(default, skip_serializing_if = "Tokens::is_zero")]
     pub judge_tokens: Tokens,
+    /// Replies served by the response cache instead of a request.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_hits: u64,
     /// Per group of the env's `group_by` field: examples and mean reward.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub groups: BTreeMap<String, GroupMean>,
@@ -44,6 +47,9 @@ pub struct Summary {
     /// micro average, over examples).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub macro_mean_reward: Option<f64>,
+    /// What the samples cost in US dollars, when the model or judge is priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
     /// Time spent running the job, summed over invocations.
     pub duration_secs: f64,
 }
@@ -83,6 +89,8 @@ pub struct SummaryBuilder {
     tokens: Tokens,
     judge_calls: u64,
     judge_tokens: Tokens,
+    cost_usd: Option<f64>,
+    cache_hits: u64,
 }
 
 /// The scored rollouts of one example.
@@ -100,7 +108,11 @@ impl SummaryBuilder {
         self.n += 1;
         self.tokens.add(result.tokens);
         self.judge_calls += result.judge_calls.len() as u64;
+        self.cache_hits += u64::from(result.cache_hits);
         result.judge_calls.iter().for_each(|call| self.judge_tokens.add(call.tokens));
+        if let Some(cost) = result.cost_usd {
+            *self.cost_usd.get_or_insert(0.0) += cost;
+        }
         if let Some(error) = &result.error {
             *self.errors.entry(error.kind).or_default() += 1;
             return;
@@ -150,8 +162,10 @@ impl SummaryBuilder {
             tokens: self.tokens,
             judge_calls: self.judge_calls,
             judge_tokens: self.judge_tokens,
+            cache_hits: self.cache_hits,
             macro_mean_reward: mean_and_stderr(&group_means).0.filter(|_| !groups.is_empty()),
             groups,
+            cost_usd: self.cost_usd,
             duration_secs,
         }
     }
@@ -189,11 +203,41 @@ pub fn mean_and_stderr(values: &[f64]) -> (Option<f64>, Option<f64>) {
 }
 
 /// The `summary.json` of every job of a run that has one (unreadable ones
-/// are left out: the job table shows `-` for them).
+/// are left out: the job table shows `-` for them). For a run split into
+/// shards, each job's summary is computed from every shard's results, so
+/// it is the summary one process running the whole job would have written.
+/// For one shard's part of the manifest, they are that shard's summaries.
 pub fn read_summaries(run_dir: &Path, manifest: &Manifest) -> HashMap<String, Summary> {
-    let layout = RunLayout::new(run_dir);
-    let read = |job_id: &str| Summary::read(&layout.job(job_id).summary());
-    manifest.jobs.iter().filter_map(|job| Some((job.job_id.clone(), read(&job.job_id)?))).collect()
+    let layout = RunLayout::for_shard(run_dir, manifest.shard);
+    let read = |job: &JobEntry| match manifest.shards {
+        None => Summary::read(&layout.job(&job.job_id).summary()),
+        Some(count) => {
+            let files: Vec<PathBuf> =
+                layout.job_parts(&job.job_id, Some(count)).iter().map(JobLayout::results).collect();
+            merged_summary(&files, job)
+        }
+    };
+    manifest.jobs.iter().filter_map(|job| Some((job.job_id.clone(), read(job)?))).collect()
+}
+
+/// The summary of the results in `files` (a job's shards'), with the job's
+/// time; `None` when none of them exists yet or one cannot be read.
+fn merged_summary(files: &[PathBuf], job: &JobEntry) -> Option<Summary> {
+    if !files.iter().any(|file| file.exists()) {
+        return None;
+    }
+    let mut builder = SummaryBuilder::default();
+    for file in files {
+        let read = super::for_each_result(file, |result| {
+            builder.add(&result);
+            Ok(())
+        });
+        if let Err(error) = read {
+            tracing::warn!("job {}: no summary: {error:#}", job.job_id);
+            return None;
+        }
+    }
+    Some(builder.build(job.duration_secs.unwrap_or(0.0)))
 }
 
 #[cfg(test)]
@@ -238,7 +282,9 @@ mod tests {
                 turns: 1,
                 tokens: Tokens::default(),
                 latency_ms: 0,
+                cache_hits: 0,
                 error: None,
+                cost_usd: None,
                 finished_at: String::new(),
             });
         }

@@ -155,6 +155,8 @@ pub fn describe() -> Description {
          percent, thousands separators). info names the extraction rule (method) and the comparison that \
          decided; parse status (ok / no-answer / malformed) is reported apart from correctness.",
     )
+    // An env file naming no dataset runs GSM8K's test split.
+    .default_dataset(serde_json::json!({"hub": "openai/gsm8k", "config": "main", "split": "test"}))
     .arg(
         "question_field",
         "string",

@@ -58,10 +58,19 @@ pub struct Args {
     pub answer_field: String,
     /// What index the first option has when the answer is a number.
     pub answer_index_base: u32,
+    /// One of `choice_fields` that always holds the correct option (GPQA's
+    /// `Correct Answer`); then `answer_field` is not read.
+    pub gold_choice_field: Option<String>,
     /// The user message, with `{question}`, `{choices}` and `{letters}`.
     pub prompt_template: String,
     /// An optional system message sent before the user message, verbatim.
     pub system_prompt: Option<String>,
+    /// Text shown once at the start of the prompt, before any few-shot
+    /// exemplars, with `{subject}` (lm-evaluation-harness's task
+    /// `description`).
+    pub description: Option<String>,
+    /// Record field whose value fills `{subject}` in `description`.
+    pub subject_field: String,
     /// Shuffle each record's options (the gold answer moves with them).
     pub shuffle_answers: bool,
     /// Seed of the shuffle; `None` uses the host's per-sample seed.
@@ -80,8 +89,11 @@ impl Default for Args {
             choice_fields: None,
             answer_field: "answer".into(),
             answer_index_base: 0,
+            gold_choice_field: None,
             prompt_template: DEFAULT_TEMPLATE.into(),
             system_prompt: None,
+            description: None,
+            subject_field: "subject".into(),
             shuffle_answers: false,
             shuffle_seed: None,
             mode: Mode::Generate,
@@ -102,13 +114,19 @@ impl Args {
 
     /// Reject argument combinations that cannot work, naming the field.
     pub fn validate(&self) -> Result<()> {
-        for (name, value) in [("question_field", &self.question_field), ("answer_field", &self.answer_field)] {
+        let fields = [
+            ("question_field", &self.question_field),
+            ("answer_field", &self.answer_field),
+            ("subject_field", &self.subject_field),
+        ];
+        for (name, value) in fields {
             non_empty(name, value)?;
         }
         if let Some(field) = &self.choices_field {
             non_empty("choices_field", field)?;
         }
         self.validate_choice_fields()?;
+        self.validate_gold_choice_field()?;
         self.validate_template()?;
         if self.shuffle_seed.is_some() && !self.shuffle_answers {
             // A seed that shuffles nothing is almost surely a forgotten
@@ -130,16 +148,40 @@ impl Args {
         fields.iter().try_for_each(|f| non_empty("choice_fields", f))
     }
 
+    fn validate_gold_choice_field(&self) -> Result<()> {
+        let Some(gold) = &self.gold_choice_field else { return Ok(()) };
+        if !self.choice_fields.as_ref().is_some_and(|fields| fields.contains(gold)) {
+            let message = format!("field `gold_choice_field`: `{gold}` must be one of `choice_fields`");
+            return Err(Error::bad_args(message));
+        }
+        if !self.shuffle_answers {
+            // Unshuffled, the gold option would sit at the same letter in
+            // every question, and a model always answering it would score 1.
+            return Err(Error::bad_args("field `gold_choice_field`: needs `shuffle_answers: true`"));
+        }
+        Ok(())
+    }
+
     fn validate_template(&self) -> Result<()> {
         if !self.prompt_template.contains("{question}") {
             return Err(Error::bad_args("field `prompt_template`: must contain `{question}`"));
         }
-        if let Some(name) = assay_sdk::template::unknown_placeholder(&self.prompt_template, &template::PLACEHOLDERS) {
-            let known = template::PLACEHOLDERS.join("`, `");
-            let message = format!("field `prompt_template`: unknown placeholder `{{{name}}}` (known: `{known}`)");
-            return Err(Error::bad_args(message));
+        known_placeholders("prompt_template", &self.prompt_template, &template::PLACEHOLDERS)?;
+        match &self.description {
+            Some(description) => known_placeholders("description", description, &template::DESCRIPTION_PLACEHOLDERS),
+            None => Ok(()),
         }
-        Ok(())
+    }
+}
+
+/// Refuse a placeholder of `template` (the argument `name`) not in `known`.
+fn known_placeholders(name: &str, template: &str, known: &[&str]) -> Result<()> {
+    match assay_sdk::template::unknown_placeholder(template, known) {
+        Some(unknown) => {
+            let known = known.join("`, `");
+            Err(Error::bad_args(format!("field `{name}`: unknown placeholder `{{{unknown}}}` (known: `{known}`)")))
+        }
+        None => Ok(()),
     }
 }
 
@@ -182,6 +224,13 @@ pub fn describe() -> Description {
     )
     .arg("answer_index_base", "int", Some("0"), "Index of the first option when the answer is a number (0 or 1).")
     .arg(
+        "gold_choice_field",
+        "string",
+        Some("null"),
+        "One of `choice_fields` that always holds the correct option (GPQA's `Correct Answer`), for datasets with \
+         no answer column; `answer_field` is then not read. Needs `shuffle_answers: true`.",
+    )
+    .arg(
         "prompt_template",
         "string",
         Some(&template_default),
@@ -189,6 +238,16 @@ pub fn describe() -> Description {
          Must contain {question}; leave out {choices} only if the question text lists the options itself.",
     )
     .arg("system_prompt", "string", Some("null"), "A system message sent first, verbatim.")
+    .arg(
+        "description",
+        "string",
+        Some("null"),
+        "Text shown once at the start of the prompt (of the user message), before any few-shot exemplars, as \
+         lm-evaluation-harness's task `description`. Placeholder: {subject}, the record's `subject_field` with `_` \
+         as spaces. lm-eval's MMLU: \"The following are multiple choice questions (with answers) about \
+         {subject}.\\n\\n\".",
+    )
+    .arg("subject_field", "string", Some("\"subject\""), "Record field whose value fills {subject} in `description`.")
     .arg(
         "shuffle_answers",
         "bool",
@@ -209,7 +268,7 @@ pub fn describe() -> Description {
         Some("\"generate\""),
         "`generate`: the model replies and the letter is read. `loglikelihood`: each option's continuation is \
          scored by its log-probability after the prompt (base models, as lm-evaluation-harness does; grant the \
-         `loglikelihood` capability); reports `acc` and `acc_norm` (normalised by byte length).",
+         `loglikelihood` capability); reports `acc` and `acc_norm` (normalised by the choice's length in characters, as lm-eval's `acc_norm`).",
     )
     .arg(
         "continuations",

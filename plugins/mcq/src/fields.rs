@@ -19,13 +19,21 @@ pub enum ChoiceSource {
     Columns(Vec<String>),
 }
 
+/// Where a record says which option is correct.
+#[derive(Debug, Clone)]
+enum GoldSource {
+    /// A field with a letter, an index or a string of digits.
+    Answer { field: String, index_base: u32 },
+    /// The option read from `choice_fields[index]` (GPQA's `Correct Answer`).
+    Choice { field: String, index: usize },
+}
+
 /// Which record fields hold what.
 #[derive(Debug, Clone)]
 pub struct FieldMap {
     question: String,
     choices: ChoiceSource,
-    answer: String,
-    index_base: u32,
+    gold: GoldSource,
 }
 
 /// One question read from a record, before any shuffling.
@@ -53,24 +61,34 @@ impl FieldMap {
             (None, Some(columns)) => ChoiceSource::Columns(columns.clone()),
             (None, None) => ChoiceSource::Auto,
         };
-        FieldMap {
-            question: args.question_field.clone(),
-            choices,
-            answer: args.answer_field.clone(),
-            index_base: args.answer_index_base,
-        }
+        let choice_index = |field: &String| args.choice_fields.as_ref()?.iter().position(|f| f == field);
+        let gold = match args.gold_choice_field.as_ref().and_then(|f| Some((f, choice_index(f)?))) {
+            Some((field, index)) => GoldSource::Choice { field: field.clone(), index },
+            None => GoldSource::Answer { field: args.answer_field.clone(), index_base: args.answer_index_base },
+        };
+        FieldMap { question: args.question_field.clone(), choices, gold }
     }
 
     /// Read one record; errors name the field at fault.
     pub fn read(&self, record: &Map<String, Value>) -> Result<Item> {
         let question = match record.get(&self.question) {
-            Some(Value::String(text)) => text.clone(),
+            Some(Value::String(text)) => text,
             other => return Err(field_error(&self.question, "a string", other)),
         };
         let options = self.options(record)?;
-        let answer = record.get(&self.answer).ok_or_else(|| missing(&self.answer))?;
-        let gold = gold_index(&self.answer, answer, options.len(), self.index_base)?;
-        Ok(Item { key: record_key(record, &question), question, options, gold })
+        let gold = match &self.gold {
+            GoldSource::Answer { field, index_base } => {
+                let answer = record.get(field).ok_or_else(|| missing(field))?;
+                gold_index(field, answer, options.len(), *index_base)?
+            }
+            GoldSource::Choice { field, index } => match options.get(*index) {
+                Some(text) if !text.trim().is_empty() => *index,
+                _ => return Err(Error::bad_record(format!("field `{field}`: the gold option is blank"))),
+            },
+        };
+        // Whitespace around a question is an artifact of the dataset's
+        // files; lm-evaluation-harness's MMLU drops it too (`question.strip()`).
+        Ok(Item { key: record_key(record, question), question: question.trim().to_string(), options, gold })
     }
 
     fn options(&self, record: &Map<String, Value>) -> Result<Vec<String>> {
@@ -229,6 +247,18 @@ mod tests {
         let record = json!({"question": "q", "A": "x", "B": "y", "C": "", "answer": "C"});
         let err = read(json!({}), record).unwrap_err();
         assert_eq!(err, Error::bad_record("field `answer`: letter C is out of range for 2 options"));
+    }
+
+    #[test]
+    fn the_gold_can_be_the_option_of_a_named_column() {
+        let args = json!({"choice_fields": ["Wrong 1", "Correct Answer", "Wrong 2"],
+                          "gold_choice_field": "Correct Answer", "shuffle_answers": true});
+        let record = json!({"question": "q", "Wrong 1": "x", "Correct Answer": "y", "Wrong 2": "z"});
+        let item = read(args.clone(), record).unwrap();
+        assert_eq!((item.options.join(" "), item.gold), ("x y z".to_string(), 1));
+        let blank = json!({"question": "q", "Wrong 1": "x", "Correct Answer": " ", "Wrong 2": "z"});
+        let err = read(args, blank).unwrap_err();
+        assert_eq!(err, Error::bad_record("field `Correct Answer`: the gold option is blank"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod template;
 pub use args::{Args, Continuations, DEFAULT_TEMPLATE, LOGLIKELIHOOD_TEMPLATE, Mode};
 pub use extract::{Extraction, Method, extract};
 
-use assay_sdk::{Description, Environment, Error, Event, ParseStatus, Prompt, Reply, Result, Rng, Score, Step};
+use assay_sdk::{Description, Environment, Error, Event, ParseStatus, Prompt, Reply, Result, Rng, Role, Score, Step};
 use fields::FieldMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -69,7 +69,8 @@ impl Environment for Mcq {
     }
 
     /// In `mode: loglikelihood`, score the options' continuations after
-    /// the exemplars and the question; otherwise ask the model.
+    /// the description, the exemplars and the question; otherwise ask the
+    /// model, the description starting the first user message.
     fn begin(
         &self,
         record: Self::Record,
@@ -77,11 +78,18 @@ impl Environment for Mcq {
         as_multiturn: bool,
         rng: &mut Rng,
     ) -> Result<Step<State>> {
+        let description = match &self.args.description {
+            Some(description) => template::description(description, &record, &self.args.subject_field)?,
+            None => String::new(),
+        };
         if self.args.mode == Mode::Generate {
-            let (prompt, state) = match exemplars.is_empty() {
+            let (mut prompt, state) = match exemplars.is_empty() {
                 true => self.prepare(record, rng)?,
                 false => self.prepare_fewshot(record, exemplars, as_multiturn, rng)?,
             };
+            if let Some(first) = prompt.messages.iter_mut().find(|m| m.role == Role::User) {
+                first.content.insert_str(0, &description);
+            }
             return Ok(Step::ask(prompt, state));
         }
         let (question, mut state) = self.shown(&record, rng)?;
@@ -91,7 +99,7 @@ impl Environment for Mcq {
             let gold = letters::index_of(shown.gold).expect("a shown gold is a letter");
             shots.push(loglikelihood::exemplar(&self.args, &question, &shown.options, gold));
         }
-        let request = loglikelihood::request(&self.args, &question, &state.options, &shots);
+        let request = loglikelihood::request(&self.args, &description, &question, &state.options, &shots);
         state.continuations = request.continuations.clone();
         Ok(Step::score_continuations(request, state))
     }

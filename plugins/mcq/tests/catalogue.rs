@@ -10,7 +10,9 @@ use mcq::Mcq;
 fn every_mcq_env_passes_on_its_fixture() {
     let envs = envs_of("mcq");
     let ids: Vec<&str> = envs.iter().map(|env| env.id.as_str()).collect();
-    for expected in ["mmlu", "mmlu-shuffled", "mmlu-pro", "medmcqa", "mmlu-anatomy", "mmlu-professional_medicine"] {
+    for expected in
+        ["mmlu", "mmlu-shuffled", "mmlu-pro", "gpqa-diamond", "medmcqa", "mmlu-anatomy", "mmlu-professional_medicine"]
+    {
         assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
     }
     let medical = envs.iter().filter(|env| env.file.ends_with("mmlu-medical.yaml")).count();

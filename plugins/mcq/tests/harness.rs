@@ -141,6 +141,14 @@ fn bad_args_name_the_field() {
     assert!(bad(json!({"choices_field": "c", "choice_fields": ["a"]})).starts_with("field `choice_fields`"));
     assert!(bad(json!({"choice_fields": []})).starts_with("field `choice_fields`"));
     assert!(bad(json!({"answer_index_base": -1})).starts_with("field `answer_index_base`"));
+    let gold = json!({"choice_fields": ["Right", "Wrong"], "gold_choice_field": "Right", "shuffle_answers": true});
+    assert!(Harness::<Mcq>::new(gold.clone()).is_ok());
+    let mut unshuffled = gold.clone();
+    unshuffled["shuffle_answers"] = json!(false);
+    assert_eq!(bad(unshuffled), "field `gold_choice_field`: needs `shuffle_answers: true`");
+    let mut elsewhere = gold;
+    elsewhere["gold_choice_field"] = json!("Other");
+    assert_eq!(bad(elsewhere), "field `gold_choice_field`: `Other` must be one of `choice_fields`");
 }
 
 #[test]
@@ -153,8 +161,11 @@ fn every_documented_default_is_accepted() {
         "choice_fields",
         "answer_field",
         "answer_index_base",
+        "gold_choice_field",
         "prompt_template",
         "system_prompt",
+        "description",
+        "subject_field",
         "shuffle_answers",
         "shuffle_seed",
         "mode",
@@ -355,7 +366,7 @@ fn shuffled_scores_record_the_permutation() {
 }
 
 /// `mode: loglikelihood`: the continuations are scored, `acc` takes the
-/// most likely and `acc_norm` the most likely per byte; exemplars come
+/// most likely and `acc_norm` the most likely per character; exemplars come
 /// first, each with its gold continuation.
 #[test]
 fn loglikelihood_mode_scores_continuations_with_acc_and_acc_norm() {
@@ -372,7 +383,7 @@ fn loglikelihood_mode_scores_continuations_with_acc_and_acc_norm() {
         "Capital of Spain?\nA. Madrid\nB. Seville\nC. Bilbao\nAnswer: Madrid\n\nCapital of France?\nA. Paris\nB. Lyon\nC. Marseille\nAnswer:"
     );
     assert_eq!(request.continuations, [" Paris", " Lyon", " Marseille"]);
-    // Paris is likelier in total, Marseille per byte (-0.9 against -1.0):
+    // Paris is likelier in total, Marseille per character (-1 against -1.2):
     // acc hits, acc_norm misses.
     let scores = [(-6.0, true), (-9.5, false), (-9.0, false)].map(|(logprob, greedy)| ContinuationScore {
         logprob,
@@ -393,4 +404,64 @@ fn loglikelihood_mode_scores_continuations_with_acc_and_acc_norm() {
     let Action::ScoreContinuations(request) = &prepared_step.action else { panic!() };
     assert_eq!(request.continuations, [" A", " B", " C"]);
     assert!(request.context.ends_with("C. Marseille\nAnswer:"));
+}
+
+/// `description` starts the prompt once, before the exemplars, naming the
+/// record's subject as lm-evaluation-harness's MMLU tasks do; in generate
+/// mode it starts the first user message.
+#[test]
+fn description_starts_the_prompt_once() {
+    use assay_sdk::Action;
+    let description = "The following are multiple choice questions (with answers) about {subject}.\n\n";
+    let args = json!({"mode": "loglikelihood", "description": description});
+    let record = |id: &str| json!({"id": id, "subject": "high_school_physics", "question": format!("{id}?"), "choices": ["x", "y"], "answer": 1});
+    let step = env(args).begin(record("q"), &[record("s1"), record("s2")], false, 0).unwrap();
+    let Action::ScoreContinuations(request) = &step.action else { panic!("{:?}", step.action) };
+    assert_eq!(
+        request.context,
+        "The following are multiple choice questions (with answers) about high school physics.\n\n\
+         s1?\nA. x\nB. y\nAnswer: B\n\ns2?\nA. x\nB. y\nAnswer: B\n\nq?\nA. x\nB. y\nAnswer:"
+    );
+
+    let generate = env(json!({"description": "About {subject}.\n", "system_prompt": "Be brief."}));
+    let p = generate.prepare_fewshot(record("q"), &[record("s1")], true, 0).unwrap();
+    let users: Vec<&str> =
+        p.prompt.messages.iter().filter(|m| m.role == assay_sdk::Role::User).map(|m| m.content.as_str()).collect();
+    assert!(users[0].starts_with("About high school physics.\nAnswer the following"), "{}", users[0]);
+    assert!(users[0].contains("s1?"), "{}", users[0]);
+    assert!(!users[1].contains("About"), "{}", users[1]);
+
+    let missing = env(json!({"description": "About {subject}."}))
+        .prepare(json!({"question": "q", "choices": ["x"], "answer": 0}), 0);
+    assert!(missing.unwrap_err().to_string().contains("field `subject`"));
+    let typo = Harness::<Mcq>::new(json!({"description": "About {subjects}."})).err().unwrap();
+    assert!(typo.to_string().contains("unknown placeholder `{subjects}`"), "{typo}");
+}
+
+/// As lm-eval scores multiple choice: `acc_norm` divides by the choice's
+/// characters without the space before it (not bytes: " é" is 3 bytes,
+/// "é" 1 character), ties go to the first option (numpy's `argmax`), and
+/// whitespace around the question is dropped (`question.strip()`).
+#[test]
+fn loglikelihood_scores_as_lm_eval_does() {
+    use assay_sdk::{Action, ContinuationScore, Event};
+    let h = env(json!({"mode": "loglikelihood", "continuations": "options"}));
+    let record = |answer: usize| json!({"id": "q", "question": "  Which?\n", "choices": ["é", "ab"], "answer": answer});
+    let finish = |answer: usize, logprobs: [f64; 2]| {
+        let step = h.begin(record(answer), &[], false, 0).unwrap();
+        let Action::ScoreContinuations(request) = &step.action else { panic!("{:?}", step.action) };
+        assert_eq!(request.context, "Which?\nA. é\nB. ab\nAnswer:");
+        let scores = logprobs.map(|logprob| ContinuationScore { logprob, tokens: 1, greedy: false }).to_vec();
+        let Action::Finish(score) = h.advance(&step.state, Event::ContinuationScores(scores)).unwrap().action else {
+            panic!("no finish")
+        };
+        let metric = |name: &str| score.metrics.iter().find(|(n, _)| n == name).map(|(_, v)| *v).unwrap();
+        (score.parsed_answer.clone().unwrap(), metric("acc"), metric("acc_norm"))
+    };
+    // é is likelier in total (-1.5), ab per character (-1.25; per byte of
+    // " é" and " ab" é would win again).
+    assert_eq!(finish(1, [-1.5, -2.5]), ("A".to_string(), 0.0, 1.0));
+    // A tie: the first option, for acc and acc_norm alike.
+    assert_eq!(finish(0, [-2.0, -2.0]), ("A".to_string(), 1.0, 0.0));
+    assert_eq!(finish(0, [-1.0, -2.0]), ("A".to_string(), 1.0, 1.0));
 }

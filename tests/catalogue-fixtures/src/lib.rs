@@ -66,7 +66,7 @@ pub fn envs_of(plugin: &str) -> Vec<Env> {
 /// The envs of one env file (a map or a list of maps). Envs reading a
 /// local dataset file (the quickstart's `sample-mcq`) are left out: the
 /// catalogue is the envs reading the Hub.
-pub fn envs_in(file: &Path) -> Vec<Env> {
+fn envs_in(file: &Path) -> Vec<Env> {
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let parsed: Value = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let entries = match parsed {

@@ -7,7 +7,9 @@
 //!
 //! - `POST /v1/chat/completions`: a chat completion whose content is [`REPLY`].
 //! - `POST /v1/completions`: a text completion (base-model style) with the
-//!   same text.
+//!   same text; with `echo` and `logprobs`, each prompt (a string or a list)
+//!   echoed with deterministic log-probabilities for its tokens instead, as
+//!   harnesses ask to score continuations (see [`logprobs`]).
 //! - `GET /v1/models`: one model, [`MODEL`].
 //! - `GET /stats`: `{"requests": N, "first_request_unix_ms": T,
 //!   "last_request_unix_ms": T}`, the times `null` before any request. Only
@@ -15,17 +17,20 @@
 //! - `POST /stats/reset`: zero those counters, e.g. between two clients
 //!   (204 No Content).
 //!
-//! The request body is read but not parsed: any model name and any prompt
-//! get the same reply, with a fixed `usage`.
+//! Otherwise the request body is not parsed: any model name and any
+//! prompt get the same reply, with a fixed `usage`.
 //!
 //! [`REPLY`] is graded correct for gold answer "A" by assay's `mcq` plugin
 //! ("The answer is (A)."), by Inspect's `choice()` scorer ("ANSWER: A") and by
 //! a regex filter reading the letter after "ANSWER:".
 
+pub mod logprobs;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use std::future::{IntoFuture, ready};
 use std::net::SocketAddr;
@@ -147,17 +152,39 @@ fn router(latency: Duration, stats: Arc<Stats>) -> Router {
         })
         .to_string(),
     );
-    let reply = move |body: Bytes, stats: Arc<Stats>| async move {
+    // Counted on arrival, answered after the latency.
+    let served = move |stats: Arc<Stats>| async move {
         stats.record();
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
-        ([(CONTENT_TYPE, "application/json")], body)
+    };
+    let json = |status: StatusCode, body: Bytes| (status, [(CONTENT_TYPE, "application/json")], body).into_response();
+    let chat_reply = move |stats: Arc<Stats>| {
+        let chat = chat.clone();
+        async move {
+            served(stats).await;
+            json(StatusCode::OK, chat)
+        }
+    };
+    let text_reply = move |request: Bytes, stats: Arc<Stats>| {
+        let text = text.clone();
+        async move {
+            served(stats).await;
+            match logprobs::reply(&request, MODEL) {
+                None => json(StatusCode::OK, text),
+                Some(Ok(scored)) => json(StatusCode::OK, scored.into()),
+                Some(Err(message)) => {
+                    let error = serde_json::json!({"error": {"message": message, "type": "invalid_request_error"}});
+                    json(StatusCode::BAD_REQUEST, error.to_string().into())
+                }
+            }
+        }
     };
     let (chat_stats, text_stats, get_stats, reset_stats) = (stats.clone(), stats.clone(), stats.clone(), stats);
     Router::new()
-        .route("/v1/chat/completions", post(move |_request: Bytes| reply(chat.clone(), chat_stats.clone())))
-        .route("/v1/completions", post(move |_request: Bytes| reply(text.clone(), text_stats.clone())))
+        .route("/v1/chat/completions", post(move |_request: Bytes| chat_reply(chat_stats.clone())))
+        .route("/v1/completions", post(move |request: Bytes| text_reply(request, text_stats.clone())))
         .route("/v1/models", get(move || ready(([(CONTENT_TYPE, "application/json")], models.clone()))))
         .route("/stats", get(move || ready(([(CONTENT_TYPE, "application/json")], get_stats.to_json()))))
         .route(

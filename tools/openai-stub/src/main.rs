@@ -14,7 +14,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// A local OpenAI-compatible server that answers every completion request
-/// with the same reply, at once or after a fixed latency.
+/// with the same reply (or, asked for echoed prompt log-probabilities, with
+/// deterministic ones), at once or after a fixed latency.
 #[derive(Parser)]
 #[command(version)]
 struct Args {

@@ -69,3 +69,39 @@ fn waits_the_latency() {
     assert_eq!(status, 200);
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
+
+#[test]
+fn echoes_prompts_with_deterministic_logprobs() {
+    let server = StubServer::start(Duration::ZERO);
+    let body = r#"{"model":"x","prompt":["Answer: A","Answer: B"],"echo":true,"logprobs":1,"max_tokens":1}"#;
+    let (status, reply) = call(&server, "POST", "/v1/completions", body);
+    assert_eq!(status, 200);
+    let reply = json(&reply);
+    let choices = reply["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 2);
+    for (index, choice) in choices.iter().enumerate() {
+        assert_eq!(choice["index"], index);
+        let logprobs = &choice["logprobs"];
+        // Each character a token, and the generated one after the prompt.
+        let tokens: Vec<&str> = logprobs["tokens"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        assert_eq!(tokens.concat(), format!("Answer: {}{}", ["A", "B"][index], openai_stub::logprobs::GENERATED));
+        assert_eq!(logprobs["token_logprobs"][0], serde_json::Value::Null);
+        assert_eq!(logprobs["text_offset"][8], 8);
+        let top = logprobs["top_logprobs"][8].as_object().unwrap();
+        assert_eq!(top.len(), 1);
+        assert!(top.values().next().unwrap().as_f64().unwrap() >= logprobs["token_logprobs"][8].as_f64().unwrap());
+    }
+    // The same (context, token) scores the same alone; another token, not.
+    let (_, alone) = call(&server, "POST", "/v1/completions", r#"{"prompt":"Answer: B","echo":true,"logprobs":0}"#);
+    let alone = json(&alone);
+    assert_eq!(alone["choices"][0]["logprobs"]["token_logprobs"], choices[1]["logprobs"]["token_logprobs"]);
+    assert_ne!(choices[0]["logprobs"]["token_logprobs"][8], choices[1]["logprobs"]["token_logprobs"][8]);
+    assert_eq!(alone["usage"]["prompt_tokens"], 9);
+
+    // Without echo, the fixed reply; a prompt of token ids is refused.
+    let (_, plain) = call(&server, "POST", "/v1/completions", r#"{"prompt":"Q","echo":false,"logprobs":1}"#);
+    assert_eq!(json(&plain)["choices"][0]["text"], REPLY);
+    let (status, _) = call(&server, "POST", "/v1/completions", r#"{"prompt":[[1,2]],"echo":true,"logprobs":1}"#);
+    assert_eq!(status, 400);
+    assert_eq!(server.requests(), 4);
+}
