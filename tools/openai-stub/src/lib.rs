@@ -17,6 +17,10 @@
 //! - `POST /stats/reset`: zero those counters, e.g. between two clients
 //!   (204 No Content).
 //!
+//! [`StubServer::bind_held`] stands for a model server that answers nothing
+//! before it is ready: its completion requests wait until `GET /v1/models`
+//! has been asked once (a supervisor's readiness check).
+//!
 //! Otherwise the request body is not parsed: any model name and any
 //! prompt get the same reply, with a fixed `usage`.
 //!
@@ -35,8 +39,9 @@ use axum::routing::{get, post};
 use std::future::{IntoFuture, ready};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
 
 /// The content of every reply.
 pub const REPLY: &str = "ANSWER: A\n\nThe answer is (A).";
@@ -65,11 +70,22 @@ impl StubServer {
     /// Start a server on `addr` (port 0 picks a free one) that waits
     /// `latency` before each reply.
     pub fn bind(addr: SocketAddr, latency: Duration) -> std::io::Result<StubServer> {
+        StubServer::serve(addr, latency, false)
+    }
+
+    /// As [`StubServer::bind`], but completion requests wait until
+    /// `GET /v1/models` has been asked once, as a model server's requests
+    /// wait until it is ready.
+    pub fn bind_held(addr: SocketAddr, latency: Duration) -> std::io::Result<StubServer> {
+        StubServer::serve(addr, latency, true)
+    }
+
+    fn serve(addr: SocketAddr, latency: Duration, held: bool) -> std::io::Result<StubServer> {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
         let url = format!("http://{}/v1", listener.local_addr()?);
         let stats = Arc::new(Stats::default());
-        runtime.spawn(axum::serve(listener, router(latency, stats.clone())).into_future());
+        runtime.spawn(axum::serve(listener, router(latency, held, stats.clone())).into_future());
         Ok(StubServer { url, stats, _runtime: runtime })
     }
 
@@ -95,15 +111,33 @@ impl StubServer {
     }
 }
 
-/// Counters behind `GET /stats`; a time of 0 means none yet.
+/// Counters behind `GET /stats`; a time of 0 means none yet. And whether
+/// `GET /v1/models` was asked, for held completions.
 #[derive(Default)]
 struct Stats {
     requests: AtomicU64,
     first_ms: AtomicU64,
     last_ms: AtomicU64,
+    listed: AtomicBool,
+    listing: Notify,
 }
 
 impl Stats {
+    fn list(&self) {
+        self.listed.store(true, Ordering::SeqCst);
+        self.listing.notify_waiters();
+    }
+
+    async fn listed(&self) {
+        loop {
+            let listing = self.listing.notified();
+            if self.listed.load(Ordering::SeqCst) {
+                return;
+            }
+            listing.await;
+        }
+    }
+
     fn record(&self) {
         let now = unix_ms();
         self.requests.fetch_add(1, Ordering::Relaxed);
@@ -127,7 +161,7 @@ impl Stats {
     }
 }
 
-fn router(latency: Duration, stats: Arc<Stats>) -> Router {
+fn router(latency: Duration, held: bool, stats: Arc<Stats>) -> Router {
     let usage = serde_json::json!({"prompt_tokens": 40, "completion_tokens": 8, "total_tokens": 48});
     let chat = Bytes::from(
         serde_json::json!({
@@ -152,8 +186,11 @@ fn router(latency: Duration, stats: Arc<Stats>) -> Router {
         })
         .to_string(),
     );
-    // Counted on arrival, answered after the latency.
+    // Counted on arrival (once let through, if held), answered after the latency.
     let served = move |stats: Arc<Stats>| async move {
+        if held {
+            stats.listed().await;
+        }
         stats.record();
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -181,11 +218,16 @@ fn router(latency: Duration, stats: Arc<Stats>) -> Router {
             }
         }
     };
-    let (chat_stats, text_stats, get_stats, reset_stats) = (stats.clone(), stats.clone(), stats.clone(), stats);
+    let (chat_stats, text_stats, get_stats, list_stats) = (stats.clone(), stats.clone(), stats.clone(), stats.clone());
+    let list = move || {
+        list_stats.list();
+        ready(([(CONTENT_TYPE, "application/json")], models.clone()))
+    };
+    let reset_stats = stats;
     Router::new()
         .route("/v1/chat/completions", post(move |_request: Bytes| chat_reply(chat_stats.clone())))
         .route("/v1/completions", post(move |request: Bytes| text_reply(request, text_stats.clone())))
-        .route("/v1/models", get(move || ready(([(CONTENT_TYPE, "application/json")], models.clone()))))
+        .route("/v1/models", get(list))
         .route("/stats", get(move || ready(([(CONTENT_TYPE, "application/json")], get_stats.to_json()))))
         .route(
             "/stats/reset",

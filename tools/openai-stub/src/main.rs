@@ -32,11 +32,14 @@ struct Args {
     #[arg(long)]
     exit_at_start: bool,
     /// Exit with status 3 when the N-th completion request arrives, before
-    /// answering it (a server crashing mid-run).
+    /// answering it (a server crashing mid-run). Completion requests then
+    /// wait until `GET /v1/models` was asked once.
     #[arg(long, value_name = "N")]
     crash_after: Option<u64>,
     /// Stop itself with SIGSTOP when the N-th completion request arrives,
-    /// before answering it (a server hung mid-run: alive, answering nothing).
+    /// before answering it (a server hung mid-run: alive, answering
+    /// nothing). Completion requests then wait until `GET /v1/models` was
+    /// asked once.
     #[arg(long, value_name = "N", conflicts_with = "crash_after")]
     freeze_after: Option<u64>,
     /// Keep running on SIGTERM (only SIGKILL stops it).
@@ -65,7 +68,13 @@ fn main() -> ExitCode {
         .then(|| signals.block_on(async { tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) }));
     std::thread::sleep(Duration::from_millis(args.ready_delay_ms));
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
-    let server = match StubServer::bind(addr, Duration::from_millis(args.latency_ms)) {
+    // Misbehaving as a model server, it serves nothing before its readiness
+    // is checked: requests retried early would otherwise count toward
+    // `--crash-after` and `--freeze-after` before the check sees it up.
+    let latency = Duration::from_millis(args.latency_ms);
+    let misbehaves = args.crash_after.is_some() || args.freeze_after.is_some();
+    let bound = if misbehaves { StubServer::bind_held(addr, latency) } else { StubServer::bind(addr, latency) };
+    let server = match bound {
         Ok(server) => server,
         Err(e) => {
             eprintln!("openai-stub: cannot listen on {addr}: {e}");

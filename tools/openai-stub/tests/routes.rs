@@ -105,3 +105,18 @@ fn echoes_prompts_with_deterministic_logprobs() {
     assert_eq!(status, 400);
     assert_eq!(server.requests(), 4);
 }
+
+#[test]
+fn a_held_server_answers_completions_only_after_models_were_listed() {
+    let server = StubServer::bind_held("127.0.0.1:0".parse().unwrap(), Duration::ZERO).unwrap();
+    let waiting = std::thread::scope(|scope| {
+        let asked = scope.spawn(|| call(&server, "POST", "/v1/chat/completions", "{}"));
+        std::thread::sleep(Duration::from_millis(200));
+        let waiting = !asked.is_finished() && server.requests() == 0;
+        assert_eq!(call(&server, "GET", "/v1/models", "").0, 200);
+        assert_eq!(asked.join().unwrap().0, 200);
+        waiting
+    });
+    assert!(waiting, "the completion was answered before the models were listed");
+    assert_eq!(server.requests(), 1);
+}
