@@ -195,6 +195,31 @@ fn a_server_dying_past_its_restarts_fails_the_job_keeping_what_finished() {
 }
 
 #[test]
+fn a_restart_that_never_answers_counts_as_a_death() {
+    // The first start crashes at its third request; every later one exits at start.
+    let script = format!(
+        "if [ -e started ]; then exec {stub} --exit-at-start; fi; touch started; exec {stub} --port \"$0\" --report-env --crash-after 3 --latency-ms 100",
+        stub = stub().display()
+    );
+    let model = format!(
+        "  shaky:\n    model: m\n    max_concurrent: 1\n    serve:\n      engine: command\n      command: [sh, -c, '{script}', '{{port}}']\n      ready_timeout: 20\n      stop_grace: 1\n      max_restarts: 2\n"
+    );
+    let project = project(4, &[model], "  - {model: shaky, env: quiz}\n", "");
+    let output = bench(&project, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
+    let run = project.only_run_dir();
+    let reason = read_json(&run.join("run_manifest.json"))["jobs"][0]["reason"].as_str().unwrap().to_string();
+    assert!(
+        reason.starts_with("the server of model `shaky` never became ready again (exited (exit status: 1) before answering) after 2 restarts (max_restarts); last lines of "),
+        "{reason}"
+    );
+    let log = std::fs::read_to_string(log_of(&run, "shaky")).unwrap();
+    assert_eq!(log.matches("--- assay: start ").count(), 3, "{log}");
+    assert_eq!(read_jsonl(&run.join("shaky-quiz/results.jsonl")).len(), 2);
+    assert_none_left(&log_of(&run, "shaky"), Duration::ZERO);
+}
+
+#[test]
 fn a_server_deaf_to_sigterm_is_killed_after_its_grace() {
     let models = [served_model("deaf", &["--ignore-sigterm"], "")];
     let project = project(2, &models, "  - {model: deaf, env: quiz}\n", "");

@@ -80,7 +80,9 @@ enum State {
 
 /// What one start of a server process came to.
 enum Life {
-    /// It exited on its own, or hung and was killed: how.
+    /// It exited or ran out of `ready_timeout` before answering: how.
+    NeverReady(String),
+    /// It exited on its own after answering, or hung and was killed: how.
     Died(String),
     /// The server is done with this state (stopped, or failed for good).
     Over(State),
@@ -209,12 +211,36 @@ impl Server {
         self.state.send_replace(state);
     }
 
-    /// Start, wait, watch and restart the process; the state it ends in.
+    /// Start, wait, watch and restart the process; the state it ends in. A
+    /// first start that never answers fails the server; a restart that
+    /// never answers counts as a death, as a server reloading after a crash
+    /// may fail for a passing reason (memory not yet freed).
     async fn run(&self, devices: &[u32], log: &std::path::Path, stop: &mut oneshot::Receiver<()>) -> State {
-        let argv = self.spec.argv(self.port);
-        let visible = devices_text(devices);
-        let mut env: Vec<(String, String)> = self.spec.env.clone().into_iter().collect();
-        env.push(("CUDA_VISIBLE_DEVICES".into(), visible.clone()));
+        let (argv, visible) = (self.spec.argv(self.port), devices_text(devices));
+        let env = self.record_info(&visible, log).await;
+        let mut start: u32 = 0;
+        loop {
+            start += 1;
+            let header = format!("start {start} of model `{}` (CUDA_VISIBLE_DEVICES={visible})", self.model_id);
+            let (what, how) = match self.live(&argv, &env, log, &header, stop).await {
+                Life::Over(state) => return state,
+                Life::NeverReady(why) if start == 1 => {
+                    return State::Failed(self.failure(&format!("never became ready: it {why}"), log));
+                }
+                Life::NeverReady(why) => ("never became ready again", why),
+                Life::Died(status) => ("died mid-run", status),
+            };
+            if start - 1 == self.spec.max_restarts {
+                let why = format!("{what} ({how}) after {} restarts (max_restarts)", start - 1);
+                return State::Failed(self.failure(&why, log));
+            }
+            tracing::warn!(model = %self.model_id, "server {what} ({how}); restarting");
+        }
+    }
+
+    /// Record what serves the model (engine version, command line,
+    /// devices, log) for `metadata.json`; the server's environment.
+    async fn record_info(&self, visible: &str, log: &std::path::Path) -> Vec<(String, String)> {
         let engine_version = match self.spec.version_argv() {
             Some(version) => process::version(&version).await,
             None => None,
@@ -223,24 +249,12 @@ impl Server {
             engine: self.spec.engine,
             engine_version,
             command: self.command(),
-            cuda_visible_devices: visible.clone(),
+            cuda_visible_devices: visible.to_string(),
             log: log.to_path_buf(),
         });
-        let mut start: u32 = 0;
-        loop {
-            start += 1;
-            let header = format!("start {start} of model `{}` (CUDA_VISIBLE_DEVICES={visible})", self.model_id);
-            match self.live(&argv, &env, log, &header, stop).await {
-                Life::Over(state) => return state,
-                Life::Died(status) if start - 1 == self.spec.max_restarts => {
-                    let why = format!("died mid-run ({status}) after {} restarts (max_restarts)", start - 1);
-                    return State::Failed(self.failure(&why, log));
-                }
-                Life::Died(status) => {
-                    tracing::warn!(model = %self.model_id, "server exited mid-run ({status}); restarting")
-                }
-            }
-        }
+        let mut env: Vec<(String, String)> = self.spec.env.clone().into_iter().collect();
+        env.push(("CUDA_VISIBLE_DEVICES".into(), visible.to_string()));
+        env
     }
 
     /// One start of the process: until it dies, fails to answer, or is stopped.
@@ -266,10 +280,10 @@ impl Server {
         };
         if answered != Some(Ok(())) {
             server.stop(grace).await;
-            return Life::Over(match answered {
-                Some(Err(why)) => State::Failed(self.failure(&format!("never became ready: it {why}"), log)),
-                _ => State::Idle,
-            });
+            return match answered {
+                Some(Err(why)) => Life::NeverReady(why),
+                _ => Life::Over(State::Idle),
+            };
         }
         self.state.send_replace(State::Ready);
         tracing::info!(model = %self.model_id, port = self.port, "server ready");
