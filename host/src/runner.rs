@@ -40,6 +40,7 @@ pub(crate) use cost_limit::CostLimit;
 pub(crate) use episode::sample_seed;
 pub(crate) use preflight::PreparedJob;
 pub(crate) use schedule::{Action, Schedule, Selection, Target};
+pub(crate) use serving::servers_of;
 
 use crate::models::server::{Server, ServerInfo};
 use crate::plan::Plan;

@@ -6,7 +6,7 @@ use super::ExitStatus;
 use super::output::{errln, outln};
 use super::table::{jobs_table, new_table, print_reasons, print_run_cost};
 use crate::locations;
-use crate::models::server::{GpuPool, Server, devices_text, placement};
+use crate::models::server::{GpuPool, devices_text, placement};
 use crate::plan::Plan;
 use crate::runner::{self, Action, Cancel, Prepared, ProgressMode, RunOptions, RunReport, Target};
 use crate::store::{JobStatus, Manifest};
@@ -217,37 +217,25 @@ pub(super) fn print_plan(plan: &Plan, prepared: &Prepared) -> Result<()> {
 }
 
 /// The servers assay would start for the jobs that run, in the order they
-/// start, with the GPUs each would take (a later wave waits for the
-/// earlier to stop) and the exact command line.
+/// start, with the GPUs each takes (a later wave waits for servers of
+/// earlier ones to free its devices) and the exact command line.
 fn print_placement(plan: &Plan, prepared: &Prepared) -> Result<()> {
-    let mut servers: Vec<(&str, &std::sync::Arc<Server>)> = Vec::new();
-    for (job, _) in prepared.jobs.iter().zip(&prepared.schedule.actions).filter(|(_, action)| action.runs()) {
-        if let Some(server) = job.server()
-            && !servers.iter().any(|(_, known)| std::sync::Arc::ptr_eq(known, server))
-        {
-            servers.push((job.plan.model.id.as_str(), server));
-        }
-    }
+    let running = prepared.jobs.iter().zip(&prepared.schedule.actions).filter(|(_, action)| action.runs());
+    let servers = runner::servers_of(running.map(|(job, _)| job));
     if servers.is_empty() {
         return Ok(());
     }
     let pool = plan.gpus.clone().unwrap_or_else(GpuPool::visible);
-    let needs: Vec<usize> = servers.iter().map(|(_, server)| server.spec().gpus).collect();
+    let needs: Vec<usize> = servers.iter().map(|server| server.spec().gpus).collect();
     let mut table = new_table(&["model", "engine", "gpus", "CUDA_VISIBLE_DEVICES", "wave", "command"]);
-    for ((model, server), place) in servers.iter().zip(placement(&pool, &needs)) {
-        let (wave, devices) = match place {
-            Some((wave, devices)) => (wave.to_string(), devices_text(&devices)),
-            None => ("-".into(), "does not fit".into()),
+    for (server, placed) in servers.iter().zip(placement(&pool, &needs)) {
+        let (wave, devices) = match placed {
+            Ok((wave, devices)) => (wave.to_string(), devices_text(&devices)),
+            Err(_) => ("-".into(), "does not fit".into()),
         };
         let spec = server.spec();
-        table.add_row(vec![
-            model.to_string(),
-            spec.engine.name().into(),
-            spec.gpus.to_string(),
-            devices,
-            wave,
-            server.command(),
-        ]);
+        let row = [server.model_id(), spec.engine.name(), &spec.gpus.to_string(), &devices, &wave, &server.command()];
+        table.add_row(row.map(String::from).to_vec());
     }
     outln!("{table}")?;
     outln!("GPU pool: {}", if pool.is_empty() { "none".into() } else { devices_text(&pool) })?;

@@ -1,10 +1,11 @@
 //! The servers of a run's served models (`serve:`): each counts the jobs
 //! that will use it, starts with the first and stops after the last; all
-//! share the run's GPU pool (taking turns in the order of their first
-//! jobs) and write their logs to the run's `logs/`.
+//! share the run's GPU pool, each on the devices [`placement`] gives it
+//! (in the order of the servers' first jobs, as `--dry-run` shows), and
+//! write their logs to the run's `logs/`.
 
 use super::PreparedJob;
-use crate::models::server::{GpuPool, ServeContext, Server, ServerInfo};
+use crate::models::server::{GpuPool, ServeContext, Server, ServerInfo, placement};
 use crate::plan::Plan;
 use crate::store::RunLayout;
 use std::path::Path;
@@ -18,23 +19,22 @@ pub(super) struct Serving {
 }
 
 impl Serving {
-    /// The servers the `jobs` about to run use, each told how many jobs will.
+    /// The servers the `jobs` about to run use, each told how many jobs
+    /// will and given its GPUs.
     pub(super) fn new(plan: &Plan, run_root: &Path, jobs: &[PreparedJob]) -> Serving {
-        let mut servers: Vec<Arc<Server>> = Vec::new();
-        for server in jobs.iter().filter_map(|job| job.model.server()) {
-            server.expect_job();
-            if !servers.iter().any(|known| Arc::ptr_eq(known, server)) {
-                server.set_turn(servers.len());
-                servers.push(server.clone());
-            }
-        }
+        let servers = servers_of(jobs.iter());
+        jobs.iter().filter_map(|job| job.server()).for_each(|server| server.expect_job());
         // Only a run that serves models looks for GPUs.
-        let devices = match servers.is_empty() {
+        let pool = match servers.is_empty() {
             true => Vec::new(),
             false => plan.gpus.clone().unwrap_or_else(GpuPool::visible),
         };
+        let needs: Vec<usize> = servers.iter().map(|server| server.spec().gpus).collect();
+        for (server, placed) in servers.iter().zip(placement(&pool, &needs)) {
+            server.place(placed);
+        }
         let context =
-            ServeContext { logs_dir: RunLayout::new(run_root).logs_dir(), gpus: Arc::new(GpuPool::new(devices)) };
+            ServeContext { logs_dir: RunLayout::new(run_root).logs_dir(), gpus: Arc::new(GpuPool::new(&pool)) };
         Serving { context, servers: servers.into() }
     }
 
@@ -49,4 +49,16 @@ impl Serving {
             server.stop().await;
         }
     }
+}
+
+/// The servers of `jobs`, each once, in the order of their first jobs:
+/// the order they take their GPUs in.
+pub(crate) fn servers_of<'a>(jobs: impl Iterator<Item = &'a PreparedJob>) -> Vec<Arc<Server>> {
+    let mut servers: Vec<Arc<Server>> = Vec::new();
+    for server in jobs.filter_map(|job| job.server()) {
+        if !servers.iter().any(|known| Arc::ptr_eq(known, server)) {
+            servers.push(server.clone());
+        }
+    }
+    servers
 }

@@ -1,32 +1,30 @@
-//! The run's GPUs, shared by the servers it starts: each takes its devices
-//! (through `CUDA_VISIBLE_DEVICES`) for as long as it runs, and a server
-//! that does not fit waits for others to stop. Servers take their turns in
-//! the order of their first jobs (a checkpoint sweep goes in step order),
-//! so the placement `--dry-run` shows is the one that happens.
+//! The run's GPUs, shared by the servers it starts. Before the run, every
+//! server is given its devices ([`placement`], in the order of the
+//! servers' first jobs, as `--dry-run` shows them); each then takes
+//! exactly those (through `CUDA_VISIBLE_DEVICES`) for as long as it runs,
+//! waiting until the servers holding them have stopped. So the placement
+//! `--dry-run` shows is the one that happens.
 
-use anyhow::{Result, bail};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use tokio::sync::Notify;
 
-/// The devices of a run and which are free.
-pub struct GpuPool {
-    all: Vec<u32>,
-    free: Mutex<Free>,
-    returned: Notify,
-}
+/// Where a server runs: the wave it starts in (a later wave waits for
+/// servers of earlier ones to free its devices) and its devices; `Err`
+/// says why it cannot run.
+pub type Placed = Result<(usize, Vec<u32>), String>;
 
-/// The free devices, and whose turn it is to take some.
-struct Free {
-    devices: BTreeSet<u32>,
-    turn: usize,
+/// The devices of a run that are free.
+#[derive(Default)]
+pub struct GpuPool {
+    free: Mutex<BTreeSet<u32>>,
+    returned: Notify,
 }
 
 impl GpuPool {
     /// A pool of `devices` (device indexes as `CUDA_VISIBLE_DEVICES` takes them).
-    pub fn new(devices: Vec<u32>) -> GpuPool {
-        let free = Free { devices: devices.iter().copied().collect(), turn: 0 };
-        GpuPool { free: Mutex::new(free), all: devices, returned: Notify::new() }
+    pub fn new(devices: &[u32]) -> GpuPool {
+        GpuPool { free: Mutex::new(devices.iter().copied().collect()), returned: Notify::new() }
     }
 
     /// Every device visible to assay: `CUDA_VISIBLE_DEVICES` when set, else
@@ -47,33 +45,17 @@ impl GpuPool {
         }
     }
 
-    /// The pool's devices.
-    pub fn devices(&self) -> &[u32] {
-        &self.all
-    }
-
-    /// Take `count` devices for the server whose turn is `turn` (0 first),
-    /// waiting until every earlier turn has taken its devices and that many
-    /// are free. A server starting again (turn already passed) only waits
-    /// for devices.
-    pub(super) async fn take(&self, count: usize, turn: usize) -> Result<Vec<u32>> {
+    /// Take `devices`, waiting until every one of them is free.
+    pub(super) async fn take(&self, devices: &[u32]) {
         loop {
             let returned = self.returned.notified();
             {
                 let mut free = self.free.lock().expect("the GPU pool lock is never poisoned");
-                if turn <= free.turn && count > self.all.len() {
-                    free.turn = free.turn.max(turn + 1);
-                    self.returned.notify_waiters();
-                    bail!("needs {count} GPUs; the run's pool has {} ({})", self.all.len(), devices_text(&self.all));
-                }
-                if turn <= free.turn && free.devices.len() >= count {
-                    let taken: Vec<u32> = free.devices.iter().take(count).copied().collect();
-                    taken.iter().for_each(|d| {
-                        free.devices.remove(d);
+                if devices.iter().all(|d| free.contains(d)) {
+                    devices.iter().for_each(|d| {
+                        free.remove(d);
                     });
-                    free.turn = free.turn.max(turn + 1);
-                    self.returned.notify_waiters();
-                    return Ok(taken);
+                    return;
                 }
             }
             returned.await;
@@ -82,7 +64,7 @@ impl GpuPool {
 
     /// Give devices back.
     pub(super) fn give_back(&self, devices: &[u32]) {
-        self.free.lock().expect("the GPU pool lock is never poisoned").devices.extend(devices);
+        self.free.lock().expect("the GPU pool lock is never poisoned").extend(devices);
         self.returned.notify_waiters();
     }
 }
@@ -92,17 +74,19 @@ pub fn devices_text(devices: &[u32]) -> String {
     devices.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
 }
 
-/// Where servers would run, in the order they start: each gets the first
-/// free devices, and one that does not fit waits for every earlier one to
-/// stop (a new wave). `None` for a server that needs more than the pool.
-pub fn placement(pool: &[u32], needs: &[usize]) -> Vec<Option<(usize, Vec<u32>)>> {
+/// Where servers needing `needs` devices run, in the order they start:
+/// each gets the first free devices of `pool`, and one that does not fit
+/// starts a new wave, taking devices as they are freed in that order.
+pub fn placement(pool: &[u32], needs: &[usize]) -> Vec<Placed> {
     let mut free: BTreeSet<u32> = pool.iter().copied().collect();
     let mut wave = 1;
     needs
         .iter()
         .map(|&count| {
             if count > pool.len() {
-                return None;
+                let has =
+                    if pool.is_empty() { "no GPUs".into() } else { format!("{} ({})", pool.len(), devices_text(pool)) };
+                return Err(format!("needs {count} GPUs; the run's pool has {has} (set `gpus:` in the config)"));
             }
             if free.len() < count {
                 wave += 1;
@@ -112,7 +96,7 @@ pub fn placement(pool: &[u32], needs: &[usize]) -> Vec<Option<(usize, Vec<u32>)>
             taken.iter().for_each(|d| {
                 free.remove(d);
             });
-            Some((wave, taken))
+            Ok((wave, taken))
         })
         .collect()
 }
@@ -120,34 +104,40 @@ pub fn placement(pool: &[u32], needs: &[usize]) -> Vec<Option<(usize, Vec<u32>)>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
 
     #[test]
     fn servers_that_fit_share_a_wave() {
-        let placed = placement(&[0, 1, 2, 3], &[2, 1, 2, 5, 4]);
-        assert_eq!(
-            placed,
-            [Some((1, vec![0, 1])), Some((1, vec![2])), Some((2, vec![0, 1])), None, Some((3, vec![0, 1, 2, 3]))]
-        );
+        let placed = placement(&[0, 1, 2, 3], &[2, 1, 2, 5, 4, 0]);
+        let expected: [Placed; 6] = [
+            Ok((1, vec![0, 1])),
+            Ok((1, vec![2])),
+            Ok((2, vec![0, 1])),
+            Err("needs 5 GPUs; the run's pool has 4 (0,1,2,3) (set `gpus:` in the config)".into()),
+            Ok((3, vec![0, 1, 2, 3])),
+            Ok((3, vec![])),
+        ];
+        assert_eq!(placed, expected);
+        let none = placement(&[], &[1]);
+        assert_eq!(none, [Err("needs 1 GPUs; the run's pool has no GPUs (set `gpus:` in the config)".into())]);
     }
 
     #[tokio::test]
-    async fn servers_take_devices_in_turn() {
-        let pool = std::sync::Arc::new(GpuPool::new(vec![4, 5]));
-        // Turn 1 waits for turn 0, even with devices free.
-        let second = tokio::spawn({
+    async fn a_server_waits_for_exactly_its_devices() {
+        let pool = Arc::new(GpuPool::new(&[4, 5, 6]));
+        pool.take(&[4, 5]).await;
+        let waiting = tokio::spawn({
             let pool = pool.clone();
-            async move { pool.take(1, 1).await.unwrap() }
+            async move { pool.take(&[5, 6]).await }
         });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(!second.is_finished());
-        let first = pool.take(2, 0).await.unwrap();
-        assert_eq!(first, [4, 5]);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        assert!(!second.is_finished(), "no device is free");
-        pool.give_back(&first);
-        assert_eq!(second.await.unwrap(), [4]);
-        let error = pool.take(3, 2).await.unwrap_err().to_string();
-        assert_eq!(error, "needs 3 GPUs; the run's pool has 2 (4,5)");
-        assert_eq!(pool.take(1, 3).await.unwrap(), [5], "a server that cannot fit does not block the next");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "device 5 is taken, though one device is free");
+        pool.give_back(&[4]);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "device 4 is not one it waits for");
+        pool.give_back(&[5]);
+        tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
+        pool.take(&[4]).await;
     }
 }

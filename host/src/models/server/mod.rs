@@ -2,8 +2,9 @@
 //! llama.cpp or any command speaking the OpenAI API.
 //!
 //! A [`Server`] belongs to one model of a run. The runner counts the jobs
-//! that will use it ([`Server::expect_job`]), starts it when the first of
-//! them starts ([`Server::start`]: GPUs taken from the run's [`GpuPool`],
+//! that will use it ([`Server::expect_job`]), gives it its GPUs
+//! ([`Server::place`]), starts it when the first of them starts
+//! ([`Server::start`]: its GPUs taken from the run's [`GpuPool`],
 //! the process started in its own group with its output in the run's
 //! `logs/`, ready once `/v1/models` answers) and stops it when the last is
 //! done ([`Server::job_done`]) or the run ends ([`Server::stop`]). A
@@ -17,7 +18,7 @@ mod gpus;
 mod process;
 mod spec;
 
-pub use gpus::{GpuPool, devices_text, placement};
+pub use gpus::{GpuPool, Placed, devices_text, placement};
 pub use process::kill_all;
 pub use spec::{Engine, EngineArgs, ServeSpec, shell_words};
 
@@ -94,7 +95,7 @@ pub struct Server {
     spec: ServeSpec,
     port: u16,
     jobs_left: AtomicUsize,
-    turn: AtomicUsize,
+    placed: OnceLock<Placed>,
     state: watch::Sender<State>,
     supervisor: tokio::sync::Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
     info: OnceLock<ServerInfo>,
@@ -108,11 +109,16 @@ impl Server {
             spec,
             port,
             jobs_left: AtomicUsize::new(0),
-            turn: AtomicUsize::new(0),
+            placed: OnceLock::new(),
             state: watch::Sender::new(State::Idle),
             supervisor: tokio::sync::Mutex::new(None),
             info: OnceLock::new(),
         }
+    }
+
+    /// The model it serves (its id in the config).
+    pub fn model_id(&self) -> &str {
+        &self.model_id
     }
 
     /// The base URL of its OpenAI-compatible API.
@@ -135,9 +141,9 @@ impl Server {
         self.jobs_left.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Its turn to take GPUs from the run's pool (0 first).
-    pub fn set_turn(&self, turn: usize) {
-        self.turn.store(turn, Ordering::SeqCst);
+    /// Where it runs (see [`placement`]); set once, before it starts.
+    pub fn place(&self, placed: Placed) {
+        let _ = self.placed.set(placed);
     }
 
     /// Start it unless it runs, and wait until it answers. The error says
@@ -193,14 +199,15 @@ impl Server {
 
     /// Run the server until told to stop, restarting it when it dies.
     async fn supervise(self: Arc<Self>, context: ServeContext, mut stop: oneshot::Receiver<()>) {
-        let devices = tokio::select! {
-            taken = context.gpus.take(self.spec.gpus, self.turn.load(Ordering::SeqCst)) => taken,
+        let devices = match self.placed.get() {
+            Some(Ok((_, devices))) => devices.clone(),
+            Some(Err(why)) => return self.settle(State::Failed(format!("model `{}`: {why}", self.model_id))),
+            None => unreachable!("the runner places every server before it starts"),
+        };
+        tokio::select! {
+            () = context.gpus.take(&devices) => {}
             _ = &mut stop => return self.settle(State::Idle),
-        };
-        let devices = match devices {
-            Ok(devices) => devices,
-            Err(error) => return self.settle(State::Failed(format!("model `{}`: {error}", self.model_id))),
-        };
+        }
         let log = context.logs_dir.join(format!("server-{}.log", crate::store::slug(&self.model_id)));
         let state = self.run(&devices, &log, &mut stop).await;
         context.gpus.give_back(&devices);
