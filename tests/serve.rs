@@ -376,4 +376,17 @@ fn a_checkpoint_sweep_serves_each_checkpoint_in_step_order_and_resumes() {
     assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(server_pids(&five).len(), 1);
     assert_eq!(server_pids(&twenty).len(), 1);
+
+    // Other weights in folders of the same names (the same run name) are
+    // other models: served and scored again, not taken for done.
+    project.write("other/ckpts/step-20/config.json", "{}");
+    project.write("other/ckpts/checkpoint_5/config.json", "{}");
+    let mut other = args;
+    other[2] = "other/ckpts";
+    let output = project.assay(&other);
+    assert_eq!(output.status.code(), Some(0), "{}", output_text(&output));
+    assert_eq!(server_pids(&five).len(), 2);
+    assert_eq!(server_pids(&twenty).len(), 2);
+    let command = read_json(&run.join("checkpoint-20-quiz/metadata.json"))["server"]["command"].clone();
+    assert!(command.as_str().unwrap().ends_with("/other/ckpts/step-20"), "{command}");
 }

@@ -332,12 +332,17 @@ impl Model {
 
     /// What stands for the model in a job's identity: the name at the
     /// endpoint, `oracle`, `replay:<fingerprint>` or `recorded:<fingerprint>`
-    /// (changed files make a new job).
+    /// (changed files make a new job). A served model's name is the one it
+    /// is given, so the weights it serves are named too: two sweeps'
+    /// checkpoint folders of the same name are different models.
     pub fn identity_name(&self, spec: &ModelSpec) -> String {
         match (&self.kind, &spec.source) {
             (Kind::Replay(book), _) => format!("replay:{}", book.fingerprint),
             (Kind::Recorded(run), _) => format!("recorded:{}", run.fingerprint),
-            (_, ModelSource::Endpoint(endpoint)) => endpoint.model.clone(),
+            (_, ModelSource::Endpoint(endpoint)) => match &spec.serve {
+                Some(serve) => format!("{} served from {}", endpoint.model, serve.path),
+                None => endpoint.model.clone(),
+            },
             _ => crate::config::ORACLE.to_string(),
         }
     }
