@@ -24,8 +24,9 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "DIR")]
     output_dir: Option<PathBuf>,
     /// Print the plan as a table (each job's status: next, partial, done or
-    /// skipped, with sample counts) and exit without running or writing
-    /// anything.
+    /// skipped, with sample counts), and the servers of models with
+    /// `serve:` (their GPUs and exact command lines), and exit without
+    /// running or writing anything.
     #[arg(long)]
     dry_run: bool,
     /// Rerun every selected job from scratch (earlier results are moved to

@@ -99,7 +99,8 @@ pub(crate) struct ScoreArgs {
     /// `--code-backend piston`).
     #[arg(long, value_name = "URL")]
     piston_url: Option<String>,
-    /// List the checkpoints found, their files and what would run; write nothing.
+    /// List the checkpoints found, their files (served: each server's GPUs
+    /// and command line) and what would run; write nothing.
     #[arg(long)]
     dry_run: bool,
     /// Do not ask for confirmation (it is only asked on a terminal).
