@@ -273,3 +273,29 @@ fn a_jobs_environment_variables_reach_its_programs() {
     assert!(output_text(&output).contains("environment_variables cannot reach programs run on Piston"));
     assert!(piston.requests().is_empty());
 }
+
+#[test]
+fn stdin_stdout_tests_run_in_the_sandbox_with_per_test_counts() {
+    let project = Project::new();
+    let tests = json!({"input": ["1\n", "5\n", "-2\n"], "output": ["2\n", "10\n", "-4\n"]});
+    let record = |id: &str, solution: &str| json!({"task_id": id, "prompt": "Print twice the number.", "canonical_solution": solution, "public_tests": tests});
+    let records = [
+        record("right", "print(2 * int(input()))"),
+        record("abs", "print(2 * abs(int(input())))"),
+        record("spawns", "import subprocess\nsubprocess.run(['true'])\nprint(2 * int(input()))"),
+    ];
+    project.write("tasks.jsonl", &jsonl(&records));
+    project.write("run.yaml", &config("{}"));
+    let output = project.assay(&["bench", "--config", "run.yaml", "-q"]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    let results = results_by_id(&project);
+    let outcome = |id: &str| {
+        let r = &results[id];
+        (r["reward"].as_f64().unwrap(), r["metrics"]["tests_passed"].clone(), r["metrics"]["tests_total"].clone())
+    };
+    assert_eq!(outcome("right"), (1.0, json!(3.0), json!(3.0)));
+    assert_eq!(outcome("abs"), (0.0, json!(2.0), json!(3.0)), "{}", results["abs"]);
+    assert_eq!(results["abs"]["info"]["first_failure"], json!({"test": 2, "reason": "wrong answer"}));
+    assert_eq!(outcome("spawns"), (1.0, json!(3.0), json!(3.0)), "{}", results["spawns"]);
+    assert_eq!(results["right"]["code_runs"].as_array().unwrap().len(), 1, "one run for all tests");
+}

@@ -113,11 +113,14 @@ fn pyarrow_reads_every_column_with_the_declared_types_and_all_rows() {
     let script = format!(
         r#"
 import json, pyarrow.parquet as pq
+def compression(path, name):
+    group = pq.read_metadata(path).row_group(0)
+    return next(group.column(i).compression for i in range(group.num_columns) if group.column(i).path_in_schema == name)
 for path in {files:?}:
     t = pq.read_table(path)
     md = json.loads(pq.read_metadata(path).metadata[b"assay"])
     print(path.split("processed/")[1], t.num_rows, md["schema_version"], sorted(set(t.column("variant_id").to_pylist())),
-          sum(1 for e in t.column("error_kind").to_pylist() if e), pq.read_metadata(path).row_group(0).column(0).compression)
+          sum(1 for e in t.column("error_kind").to_pylist() if e), compression(path, "run_id"), compression(path, "prompt"))
 print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
 "#,
         files = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
@@ -125,15 +128,15 @@ print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
     );
     let out = python(&script);
     let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("plain/oracle.parquet 8 5 ['plain'] 0 ZSTD"));
-    assert_eq!(lines.next(), Some("plain/served.parquet 8 5 ['plain'] 2 ZSTD"), "errored samples are rows too");
+    assert_eq!(lines.next(), Some("plain/oracle.parquet 8 5 ['plain'] 0 LZ4 ZSTD"));
+    assert_eq!(lines.next(), Some("plain/served.parquet 8 5 ['plain'] 2 LZ4 ZSTD"), "errored samples are rows too");
     assert_eq!(
         lines.next(),
-        Some("shuffled/oracle.parquet 16 5 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 0 ZSTD")
+        Some("shuffled/oracle.parquet 16 5 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 0 LZ4 ZSTD")
     );
     assert_eq!(
         lines.next(),
-        Some("shuffled/served.parquet 16 5 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 4 ZSTD")
+        Some("shuffled/served.parquet 16 5 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 4 LZ4 ZSTD")
     );
     let types: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     let expected = [

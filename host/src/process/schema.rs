@@ -135,16 +135,29 @@ const DICTIONARY_COLUMNS: [&str; 11] = [
 ];
 
 /// Columns of texts, mostly unique: no min/max statistics, which no reader
-/// filters on and which cost a comparison of every value.
-const TEXT_COLUMNS: [&str; 9] =
-    ["example_id", "sampling_args", "prompt", "completion", "reasoning", "transcript", "info", "code_runs", "error"];
+/// filters on and which cost a comparison of every value; compressed with
+/// zstd, which pays on text. Every other column is numbers or dictionary
+/// indices and takes LZ4: a zstd codec allocates its own contexts for each
+/// column of each file, which cost more than compressing a small column.
+const TEXT_COLUMNS: [&str; 10] = [
+    "example_id",
+    "sampling_args",
+    "prompt",
+    "completion",
+    "reasoning",
+    "transcript",
+    "info",
+    "code_runs",
+    "judge_calls",
+    "error",
+];
 
-/// How processed files are written: zstd, row groups of `rows_per_group`,
+/// How processed files are written: zstd on text columns and LZ4 on the rest, row groups of `rows_per_group`,
 /// dictionaries only where values repeat, and `metadata` as key-value
 /// metadata.
 pub fn writer_properties(rows_per_group: usize, metadata: Vec<KeyValue>) -> WriterProperties {
     let mut builder = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_compression(Compression::LZ4_RAW)
         .set_max_row_group_row_count(Some(rows_per_group))
         .set_key_value_metadata(Some(metadata))
         .set_dictionary_enabled(false);
@@ -152,7 +165,9 @@ pub fn writer_properties(rows_per_group: usize, metadata: Vec<KeyValue>) -> Writ
         builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), true);
     }
     for column in TEXT_COLUMNS {
-        builder = builder.set_column_statistics_enabled(ColumnPath::from(column), EnabledStatistics::None);
+        builder = builder
+            .set_column_statistics_enabled(ColumnPath::from(column), EnabledStatistics::None)
+            .set_column_compression(ColumnPath::from(column), Compression::ZSTD(ZstdLevel::default()));
     }
     builder.build()
 }

@@ -17,6 +17,11 @@ including its signature and any imports it needs, in a single ```python code blo
 pub const DEFAULT_ASSERTS_TEMPLATE: &str = "{prompt}\n\nYour code should pass these tests:\n\n{tests}\n\n\
 Reply with the complete Python code in a single ```python code block.";
 
+/// The user message for stdin/stdout tasks (APPS, CodeContests) when
+/// `prompt_template` is not set.
+pub const DEFAULT_STDIO_TEMPLATE: &str = "{prompt}\n\nWrite a Python 3 program that reads the input from standard \
+input and prints the answer to standard output. Reply with the complete program in a single ```python code block.";
+
 /// The placeholders a `prompt_template` may use: `{prompt}` (the task
 /// prompt) and `{tests}` (MBPP-style asserts, one per line; empty for
 /// HumanEval-style tasks).
@@ -49,6 +54,17 @@ pub struct Args {
     pub tests_list_field: String,
     /// Record field holding MBPP-style code run before the asserts.
     pub setup_field: String,
+    /// Record field holding APPS-style stdin/stdout tests: a JSON object
+    /// (or a string holding one) with `inputs` and `outputs`.
+    pub io_tests_field: String,
+    /// Record fields holding CodeContests-style test sets, each
+    /// `{input: [...], output: [...]}`, run in this order.
+    pub io_test_sets: Vec<String>,
+    /// At most this many tests from the `generated_tests` set; `None`: all.
+    pub max_generated_tests: Option<usize>,
+    /// How far a decimal in a program's output may be from the expected
+    /// one, absolute or relative to its size.
+    pub float_tolerance: f64,
     /// The user message, with `{prompt}` and `{tests}`; `None` picks the
     /// default for the record's kind.
     pub prompt_template: Option<String>,
@@ -71,6 +87,10 @@ impl Default for Args {
             solution_field: "canonical_solution".into(),
             tests_list_field: "test_list".into(),
             setup_field: "test_setup_code".into(),
+            io_tests_field: "input_output".into(),
+            io_test_sets: ["public_tests", "private_tests", "generated_tests"].map(String::from).to_vec(),
+            max_generated_tests: None,
+            float_tolerance: 1e-6,
             prompt_template: None,
             system_prompt: None,
             completion_mode: CompletionMode::Chat,
@@ -90,6 +110,7 @@ impl Args {
             ("solution_field", &self.solution_field),
             ("tests_list_field", &self.tests_list_field),
             ("setup_field", &self.setup_field),
+            ("io_tests_field", &self.io_tests_field),
         ];
         for (name, value) in fields {
             if value.trim().is_empty() {
@@ -102,6 +123,9 @@ impl Args {
         }
         if self.timeout_ms == 0 {
             return Err(Error::bad_args("field `timeout_ms`: must be positive"));
+        }
+        if !(self.float_tolerance >= 0.0 && self.float_tolerance.is_finite()) {
+            return Err(Error::bad_args("field `float_tolerance`: must be a finite number, 0 or more"));
         }
         self.validate_template()
     }
@@ -132,10 +156,11 @@ impl Args {
 pub fn describe() -> Description {
     let json = |text: &str| serde_json::Value::from(text).to_string();
     Description::new(
-        "Code generation (HumanEval, MBPP). Asks for a function, extracts the code from the reply (a ```python \
+        "Code generation (HumanEval, MBPP, APPS, CodeContests). Asks for a function, extracts the code from the reply (a ```python \
          block, raw code, or in base mode the continuation of the prompt cut at HumanEval's stop sequences), and \
          runs it with the task's tests in the host's sandbox: reward 1 when the program exits with status 0 \
-         within the time limit. Needs the `run-code:python` capability.",
+         within the time limit, or, with stdin/stdout tests, when it prints every test's expected output \
+         (metrics `tests_passed`, `tests_total`). Needs the `run-code:python` capability.",
     )
     .capability("run-code:python")
     .arg("prompt_field", "string", Some("\"prompt\""), "Record field with the task prompt (MBPP: the description).")
@@ -162,15 +187,40 @@ pub fn describe() -> Description {
         "Record field with MBPP-style code run between the solution and the asserts (optional in records).",
     )
     .arg(
+        "io_tests_field",
+        "string",
+        Some("\"input_output\""),
+        "Record field with APPS-style stdin/stdout tests: a JSON object, or a string holding one, with `inputs` \
+         and `outputs` (lists of strings). A record with such tests is run once per test with the input on stdin; \
+         its output must match the expected one.",
+    )
+    .arg(
+        "io_test_sets",
+        "list of strings",
+        Some("[\"public_tests\", \"private_tests\", \"generated_tests\"]"),
+        "Record fields with CodeContests-style test sets, each `{input: [...], output: [...]}`, run in this order \
+         (used when the record has no `io_tests_field`).",
+    )
+    .arg("max_generated_tests", "int", Some("null"), "At most this many tests from `generated_tests`; null: all.")
+    .arg(
+        "float_tolerance",
+        "float",
+        Some("1e-6"),
+        "Stdin/stdout tests compare outputs token by token, whitespace aside; a token the expected output writes \
+         as a decimal (with `.` or an exponent) may differ by this much, absolute or relative to its size. \
+         Integers and words must be equal.",
+    )
+    .arg(
         "prompt_template",
         "string",
         Some("null"),
         &format!(
             "The user message in chat mode. Placeholders: {{prompt}} (required), {{tests}} (the asserts, one per \
              line; empty for HumanEval-style records). Default {} for HumanEval-style records, {} for MBPP-style \
-             ones. Not allowed in base mode.",
+             ones, {} for stdin/stdout ones. Not allowed in base mode.",
             json(DEFAULT_TEMPLATE),
-            json(DEFAULT_ASSERTS_TEMPLATE)
+            json(DEFAULT_ASSERTS_TEMPLATE),
+            json(DEFAULT_STDIO_TEMPLATE)
         ),
     )
     .arg("system_prompt", "string", Some("null"), "A system message sent first, verbatim.")
@@ -183,5 +233,10 @@ pub fn describe() -> Description {
          stop sequences. Base mode needs HumanEval-style records.",
     )
     .arg("language", "string", Some("\"python\""), "The language programs are run in; only `python` for now.")
-    .arg("timeout_ms", "int", Some("10000"), "Wall-clock limit of each program run (tests included), in ms.")
+    .arg(
+        "timeout_ms",
+        "int",
+        Some("10000"),
+        "Wall-clock limit of each program run (tests included), in ms; with stdin/stdout tests, of each test.",
+    )
 }

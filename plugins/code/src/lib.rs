@@ -1,4 +1,5 @@
-//! `code`: code generation for the assay harness (HumanEval, MBPP).
+//! `code`: code generation for the assay harness (HumanEval, MBPP, APPS,
+//! CodeContests).
 //!
 //! A record holds a task: HumanEval-style (a function's signature and
 //! docstring, test code and the entry point's name) or MBPP-style (a
@@ -7,15 +8,17 @@
 //! or continues the prompt ([`CompletionMode::Base`]); the code read from
 //! its reply ([`extract`]) is assembled with the tests into a program
 //! ([`program`]) that the host runs in its sandbox. The reward is 1 when
-//! the program exits cleanly within its time limit.
+//! the program exits cleanly within its time limit; with stdin/stdout
+//! tests ([`stdio`]), when it prints every test's expected output.
 
 mod args;
 pub mod extract;
 mod outcome;
 pub mod program;
+pub mod stdio;
 mod task;
 
-pub use args::{Args, CompletionMode, DEFAULT_ASSERTS_TEMPLATE, DEFAULT_TEMPLATE};
+pub use args::{Args, CompletionMode, DEFAULT_ASSERTS_TEMPLATE, DEFAULT_STDIO_TEMPLATE, DEFAULT_TEMPLATE};
 pub use extract::{Extracted, Method};
 pub use task::Task;
 
@@ -68,7 +71,11 @@ impl Environment for Code {
                 let extracted = state.extracted.as_ref().ok_or_else(|| {
                     Error::internal("received code output, but no code was sent to run for this record")
                 })?;
-                Ok(Step::finish(outcome::score(extracted, &result), state))
+                let score = match &state.task {
+                    Task::Stdio { tests, .. } => stdio::score(extracted, tests, &result, self.args.float_tolerance),
+                    _ => outcome::score(extracted, &result),
+                };
+                Ok(Step::finish(score, state))
             }
             _ => Err(Error::internal("received an event this environment never asks for")),
         }
@@ -96,7 +103,7 @@ impl Environment for Code {
             (Task::Function { prompt, solution, .. }, CompletionMode::Chat) => {
                 solution.as_ref().map(|body| fenced(&format!("{prompt}{body}")))
             }
-            (Task::Asserts { solution, .. }, _) => solution.as_deref().map(fenced),
+            (Task::Asserts { solution, .. } | Task::Stdio { solution, .. }, _) => solution.as_deref().map(fenced),
         }
     }
 }
@@ -107,7 +114,7 @@ impl Code {
     fn user_message(&self, task: &Task) -> Result<String> {
         match (self.args.completion_mode, task) {
             (CompletionMode::Base, Task::Function { prompt, .. }) => Ok(prompt.clone()),
-            (CompletionMode::Base, Task::Asserts { .. }) => Err(Error::bad_record(format!(
+            (CompletionMode::Base, Task::Asserts { .. } | Task::Stdio { .. }) => Err(Error::bad_record(format!(
                 "field `{}`: missing; `completion_mode: base` continues a function's prompt, so it needs \
                  HumanEval-style records",
                 self.args.entry_point_field
@@ -119,6 +126,10 @@ impl Code {
             (CompletionMode::Chat, Task::Asserts { prompt, tests, .. }) => {
                 let text = self.args.prompt_template.as_deref().unwrap_or(DEFAULT_ASSERTS_TEMPLATE);
                 Ok(template::render(text, &[("prompt", prompt), ("tests", &tests.join("\n"))]))
+            }
+            (CompletionMode::Chat, Task::Stdio { prompt, .. }) => {
+                let text = self.args.prompt_template.as_deref().unwrap_or(DEFAULT_STDIO_TEMPLATE);
+                Ok(template::render(text, &[("prompt", prompt), ("tests", "")]))
             }
         }
     }
@@ -137,11 +148,15 @@ impl Code {
         let Some(extracted) = self.extract(&state.task, reply) else {
             return Step::finish(no_answer(), state);
         };
+        let timeout_ms = match &state.task {
+            Task::Stdio { tests, .. } => stdio::run_timeout_ms(tests.len(), self.args.timeout_ms),
+            _ => self.args.timeout_ms,
+        };
         let request = CodeRequest {
             language: self.args.language.clone(),
-            source: program::source(&state.task, &extracted),
+            source: program::source(&state.task, &extracted, self.args.timeout_ms),
             stdin: String::new(),
-            timeout_ms: self.args.timeout_ms,
+            timeout_ms,
         };
         Step::run_code(request, State { extracted: Some(extracted), ..state })
     }

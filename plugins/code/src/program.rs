@@ -24,13 +24,15 @@ pub fn program(task: &Task, extracted: &Extracted) -> String {
                 format!("{prompt}\n{code}")
             }
         }
-        Task::Asserts { .. } => extracted.code.clone(),
+        Task::Asserts { .. } | Task::Stdio { .. } => extracted.code.clone(),
     }
 }
 
 /// The whole source to run: the program and its tests. It exits with
-/// status 0 exactly when every test passes.
-pub fn source(task: &Task, extracted: &Extracted) -> String {
+/// status 0 exactly when every test passes; for stdin/stdout tests, it is
+/// the driver running the program once per test, each within
+/// `test_timeout_ms`, whose output [`crate::stdio::score`] reads.
+pub fn source(task: &Task, extracted: &Extracted, test_timeout_ms: u32) -> String {
     let program = program(task, extracted);
     match task {
         Task::Function { entry_point, test, .. } => format!("{program}\n\n{test}\n\ncheck({entry_point})\n"),
@@ -39,6 +41,7 @@ pub fn source(task: &Task, extracted: &Extracted) -> String {
             let parts: Vec<&str> = parts.filter(|part| !part.is_empty()).collect();
             parts.join("\n") + "\n"
         }
+        Task::Stdio { tests, .. } => crate::stdio::driver(&program, tests, test_timeout_ms),
     }
 }
 

@@ -1,9 +1,13 @@
-//! Reading a task from a record. Two shapes exist: HumanEval's (a prompt
+//! Reading a task from a record. Three shapes exist: HumanEval's (a prompt
 //! to complete, test code defining `check(candidate)` and the entry
-//! point's name) and MBPP's (a description, `assert` lines and optional
-//! setup code). A record with an entry point is HumanEval-style.
+//! point's name), MBPP's (a description, `assert` lines and optional setup
+//! code) and stdin/stdout tests (a description, and inputs with their
+//! expected outputs: APPS's `input_output`, CodeContests' public, private
+//! and generated tests). A record with an entry point is HumanEval-style;
+//! one with stdin/stdout tests is tested by them; any other is MBPP-style.
 
 use crate::args::Args;
+use crate::stdio::IoTest;
 use assay_sdk::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -36,13 +40,22 @@ pub enum Task {
         /// The whole known-good code, if the record has it.
         solution: Option<String>,
     },
+    /// A program reading stdin and printing its answer (APPS, CodeContests).
+    Stdio {
+        /// The description shown to the model.
+        prompt: String,
+        /// The tests, in order.
+        tests: Vec<IoTest>,
+        /// A known-good program, if the record has one as a string.
+        solution: Option<String>,
+    },
 }
 
 impl Task {
     /// The task prompt (HumanEval: code; MBPP: a description).
     pub fn prompt(&self) -> &str {
         match self {
-            Task::Function { prompt, .. } | Task::Asserts { prompt, .. } => prompt,
+            Task::Function { prompt, .. } | Task::Asserts { prompt, .. } | Task::Stdio { prompt, .. } => prompt,
         }
     }
 
@@ -50,7 +63,7 @@ impl Task {
     pub fn entry_point(&self) -> Option<&str> {
         match self {
             Task::Function { entry_point, .. } => Some(entry_point),
-            Task::Asserts { .. } => None,
+            Task::Asserts { .. } | Task::Stdio { .. } => None,
         }
     }
 }
@@ -64,6 +77,9 @@ pub fn read(args: &Args, record: &Map<String, Value>) -> Result<Task> {
         let test = string(record, &args.test_field)?;
         return Ok(Task::Function { prompt, entry_point, test, solution });
     }
+    if let Some(tests) = io_tests(args, record)? {
+        return Ok(Task::Stdio { prompt, tests, solution });
+    }
     let Some(list) = record.get(&args.tests_list_field) else {
         let (entry_point, tests) = (&args.entry_point_field, &args.tests_list_field);
         let message = format!("field `{entry_point}`: missing (nor is there an MBPP-style `{tests}`)");
@@ -72,6 +88,75 @@ pub fn read(args: &Args, record: &Map<String, Value>) -> Result<Task> {
     let tests = assert_lines(&args.tests_list_field, list)?;
     let setup = optional_string(record, &args.setup_field)?.unwrap_or_default();
     Ok(Task::Asserts { prompt, tests, setup, solution })
+}
+
+/// The record's stdin/stdout tests: APPS's `io_tests_field` (a JSON
+/// object, or a string holding one, with `inputs` and `outputs`), else
+/// CodeContests' `io_test_sets` (each `{input: [...], output: [...]}`),
+/// with at most `max_generated_tests` from `generated_tests`. `None` when
+/// the record has neither.
+fn io_tests(args: &Args, record: &Map<String, Value>) -> Result<Option<Vec<IoTest>>> {
+    let field = &args.io_tests_field;
+    let tests = match record.get(field) {
+        Some(Value::Null) | None => codecontests_tests(args, record)?,
+        Some(Value::String(text)) => {
+            let value = serde_json::from_str(text)
+                .map_err(|e| Error::bad_record(format!("field `{field}`: not JSON ({e})")))?;
+            Some(apps_tests(field, &value)?)
+        }
+        Some(value) => Some(apps_tests(field, value)?),
+    };
+    match tests {
+        Some(tests) if tests.is_empty() => Err(Error::bad_record(format!("field `{field}`: no tests"))),
+        tests => Ok(tests),
+    }
+}
+
+fn apps_tests(field: &str, value: &Value) -> Result<Vec<IoTest>> {
+    if value.get("fn_name").is_some_and(|name| !name.is_null()) {
+        let message = format!("field `{field}`: call-based tests (`fn_name`) are not supported, only stdin/stdout");
+        return Err(Error::bad_record(message));
+    }
+    paired(field, value, ["inputs", "outputs"])
+}
+
+fn codecontests_tests(args: &Args, record: &Map<String, Value>) -> Result<Option<Vec<IoTest>>> {
+    let mut found = None;
+    for set in &args.io_test_sets {
+        let Some(value) = record.get(set).filter(|v| !v.is_null()) else { continue };
+        let mut tests = paired(set, value, ["input", "output"])?;
+        if set == "generated_tests" {
+            tests.truncate(args.max_generated_tests.unwrap_or(usize::MAX));
+        }
+        found.get_or_insert_with(Vec::new).extend(tests);
+    }
+    Ok(found)
+}
+
+/// `value`'s inputs and outputs (the two `names`), lists of strings of one
+/// length, as tests.
+fn paired(field: &str, value: &Value, names: [&str; 2]) -> Result<Vec<IoTest>> {
+    let strings = |name: &str| -> Result<Vec<String>> {
+        let path = format!("{field}.{name}");
+        match value.get(name) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(text) => Ok(text.clone()),
+                    other => Err(field_error(&format!("{path}[{i}]"), "a string", other)),
+                })
+                .collect(),
+            Some(other) => Err(field_error(&path, "a list of strings", other)),
+            None => Err(Error::bad_record(format!("field `{path}`: missing"))),
+        }
+    };
+    let (inputs, outputs) = (strings(names[0])?, strings(names[1])?);
+    if inputs.len() != outputs.len() {
+        let message = format!("field `{field}`: {} inputs but {} outputs", inputs.len(), outputs.len());
+        return Err(Error::bad_record(message));
+    }
+    Ok(inputs.into_iter().zip(outputs).map(|(input, output)| IoTest { input, output }).collect())
 }
 
 fn assert_lines(field: &str, list: &Value) -> Result<Vec<String>> {

@@ -162,7 +162,7 @@ fn the_source_ends_with_the_tests_and_the_check_call() {
     let code = fenced("def add(a, b):\n    return a + b\n");
     let expected =
         "from typing import List\n\n\ndef add(a, b):\n    return a + b\n\n\ndef check(f): pass\n\ncheck(add)\n";
-    assert_eq!(program::source(&task(PROMPT), &code), expected);
+    assert_eq!(program::source(&task(PROMPT), &code, 10_000), expected);
 }
 
 #[test]
@@ -175,8 +175,8 @@ fn an_mbpp_source_is_code_setup_and_asserts() {
     };
     let code = fenced("def add(a, b):\n    return a + b\n");
     let expected = "def add(a, b):\n    return a + b\nimport math\nassert add(1, 2) == 3\nassert add(0, 0) == 0\n";
-    assert_eq!(program::source(&task, &code), expected);
+    assert_eq!(program::source(&task, &code, 10_000), expected);
     let Task::Asserts { prompt, tests, solution, .. } = task else { unreachable!() };
     let no_setup = Task::Asserts { prompt, tests, setup: String::new(), solution };
-    assert_eq!(program::source(&no_setup, &code).lines().count(), 4);
+    assert_eq!(program::source(&no_setup, &code, 10_000).lines().count(), 4);
 }
