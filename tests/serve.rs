@@ -90,6 +90,14 @@ fn assert_none_left(log: &Path, within: Duration) {
     assert!(left.is_empty(), "server processes left running: {left:?}");
 }
 
+/// A job's `started_at` or `ended_at` in the run's manifest.
+fn job_time(run: &Path, job_id: &str, field: &str) -> time::OffsetDateTime {
+    let manifest = read_json(&run.join("run_manifest.json"));
+    let job = manifest["jobs"].as_array().unwrap().iter().find(|job| job["job_id"] == job_id).unwrap();
+    let text = job[field].as_str().unwrap_or_else(|| panic!("{job_id} has no {field}: {job}"));
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
 fn log_of(run: &Path, model: &str) -> PathBuf {
     run.join("logs").join(format!("server-{model}.log"))
 }
@@ -303,6 +311,7 @@ fn servers_take_their_gpus_from_the_pool_and_dry_run_shows_where() {
         assert!(log.contains(&reported), "{model}: {log}");
         assert_none_left(&log_of(&run, model), Duration::ZERO);
     }
+    assert!(job_time(&run, "a-quiz", "ended_at") < job_time(&run, "c-quiz", "started_at"));
 }
 
 #[test]
@@ -364,7 +373,8 @@ fn a_checkpoint_sweep_serves_each_checkpoint_in_step_order_and_resumes() {
     assert!(failed.starts_with("the server of model `checkpoint-10` never became ready"), "{failed}");
     // One GPU: the servers ran one after the other, in step order.
     let (five, twenty) = (log_of(&run, "checkpoint-5"), log_of(&run, "checkpoint-20"));
-    assert!(server_pids(&five)[0] < server_pids(&twenty)[0]);
+    assert!(job_time(&run, "checkpoint-5-quiz", "ended_at") < job_time(&run, "checkpoint-10-quiz", "ended_at"));
+    assert!(job_time(&run, "checkpoint-10-quiz", "ended_at") < job_time(&run, "checkpoint-20-quiz", "started_at"));
     let served = read_json(&run.join("checkpoint-20-quiz/metadata.json"));
     let command = served["server"]["command"].as_str().unwrap();
     assert!(command.ends_with("/ckpts/step-20"), "{command}");

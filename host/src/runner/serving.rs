@@ -1,8 +1,8 @@
 //! The servers of a run's served models (`serve:`): each counts the jobs
 //! that will use it, starts with the first and stops after the last; all
-//! share the run's GPU pool, each on the devices [`placement`] gives it
-//! (in the order of the servers' first jobs, as `--dry-run` shows), and
-//! write their logs to the run's `logs/`.
+//! share the run's GPU pool, each taking, in its turn (the order of the
+//! servers' first jobs), the devices [`placement`] gives it, as
+//! `--dry-run` shows; and write their logs to the run's `logs/`.
 
 use super::PreparedJob;
 use crate::models::server::{GpuPool, ServeContext, Server, ServerInfo, placement};
@@ -30,8 +30,12 @@ impl Serving {
             false => plan.gpus.clone().unwrap_or_else(GpuPool::visible),
         };
         let needs: Vec<usize> = servers.iter().map(|server| server.spec().gpus).collect();
+        // Turns go to the servers that take GPUs: one that needs none, or
+        // cannot fit, waits for no other.
+        let mut turns = 0..;
         for (server, placed) in servers.iter().zip(placement(&pool, &needs)) {
-            server.place(placed);
+            let takes = matches!(&placed, Ok((_, devices)) if !devices.is_empty());
+            server.place(placed, takes.then(|| turns.next().expect("turns never run out")));
         }
         let context =
             ServeContext { logs_dir: RunLayout::new(run_root).logs_dir(), gpus: Arc::new(GpuPool::new(&pool)) };

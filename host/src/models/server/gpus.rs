@@ -1,9 +1,10 @@
 //! The run's GPUs, shared by the servers it starts. Before the run, every
-//! server is given its devices ([`placement`], in the order of the
-//! servers' first jobs, as `--dry-run` shows them); each then takes
+//! server is given its turn (the order of the servers' first jobs) and its
+//! devices ([`placement`], as `--dry-run` shows them). Each then takes
 //! exactly those (through `CUDA_VISIBLE_DEVICES`) for as long as it runs,
-//! waiting until the servers holding them have stopped. So the placement
-//! `--dry-run` shows is the one that happens.
+//! once every earlier turn has taken its own and the servers holding them
+//! have stopped. So the placement `--dry-run` shows is the one that
+//! happens, in that order.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -14,17 +15,24 @@ use tokio::sync::Notify;
 /// says why it cannot run.
 pub type Placed = Result<(usize, Vec<u32>), String>;
 
-/// The devices of a run that are free.
+/// The devices of a run that are free, and whose turn it is to take some.
 #[derive(Default)]
 pub struct GpuPool {
-    free: Mutex<BTreeSet<u32>>,
+    free: Mutex<Free>,
     returned: Notify,
+}
+
+#[derive(Default)]
+struct Free {
+    devices: BTreeSet<u32>,
+    turn: usize,
 }
 
 impl GpuPool {
     /// A pool of `devices` (device indexes as `CUDA_VISIBLE_DEVICES` takes them).
     pub fn new(devices: &[u32]) -> GpuPool {
-        GpuPool { free: Mutex::new(devices.iter().copied().collect()), returned: Notify::new() }
+        let free = Free { devices: devices.iter().copied().collect(), turn: 0 };
+        GpuPool { free: Mutex::new(free), returned: Notify::new() }
     }
 
     /// Every device visible to assay: `CUDA_VISIBLE_DEVICES` when set, else
@@ -45,16 +53,19 @@ impl GpuPool {
         }
     }
 
-    /// Take `devices`, waiting until every one of them is free.
-    pub(super) async fn take(&self, devices: &[u32]) {
+    /// Take `devices` in turn `turn` (0 first), waiting until every
+    /// earlier turn has taken its devices and every one of these is free.
+    pub(super) async fn take(&self, turn: usize, devices: &[u32]) {
         loop {
             let returned = self.returned.notified();
             {
                 let mut free = self.free.lock().expect("the GPU pool lock is never poisoned");
-                if devices.iter().all(|d| free.contains(d)) {
+                if free.turn == turn && devices.iter().all(|d| free.devices.contains(d)) {
                     devices.iter().for_each(|d| {
-                        free.remove(d);
+                        free.devices.remove(d);
                     });
+                    free.turn += 1;
+                    self.returned.notify_waiters();
                     return;
                 }
             }
@@ -64,7 +75,7 @@ impl GpuPool {
 
     /// Give devices back.
     pub(super) fn give_back(&self, devices: &[u32]) {
-        self.free.lock().expect("the GPU pool lock is never poisoned").extend(devices);
+        self.free.lock().expect("the GPU pool lock is never poisoned").devices.extend(devices);
         self.returned.notify_waiters();
     }
 }
@@ -123,21 +134,32 @@ mod tests {
         assert_eq!(none, [Err("needs 1 GPUs; the run's pool has no GPUs (set `gpus:` in the config)".into())]);
     }
 
+    /// Take `devices` in `turn` on another task.
+    fn taking(pool: &Arc<GpuPool>, turn: usize, devices: &'static [u32]) -> tokio::task::JoinHandle<()> {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.take(turn, devices).await })
+    }
+
     #[tokio::test]
-    async fn a_server_waits_for_exactly_its_devices() {
+    async fn a_server_waits_for_its_turn_and_exactly_its_devices() {
         let pool = Arc::new(GpuPool::new(&[4, 5, 6]));
-        pool.take(&[4, 5]).await;
-        let waiting = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.take(&[5, 6]).await }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished(), "device 5 is taken, though one device is free");
+        let pause = || tokio::time::sleep(Duration::from_millis(50));
+        let third = taking(&pool, 2, &[6]);
+        pause().await;
+        assert!(!third.is_finished(), "turn 2 waits for turns 0 and 1, though device 6 is free");
+        pool.take(0, &[4, 5]).await;
+        let second = taking(&pool, 1, &[5, 6]);
+        pause().await;
+        assert!(!second.is_finished(), "device 5 is taken, though device 6 is free");
         pool.give_back(&[4]);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished(), "device 4 is not one it waits for");
+        pause().await;
+        assert!(!second.is_finished(), "device 4 is not one it waits for");
+        assert!(!third.is_finished(), "turn 2 waits for turn 1");
         pool.give_back(&[5]);
-        tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
-        pool.take(&[4]).await;
+        tokio::time::timeout(Duration::from_secs(5), second).await.unwrap().unwrap();
+        pause().await;
+        assert!(!third.is_finished(), "device 6 went to turn 1");
+        pool.give_back(&[5, 6]);
+        tokio::time::timeout(Duration::from_secs(5), third).await.unwrap().unwrap();
     }
 }

@@ -95,7 +95,7 @@ pub struct Server {
     spec: ServeSpec,
     port: u16,
     jobs_left: AtomicUsize,
-    placed: OnceLock<Placed>,
+    placed: OnceLock<(Option<usize>, Placed)>,
     state: watch::Sender<State>,
     supervisor: tokio::sync::Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
     info: OnceLock<ServerInfo>,
@@ -141,9 +141,10 @@ impl Server {
         self.jobs_left.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Where it runs (see [`placement`]); set once, before it starts.
-    pub fn place(&self, placed: Placed) {
-        let _ = self.placed.set(placed);
+    /// Where it runs (see [`placement`]) and its turn to take its GPUs (0
+    /// first; `None`: it takes none); set once, before it starts.
+    pub fn place(&self, placed: Placed, turn: Option<usize>) {
+        let _ = self.placed.set((turn, placed));
     }
 
     /// Start it unless it runs, and wait until it answers. The error says
@@ -199,14 +200,15 @@ impl Server {
 
     /// Run the server until told to stop, restarting it when it dies.
     async fn supervise(self: Arc<Self>, context: ServeContext, mut stop: oneshot::Receiver<()>) {
-        let devices = match self.placed.get() {
-            Some(Ok((_, devices))) => devices.clone(),
-            Some(Err(why)) => return self.settle(State::Failed(format!("model `{}`: {why}", self.model_id))),
-            None => unreachable!("the runner places every server before it starts"),
+        let (devices, turn) = match self.placed.get().expect("the runner places every server before it starts") {
+            (turn, Ok((_, devices))) => (devices.clone(), *turn),
+            (_, Err(why)) => return self.settle(State::Failed(format!("model `{}`: {why}", self.model_id))),
         };
-        tokio::select! {
-            () = context.gpus.take(&devices) => {}
-            _ = &mut stop => return self.settle(State::Idle),
+        if let Some(turn) = turn {
+            tokio::select! {
+                () = context.gpus.take(turn, &devices) => {}
+                _ = &mut stop => return self.settle(State::Idle),
+            }
         }
         let log = context.logs_dir.join(format!("server-{}.log", crate::store::slug(&self.model_id)));
         let state = self.run(&devices, &log, &mut stop).await;
