@@ -11,8 +11,8 @@
 //!   `run.yaml:7:12: models.m.model: ${MODEL}: environment variable MODEL is not set`.
 //! - A secret is never written: a variable named like one (`HF_TOKEN`,
 //!   `OPENAI_API_KEY`, `*SECRET*`, `*PASSWORD*`) may be referenced only in
-//!   values assay keeps in memory, a `token:` field or a job's
-//!   `environment_variables`; anywhere else (a value that may reach a
+//!   values assay keeps in memory, a `token:` field, a job's
+//!   `environment_variables` or a served model's `serve.env`; anywhere else (a value that may reach a
 //!   manifest, metadata or results) it is an error.
 //!
 //! The expansion is a deserializer wrapped around YAML's or TOML's: it
@@ -66,8 +66,10 @@ fn reference(text: &str) -> Option<(&str, &str)> {
 enum Scope {
     /// An ordinary value (it may reach manifests, metadata, results).
     Plain,
-    /// The `environment_variables` map: its values may be secrets.
+    /// The `environment_variables` map (or `serve.env`): its values may be secrets.
     EnvironmentVariables,
+    /// A model's `serve:` block: plain, but for its `env` map.
+    Serve,
     /// A value kept in memory only (`token:`, a job's environment variable).
     Secret,
 }
@@ -77,7 +79,8 @@ impl Scope {
     fn of_field(self, key: &str) -> Scope {
         match (self, key) {
             (Scope::EnvironmentVariables, _) | (_, "token") => Scope::Secret,
-            (_, "environment_variables") => Scope::EnvironmentVariables,
+            (_, "environment_variables") | (Scope::Serve, "env") => Scope::EnvironmentVariables,
+            (_, "serve") => Scope::Serve,
             _ => Scope::Plain,
         }
     }
@@ -97,7 +100,7 @@ fn expand_in(text: &str, scope: Scope) -> Result<String, String> {
         if scope != Scope::Secret && names_a_secret(name) {
             return Err(format!(
                 "${{{name}}} looks like a secret and this value may be written to run files: \
-                 use secrets only in `environment_variables` or `token` (a model names its key's variable in `api_key_var`)"
+                 use secrets only in `environment_variables`, `serve.env` or `token` (a model names its key's variable in `api_key_var`)"
             ));
         }
         environment_variable(name)

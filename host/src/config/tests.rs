@@ -239,6 +239,18 @@ fn serve_takes_defaults_and_a_port_that_is_auto_or_a_number() {
     assert!(e.contains("models.m.serve.engine: unknown variant `tgi`, expected one of"), "{e}");
 }
 
+#[test]
+fn a_secret_may_reach_a_servers_environment_and_nothing_else_of_serve() {
+    // Past the secret check, the unset variable is the error; before it, the secret.
+    let serve = |field: &str| format!("models:\n  m: {{model: x, serve: {{engine: vllm, {field}}}}}\njobs: []\n");
+    let e = error(&serve("env: {HF_TOKEN: '${ASSAY_TEST_UNSET_TOKEN}'}"), &[]);
+    assert!(e.ends_with("environment variable ASSAY_TEST_UNSET_TOKEN is not set"), "{e}");
+    let e = error(&serve("extra_args: [--api-key, '${ASSAY_TEST_UNSET_TOKEN}']"), &[]);
+    assert!(e.contains("${ASSAY_TEST_UNSET_TOKEN} looks like a secret"), "{e}");
+    let e = error(&serve("path: '${ASSAY_TEST_UNSET_TOKEN}'"), &[]);
+    assert!(e.contains("${ASSAY_TEST_UNSET_TOKEN} looks like a secret"), "{e}");
+}
+
 /// `CARGO_PKG_NAME` is set (to `assay`) in the environment of every test
 /// cargo runs; the tests read it rather than set a variable of their own.
 const SET_VAR: &str = "CARGO_PKG_NAME";
