@@ -174,7 +174,6 @@ pub(crate) async fn execute(
     let running: Vec<PreparedJob> = running.map(|(job, _)| job).collect();
     let serving = Serving::new(plan, run_dir.root(), &running);
     let progress = Progress::new(options.progress, running.iter());
-    let job_slots = Arc::new(Semaphore::new(plan.parallel.max(1)));
     let jobs: Vec<(PreparedJob, JobBars)> = running
         .into_iter()
         .map(|job| {
@@ -182,11 +181,26 @@ pub(crate) async fn execute(
             (job, bars)
         })
         .collect();
+    let job_slots = Arc::new(Semaphore::new(plan.parallel.max(1)));
+    let tasks = spawn_jobs(jobs, &run_dir, &serving, job_slots, options).await;
+    join_jobs(tasks, &serving).await?;
+    let manifest = run_dir.manifest();
+    let summaries = store::read_summaries(run_dir.root(), &manifest);
+    Ok(RunReport { run_dir: run_dir.root().to_path_buf(), manifest, summaries })
+}
+
+/// Spawn a task per job. Slots are taken here, in plan order, so jobs
+/// start in the order the config lists them (tasks would take them in
+/// whatever order the scheduler first polls them). A served model's job
+/// takes its slot in its task once its server answers (see `run_served`).
+async fn spawn_jobs(
+    jobs: Vec<(PreparedJob, JobBars)>,
+    run_dir: &Arc<RunDir>,
+    serving: &Serving,
+    job_slots: Arc<Semaphore>,
+    options: &RunOptions,
+) -> JoinSet<Result<()>> {
     let mut tasks = JoinSet::new();
-    // Slots are taken here, in plan order, so jobs start in the order the
-    // config lists them (tasks would take them in whatever order the
-    // scheduler first polls them). A served model's job takes its slot in
-    // its task once its server answers (see `run_served`).
     for (job, bars) in jobs {
         let (run_dir, options, seed) = (run_dir.clone(), options.clone(), job.plan.seed);
         if let Some(server) = job.server().cloned() {
@@ -211,10 +225,7 @@ pub(crate) async fn execute(
             run_in_time(&run_dir, seed, job, None, &bars, &options).await
         });
     }
-    join_jobs(tasks, &serving).await?;
-    let manifest = run_dir.manifest();
-    let summaries = store::read_summaries(run_dir.root(), &manifest);
-    Ok(RunReport { run_dir: run_dir.root().to_path_buf(), manifest, summaries })
+    tasks
 }
 
 /// Wait for the job tasks; the first error stops the others. Whatever
