@@ -25,7 +25,9 @@ pub mod replay;
 mod retry;
 mod spec;
 
-pub use endpoint::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, Usage};
+pub use endpoint::{
+    Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, ScoringApi, Usage,
+};
 pub use loglikelihood::{ContinuationScore, ScoredContinuations};
 pub use message::{Message, Role, Tool, ToolCall};
 pub use model::{Model, Models, ReplyError, Turn};

@@ -437,6 +437,7 @@ mod tests {
             rate_limit_wait_secs: 1.0,
             rate: Default::default(),
             api,
+            scoring_api: Default::default(),
             cache: false,
         };
         Models::default()
