@@ -175,7 +175,11 @@ pub(crate) async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitStatus
     }
     let (reports, _) = process::process(&options)?;
     if reports.is_empty() {
-        outln!("No jobs with status {:?} in {}", options.statuses, options.runs_dir.display())?;
+        outln!(
+            "No jobs with status {} in {}; nothing written (--process-incomplete adds failed, running and interrupted jobs with the samples they have)",
+            options.statuses.iter().map(|status| status.as_str()).collect::<Vec<_>>().join(" or "),
+            options.runs_dir.display()
+        )?;
         return Ok(ExitStatus::Success);
     }
     let mut table = new_table(&["file", "rows", "from run", "action"]);
