@@ -207,6 +207,50 @@ fn loglikelihood_choices_score_acc_and_acc_norm_through_a_base_model() {
     assert!(lines.iter().all(|l| l["reward"] == 1.0 && l["metrics"]["acc_norm"] == 1.0), "{lines:?}");
 }
 
+/// Text Generation Inference's `POST /generate`: with
+/// `decoder_input_details`, the prompt's tokens as `details.prefill` (a
+/// `<s>` first, then the prompt split at spaces, scored as in
+/// [`logprob_reply`]); without, greedy decoding, which gives ` A` (the
+/// model prefers option A).
+fn tgi_reply(request: &MockRequest) -> MockReply {
+    let (inputs, parameters) = (request.body["inputs"].as_str().unwrap(), &request.body["parameters"]);
+    if parameters["decoder_input_details"] != json!(true) {
+        assert_eq!((parameters["max_new_tokens"].clone(), parameters["do_sample"].clone()), (json!(1), json!(false)));
+        return MockReply::Json(json!({"generated_text": " A"}));
+    }
+    let tokens = space_tokens(inputs);
+    let last = tokens.len() - 1;
+    let mut prefill = vec![json!({"id": 1, "text": "<s>", "logprob": null})];
+    prefill.extend(tokens.iter().enumerate().map(|(i, token)| {
+        let logprob = match (i == last, token == " A") {
+            (false, _) => -0.5,
+            (true, true) => -1.0,
+            (true, false) => -2.0,
+        };
+        json!({"id": i + 2, "text": token, "logprob": logprob})
+    }));
+    MockReply::Json(json!({"generated_text": ".", "details": {"finish_reason": "length", "prefill": prefill}}))
+}
+
+#[test]
+fn loglikelihood_on_text_generation_inference_reads_the_prefill_and_asks_greedy_decoding() {
+    let server = MockOpenAi::start(tgi_reply);
+    let env = "    capabilities: [loglikelihood]\n    env_args: {mode: loglikelihood}\n";
+    let project = mcq_project(&server, "    use_chat_template: false\n    loglikelihood_api: tgi\n", env);
+    project.assay_ok(&["bench", "--config", "run.yaml", "-q"]);
+    let lines = results(&project);
+    assert_eq!(lines.len(), 4);
+    for line in &lines {
+        assert_eq!(line["parsed_answer"], "A", "{line}");
+        assert_eq!(line["reward"], if line["example_id"] == "q1" { 1.0 } else { 0.0 }, "{line}");
+        assert_eq!(line["continuations"][0], json!({"text": " A", "logprob": -1.0, "tokens": 1, "greedy": true}));
+        assert_eq!(line["continuations"][1], json!({"text": " B", "logprob": -2.0, "tokens": 1, "greedy": false}));
+    }
+    // The probe, then per question four continuations: each a prefill and a greedy request.
+    assert_eq!(server.request_count(), 2 + 4 * 4 * 2);
+    assert!(server.requests().iter().all(|r| r.body["inputs"].is_string()), "every request went to /generate");
+}
+
 #[test]
 fn a_server_without_prompt_logprobs_is_refused_before_the_run_naming_the_model() {
     // A chat-only server: every request gets a chat completion, no log-probabilities.

@@ -26,6 +26,7 @@ fn endpoint(base_url: &str) -> Endpoint {
         max_concurrent: 4,
         rate: Default::default(),
         api: Api::Chat,
+        scoring_api: Default::default(),
         backoff: Backoff { base: Duration::from_millis(5), max: Duration::from_secs(5) },
     }
 }

@@ -468,3 +468,15 @@ fn a_prompts_file_with_upper_case_keys_reaches_any_plugin() {
         assert_eq!(request.body["messages"][0]["content"], "Answer like a careful clinician.");
     }
 }
+
+#[test]
+fn nothing_to_process_says_so_and_how_to_include_unfinished_jobs() {
+    let project = Project::new();
+    std::fs::create_dir_all(project.path().join("runs/raw")).unwrap();
+    let (stdout, _) = project.assay_ok(&["process"]);
+    assert_eq!(
+        stdout.trim(),
+        "No jobs with status completed in runs/raw; nothing written (--process-incomplete adds failed, running and interrupted jobs with the samples they have)"
+    );
+    assert!(!project.path().join("runs/processed/env_index.json").exists());
+}

@@ -154,7 +154,7 @@ fn bench_process(dir: &Path) {
     let options = |output: &str| ProcessOptions {
         runs_dir: runs.clone(),
         output_dir: dir.join(output),
-        max_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        max_workers: process::DEFAULT_MAX_WORKERS,
         statuses: vec![JobStatus::Completed],
         drop_text: false,
         dry_run: false,

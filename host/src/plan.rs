@@ -380,6 +380,7 @@ fn endpoint_spec(id: &str, name: &str, model: &config::ModelConfig) -> Result<En
             (true, Some(_)) => bail!("models.{id}.prompt_template: only used with `use_chat_template: false`"),
             (false, template) => Api::Completions(template.clone().unwrap_or_default()),
         },
+        scoring_api: model.loglikelihood_api,
         cache: model.cache,
     })
 }

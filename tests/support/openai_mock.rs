@@ -2,7 +2,8 @@
 //!
 //! [`MockOpenAi::start`] binds `127.0.0.1:0` and serves
 //! `POST /v1/chat/completions`, `POST /v1/completions` (text
-//! completions, for base models) and `GET /v1/models` (not recorded) on its own thread and tokio runtime, so both
+//! completions, for base models), `POST /generate` (Text Generation
+//! Inference's own API, at the root) and `GET /v1/models` (not recorded) on its own thread and tokio runtime, so both
 //! async tests and sync tests that run the `assay` binary can use it. A
 //! responder closure decides each reply; the server records every request
 //! and the peak number of requests in flight. Dropping the server stops it.
@@ -167,6 +168,7 @@ impl MockOpenAi {
         let app = Router::new()
             .route("/v1/chat/completions", post(chat_completions))
             .route("/v1/completions", post(chat_completions))
+            .route("/generate", post(chat_completions))
             .route("/v1/models", get(list_models))
             .with_state(shared.clone());
         let (shutdown, stop) = oneshot::channel();

@@ -140,7 +140,7 @@ pub(crate) async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitStatus
     let options = ProcessOptions {
         runs_dir: args.runs_dir.or(file.runs_dir).unwrap_or_else(|| locations::RUNS_DIR.into()),
         output_dir: args.output_dir.or(file.output_dir).unwrap_or_else(|| locations::PROCESSED_DIR.into()),
-        max_workers: args.max_workers.map(|n| n as usize).or(file.max_workers).unwrap_or(4),
+        max_workers: args.max_workers.map(|n| n as usize).or(file.max_workers).unwrap_or(process::DEFAULT_MAX_WORKERS),
         statuses,
         drop_text: args.drop_text || file.drop_text,
         dry_run: args.dry_run,
@@ -175,7 +175,11 @@ pub(crate) async fn process(args: ProcessArgs, quiet: bool) -> Result<ExitStatus
     }
     let (reports, _) = process::process(&options)?;
     if reports.is_empty() {
-        outln!("No jobs with status {:?} in {}", options.statuses, options.runs_dir.display())?;
+        outln!(
+            "No jobs with status {} in {}; nothing written (--process-incomplete adds failed, running and interrupted jobs with the samples they have)",
+            options.statuses.iter().map(|status| status.as_str()).collect::<Vec<_>>().join(" or "),
+            options.runs_dir.display()
+        )?;
         return Ok(ExitStatus::Success);
     }
     let mut table = new_table(&["file", "rows", "from run", "action"]);

@@ -99,6 +99,12 @@ pub struct ModelConfig {
     /// `system`, `user`, `assistant` (each `{content}` by default),
     /// `separator` (a blank line) and `generation_prefix` (empty).
     pub prompt_template: Option<crate::models::PromptTemplate>,
+    /// Where continuations are scored by log-likelihood: `completions`
+    /// (default; `/completions` with `echo`, as vLLM, SGLang and llama.cpp
+    /// serve it) or `tgi` (Text Generation Inference's `/generate` at the
+    /// server's root, `api_base_url` without its `/v1`).
+    #[serde(default)]
+    pub loglikelihood_api: crate::models::ScoringApi,
     /// Sent verbatim with every request (`temperature`, `top_k`, ...).
     #[serde(default, deserialize_with = "de_unique_map")]
     pub sampling_args: Map<String, Value>,
@@ -222,6 +228,7 @@ impl ModelConfig {
             adaptive_concurrency: defaults::adaptive_concurrency(),
             use_chat_template: defaults::use_chat_template(),
             prompt_template: None,
+            loglikelihood_api: Default::default(),
             sampling_args: Map::new(),
             serve: None,
             price: None,

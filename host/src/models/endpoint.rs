@@ -51,7 +51,7 @@ impl Usage {
 }
 
 /// A successful reply.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChatReply {
     /// The message text (empty when the server sent `null`).
     pub content: String,
@@ -100,6 +100,8 @@ pub struct Endpoint {
     pub rate: RateLimits,
     /// Chat or text completions.
     pub api: Api,
+    /// Where continuations are scored by log-likelihood.
+    pub scoring_api: ScoringApi,
     /// Delays between attempts.
     pub backoff: Backoff,
 }
@@ -113,6 +115,21 @@ pub enum Api {
     Chat,
     /// `POST /completions` with the messages rendered into one prompt.
     Completions(PromptTemplate),
+}
+
+/// Where a server scores continuations by log-likelihood (see
+/// `loglikelihood.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoringApi {
+    /// `POST /completions` with `echo` and `logprobs`: vLLM, SGLang,
+    /// llama.cpp's server, OpenAI.
+    #[default]
+    Completions,
+    /// Text Generation Inference's own `POST /generate` with
+    /// `decoder_input_details` (its `/v1/completions` does not echo
+    /// prompt log-probabilities).
+    Tgi,
 }
 
 /// How a conversation becomes one prompt for a base model: each message's

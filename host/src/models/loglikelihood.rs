@@ -14,6 +14,14 @@
 //! - vLLM's `prompt_logprobs` (one map per token, `null` first);
 //! - a list of `{token, logprob, top_logprobs}` under `logprobs.content`
 //!   (llama.cpp's server), with offsets from the token texts.
+//!
+//! Text Generation Inference does not echo prompts on `/v1/completions`;
+//! its own `POST /generate` with `decoder_input_details` returns the
+//! prompt's tokens as `details.prefill` (`{id, text, logprob}`, the first
+//! `null`), without the most likely tokens. Each continuation then takes
+//! two requests: the prefill for its log-probability, and greedy decoding
+//! from the context, as many tokens as the continuation has, for whether
+//! greedy decoding gives it.
 
 use super::Usage;
 use serde_json::{Map, Value, json};
@@ -61,6 +69,66 @@ pub(super) fn body(model: &str, prompts: &[String], sampling_args: &Map<String, 
         }
     }
     body
+}
+
+/// TGI: the body asking for `prompt`'s own log-probabilities.
+pub(super) fn tgi_body(prompt: &str) -> Value {
+    let parameters = json!({"max_new_tokens": 1, "details": true, "decoder_input_details": true, "do_sample": false});
+    json!({"inputs": prompt, "parameters": parameters})
+}
+
+/// TGI: the body asking for `tokens` tokens of greedy decoding after `context`.
+pub(super) fn tgi_greedy_body(context: &str, tokens: u32) -> Value {
+    json!({"inputs": context, "parameters": {"max_new_tokens": tokens, "do_sample": false}})
+}
+
+/// TGI: the score of the continuation after the first `context_len` bytes
+/// of `prompt`, from `details.prefill`; `greedy` is left false (TGI gives
+/// no most likely tokens for the prompt: ask [`tgi_greedy_body`]).
+pub(super) fn parse_tgi(json: &Value, prompt: &str, context_len: usize) -> Result<ContinuationScore, String> {
+    let prefill = json.pointer("/details/prefill").and_then(Value::as_array).ok_or("no `details.prefill`")?;
+    let texts = prefill.iter().map(|token| token.get("text").and_then(Value::as_str).unwrap_or_default());
+    let spans = align(texts, prompt)?;
+    let tokens: Vec<Token> = prefill
+        .iter()
+        .zip(spans)
+        .map(|(token, (start, end))| Token {
+            text: prompt[start..end].to_string(),
+            logprob: token.get("logprob").and_then(Value::as_f64),
+            top: false,
+        })
+        .collect();
+    score(&tokens, prompt, context_len)
+}
+
+/// Where each token's text lies in `prompt`, as (start, end) byte offsets.
+/// Tokens decoded one by one may lose the space before them (SentencePiece
+/// tokenizers), which is then taken as theirs; tokens before any of the
+/// prompt's text (`<s>`, `<|begin_of_text|>`) take none of it.
+fn align<'a>(texts: impl Iterator<Item = &'a str>, prompt: &str) -> Result<Vec<(usize, usize)>, String> {
+    let mut offset = 0;
+    let mut spans = Vec::new();
+    for (index, text) in texts.enumerate() {
+        let rest = &prompt[offset..];
+        let start = offset;
+        if rest.starts_with(text) {
+            offset += text.len();
+        } else if rest.starts_with(' ') && rest[1..].starts_with(text) {
+            offset += 1 + text.len();
+        } else if offset != 0 {
+            return Err(format!("prompt token {index} ({text:?}) is not the prompt's text at byte {offset}"));
+        }
+        spans.push((start, offset));
+    }
+    match offset == prompt.len() {
+        true => Ok(spans),
+        false => Err("the prompt tokens do not spell the whole prompt".into()),
+    }
+}
+
+/// TGI: the text greedy decoding generated (`generated_text`).
+pub(super) fn tgi_generated_text(json: &Value) -> Result<&str, String> {
+    json.get("generated_text").and_then(Value::as_str).ok_or_else(|| "no `generated_text`".to_string())
 }
 
 /// One prompt token: its text, log-probability and whether it was the
@@ -187,6 +255,43 @@ mod tests {
 
     fn prompts() -> Vec<String> {
         vec!["Paris is in France".into(), "Paris is in Spain".into()]
+    }
+
+    /// A TGI reply's prefill: `<s>`, then tokens decoded one by one as a
+    /// SentencePiece tokenizer does (the space before a word dropped).
+    fn tgi_reply(texts: &[&str], logprobs: &[Option<f64>]) -> Value {
+        let prefill: Vec<Value> = texts
+            .iter()
+            .zip(logprobs)
+            .enumerate()
+            .map(|(id, (text, logprob))| json!({"id": id, "text": text, "logprob": logprob}))
+            .collect();
+        json!({"generated_text": ".", "details": {"finish_reason": "length", "generated_tokens": 1, "prefill": prefill}})
+    }
+
+    #[test]
+    fn tgi_prefill_is_aligned_past_a_bos_token_and_dropped_spaces() {
+        let reply = tgi_reply(
+            &["<s>", "Paris", "is", "in", "France"],
+            &[None, Some(-5.0), Some(-1.0), Some(-0.5), Some(-0.25)],
+        );
+        let score = parse_tgi(&reply, "Paris is in France", "Paris is in".len()).unwrap();
+        assert_eq!(score, ContinuationScore { logprob: -0.25, tokens: 1, greedy: false });
+        // Byte-level BPE keeps the spaces; no BOS token.
+        let reply = tgi_reply(&["Paris", " is", " in", " France"], &[None, Some(-1.0), Some(-0.5), Some(-0.25)]);
+        let score = parse_tgi(&reply, "Paris is in France", "Paris is".len()).unwrap();
+        assert_eq!(score, ContinuationScore { logprob: -0.75, tokens: 2, greedy: false });
+    }
+
+    #[test]
+    fn tgi_prefill_that_does_not_spell_the_prompt_is_refused() {
+        let reply =
+            tgi_reply(&["<s>", "Paris", "is", "in", "Spain"], &[None, Some(-5.0), Some(-1.0), Some(-0.5), Some(-2.0)]);
+        let error = parse_tgi(&reply, "Paris is in France", 11).unwrap_err();
+        assert_eq!(error, "prompt token 4 (\"Spain\") is not the prompt's text at byte 11");
+        let reply = tgi_reply(&["Paris", " is"], &[None, Some(-1.0)]);
+        assert_eq!(parse_tgi(&reply, "Paris is in", 5).unwrap_err(), "the prompt tokens do not spell the whole prompt");
+        assert_eq!(parse_tgi(&json!({"generated_text": "x"}), "Paris", 2).unwrap_err(), "no `details.prefill`");
     }
 
     #[test]

@@ -28,7 +28,9 @@ mod retry;
 pub mod server;
 mod spec;
 
-pub use endpoint::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, Usage};
+pub use endpoint::{
+    Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, PromptTemplate, RateLimits, ScoringApi, Usage,
+};
 pub use loglikelihood::{ContinuationScore, ScoredContinuations};
 pub use message::{Message, Role, Tool, ToolCall};
 pub use model::{Model, Models, ReplyError, Turn};

@@ -272,7 +272,7 @@ impl Model {
                 match client.score_continuations("The capital of France is", &probe, &Map::new()).await {
                     Ok(_) => Ok(()),
                     Err(error) => anyhow::bail!(
-                        "returns no log-probabilities for prompts on /completions with `echo` ({error}); serve it with vLLM, SGLang or another server that echoes prompt log-probabilities"
+                        "returns no log-probabilities for prompts ({error}); serve it with a server that returns them and set the model's `loglikelihood_api` to its kind: `completions` (default: `/completions` with `echo`, as vLLM, SGLang and llama.cpp serve it) or `tgi` (Text Generation Inference)"
                     ),
                 }
             }
@@ -432,6 +432,7 @@ fn client(endpoint: &EndpointSpec) -> Result<ChatClient> {
         max_concurrent: endpoint.max_concurrent,
         rate: endpoint.rate,
         api: endpoint.api.clone(),
+        scoring_api: endpoint.scoring_api,
         backoff: Default::default(),
     })
 }

@@ -6,7 +6,7 @@ use super::hints::requested_wait;
 use super::limits::{AdaptiveConcurrency, Slot, TokenBucket};
 use super::loglikelihood::{self, ScoredContinuations};
 use super::retry::{Backoff, Retries};
-use super::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, Usage};
+use super::{Api, ApiKey, ChatReply, ChatRequest, Endpoint, ModelError, ScoringApi, Usage};
 use bytes::Bytes;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde_json::{Map, Value};
@@ -35,8 +35,9 @@ struct Inner {
     max_concurrent: usize,
     /// Parsed once: parsing it for every request cost more than building the body.
     url: reqwest::Url,
-    /// `{base_url}/completions`, where continuations are scored.
-    completions_url: reqwest::Url,
+    /// Where continuations are scored, and how (see `loglikelihood.rs`):
+    /// `{base_url}/completions`, or TGI's `/generate` at the server's root.
+    scoring: (ScoringApi, reqwest::Url),
     /// `{base_url}/models`, asked to check the server is up.
     models_url: reqwest::Url,
     model: String,
@@ -74,7 +75,16 @@ impl ChatClient {
             let url = format!("{}/{path}", endpoint.base_url.trim_end_matches('/'));
             reqwest::Url::parse(&url).map_err(|e| anyhow::anyhow!("api_base_url {url} is not a valid URL: {e}"))
         };
-        let (url, completions_url, models_url) = (parse(path)?, parse("completions")?, parse("models")?);
+        let (url, models_url) = (parse(path)?, parse("models")?);
+        let scoring_url = match endpoint.scoring_api {
+            ScoringApi::Completions => parse("completions")?,
+            // TGI serves its own API beside the OpenAI one under `/v1`.
+            ScoringApi::Tgi => {
+                let root = endpoint.base_url.trim_end_matches('/').trim_end_matches("/v1");
+                reqwest::Url::parse(&format!("{root}/generate"))
+                    .map_err(|e| anyhow::anyhow!("api_base_url {root} is not a valid URL: {e}"))?
+            }
+        };
         let http = reqwest::Client::builder()
             .connect_timeout(endpoint.timeout.min(Duration::from_secs(30)))
             .build()
@@ -84,7 +94,7 @@ impl ChatClient {
                 http,
                 max_concurrent: endpoint.max_concurrent,
                 url,
-                completions_url,
+                scoring: (endpoint.scoring_api, scoring_url),
                 models_url,
                 model: endpoint.model,
                 api: endpoint.api,
@@ -187,6 +197,9 @@ impl ChatClient {
         continuations: &[String],
         sampling_args: &Map<String, Value>,
     ) -> Result<ScoredContinuations, ModelError> {
+        if self.inner.scoring.0 == ScoringApi::Tgi {
+            return self.score_on_tgi(context, continuations).await;
+        }
         let prompts: Vec<String> = continuations.iter().map(|c| format!("{context}{c}")).collect();
         match self.score_prompts(&prompts, context.len(), sampling_args).await {
             Err(ModelError::Status { status: 400 | 422, .. }) if prompts.len() > 1 => {
@@ -221,7 +234,46 @@ impl ChatClient {
             let scores = loglikelihood::parse(&json, prompts, context_len).map_err(malformed)?;
             Ok(ScoredContinuations { scores, usage: parse_usage(&json), latency_ms: 0, attempts: 1 })
         };
-        self.send(&self.inner.completions_url, &body, estimate, parse).await
+        self.send(&self.inner.scoring.1, &body, estimate, parse).await
+    }
+
+    /// Score continuations on TGI: per continuation, its prefill, then
+    /// greedy decoding from the context for as many tokens as it took.
+    async fn score_on_tgi(&self, context: &str, continuations: &[String]) -> Result<ScoredContinuations, ModelError> {
+        let mut all = ScoredContinuations { scores: Vec::new(), usage: Usage::default(), latency_ms: 0, attempts: 0 };
+        let key = self.inner.key.as_ref();
+        for continuation in continuations {
+            let prompt = format!("{context}{continuation}");
+            let body: Bytes = serde_json::to_vec(&loglikelihood::tgi_body(&prompt)).expect("JSON body").into();
+            let parse = |bytes: &[u8]| {
+                let malformed = |what: String| ModelError::Malformed(format!("{what}: {}", excerpt(bytes, key)));
+                let json: Value = serde_json::from_slice(bytes).map_err(|_| malformed("not JSON".into()))?;
+                let score = loglikelihood::parse_tgi(&json, &prompt, context.len()).map_err(malformed)?;
+                Ok(ScoredContinuations { scores: vec![score], usage: tgi_usage(&json), latency_ms: 0, attempts: 1 })
+            };
+            let mut scored = self.send(&self.inner.scoring.1, &body, prompt.len() as f64 / 4.0, parse).await?;
+            let greedy = self.tgi_greedy_text(context, scored.scores[0].tokens).await?;
+            scored.scores[0].greedy = greedy.content == *continuation;
+            all.scores.extend(scored.scores);
+            all.usage = all.usage.plus(scored.usage).plus(greedy.usage);
+            all.latency_ms += scored.latency_ms + greedy.latency_ms;
+            all.attempts += scored.attempts + greedy.attempts;
+        }
+        Ok(all)
+    }
+
+    /// TGI's greedy decoding of `tokens` tokens after `context`.
+    async fn tgi_greedy_text(&self, context: &str, tokens: u32) -> Result<ChatReply, ModelError> {
+        let body: Bytes = serde_json::to_vec(&loglikelihood::tgi_greedy_body(context, tokens)).expect("JSON").into();
+        let key = self.inner.key.as_ref();
+        let parse = |bytes: &[u8]| {
+            let malformed = |what: String| ModelError::Malformed(format!("{what}: {}", excerpt(bytes, key)));
+            let json: Value = serde_json::from_slice(bytes).map_err(|_| malformed("not JSON".into()))?;
+            let content = loglikelihood::tgi_generated_text(&json).map_err(malformed)?.to_string();
+            let usage = Usage { completion_tokens: Some(u64::from(tokens)), ..Usage::default() };
+            Ok(ChatReply { content, usage, attempts: 1, ..ChatReply::default() })
+        };
+        self.send(&self.inner.scoring.1, &body, context.len() as f64 / 4.0 + f64::from(tokens), parse).await
     }
 
     /// Send `body` to `url` until it succeeds or the retry budget is spent.
@@ -416,6 +468,12 @@ impl Answer for Replies {
 }
 
 /// The `usage` block of a reply.
+/// TGI's counts: the prompt's tokens are its prefill's, and one is generated.
+fn tgi_usage(json: &Value) -> Usage {
+    let prefill = json.pointer("/details/prefill").and_then(Value::as_array).map(|p| p.len() as u64);
+    Usage { prompt_tokens: prefill, completion_tokens: Some(1), reasoning_tokens: None }
+}
+
 fn parse_usage(json: &Value) -> Usage {
     let usage = json.get("usage");
     let count = |path: &[&str]| path.iter().try_fold(usage?, |value, key| value.get(key)).and_then(Value::as_u64);

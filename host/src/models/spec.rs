@@ -54,6 +54,8 @@ pub struct EndpointSpec {
     pub rate: RateLimits,
     /// Chat or text completions (with its prompt template).
     pub api: Api,
+    /// Where continuations are scored by log-likelihood.
+    pub scoring_api: super::ScoringApi,
     /// Whether replies go through the response cache.
     pub cache: bool,
 }

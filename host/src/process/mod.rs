@@ -44,6 +44,11 @@ const INDEX_VERSION: u32 = 1;
 
 /// Rows per record batch and per parquet row group: large enough for fast
 /// scans, small enough that memory stays flat however big a file is.
+/// Files written at once unless `--max-workers` says otherwise: more than
+/// the cores of a small machine, so that while one file waits on its
+/// fsync another is being encoded.
+pub const DEFAULT_MAX_WORKERS: usize = 4;
+
 const ROWS_PER_GROUP: usize = 64 * 1024;
 
 /// What `process` does.

@@ -442,6 +442,7 @@ mod tests {
             rate_limit_wait_secs: 1.0,
             rate: Default::default(),
             api,
+            scoring_api: Default::default(),
             cache: false,
         };
         Models::default()
