@@ -18,10 +18,11 @@ use super::execute::{execute_and_report, print_plan, run_options, run_status};
 use super::output::{ask, errln, outln};
 use super::report::{Format, write_report};
 use super::table::new_table;
+use super::values::generated_tests_cap;
 use crate::checkpoints::{self, Checkpoint};
 use crate::config::{self, CodeBackendKind, JobConfig, LoadedConfig, ModelConfig, ReplayConfig};
 use crate::models::replay::ReplayBook;
-use crate::plan::{self, Plan};
+use crate::plan::{self, Overrides, Plan};
 use crate::report::ReportOptions;
 use crate::runner::{self, RunOptions, RunReport};
 use crate::store::{self, ErrorKind, JobStatus, RunLayout, Summary};
@@ -82,6 +83,11 @@ pub(crate) struct ScoreArgs {
     /// `--code-backend piston`).
     #[arg(long, value_name = "URL")]
     piston_url: Option<String>,
+    /// At most N of a task's generated tests (CodeContests'
+    /// `generated_tests`), when the env's plugin takes `max_generated_tests`
+    /// (the `code` plugin).
+    #[arg(long, value_name = "N")]
+    max_generated_tests: Option<u32>,
     /// Do not ask for confirmation (it is only asked on a terminal).
     #[arg(short, long)]
     yes: bool,
@@ -263,7 +269,10 @@ fn score_plan(args: &ScoreArgs, readable: &[Readable]) -> Result<Plan> {
         job.rollouts = Some(*rollouts);
         loaded.run.jobs.push(job);
     }
-    plan::plan_loaded(&loaded, &crate::locations::extra_plugin_dirs()).with_context(|| format!("--env {}", args.env))
+    let mut plan = plan::plan_loaded(&loaded, &crate::locations::extra_plugin_dirs())
+        .with_context(|| format!("--env {}", args.env))?;
+    plan.apply(&Overrides { args_if_declared: generated_tests_cap(args.max_generated_tests), ..Overrides::default() });
+    Ok(plan)
 }
 
 /// Ask on the terminal; anything but `y`/`yes` declines.
