@@ -299,3 +299,40 @@ fn stdin_stdout_tests_run_in_the_sandbox_with_per_test_counts() {
     assert_eq!(outcome("spawns"), (1.0, json!(3.0), json!(3.0)), "{}", results["spawns"]);
     assert_eq!(results["right"]["code_runs"].as_array().unwrap().len(), 1, "one run for all tests");
 }
+
+#[test]
+fn max_generated_tests_reaches_only_plugins_that_take_it() {
+    let project = Project::new();
+    let generated = json!({"input": ["3\n", "4\n"], "output": ["6\n", "9\n"]});
+    let record = json!({
+        "task_id": "double", "prompt": "Print twice the number.", "canonical_solution": "print(2 * int(input()))",
+        "public_tests": {"input": ["1\n"], "output": ["2\n"]}, "generated_tests": generated,
+    });
+    project.write("tasks.jsonl", &jsonl(&[record]));
+    project.write("run.yaml", &config("{}"));
+    let outcome = |project: &Project| {
+        let r = &results_by_id(project)["double"];
+        (r["reward"].as_f64().unwrap(), r["metrics"]["tests_total"].as_f64().unwrap())
+    };
+    // The second generated test expects a wrong output: only a cap of 1 passes.
+    project.assay_ok(&["bench", "--config", "run.yaml", "-q", "--run-id", "all"]);
+    assert_eq!(outcome(&project), (0.0, 3.0));
+    std::fs::remove_dir_all(project.path().join("runs/raw/all")).unwrap();
+    project.assay_ok(&["bench", "--config", "run.yaml", "-q", "--max-generated-tests", "1", "--run-id", "capped"]);
+    assert_eq!(outcome(&project), (1.0, 2.0));
+
+    // An mcq env beside it never sees the argument; alone, the flag is refused.
+    let mcq = format!("  - id: quiz\n    module: {}\n    dataset: quiz.jsonl\n", plugin("mcq").display());
+    project.write("quiz.jsonl", &support::fixtures::mcq_jsonl(&[("q1", "One?", ["a", "b", "c", "d"], "A")]));
+    let both = config("{}").replace("jobs:\n", &format!("{mcq}jobs:\n  - {{model: oracle, env: quiz}}\n"));
+    project.write("both.yaml", &both);
+    project.assay_ok(&["bench", "--config", "both.yaml", "-q", "--max-generated-tests", "1", "--run-id", "both"]);
+    let quiz = read_jsonl(&project.path().join("runs/raw/both/oracle-quiz/results.jsonl"));
+    assert_eq!(quiz[0]["reward"], 1.0);
+    let alone = format!("envs:\n{mcq}jobs:\n  - {{model: oracle, env: quiz}}\n");
+    project.write("alone.yaml", &alone);
+    let output = project.assay(&["bench", "--config", "alone.yaml", "--max-generated-tests", "1"]);
+    assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim(), "error: --max-generated-tests: no job's plugin takes `max_generated_tests`");
+}

@@ -144,6 +144,11 @@ pub struct EnvSpec {
     pub rollouts: u32,
     /// Arguments for the plugin: env, then matrix, then job.
     pub env_args: Map<String, Value>,
+    /// Arguments merged over `env_args` only if the plugin declares them:
+    /// command-line options meant for one kind of plugin
+    /// (`--max-generated-tests`), so other plugins never see them.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub args_if_declared: Map<String, Value>,
     /// Model turns per episode.
     pub max_turns: u32,
     /// Sandbox limits per call.
@@ -268,6 +273,9 @@ pub struct Overrides {
     pub output_dir: Option<PathBuf>,
     /// Merged over every job's env args (`--env-args`).
     pub env_args: Map<String, Value>,
+    /// Merged over the env args of every job whose plugin declares them
+    /// (`--max-generated-tests`).
+    pub args_if_declared: Map<String, Value>,
     /// Merged over every job's sampling args (`--sampling-args`).
     pub sampling_args: Map<String, Value>,
     /// Every model's `max_concurrent` (`--max-concurrent`).
@@ -291,6 +299,7 @@ impl Plan {
         }
         for job in &mut self.jobs {
             job.env.env_args.extend(overrides.env_args.clone());
+            job.env.args_if_declared.extend(overrides.args_if_declared.clone());
             job.sampling_args.extend(overrides.sampling_args.clone());
             if let Some(endpoint) = job.model.endpoint_mut() {
                 endpoint.max_concurrent = overrides.max_concurrent.unwrap_or(endpoint.max_concurrent);
@@ -639,6 +648,7 @@ fn resolve_env(variant: &Variant, plugin_dirs: &[PathBuf]) -> Result<EnvSpec> {
         num_examples: variant.num_examples,
         rollouts: variant.rollouts,
         env_args,
+        args_if_declared: Map::new(),
         max_turns: variant.max_turns,
         limits: env.limits,
         capabilities: env.capabilities.clone(),

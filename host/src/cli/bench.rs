@@ -58,6 +58,11 @@ pub(crate) struct BenchArgs {
     /// Part of job identity.
     #[arg(long, value_name = "JSON", value_parser = json_object)]
     env_args: Option<Map<String, Value>>,
+    /// At most N of a task's generated tests (CodeContests' `generated_tests`)
+    /// in every env whose plugin takes `max_generated_tests` (the `code`
+    /// plugin); other envs are left alone. Part of job identity.
+    #[arg(long, value_name = "N")]
+    max_generated_tests: Option<u32>,
     /// JSON object merged over every job's sampling args, e.g. '{"temperature": 0}'.
     /// Part of job identity.
     #[arg(long, value_name = "JSON", value_parser = json_object)]
@@ -106,6 +111,7 @@ impl BenchArgs {
             name: self.name.clone(),
             output_dir: self.output_dir.clone(),
             env_args: self.env_args.clone().unwrap_or_default(),
+            args_if_declared: super::values::generated_tests_cap(self.max_generated_tests),
             sampling_args: self.sampling_args.clone().unwrap_or_default(),
             max_concurrent: self.max_concurrent.map(|n| n as usize),
             timeout_secs: self.timeout,

@@ -26,11 +26,12 @@ use super::execute::{execute_and_report, print_plan, run_options, run_status};
 use super::output::{ask, errln, outln};
 use super::report::{Format, write_report};
 use super::table::new_table;
+use super::values::generated_tests_cap;
 use crate::checkpoints::{self, Checkpoint};
 use crate::config::{self, CodeBackendKind, JobConfig, LoadedConfig, ModelConfig, ReplayConfig};
 use crate::models::replay::ReplayBook;
 use crate::models::server::Engine;
-use crate::plan::{self, Plan};
+use crate::plan::{self, Overrides, Plan};
 use crate::report::ReportOptions;
 use crate::runner::{self, RunOptions, RunReport};
 use crate::store::{self, ErrorKind, JobStatus, RunLayout, Summary};
@@ -99,6 +100,11 @@ pub(crate) struct ScoreArgs {
     /// `--code-backend piston`).
     #[arg(long, value_name = "URL")]
     piston_url: Option<String>,
+    /// At most N of a task's generated tests (CodeContests'
+    /// `generated_tests`), when the env's plugin takes `max_generated_tests`
+    /// (the `code` plugin).
+    #[arg(long, value_name = "N")]
+    max_generated_tests: Option<u32>,
     /// List the checkpoints found, their files (served: each server's GPUs
     /// and command line) and what would run; write nothing.
     #[arg(long)]
@@ -293,7 +299,15 @@ fn score_plan(args: &ScoreArgs, dir: &Path, readable: &[Readable]) -> Result<Pla
         job.rollouts = Some(*rollouts);
         loaded.run.jobs.push(job);
     }
-    plan::plan_loaded(&loaded, &crate::locations::extra_plugin_dirs()).with_context(|| format!("--env {}", args.env))
+    sweep_plan(args, &loaded)
+}
+
+/// The sweep's plan, with `--max-generated-tests` applied.
+fn sweep_plan(args: &ScoreArgs, loaded: &LoadedConfig) -> Result<Plan> {
+    let mut plan = plan::plan_loaded(loaded, &crate::locations::extra_plugin_dirs())
+        .with_context(|| format!("--env {}", args.env))?;
+    plan.apply(&Overrides { args_if_declared: generated_tests_cap(args.max_generated_tests), ..Overrides::default() });
+    Ok(plan)
 }
 
 /// The config's env, with one served model (answering to the folder's
@@ -311,7 +325,7 @@ fn serve_plan(args: &ScoreArgs, dir: &Path, serve: &str, checkpoints: &[Readable
         loaded.run.models.insert(checkpoint.model_id(), model);
         loaded.run.jobs.push(JobConfig::new(checkpoint.model_id(), vec![args.env.clone()]));
     }
-    plan::plan_loaded(&loaded, &crate::locations::extra_plugin_dirs()).with_context(|| format!("--env {}", args.env))
+    sweep_plan(args, &loaded)
 }
 
 /// What `--serve` names: a config model with `serve:`, else an engine.

@@ -27,3 +27,8 @@ pub(super) fn dollars(text: &str) -> Result<f64, String> {
         _ => Err(format!("expected an amount of US dollars (0 or more), not `{text}`")),
     }
 }
+
+/// `--max-generated-tests N` as the env arg it sets in plugins that take it.
+pub(super) fn generated_tests_cap(max: Option<u32>) -> Map<String, Value> {
+    max.map(|n| Map::from_iter([("max_generated_tests".to_string(), Value::from(n))])).unwrap_or_default()
+}

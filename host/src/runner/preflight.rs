@@ -144,7 +144,23 @@ pub(crate) async fn preflight(plan: &Plan, runtime: &Runtime) -> Result<Vec<Prep
     for job in &plan.jobs {
         jobs.push(prepare_job(job, runtime, &mut shared).await?);
     }
+    // An option no plugin takes would change nothing: say so.
+    for name in plan.jobs.iter().flat_map(|job| job.env.args_if_declared.keys()) {
+        if !jobs.iter().any(|job| job.plan.env.env_args.contains_key(name)) {
+            bail!("--{}: no job's plugin takes `{name}`", name.replace('_', "-"));
+        }
+    }
     Ok(jobs)
+}
+
+/// `job` with those of its env's `args_if_declared` that its plugin
+/// declares merged over its env args (so they enter its identity).
+fn with_declared_args(job: &JobPlan, declared: &[crate::runtime::ArgDoc]) -> JobPlan {
+    let mut job = job.clone();
+    let wanted = std::mem::take(&mut job.env.args_if_declared);
+    let taken = wanted.into_iter().filter(|(name, _)| declared.iter().any(|arg| &arg.name == name));
+    job.env.env_args.extend(taken);
+    job
 }
 
 /// What jobs share: datasets read once, one client per model, one code
@@ -159,8 +175,9 @@ struct Shared {
 
 async fn prepare_job(job: &JobPlan, runtime: &Runtime, shared: &mut Shared) -> Result<PreparedJob> {
     let context = || format!("job {}", job.job_id);
+    let plugin = runtime.load(&job.env.plugin).await.with_context(context)?;
+    let job = &with_declared_args(job, &plugin.metadata.args);
     let env = &job.env;
-    let plugin = runtime.load(&env.plugin).await.with_context(context)?;
     let source = match &env.dataset {
         DatasetSource::PluginDefault => default_dataset(&plugin, &env.id)?,
         named => named.clone(),
