@@ -152,17 +152,22 @@ fn logprob_reply(request: &MockRequest) -> MockReply {
         .map(|(index, prompt)| {
             let tokens = space_tokens(prompt.as_str().unwrap());
             let last = tokens.len() - 1;
-            let logprob = |i: usize| match (i == last, tokens[i] == " A") {
-                (false, _) => -0.5,
-                (true, true) => -1.0,
-                (true, false) => -2.0,
-            };
-            let values: Vec<f64> = (0..tokens.len()).map(logprob).collect();
+            let values: Vec<f64> = tokens.iter().enumerate().map(|(i, t)| token_logprob(i == last, t)).collect();
             let tops: Vec<Value> = tokens.iter().map(|t| json!({ t.clone(): -0.5 })).collect();
             json!({"index": index, "text": prompt, "logprobs": {"tokens": tokens, "token_logprobs": values, "top_logprobs": tops}})
         })
         .collect();
     MockReply::Json(json!({"choices": choices, "usage": {"prompt_tokens": 10, "completion_tokens": 1}}))
+}
+
+/// The mock base model's log-probability of a prompt token: -0.5 but for
+/// the last, -1.0 for ` A` and -2.0 otherwise (it always prefers option A).
+fn token_logprob(last: bool, token: &str) -> f64 {
+    match (last, token == " A") {
+        (false, _) => -0.5,
+        (true, true) => -1.0,
+        (true, false) => -2.0,
+    }
 }
 
 /// `text` cut before every space.
@@ -221,14 +226,12 @@ fn tgi_reply(request: &MockRequest) -> MockReply {
     let tokens = space_tokens(inputs);
     let last = tokens.len() - 1;
     let mut prefill = vec![json!({"id": 1, "text": "<s>", "logprob": null})];
-    prefill.extend(tokens.iter().enumerate().map(|(i, token)| {
-        let logprob = match (i == last, token == " A") {
-            (false, _) => -0.5,
-            (true, true) => -1.0,
-            (true, false) => -2.0,
-        };
-        json!({"id": i + 2, "text": token, "logprob": logprob})
-    }));
+    prefill.extend(
+        tokens
+            .iter()
+            .enumerate()
+            .map(|(i, token)| json!({"id": i + 2, "text": token, "logprob": token_logprob(i == last, token)})),
+    );
     MockReply::Json(json!({"generated_text": ".", "details": {"finish_reason": "length", "prefill": prefill}}))
 }
 

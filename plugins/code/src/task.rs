@@ -139,14 +139,7 @@ fn paired(field: &str, value: &Value, names: [&str; 2]) -> Result<Vec<IoTest>> {
     let strings = |name: &str| -> Result<Vec<String>> {
         let path = format!("{field}.{name}");
         match value.get(name) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::String(text) => Ok(text.clone()),
-                    other => Err(field_error(&format!("{path}[{i}]"), "a string", other)),
-                })
-                .collect(),
+            Some(Value::Array(items)) => strings(&path, items),
             Some(other) => Err(field_error(&path, "a list of strings", other)),
             None => Err(Error::bad_record(format!("field `{path}`: missing"))),
         }
@@ -161,16 +154,18 @@ fn paired(field: &str, value: &Value, names: [&str; 2]) -> Result<Vec<IoTest>> {
 
 fn assert_lines(field: &str, list: &Value) -> Result<Vec<String>> {
     match list {
-        Value::Array(items) if !items.is_empty() => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::String(line) => Ok(line.clone()),
-                other => Err(field_error(&format!("{field}[{i}]"), "a string", other)),
-            })
-            .collect(),
+        Value::Array(items) if !items.is_empty() => strings(field, items),
         other => Err(field_error(field, "a non-empty list of strings", other)),
     }
+}
+
+/// `items`, the list at `field`, as strings; an error names the item.
+fn strings(field: &str, items: &[Value]) -> Result<Vec<String>> {
+    let string = |(i, item): (usize, &Value)| match item {
+        Value::String(text) => Ok(text.clone()),
+        other => Err(field_error(&format!("{field}[{i}]"), "a string", other)),
+    };
+    items.iter().enumerate().map(string).collect()
 }
 
 fn string(record: &Map<String, Value>, field: &str) -> Result<String> {
