@@ -122,21 +122,27 @@ for path in {files:?}:
     print(path.split("processed/")[1], t.num_rows, md["schema_version"], sorted(set(t.column("variant_id").to_pylist())),
           sum(1 for e in t.column("error_kind").to_pylist() if e), compression(path, "run_id"), compression(path, "prompt"))
 print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
+served = pq.read_table({served:?})
+present = lambda name: sum(1 for v in served.column(name).to_pylist() if v is not None)
+print(json.dumps({{"error_attempts": [v for v in served.column("error_attempts").to_pylist() if v is not None],
+                  "sampling_seed": present("sampling_seed"), "cache_hits": sum(served.column("cache_hits").to_pylist()),
+                  "prompt_text": present("prompt_text"), "continuations": present("continuations")}}))
 "#,
         files = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
         first = files[3].display().to_string(),
+        served = files[1].display().to_string(),
     );
     let out = python(&script);
     let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("plain/oracle.parquet 8 5 ['plain'] 0 LZ4 ZSTD"));
-    assert_eq!(lines.next(), Some("plain/served.parquet 8 5 ['plain'] 2 LZ4 ZSTD"), "errored samples are rows too");
+    assert_eq!(lines.next(), Some("plain/oracle.parquet 8 6 ['plain'] 0 LZ4 ZSTD"));
+    assert_eq!(lines.next(), Some("plain/served.parquet 8 6 ['plain'] 2 LZ4 ZSTD"), "errored samples are rows too");
     assert_eq!(
         lines.next(),
-        Some("shuffled/oracle.parquet 16 5 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 0 LZ4 ZSTD")
+        Some("shuffled/oracle.parquet 16 6 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 0 LZ4 ZSTD")
     );
     assert_eq!(
         lines.next(),
-        Some("shuffled/served.parquet 16 5 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 4 LZ4 ZSTD")
+        Some("shuffled/served.parquet 16 6 ['shuffled-shuffle_seed-1', 'shuffled-shuffle_seed-2'] 4 LZ4 ZSTD")
     );
     let types: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     let expected = [
@@ -162,10 +168,20 @@ print(json.dumps({{f.name: str(f.type) for f in pq.read_schema({first:?})}}))
         ("latency_ms", "int64"),
         ("cost_usd", "double"),
         ("finished_at", "timestamp[us, tz=UTC]"),
+        ("sampling_seed", "uint64"),
+        ("error_attempts", "int32"),
+        ("prompt_text", "string"),
+        ("continuations", "string"),
+        ("cache_hits", "int32"),
     ];
     for (column, ty) in expected {
         assert_eq!(types[column], ty, "{column}: {types}");
     }
+    // The served plain job: its 400s made one attempt each, every chat
+    // request carried a sampling seed, nothing was cached or scored.
+    let served: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    let expected = serde_json::json!({"error_attempts": [1, 1], "sampling_seed": 8, "cache_hits": 0, "prompt_text": 0, "continuations": 0});
+    assert_eq!(served, expected);
     // Row counts match the results files.
     let run = std::fs::read_dir(project.path().join("runs/raw")).unwrap().next().unwrap().unwrap().path();
     let lines_of = |job: &str| read_jsonl(&run.join(job).join("results.jsonl")).len();

@@ -12,20 +12,25 @@
 //! | `rollout` | int32 | |
 //! | `job_seed` | uint64 | the job's seed (the run's, or its job-matrix `seed`); null if unknown |
 //! | `seed` | uint64 | the sample seed, derived from the job seed, example and rollout |
+//! | `sampling_seed` | uint64 | the `seed` sent with each model request when the config set none; null otherwise |
 //! | `group` | utf8 | the record's value of the env's `group_by` field; null without one |
 //! | `reward` | float64, null when the sample errored | |
 //! | `parsed_answer`, `parse_status` | utf8 | `ok`, `no-answer`, `malformed`, `hedged`, `ungraded` |
 //! | `error_kind`, `error` | utf8 | null unless the sample errored |
+//! | `error_attempts` | int32 | requests the failed model call made, retries included; null unless a model call failed |
 //! | `metric_<name>` | float64 | one per metric the environment reported, sorted by name |
 //! | `prompt` | utf8 | the first request's messages as JSON (absent with `--drop-text`) |
+//! | `prompt_text` | utf8 | for a base model, the text the first request sent (the prompt template applied); null on the chat API (absent with `--drop-text`) |
 //! | `completion`, `reasoning` | utf8 | the last reply (absent with `--drop-text`) |
 //! | `transcript` | utf8 | every message of a multi-turn episode as JSON, tool calls included; null for one turn (absent with `--drop-text`) |
 //! | `info` | utf8 | the environment's details as JSON (gold answer, ...) |
 //! | `code_runs` | utf8 | programs run for the sample as a JSON list (exit code, output, timed out, duration); null when none |
 //! | `judge_calls` | utf8 | the judge's questions and replies as a JSON list (messages, reply, tokens, latency); null when none |
+//! | `continuations` | utf8 | continuations scored by log-likelihood as a JSON list (text, logprob, tokens, greedy); null when none |
 //! | `turns` | int32 | |
 //! | `tokens_prompt`, `tokens_completion`, `tokens_reasoning` | int64 | |
 //! | `latency_ms` | int64 | model time |
+//! | `cache_hits` | int32 | replies (the model's and the judge's) the response cache served instead of a request |
 //! | `cost_usd` | float64 | the sample's cost at the models' prices; null when unpriced |
 //! | `finished_at` | timestamp[us, UTC] | |
 
@@ -43,7 +48,7 @@ use parquet::schema::types::ColumnPath;
 use std::sync::Arc;
 
 /// Version of the processed schema; bumped on any change to the columns.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Prefix of the per-metric columns.
 pub const METRIC_PREFIX: &str = "metric_";
@@ -84,17 +89,20 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
         Field::new("rollout", DataType::Int32, false),
         Field::new("job_seed", DataType::UInt64, true),
         Field::new("seed", DataType::UInt64, false),
+        Field::new("sampling_seed", DataType::UInt64, true),
         utf8("group", true),
         Field::new("reward", DataType::Float64, true),
         utf8("parsed_answer", true),
         utf8("parse_status", true),
         utf8("error_kind", true),
         utf8("error", true),
+        Field::new("error_attempts", DataType::Int32, true),
     ];
     fields.extend(metrics.iter().map(|m| Field::new(format!("{METRIC_PREFIX}{m}"), DataType::Float64, true)));
     if !drop_text {
         fields.extend([
             utf8("prompt", false),
+            utf8("prompt_text", true),
             utf8("completion", true),
             utf8("reasoning", true),
             utf8("transcript", true),
@@ -104,11 +112,13 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
         utf8("info", true),
         utf8("code_runs", true),
         utf8("judge_calls", true),
+        utf8("continuations", true),
         Field::new("turns", DataType::Int32, false),
         Field::new("tokens_prompt", DataType::Int64, false),
         Field::new("tokens_completion", DataType::Int64, false),
         Field::new("tokens_reasoning", DataType::Int64, false),
         Field::new("latency_ms", DataType::Int64, false),
+        Field::new("cache_hits", DataType::Int32, false),
         Field::new("cost_usd", DataType::Float64, true),
         Field::new("finished_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
     ]);
@@ -139,7 +149,7 @@ const DICTIONARY_COLUMNS: [&str; 11] = [
 /// zstd, which pays on text. Every other column is numbers or dictionary
 /// indices and takes LZ4: a zstd codec allocates its own contexts for each
 /// column of each file, which cost more than compressing a small column.
-const TEXT_COLUMNS: [&str; 10] = [
+const TEXT_COLUMNS: [&str; 12] = [
     "example_id",
     "sampling_args",
     "prompt",
@@ -149,6 +159,8 @@ const TEXT_COLUMNS: [&str; 10] = [
     "info",
     "code_runs",
     "judge_calls",
+    "continuations",
+    "prompt_text",
     "error",
 ];
 
@@ -182,16 +194,19 @@ pub struct BatchBuilder {
     rollout: Int32Builder,
     job_seed: UInt64Builder,
     seed: UInt64Builder,
+    sampling_seed: UInt64Builder,
     group: StringBuilder,
     reward: Float64Builder,
     answer: [StringBuilder; 4],
+    error_attempts: Int32Builder,
     metric_values: Vec<Float64Builder>,
-    text: [StringBuilder; 4],
+    text: [StringBuilder; 5],
     info: StringBuilder,
-    code_runs: StringBuilder,
-    judge_calls: StringBuilder,
+    /// `code_runs`, `judge_calls`, `continuations`.
+    lists: [StringBuilder; 3],
     turns: Int32Builder,
     counts: [Int64Builder; 4],
+    cache_hits: Int32Builder,
     cost_usd: Float64Builder,
     finished_at: TimestampMicrosecondBuilder,
     rows: usize,
@@ -209,16 +224,18 @@ impl BatchBuilder {
             rollout: Default::default(),
             job_seed: Default::default(),
             seed: Default::default(),
+            sampling_seed: Default::default(),
             group: Default::default(),
             reward: Default::default(),
             answer: Default::default(),
+            error_attempts: Default::default(),
             metric_values: metrics.iter().map(|_| Float64Builder::new()).collect(),
             text: Default::default(),
             info: Default::default(),
-            code_runs: Default::default(),
-            judge_calls: Default::default(),
+            lists: Default::default(),
             turns: Default::default(),
             counts: Default::default(),
+            cache_hits: Default::default(),
             cost_usd: Default::default(),
             finished_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
             rows: 0,
@@ -240,8 +257,9 @@ impl BatchBuilder {
         self.rows == 0
     }
 
-    /// Add one result line. Its prompt, info, transcript and code runs go in
-    /// as the JSON text they were written as, without being parsed.
+    /// Add one result line. Its prompt, info, transcript and other JSON
+    /// lists go in as the JSON text they were written as, without being
+    /// parsed.
     pub fn push(&mut self, source: &RowSource, result: &ResultLine) -> Result<()> {
         let ids = [
             source.run_id,
@@ -260,6 +278,7 @@ impl BatchBuilder {
         self.rollout.append_value(result.rollout as i32);
         self.job_seed.append_option(source.job_seed);
         self.seed.append_value(result.seed);
+        self.sampling_seed.append_option(result.sampling_seed);
         self.group.append_option(result.group.as_deref());
         self.reward.append_option(result.reward);
         let error = result.error.as_ref();
@@ -272,35 +291,30 @@ impl BatchBuilder {
         for (builder, value) in self.answer.iter_mut().zip(answer) {
             builder.append_option(value);
         }
+        self.error_attempts.append_option(error.and_then(|e| e.attempts).map(|n| n as i32));
         for (builder, name) in self.metric_values.iter_mut().zip(&self.metrics) {
             builder.append_option(result.metrics.get(name.as_str()).copied());
         }
         if !self.drop_text {
             self.text[0].append_value(result.prompt.get());
-            self.text[1].append_option(result.completion.as_deref());
-            self.text[2].append_option(result.reasoning.as_deref());
-            match result.transcript.map(|messages| messages.get()) {
-                None | Some("[]") | Some("null") => self.text[3].append_null(),
-                Some(messages) => self.text[3].append_value(messages),
-            }
+            self.text[1].append_option(result.prompt_text.as_deref());
+            self.text[2].append_option(result.completion.as_deref());
+            self.text[3].append_option(result.reasoning.as_deref());
+            append_list(&mut self.text[4], result.transcript);
         }
         match result.info.get() {
             "null" => self.info.append_null(),
             info => self.info.append_value(info),
         }
-        match result.code_runs.map(|runs| runs.get()) {
-            None | Some("[]") | Some("null") => self.code_runs.append_null(),
-            Some(runs) => self.code_runs.append_value(runs),
-        }
-        match result.judge_calls.map(|calls| calls.get()) {
-            None | Some("[]") | Some("null") => self.judge_calls.append_null(),
-            Some(calls) => self.judge_calls.append_value(calls),
+        for (builder, list) in self.lists.iter_mut().zip([result.code_runs, result.judge_calls, result.continuations]) {
+            append_list(builder, list);
         }
         self.turns.append_value(result.turns as i32);
         let tokens = [result.tokens.prompt, result.tokens.completion, result.tokens.reasoning, result.latency_ms];
         for (builder, value) in self.counts.iter_mut().zip(tokens) {
             builder.append_value(i64::try_from(value).unwrap_or(i64::MAX));
         }
+        self.cache_hits.append_value(result.cache_hits as i32);
         self.cost_usd.append_option(result.cost_usd);
         self.finished_at.append_option(timestamp_micros(&result.finished_at));
         self.rows += 1;
@@ -314,22 +328,32 @@ impl BatchBuilder {
         columns.push(Arc::new(self.rollout.finish()));
         columns.push(Arc::new(self.job_seed.finish()));
         columns.push(Arc::new(self.seed.finish()));
+        columns.push(Arc::new(self.sampling_seed.finish()));
         columns.push(Arc::new(self.group.finish()));
         columns.push(Arc::new(self.reward.finish()));
         columns.extend(self.answer.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.push(Arc::new(self.error_attempts.finish()));
         columns.extend(self.metric_values.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         if !self.drop_text {
             columns.extend(self.text.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         }
         columns.push(Arc::new(self.info.finish()));
-        columns.push(Arc::new(self.code_runs.finish()));
-        columns.push(Arc::new(self.judge_calls.finish()));
+        columns.extend(self.lists.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         columns.push(Arc::new(self.turns.finish()));
         columns.extend(self.counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.push(Arc::new(self.cache_hits.finish()));
         columns.push(Arc::new(self.cost_usd.finish()));
         columns.push(Arc::new(self.finished_at.finish()));
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), columns).context("building a record batch")
+    }
+}
+
+/// A JSON list as written: null when absent or empty.
+fn append_list(builder: &mut StringBuilder, list: Option<&serde_json::value::RawValue>) {
+    match list.map(|list| list.get()) {
+        None | Some("[]") | Some("null") => builder.append_null(),
+        Some(list) => builder.append_value(list),
     }
 }
 

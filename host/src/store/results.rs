@@ -309,6 +309,15 @@ pub struct ResultLine<'a> {
     /// The messages of the first model request, as JSON.
     #[serde(borrow)]
     pub prompt: &'a RawValue,
+    /// For a base model, the text the first request sent.
+    #[serde(default, borrow)]
+    pub prompt_text: Option<Cow<'a, str>>,
+    /// The `seed` sent with each model request, when the config set none.
+    #[serde(default)]
+    pub sampling_seed: Option<u64>,
+    /// Continuations scored by log-likelihood, as JSON (absent when none).
+    #[serde(default, borrow)]
+    pub continuations: Option<&'a RawValue>,
     /// The last model reply.
     #[serde(borrow)]
     pub completion: Option<Cow<'a, str>>,
@@ -349,6 +358,9 @@ pub struct ResultLine<'a> {
     /// What the sample cost in US dollars, when priced.
     #[serde(default)]
     pub cost_usd: Option<f64>,
+    /// Model replies the response cache answered.
+    #[serde(default)]
+    pub cache_hits: u32,
     /// When the sample finished (RFC 3339).
     #[serde(borrow)]
     pub finished_at: Cow<'a, str>,
@@ -362,6 +374,9 @@ pub struct LineError<'a> {
     /// One line naming what failed.
     #[serde(borrow)]
     pub message: Cow<'a, str>,
+    /// Requests the failed model call made (model failures only).
+    #[serde(default)]
+    pub attempts: Option<u32>,
 }
 
 /// Appends result lines to a job's `results.jsonl`.
