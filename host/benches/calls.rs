@@ -234,7 +234,7 @@ fn bench_results(c: &mut Criterion) {
 /// `rows` (result lines) as one Arrow record batch, as `assay process`
 /// reads and gathers them.
 fn record_batch(source: &RowSource, rows: &[Vec<u8>]) -> RecordBatch {
-    let mut batch = BatchBuilder::new(&[], false);
+    let mut batch = BatchBuilder::new(&[], false, Default::default());
     for row in rows {
         batch.push(source, &serde_json::from_slice(row).expect("a result line")).expect("row");
     }

@@ -29,7 +29,7 @@ use crate::store::{self, JobEntry, JobLayout, JobStatus, RunLayout};
 use anyhow::{Context, Result, bail};
 use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::KeyValue;
-use schema::{BatchBuilder, RowSource, SCHEMA_VERSION};
+use schema::{BatchBuilder, BatchSize, RowSource, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -293,7 +293,7 @@ fn process_group(group: &Group, inputs: &Value, index: &Index, options: &Process
 /// Write a group's rows to `path` (atomically). Returns the row count.
 fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
     let metrics = metric_names(group)?;
-    let mut batch = BatchBuilder::new(&metrics, drop_text);
+    let mut batch = BatchBuilder::new(&metrics, drop_text, batch_size(group));
     let dir = path.parent().expect("files live in an env directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let properties =
@@ -329,6 +329,27 @@ fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
         }
         Ok((writer.into_inner()?, rows))
     })
+}
+
+/// The most a text column reserves ahead.
+const MAX_TEXT_RESERVE: usize = 64 << 20;
+
+/// The size of a group's first batch: its jobs' samples, up to a row
+/// group, and half of a result line's bytes for each text column (a
+/// prompt or a completion is rarely more), at most [`MAX_TEXT_RESERVE`]
+/// (a column that outgrows it grows as it would have).
+fn batch_size(group: &Group) -> BatchSize {
+    let rows: usize = group.jobs.iter().map(|job| job.samples_done as usize).sum();
+    let bytes: u64 = group
+        .jobs
+        .iter()
+        .flat_map(|job| group.job_parts(job))
+        .filter_map(|part| std::fs::metadata(part.results()).ok())
+        .map(|meta| meta.len())
+        .sum();
+    let line_bytes = bytes as usize / rows.max(1);
+    let rows = rows.min(ROWS_PER_GROUP);
+    BatchSize { rows, text_bytes: (rows * line_bytes / 2).min(MAX_TEXT_RESERVE) }
 }
 
 /// The metric names of a group, sorted: from each job's summary, or, for a
