@@ -111,6 +111,10 @@ fn max_cost_stops_starting_samples_and_a_rerun_resumes() {
     let text = output_text(&stopped);
     assert_eq!(stopped.status.code(), Some(130), "{text}");
     assert!(text.contains("Stopped starting samples: $") && text.contains("reached --max-cost $0.5"), "{text}");
+    assert!(
+        text.contains("m-qa: interrupted, 1/6 samples, errors 0"),
+        "the job's line counts what it recorded: {text}"
+    );
     let job = project.only_run_dir().join("m-qa");
     assert_eq!(read_jsonl(&job.join("results.jsonl")).len(), 1, "{text}");
     let manifest = read_json(&project.only_run_dir().join("run_manifest.json"));

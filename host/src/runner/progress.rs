@@ -158,10 +158,16 @@ impl JobBars {
         }
     }
 
-    /// The job ended with `status`.
+    /// The job ended with `status`. Only a completed job's bar is filled:
+    /// one that failed or was interrupted keeps the samples it recorded
+    /// (indicatif's `finish` would show it full).
     pub(crate) fn finish(&self, status: &str) {
         self.refresh();
-        self.bar.finish();
+        if status == crate::store::JobStatus::Completed.as_str() {
+            self.bar.finish();
+        } else {
+            self.bar.abandon();
+        }
         if self.lines {
             let (done, total) = (self.bar.position(), self.bar.length().unwrap_or(0));
             let took = indicatif::HumanDuration(self.bar.elapsed());
