@@ -400,3 +400,29 @@ fn a_checkpoint_sweep_serves_each_checkpoint_in_step_order_and_resumes() {
     let command = read_json(&run.join("checkpoint-20-quiz/metadata.json"))["server"]["command"].clone();
     assert!(command.as_str().unwrap().ends_with("/other/ckpts/step-20"), "{command}");
 }
+
+/// The response cache tells checkpoints apart: a served model's replies
+/// are keyed by what it serves (weights path, engine arguments), not only
+/// by its endpoint's model name, which stays the same from one checkpoint
+/// to the next.
+#[test]
+fn cached_replies_of_one_checkpoint_never_answer_for_another() {
+    let model = |path: &str| served_model("stubbed", &[], &format!("      path: {path}\n    cache: true\n"));
+    let project = project(4, &[model("step-100")], "  - {model: stubbed, env: quiz}\n", "");
+    let cache = project.path().join("response-cache");
+    let cache_hits = |output_dir: &str| {
+        let args = ["bench", "--config", "run.yaml", "--quiet", "--output-dir", output_dir];
+        let output = project.assay_with_env(&args, &[("ASSAY_RESPONSE_CACHE_DIR", cache.to_str().unwrap())]);
+        assert!(output.status.success(), "{}", output_text(&output));
+        let run = std::fs::read_dir(project.path().join(output_dir)).unwrap().next().unwrap().unwrap().path();
+        assert_none_left(&log_of(&run, "stubbed"), Duration::from_secs(5));
+        read_json(&run.join("stubbed-quiz/summary.json"))["cache_hits"].as_u64().unwrap_or(0)
+    };
+    assert_eq!(cache_hits("first"), 0);
+    assert_eq!(cache_hits("same-checkpoint"), 4, "the same weights reuse their replies");
+    project.write(
+        "run.yaml",
+        &std::fs::read_to_string(project.path().join("run.yaml")).unwrap().replace("step-100", "step-200"),
+    );
+    assert_eq!(cache_hits("next-checkpoint"), 0, "another checkpoint is asked");
+}

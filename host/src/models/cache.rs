@@ -5,7 +5,9 @@
 //! A reply is keyed by sha256 of what makes it: the API and the request
 //! body (endpoint model name, messages or rendered prompt, sampling args,
 //! the seed sent) plus the sample seed, so rollouts of one prompt stay
-//! apart even when the config sends one fixed `seed`. Neither the key nor
+//! apart even when the config sends one fixed `seed`, and, for a served
+//! model, what it serves (one checkpoint's replies never answer for the
+//! next, served under the same name). Neither the key nor
 //! the stored reply holds the API key or the endpoint URL.
 //!
 //! The store is one SQLite file (rusqlite, bundled) in write-ahead-log mode

@@ -38,6 +38,10 @@ pub struct Model {
     cache: Option<ResponseCache>,
     /// The server assay runs for the model (`serve:`).
     server: Option<Arc<Server>>,
+    /// For a served model, what it serves ([`ServeSpec::weights`]): part
+    /// of its replies' cache keys, since its endpoint's model name stays
+    /// the same from one checkpoint to the next.
+    served_weights: Option<Arc<str>>,
 }
 
 #[derive(Clone)]
@@ -113,7 +117,7 @@ pub enum ReplyError<E> {
 impl Model {
     /// The model answering from `run`, the samples of an earlier run.
     pub fn recorded(run: RecordedRun) -> Model {
-        Model { kind: Kind::Recorded(Arc::new(run)), cache: None, server: None }
+        Model { kind: Kind::Recorded(Arc::new(run)), cache: None, server: None, served_weights: None }
     }
 
     /// Answer one turn. `reference` is called only by the oracle.
@@ -144,7 +148,10 @@ impl Model {
     /// Ask the endpoint, through the response cache when the model has one.
     async fn ask_endpoint<E>(&self, client: &ChatClient, turn: &Turn<'_>) -> Result<ChatReply, ReplyError<E>> {
         let request = turn.request();
-        let cached = self.cache.as_ref().map(|cache| (cache, client.cache_key(&request, turn.sample_seed)));
+        let cached = self
+            .cache
+            .as_ref()
+            .map(|cache| (cache, client.cache_key(&request, turn.sample_seed, self.served_weights.as_deref())));
         if let Some((cache, key)) = &cached
             && let Some(reply) = cache.get(key).await
         {
@@ -378,7 +385,8 @@ impl Models {
         let (kind, server) = served_or_kind(spec).with_context(|| format!("model `{}`", spec.id))?;
         let cached = matches!(&spec.source, ModelSource::Endpoint(endpoint) if endpoint.cache);
         let cache = if cached { Some(self.cache()?) } else { None };
-        let model = Model { kind, cache, server };
+        let served_weights = server.as_ref().map(|server| server.spec().weights().into());
+        let model = Model { kind, cache, server, served_weights };
         self.resolved.insert(spec.id.clone(), model.clone());
         Ok(model)
     }

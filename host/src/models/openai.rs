@@ -113,15 +113,21 @@ impl ChatClient {
 
     /// The response cache's key of `request` for the sample with
     /// `sample_seed`: sha256 of the API, the body sent (model name,
-    /// messages or prompt, sampling args, seed) and the sample seed. The
-    /// key and URL are not in it.
-    pub fn cache_key(&self, request: &ChatRequest, sample_seed: u64) -> String {
+    /// messages or prompt, sampling args, seed), the sample seed and, for
+    /// a model assay serves, the weights it serves. The key and URL are
+    /// not in it.
+    pub fn cache_key(&self, request: &ChatRequest, sample_seed: u64, served_weights: Option<&str>) -> String {
         use sha2::Digest;
         let api = serde_json::to_vec(&self.inner.api).expect("the API serialises");
         let mut hasher = sha2::Sha256::new();
         for part in [&api[..], &self.inner.body(request)[..], &sample_seed.to_le_bytes()[..]] {
             hasher.update((part.len() as u64).to_le_bytes());
             hasher.update(part);
+        }
+        // Absent for other models, so their keys stay what they were.
+        if let Some(weights) = served_weights {
+            hasher.update((weights.len() as u64).to_le_bytes());
+            hasher.update(weights.as_bytes());
         }
         hex::encode(hasher.finalize())
     }

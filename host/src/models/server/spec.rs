@@ -174,6 +174,18 @@ fn names_only<S: serde::Serializer>(variables: &BTreeMap<String, String>, serial
 }
 
 impl ServeSpec {
+    /// What the server serves, as JSON: the engine, weights path, engine
+    /// arguments and command. Two servers that differ in any of these may
+    /// answer differently (another checkpoint, dtype or context length);
+    /// the port, GPUs, timeouts and `env` do not change a reply.
+    pub fn weights(&self) -> String {
+        serde_json::json!({
+            "engine": self.engine, "path": self.path, "engine_args": self.engine_args,
+            "extra_args": self.extra_args, "command": self.command,
+        })
+        .to_string()
+    }
+
     /// Check the arguments against the engine, before anything starts:
     /// the error names the field (`engine_args.dtype`, `extra_args`).
     pub fn check(&self) -> Result<(), String> {
