@@ -254,6 +254,21 @@ fn loglikelihood_on_text_generation_inference_reads_the_prefill_and_asks_greedy_
     assert!(server.requests().iter().all(|r| r.body["inputs"].is_string()), "every request went to /generate");
 }
 
+/// TGI takes one prompt per request: a question's continuations are
+/// asked at once, not one after another.
+#[test]
+fn tgi_continuations_of_a_question_are_asked_at_once() {
+    let server = MockOpenAi::start(|request: &MockRequest| {
+        MockReply::Delay(std::time::Duration::from_millis(100), Box::new(tgi_reply(request)))
+    });
+    let env = "    capabilities: [loglikelihood]\n    env_args: {mode: loglikelihood}\n";
+    let project = mcq_project(&server, "    use_chat_template: false\n    loglikelihood_api: tgi\n", env);
+    project.assay_ok(&["bench", "--config", "run.yaml", "-q", "--max-examples", "1"]);
+    assert_eq!(results(&project)[0]["parsed_answer"], "A");
+    assert_eq!(server.request_count(), 2 + 4 * 2);
+    assert_eq!(server.max_in_flight(), 4, "one question's four continuations in flight together");
+}
+
 #[test]
 fn a_server_without_prompt_logprobs_is_refused_before_the_run_naming_the_model() {
     // A chat-only server: every request gets a chat completion, no log-probabilities.

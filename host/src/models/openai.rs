@@ -245,27 +245,39 @@ impl ChatClient {
 
     /// Score continuations on TGI: per continuation, its prefill, then
     /// greedy decoding from the context for as many tokens as it took.
+    /// TGI takes one prompt per request, so the continuations are asked
+    /// at once (within the endpoint's concurrency), not one after another.
     async fn score_on_tgi(&self, context: &str, continuations: &[String]) -> Result<ScoredContinuations, ModelError> {
+        let each = continuations.iter().map(|continuation| self.score_one_on_tgi(context, continuation));
         let mut all = ScoredContinuations { scores: Vec::new(), usage: Usage::default(), latency_ms: 0, attempts: 0 };
-        let key = self.inner.key.as_ref();
-        for continuation in continuations {
-            let prompt = format!("{context}{continuation}");
-            let body: Bytes = serde_json::to_vec(&loglikelihood::tgi_body(&prompt)).expect("JSON body").into();
-            let parse = |bytes: &[u8]| {
-                let malformed = |what: String| ModelError::Malformed(format!("{what}: {}", excerpt(bytes, key)));
-                let json: Value = serde_json::from_slice(bytes).map_err(|_| malformed("not JSON".into()))?;
-                let score = loglikelihood::parse_tgi(&json, &prompt, context.len()).map_err(malformed)?;
-                Ok(ScoredContinuations { scores: vec![score], usage: tgi_usage(&json), latency_ms: 0, attempts: 1 })
-            };
-            let mut scored = self.send(&self.inner.scoring.1, &body, prompt.len() as f64 / 4.0, parse).await?;
-            let greedy = self.tgi_greedy_text(context, scored.scores[0].tokens).await?;
-            scored.scores[0].greedy = greedy.content == *continuation;
+        for scored in futures_util::future::try_join_all(each).await? {
             all.scores.extend(scored.scores);
-            all.usage = all.usage.plus(scored.usage).plus(greedy.usage);
-            all.latency_ms += scored.latency_ms + greedy.latency_ms;
-            all.attempts += scored.attempts + greedy.attempts;
+            all.usage = all.usage.plus(scored.usage);
+            all.latency_ms += scored.latency_ms;
+            all.attempts += scored.attempts;
         }
         Ok(all)
+    }
+
+    /// One continuation on TGI: its prefill's score, and whether greedy
+    /// decoding from the context gives it.
+    async fn score_one_on_tgi(&self, context: &str, continuation: &str) -> Result<ScoredContinuations, ModelError> {
+        let key = self.inner.key.as_ref();
+        let prompt = format!("{context}{continuation}");
+        let body: Bytes = serde_json::to_vec(&loglikelihood::tgi_body(&prompt)).expect("JSON body").into();
+        let parse = |bytes: &[u8]| {
+            let malformed = |what: String| ModelError::Malformed(format!("{what}: {}", excerpt(bytes, key)));
+            let json: Value = serde_json::from_slice(bytes).map_err(|_| malformed("not JSON".into()))?;
+            let score = loglikelihood::parse_tgi(&json, &prompt, context.len()).map_err(malformed)?;
+            Ok(ScoredContinuations { scores: vec![score], usage: tgi_usage(&json), latency_ms: 0, attempts: 1 })
+        };
+        let mut scored = self.send(&self.inner.scoring.1, &body, prompt.len() as f64 / 4.0, parse).await?;
+        let greedy = self.tgi_greedy_text(context, scored.scores[0].tokens).await?;
+        scored.scores[0].greedy = greedy.content == continuation;
+        scored.usage = scored.usage.plus(greedy.usage);
+        scored.latency_ms += greedy.latency_ms;
+        scored.attempts += greedy.attempts;
+        Ok(scored)
     }
 
     /// TGI's greedy decoding of `tokens` tokens after `context`.
