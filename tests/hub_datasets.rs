@@ -191,7 +191,8 @@ fn bad_references_are_one_line_each() {
 
 /// The bench seed's env files name a plugin and no dataset: the plugin's
 /// default (a Hub reference in its metadata; `math` declares GSM8K's test
-/// split) is used; a plugin declaring none is a one-line error.
+/// split) is used, and `data pull` fetches it for an offline run; a plugin
+/// declaring none is a one-line error.
 #[test]
 fn an_env_without_a_dataset_uses_the_plugins_default() {
     let hub = DatasetHub::start(TOKEN);
@@ -199,7 +200,11 @@ fn an_env_without_a_dataset_uses_the_plugins_default() {
     let plugins = support::fixtures::plugin("math").parent().unwrap().display().to_string();
     project.write("run.yaml", &format!("plugin_dirs: ['{plugins}']\njobs:\n  - {{model: oracle, env: e}}\n"));
     project.write("envs/e.yaml", "id: e\nmodule: math\n");
-    let output = assay(&project, &hub, &["bench", "--config", "run.yaml"], &[]);
+    let pulled = assay(&project, &hub, &["data", "pull", "run.yaml"], &[]);
+    assert!(pulled.status.success(), "{}", output_text(&pulled));
+    let stdout = String::from_utf8_lossy(&pulled.stdout);
+    assert!(stdout.contains("openai/gsm8k") && stdout.contains("1 of 1 datasets in"), "{stdout}");
+    let output = assay(&project, &hub, &["bench", "--config", "run.yaml"], &[("HF_HUB_OFFLINE", "1")]);
     assert!(output.status.success(), "{}", output_text(&output));
     let run = project.only_run_dir();
     let rewards = job_rewards(&run);

@@ -8,7 +8,8 @@ use super::table::new_table;
 use crate::config::{DatasetSource, HubDataset};
 use crate::dataset::hub::Hub;
 use crate::plan;
-use anyhow::{Result, bail};
+use crate::runtime::Runtime;
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -22,8 +23,9 @@ pub(crate) struct DataArgs {
 
 #[derive(Debug, Subcommand)]
 enum DataCommand {
-    /// Download every Hub dataset the jobs of these configs use into the
-    /// Hugging Face cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`).
+    /// Download every Hub dataset the jobs of these configs use (those
+    /// they name, and the default datasets of plugins of envs naming none)
+    /// into the Hugging Face cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`).
     Pull {
         /// Run configs (YAML or TOML).
         #[arg(required = true, value_name = "CONFIG")]
@@ -42,12 +44,26 @@ pub(crate) async fn data(args: DataArgs, quiet: bool) -> Result<ExitStatus> {
 
 async fn pull(configs: &[PathBuf], quiet: bool) -> Result<ExitStatus> {
     let mut datasets = BTreeSet::new();
+    let mut runtime = None;
     for config in configs {
         let plan = plan::plan(config)?;
-        datasets.extend(plan.jobs.iter().filter_map(|job| match &job.env.dataset {
-            DatasetSource::Hub(hub) => Some(HubKey(hub.clone())),
-            DatasetSource::File(_) | DatasetSource::Tasks(_) | DatasetSource::PluginDefault => None,
-        }));
+        for job in &plan.jobs {
+            let source = match &job.env.dataset {
+                // The env's plugin says which (`math`: GSM8K's test split).
+                DatasetSource::PluginDefault => {
+                    let runtime = match &mut runtime {
+                        Some(runtime) => runtime,
+                        None => runtime.insert(Runtime::new(crate::locations::wasm_cache_dir().as_deref())?),
+                    };
+                    let plugin = runtime.load(&job.env.plugin).await.with_context(|| format!("job {}", job.job_id))?;
+                    crate::dataset::plugin_default(&plugin, &job.env.id)?
+                }
+                named => named.clone(),
+            };
+            if let DatasetSource::Hub(hub) = source {
+                datasets.insert(HubKey(hub));
+            }
+        }
     }
     if crate::locations::hf_hub_offline() {
         bail!("HF_HUB_OFFLINE is set: nothing can be pulled (unset it where the Hub is reachable)");

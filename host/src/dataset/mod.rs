@@ -125,6 +125,16 @@ pub fn load(path: &Path, id_field: Option<&str>, limit: Option<usize>) -> Result
     Ok(Dataset { path: path.to_path_buf(), sha256, records, hub: None, tasks: Vec::new() })
 }
 
+/// The dataset `plugin` declares as its default, for env `env_id`, which
+/// names none.
+pub(crate) fn plugin_default(plugin: &crate::runtime::Plugin, env_id: &str) -> Result<DatasetSource> {
+    let Some(text) = &plugin.metadata.default_dataset else {
+        bail!("env `{env_id}` names no `dataset:` and plugin {} declares no default dataset", plugin.label());
+    };
+    serde_json::from_str(text)
+        .with_context(|| format!("env `{env_id}`: plugin {}'s default dataset `{text}`", plugin.label()))
+}
+
 /// Read the dataset `source` names: a file, or a Hub dataset fetched
 /// through `hub` (made on first use, so file-only runs never touch it).
 pub(crate) async fn load_source(

@@ -179,7 +179,7 @@ async fn prepare_job(job: &JobPlan, runtime: &Runtime, shared: &mut Shared) -> R
     let job = &with_declared_args(job, &plugin.metadata.args);
     let env = &job.env;
     let source = match &env.dataset {
-        DatasetSource::PluginDefault => default_dataset(&plugin, &env.id)?,
+        DatasetSource::PluginDefault => crate::dataset::plugin_default(&plugin, &env.id)?,
         named => named.clone(),
     };
     let dataset =
@@ -415,14 +415,6 @@ async fn workspace_runner(
 }
 
 /// The dataset `plugin` declares in its metadata, for an env naming none.
-fn default_dataset(plugin: &crate::runtime::Plugin, env_id: &str) -> Result<DatasetSource> {
-    let Some(text) = &plugin.metadata.default_dataset else {
-        bail!("env `{env_id}` names no `dataset:` and plugin {} declares no default dataset", plugin.label());
-    };
-    serde_json::from_str(text)
-        .with_context(|| format!("env `{env_id}`: plugin {}'s default dataset `{text}`", plugin.label()))
-}
-
 /// The executor for an env that grants `run-code:<language>`: one per
 /// distinct setting and language list, checked once and shared by every
 /// job using it (so its concurrency limit is shared too).
