@@ -426,3 +426,24 @@ fn cached_replies_of_one_checkpoint_never_answer_for_another() {
     );
     assert_eq!(cache_hits("next-checkpoint"), 0, "another checkpoint is asked");
 }
+
+/// A served model's job identity holds what it answers as (weights,
+/// engine, the arguments that change replies), not how it is run: a
+/// longer ready timeout resumes the job, another command starts it afresh.
+#[test]
+fn what_a_model_is_served_as_is_part_of_job_identity() {
+    let project = project(2, &[served_model("stubbed", &[], "")], "  - {model: stubbed, env: quiz}\n", "");
+    assert!(bench(&project, &[]).status.success());
+    let rerun = |project: &Project| {
+        let output = project.assay(&["bench", "--config", "run.yaml"]);
+        assert!(output.status.success(), "{}", output_text(&output));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let config = std::fs::read_to_string(project.path().join("run.yaml")).unwrap();
+    project.write("run.yaml", &config.replace("ready_timeout: 20", "ready_timeout: 30"));
+    let stderr = rerun(&project);
+    assert!(stderr.contains("1 of 1 jobs done, 0 to run"), "{stderr}");
+    project.write("run.yaml", &config.replace("\"--report-env\"", "\"--report-env\", \"--ready-delay-ms\", \"1\""));
+    let stderr = rerun(&project);
+    assert!(stderr.contains("changed: model:") && stderr.contains("starting it fresh"), "{stderr}");
+}

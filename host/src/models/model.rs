@@ -38,7 +38,7 @@ pub struct Model {
     cache: Option<ResponseCache>,
     /// The server assay runs for the model (`serve:`).
     server: Option<Arc<Server>>,
-    /// For a served model, what it serves ([`ServeSpec::weights`]): part
+    /// For a served model, what it serves ([`server::ServeSpec::served`]): part
     /// of its replies' cache keys, since its endpoint's model name stays
     /// the same from one checkpoint to the next.
     served_weights: Option<Arc<str>>,
@@ -347,7 +347,7 @@ impl Model {
             (Kind::Replay(book), _) => format!("replay:{}", book.fingerprint),
             (Kind::Recorded(run), _) => format!("recorded:{}", run.fingerprint),
             (_, ModelSource::Endpoint(endpoint)) => match &spec.serve {
-                Some(serve) => format!("{} served from {}", endpoint.model, serve.path),
+                Some(serve) => format!("{} served from {}", endpoint.model, serve.served()),
                 None => endpoint.model.clone(),
             },
             _ => crate::config::ORACLE.to_string(),
@@ -385,7 +385,7 @@ impl Models {
         let (kind, server) = served_or_kind(spec).with_context(|| format!("model `{}`", spec.id))?;
         let cached = matches!(&spec.source, ModelSource::Endpoint(endpoint) if endpoint.cache);
         let cache = if cached { Some(self.cache()?) } else { None };
-        let served_weights = server.as_ref().map(|server| server.spec().weights().into());
+        let served_weights = server.as_ref().map(|server| server.spec().served().into());
         let model = Model { kind, cache, server, served_weights };
         self.resolved.insert(spec.id.clone(), model.clone());
         Ok(model)

@@ -2,8 +2,9 @@
 //!
 //! Two jobs with the same identity would produce the same distribution of
 //! results, so a run may resume one with the other's samples. What is in:
-//! the model name at the endpoint (and the weights, for a model assay
-//! serves) and the API used, sampling args, plugin
+//! the model name at the endpoint (and, for a model assay serves, what
+//! it serves as: weights, engine, dtype, context length, extra arguments)
+//! and the API used, sampling args, plugin
 //! hash and API version, env args, dataset hash and id field, example and
 //! rollout counts, turns and the run seed, all after CLI overrides; when
 //! set, the token budget and the workspace's environment variables (their

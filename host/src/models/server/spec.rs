@@ -174,16 +174,26 @@ fn names_only<S: serde::Serializer>(variables: &BTreeMap<String, String>, serial
 }
 
 impl ServeSpec {
-    /// What the server serves, as JSON: the engine, weights path, engine
-    /// arguments and command. Two servers that differ in any of these may
-    /// answer differently (another checkpoint, dtype or context length);
-    /// the port, GPUs, timeouts and `env` do not change a reply.
-    pub fn weights(&self) -> String {
-        serde_json::json!({
-            "engine": self.engine, "path": self.path, "engine_args": self.engine_args,
-            "extra_args": self.extra_args, "command": self.command,
-        })
-        .to_string()
+    /// What the server answers as, for job identity and the response
+    /// cache: its weights, engine, and the arguments that change replies
+    /// (dtype, context length, extra arguments, or the whole command).
+    /// Parallelism, batch limits, memory share, port, GPUs, timeouts and
+    /// `env` change how fast it answers, not what.
+    pub fn served(&self) -> String {
+        let mut served = match self.engine {
+            Engine::Command => format!("{} by `{}`", self.path, self.command.join(" ")),
+            engine => format!("{} by {}", self.path, engine.name()),
+        };
+        let mut details = Vec::new();
+        details.extend(self.engine_args.dtype.as_ref().map(|dtype| format!("dtype {dtype}")));
+        details.extend(self.engine_args.max_model_len.map(|len| format!("max_model_len {len}")));
+        if !self.extra_args.is_empty() {
+            details.push(format!("extra_args {}", self.extra_args.join(" ")));
+        }
+        if !details.is_empty() {
+            served += &format!(" ({})", details.join(", "));
+        }
+        served
     }
 
     /// Check the arguments against the engine, before anything starts:
@@ -288,6 +298,34 @@ mod tests {
             max_restarts: 2,
             env: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn what_is_served_names_the_arguments_that_change_replies_only() {
+        let vllm = spec(Engine::Vllm);
+        assert_eq!(
+            vllm.served(),
+            "/ckpt/step-98 by vllm (dtype bfloat16, max_model_len 8192, extra_args --enable-prefix-caching)"
+        );
+        let faster = ServeSpec {
+            engine_args: EngineArgs {
+                tensor_parallel_size: Some(4),
+                max_num_seqs: Some(512),
+                ..vllm.engine_args.clone()
+            },
+            gpus: 4,
+            port: Some(9000),
+            ..vllm.clone()
+        };
+        assert_eq!(faster.served(), vllm.served(), "parallelism and batching change speed, not replies");
+        let half = ServeSpec {
+            engine_args: EngineArgs { dtype: Some("float16".into()), ..vllm.engine_args.clone() },
+            ..vllm.clone()
+        };
+        assert_ne!(half.served(), vllm.served());
+        assert_ne!(spec(Engine::Sglang).served(), vllm.served());
+        let next = ServeSpec { path: "/ckpt/step-99".into(), ..vllm.clone() };
+        assert_ne!(next.served(), vllm.served());
     }
 
     #[test]
