@@ -215,7 +215,7 @@ async fn spawn_jobs(
             biased; // once cancelled, no job starts
             _ = options.cancel.cancelled() => {
                 // Not started: stays as it was.
-                bars.finish(run_dir.manifest().job(&job.plan.job_id).map_or("pending", |entry| entry.status.as_str()));
+                finish_bars(&bars, &run_dir, &job.plan.job_id, JobStatus::Pending);
                 continue;
             }
             slot = job_slots.clone().acquire_owned() => slot.expect("job semaphore is never closed"),
@@ -278,7 +278,7 @@ async fn run_in_time(
     if let Err(error) = outcome {
         fail_job(run_dir, &job_id, &format!("{error:#}"))?;
     }
-    bars.finish(run_dir.manifest().job(&job_id).map_or("failed", |entry| entry.status.as_str()));
+    finish_bars(bars, run_dir, &job_id, JobStatus::Failed);
     Ok(())
 }
 
@@ -310,16 +310,22 @@ async fn run_served(
         biased; // once cancelled, no job starts
         _ = options.cancel.cancelled() => {
             // Not started: stays as it was.
-            bars.finish(run_dir.manifest().job(&job_id).map_or("pending", |entry| entry.status.as_str()));
+            finish_bars(bars, run_dir, &job_id, JobStatus::Pending);
             Ok(())
         }
         ready = ready => match ready {
             Ok((info, _slot)) => run_in_time(run_dir, seed, job, Some(info), bars, options).await,
-            Err(why) => fail_job(run_dir, &job_id, &why).map(|()| bars.finish("failed")),
+            Err(why) => fail_job(run_dir, &job_id, &why).map(|()| bars.finish(JobStatus::Failed)),
         },
     };
     served.server.job_done().await;
     outcome
+}
+
+/// End a job's bars with the status its manifest entry has (`unknown`
+/// when it has none).
+fn finish_bars(bars: &JobBars, run_dir: &RunDir, job_id: &str, unknown: JobStatus) {
+    bars.finish(run_dir.manifest().job(job_id).map_or(unknown, |entry| entry.status));
 }
 
 fn fail_job(run_dir: &RunDir, job_id: &str, reason: &str) -> Result<()> {

@@ -14,7 +14,7 @@
 #![allow(clippy::print_stderr, reason = "the progress display owns stderr while a run goes on")]
 
 use super::preflight::PreparedJob;
-use crate::store::{SampleResult, Summary};
+use crate::store::{JobStatus, SampleResult, Summary};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -161,9 +161,9 @@ impl JobBars {
     /// The job ended with `status`. Only a completed job's bar is filled:
     /// one that failed or was interrupted keeps the samples it recorded
     /// (indicatif's `finish` would show it full).
-    pub(crate) fn finish(&self, status: &str) {
+    pub(crate) fn finish(&self, status: JobStatus) {
         self.refresh();
-        if status == crate::store::JobStatus::Completed.as_str() {
+        if status == JobStatus::Completed {
             self.bar.finish();
         } else {
             self.bar.abandon();
@@ -171,7 +171,7 @@ impl JobBars {
         if self.lines {
             let (done, total) = (self.bar.position(), self.bar.length().unwrap_or(0));
             let took = indicatif::HumanDuration(self.bar.elapsed());
-            eprintln!("{}: {status}, {done}/{total} samples, {}, in {took}", self.job_id, self.stats_text());
+            eprintln!("{}: {}, {done}/{total} samples, {}, in {took}", self.job_id, status.as_str(), self.stats_text());
         }
     }
 
