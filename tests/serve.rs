@@ -440,6 +440,7 @@ fn what_a_model_is_served_as_is_part_of_job_identity() {
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
     let config = std::fs::read_to_string(project.path().join("run.yaml")).unwrap();
+    assert!(config.contains("ready_timeout: 20") && config.contains("\"--report-env\""), "{config}");
     project.write("run.yaml", &config.replace("ready_timeout: 20", "ready_timeout: 30"));
     let stderr = rerun(&project);
     assert!(stderr.contains("1 of 1 jobs done, 0 to run"), "{stderr}");

@@ -8,7 +8,6 @@ use super::table::new_table;
 use crate::config::{DatasetSource, HubDataset};
 use crate::dataset::hub::Hub;
 use crate::plan;
-use crate::runtime::Runtime;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::collections::BTreeSet;
@@ -53,7 +52,7 @@ async fn pull(configs: &[PathBuf], quiet: bool) -> Result<ExitStatus> {
                 DatasetSource::PluginDefault => {
                     let runtime = match &mut runtime {
                         Some(runtime) => runtime,
-                        None => runtime.insert(Runtime::new(crate::locations::wasm_cache_dir().as_deref())?),
+                        None => runtime.insert(super::plugin::runtime()?),
                     };
                     let plugin = runtime.load(&job.env.plugin).await.with_context(|| format!("job {}", job.job_id))?;
                     crate::dataset::plugin_default(&plugin, &job.env.id)?

@@ -269,7 +269,8 @@ fn locate(plugin: &str) -> Result<PathBuf> {
     find_plugin(plugin, Path::new("."), &extra_plugin_dirs()).map_err(|e| anyhow!(e))
 }
 
-fn runtime() -> Result<Runtime> {
+/// The plugin runtime, compiling into the on-disk cache.
+pub(super) fn runtime() -> Result<Runtime> {
     Runtime::new(crate::locations::wasm_cache_dir().as_deref())
 }
 

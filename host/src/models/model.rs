@@ -38,10 +38,6 @@ pub struct Model {
     cache: Option<ResponseCache>,
     /// The server assay runs for the model (`serve:`).
     server: Option<Arc<Server>>,
-    /// For a served model, what it serves ([`server::ServeSpec::served`]): part
-    /// of its replies' cache keys, since its endpoint's model name stays
-    /// the same from one checkpoint to the next.
-    served_weights: Option<Arc<str>>,
 }
 
 #[derive(Clone)]
@@ -117,7 +113,7 @@ pub enum ReplyError<E> {
 impl Model {
     /// The model answering from `run`, the samples of an earlier run.
     pub fn recorded(run: RecordedRun) -> Model {
-        Model { kind: Kind::Recorded(Arc::new(run)), cache: None, server: None, served_weights: None }
+        Model { kind: Kind::Recorded(Arc::new(run)), cache: None, server: None }
     }
 
     /// Answer one turn. `reference` is called only by the oracle.
@@ -148,10 +144,12 @@ impl Model {
     /// Ask the endpoint, through the response cache when the model has one.
     async fn ask_endpoint<E>(&self, client: &ChatClient, turn: &Turn<'_>) -> Result<ChatReply, ReplyError<E>> {
         let request = turn.request();
-        let cached = self
-            .cache
-            .as_ref()
-            .map(|cache| (cache, client.cache_key(&request, turn.sample_seed, self.served_weights.as_deref())));
+        // A served model's name stays the same from one checkpoint to the
+        // next: what it serves as is part of the key.
+        let cached = self.cache.as_ref().map(|cache| {
+            let served_as = self.server.as_ref().map(|server| server.spec().served());
+            (cache, client.cache_key(&request, turn.sample_seed, served_as.as_deref()))
+        });
         if let Some((cache, key)) = &cached
             && let Some(reply) = cache.get(key).await
         {
@@ -340,8 +338,9 @@ impl Model {
     /// What stands for the model in a job's identity: the name at the
     /// endpoint, `oracle`, `replay:<fingerprint>` or `recorded:<fingerprint>`
     /// (changed files make a new job). A served model's name is the one it
-    /// is given, so the weights it serves are named too: two sweeps'
-    /// checkpoint folders of the same name are different models.
+    /// is given, so what it serves as (weights, engine, the arguments that
+    /// change replies) is named too: two sweeps' checkpoint folders of the
+    /// same name are different models.
     pub fn identity_name(&self, spec: &ModelSpec) -> String {
         match (&self.kind, &spec.source) {
             (Kind::Replay(book), _) => format!("replay:{}", book.fingerprint),
@@ -385,8 +384,7 @@ impl Models {
         let (kind, server) = served_or_kind(spec).with_context(|| format!("model `{}`", spec.id))?;
         let cached = matches!(&spec.source, ModelSource::Endpoint(endpoint) if endpoint.cache);
         let cache = if cached { Some(self.cache()?) } else { None };
-        let served_weights = server.as_ref().map(|server| server.spec().served().into());
-        let model = Model { kind, cache, server, served_weights };
+        let model = Model { kind, cache, server };
         self.resolved.insert(spec.id.clone(), model.clone());
         Ok(model)
     }

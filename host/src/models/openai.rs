@@ -114,9 +114,9 @@ impl ChatClient {
     /// The response cache's key of `request` for the sample with
     /// `sample_seed`: sha256 of the API, the body sent (model name,
     /// messages or prompt, sampling args, seed), the sample seed and, for
-    /// a model assay serves, the weights it serves. The key and URL are
-    /// not in it.
-    pub fn cache_key(&self, request: &ChatRequest, sample_seed: u64, served_weights: Option<&str>) -> String {
+    /// a model assay serves, what it serves as (`ServeSpec::served`). The
+    /// key and URL are not in it.
+    pub fn cache_key(&self, request: &ChatRequest, sample_seed: u64, served_as: Option<&str>) -> String {
         use sha2::Digest;
         let api = serde_json::to_vec(&self.inner.api).expect("the API serialises");
         let mut hasher = sha2::Sha256::new();
@@ -125,9 +125,9 @@ impl ChatClient {
             hasher.update(part);
         }
         // Absent for other models, so their keys stay what they were.
-        if let Some(weights) = served_weights {
-            hasher.update((weights.len() as u64).to_le_bytes());
-            hasher.update(weights.as_bytes());
+        if let Some(served) = served_as {
+            hasher.update((served.len() as u64).to_le_bytes());
+            hasher.update(served.as_bytes());
         }
         hex::encode(hasher.finalize())
     }

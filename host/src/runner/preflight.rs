@@ -414,7 +414,6 @@ async fn workspace_runner(
     Ok(Some(runner))
 }
 
-/// The dataset `plugin` declares in its metadata, for an env naming none.
 /// The executor for an env that grants `run-code:<language>`: one per
 /// distinct setting and language list, checked once and shared by every
 /// job using it (so its concurrency limit is shared too).
