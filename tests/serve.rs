@@ -315,6 +315,36 @@ fn servers_take_their_gpus_from_the_pool_and_dry_run_shows_where() {
 }
 
 #[test]
+fn no_more_servers_run_at_once_than_the_run_has_job_slots() {
+    let models: Vec<String> = ["a", "b", "c"].iter().map(|m| served_model(m, &["--latency-ms", "150"], "")).collect();
+    let jobs = "  - {model: a, env: quiz}\n  - {model: b, env: quiz}\n  - {model: c, env: quiz}\n";
+    let project = project(3, &models, jobs, "parallel: 1\n");
+    let mut child =
+        project.command(&["bench", "--config", "run.yaml", "--quiet"]).stdout(Stdio::null()).spawn().unwrap();
+    // Servers need no GPUs here, so only the job slots can hold them back.
+    let alive = || -> usize {
+        let Some(run) = std::fs::read_dir(project.path().join("runs/raw")).ok().and_then(|mut runs| runs.next()) else {
+            return 0;
+        };
+        let run = run.unwrap().path();
+        ["a", "b", "c"].iter().map(|m| server_pids(&log_of(&run, m)).into_iter().filter(|&p| running(p)).count()).sum()
+    };
+    let (mut most, started) = (0, Instant::now());
+    while child.try_wait().unwrap().is_none() {
+        most = most.max(alive());
+        assert!(started.elapsed() < Duration::from_secs(60), "the run took over a minute");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(most, 1, "servers running at once with one job slot");
+    let run = project.only_run_dir();
+    for model in ["a", "b", "c"] {
+        assert_eq!(read_jsonl(&run.join(format!("{model}-quiz/results.jsonl"))).len(), 3, "{model}");
+        assert_none_left(&log_of(&run, model), Duration::ZERO);
+    }
+}
+
+#[test]
 fn engine_arguments_are_checked_before_launch() {
     let project = project(1, &[], "  - {model: oracle, env: quiz}\n", "");
     let config = |serve: &str| {

@@ -1,5 +1,6 @@
 //! The servers of a run's served models (`serve:`): each counts the jobs
-//! that will use it, starts with the first and stops after the last; all
+//! that will use it, starts with the first and stops after the last; at
+//! most as many run at once as the run has job slots (`--max-workers`); all
 //! share the run's GPU pool, each taking, in its turn (the order of the
 //! servers' first jobs), the devices [`placement`] gives it, as
 //! `--dry-run` shows; and write their logs to the run's `logs/`.
@@ -10,6 +11,7 @@ use crate::plan::Plan;
 use crate::store::RunLayout;
 use std::path::Path;
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// The servers of a run.
 #[derive(Clone)]
@@ -37,8 +39,11 @@ impl Serving {
             let takes = matches!(&placed, Ok((_, devices)) if !devices.is_empty());
             server.place(placed, takes.then(|| turns.next().expect("turns never run out")));
         }
-        let context =
-            ServeContext { logs_dir: RunLayout::new(run_root).logs_dir(), gpus: Arc::new(GpuPool::new(&pool)) };
+        let context = ServeContext {
+            logs_dir: RunLayout::new(run_root).logs_dir(),
+            gpus: Arc::new(GpuPool::new(&pool)),
+            places: Arc::new(Semaphore::new(plan.parallel.max(1))),
+        };
         Serving { context, servers: servers.into() }
     }
 

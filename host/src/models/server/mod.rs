@@ -4,7 +4,8 @@
 //! A [`Server`] belongs to one model of a run. The runner counts the jobs
 //! that will use it ([`Server::expect_job`]), gives it its GPUs
 //! ([`Server::place`]), starts it when the first of them starts
-//! ([`Server::start`]: its GPUs taken from the run's [`GpuPool`],
+//! ([`Server::start`]: a place among the servers running at once taken,
+//! one per job slot, then its GPUs from the run's [`GpuPool`],
 //! the process started in its own group with its output in the run's
 //! `logs/`, ready once `/v1/models` answers) and stops it when the last is
 //! done ([`Server::job_done`]) or the run ends ([`Server::stop`]). A
@@ -29,7 +30,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// Lines of the server log shown when it fails.
@@ -49,6 +50,10 @@ pub struct ServeContext {
     pub logs_dir: PathBuf,
     /// The run's GPUs.
     pub gpus: Arc<GpuPool>,
+    /// Places for servers running at once, one per job slot of the run: a
+    /// server beyond them would only hold memory (and GPUs) while its jobs
+    /// wait for a slot.
+    pub places: Arc<Semaphore>,
 }
 
 /// What served a job, for its `metadata.json`.
@@ -203,6 +208,12 @@ impl Server {
         let (devices, turn) = match self.placed.get().expect("the runner places every server before it starts") {
             (turn, Ok((_, devices))) => (devices.clone(), *turn),
             (_, Err(why)) => return self.settle(State::Failed(format!("model `{}`: {why}", self.model_id))),
+        };
+        // A place first, then GPUs: a server waiting for a place holds no
+        // devices another one could use.
+        let _place = tokio::select! {
+            place = context.places.clone().acquire_owned() => place.expect("the places are never closed"),
+            _ = &mut stop => return self.settle(State::Idle),
         };
         if let Some(turn) = turn {
             tokio::select! {
