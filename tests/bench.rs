@@ -7,6 +7,7 @@ use crate::support;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use support::fixtures::{Project, files_under, mcq_jsonl, output_text, plugin, read_json, read_jsonl, repo_root};
 use support::openai_mock::{MockOpenAi, MockReply, MockRequest};
@@ -155,6 +156,43 @@ fn server_faults_fail_only_their_samples_with_the_right_error() {
     assert_eq!(summary["n_scored"], 2);
     let manifest = read_json(&run_dir.join("run_manifest.json"));
     assert_eq!(manifest["jobs"][0]["status"], "failed");
+}
+
+#[test]
+fn a_job_whose_model_keeps_failing_stops_and_a_rerun_asks_the_rest() {
+    let down = Arc::new(AtomicBool::new(true));
+    let server = MockOpenAi::start({
+        let down = down.clone();
+        move |_: &MockRequest| match down.load(Ordering::SeqCst) {
+            true => MockReply::Status { code: 503, retry_after: None, body: "overloaded".into() },
+            false => MockReply::Text("The answer is (A).".into()),
+        }
+    });
+    let ids: Vec<String> = (0..40).map(|i| format!("q{i}")).collect();
+    let rows: Vec<_> = ids.iter().map(|id| (id.as_str(), "Which?", ["w", "x", "y", "z"], "A")).collect();
+    let model = format!(
+        "  served:\n    model: test-model\n    api_base_url: {}\n    max_concurrent: 1\n    max_retries: 0\n",
+        server.base_url()
+    );
+    let project = mcq_project(&rows, &model, "");
+    let output = project.assay(&["bench", "--config", "run.yaml", "--max-failures-in-a-row", "5"]);
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
+    let run_dir = project.only_run_dir();
+    assert_eq!(read_jsonl(&run_dir.join("served-mcq/results.jsonl")).len(), 5, "stopped at the fifth failure");
+    assert_eq!(server.request_count(), 5, "no request after the stop");
+    let job = &read_json(&run_dir.join("run_manifest.json"))["jobs"][0];
+    assert_eq!(job["status"], "failed");
+    let reason = job["reason"].as_str().unwrap();
+    assert!(reason.starts_with("stopped after 5 samples in a row got no reply (last: server-error: "), "{reason}");
+    assert!(output_text(&output).contains("stopped after 5 samples in a row"), "{}", output_text(&output));
+
+    // The endpoint is back: a rerun asks the failed samples and the rest.
+    down.store(false, Ordering::SeqCst);
+    let output = project.assay(&["bench", "--config", "run.yaml"]);
+    assert!(output.status.success(), "{}", output_text(&output));
+    let (results, summary) = assert_job_files(&run_dir, "served-mcq", 40);
+    assert!(results.iter().all(|r| r["reward"] == 1.0));
+    assert_eq!(summary["n_errors"], 0);
 }
 
 #[test]

@@ -18,7 +18,9 @@
 //! period to finish and be recorded, and unfinished jobs are marked
 //! `interrupted`. A rerun resumes them exactly. A [`CostLimit`]
 //! (`--max-cost`) stops new samples the same way once the spend reaches it,
-//! letting in-flight ones finish.
+//! letting in-flight ones finish. A [`FailureStreak`]
+//! (`--max-failures-in-a-row`) stops a job's new samples once that many in
+//! a row got no reply from its model or judge, and fails the job.
 //!
 //! A run can be split across processes (`--shard I/N`, see [`partition`]):
 //! each runs only its share of every job's samples, into its own files of
@@ -26,6 +28,7 @@
 
 mod cost_limit;
 mod episode;
+mod failure_streak;
 mod fewshot;
 pub(crate) mod identity;
 mod partition;
@@ -38,6 +41,8 @@ mod serving;
 
 pub(crate) use cost_limit::CostLimit;
 pub(crate) use episode::sample_seed;
+pub(crate) use failure_streak::DEFAULT_MAX_FAILURES_IN_A_ROW;
+use failure_streak::FailureStreak;
 pub(crate) use preflight::PreparedJob;
 pub(crate) use schedule::{Action, Schedule, Selection, Target};
 pub(crate) use serving::servers_of;
@@ -83,6 +88,9 @@ pub(crate) struct RunOptions {
     pub keep_workspaces: bool,
     /// No new sample starts once this much has been spent (`--max-cost`).
     pub cost_limit: Option<Arc<CostLimit>>,
+    /// A job stops (failed) once this many samples in a row got no reply
+    /// from its model or judge; 0: never (`--max-failures-in-a-row`).
+    pub max_failures_in_a_row: u32,
 }
 
 /// A cancellation flag that tasks can wait on.
@@ -374,8 +382,9 @@ async fn run_job(
             None => std::future::pending().await,
         }
     };
+    let streak = Arc::new(FailureStreak::new(options.max_failures_in_a_row));
     let failure = tokio::select! {
-        () = spawn_samples(&job, seed, &existing.done, &files, sender, options) => None,
+        () = spawn_samples(&job, seed, &existing.done, &files, sender, &streak, options) => streak.stopped(),
         why = server_failed => Some(why),
     };
     let (builder, written) = writer.await.context("results writer panicked")?;
@@ -398,7 +407,8 @@ fn record_counts(entry: &mut store::JobEntry, summary: &Summary) {
 }
 
 /// Start every sample not in `done`, at most `concurrency` at once, until
-/// all have run or the run is cancelled; after a cancel, in-flight samples
+/// all have run, the run is cancelled, `--max-cost` is reached or `streak`
+/// stops the job; after a cancel, in-flight samples
 /// get `options.grace` to finish before they are dropped (unrecorded, so a
 /// resume runs them).
 async fn spawn_samples(
@@ -407,6 +417,7 @@ async fn spawn_samples(
     done: &SampleSet,
     files: &store::JobLayout,
     results: mpsc::Sender<store::SampleResult>,
+    streak: &Arc<FailureStreak>,
     options: &RunOptions,
 ) {
     let slots = Arc::new(Semaphore::new(job.concurrency.max(1)));
@@ -421,7 +432,7 @@ async fn spawn_samples(
             false => missing.into_iter().map(|rollout| vec![rollout]).collect(),
         };
         for rollouts in batches {
-            if over_budget(options) {
+            if over_budget(options) || streak.stopped().is_some() {
                 break 'records;
             }
             let slot = tokio::select! {
@@ -430,7 +441,7 @@ async fn spawn_samples(
                 // The writer stopped (e.g. a full disk): more model calls would be lost.
                 _ = results.closed() => break 'records,
             };
-            if over_budget(options) {
+            if over_budget(options) || streak.stopped().is_some() {
                 break 'records;
             }
             let specs: Vec<SampleSpec> = rollouts
@@ -438,7 +449,7 @@ async fn spawn_samples(
                 .map(|&rollout| job.sample_spec(record_index, rollout, seed, files, options.keep_workspaces))
                 .collect();
             let (pool, model, results) = (job.pool.clone(), job.model.clone(), results.clone());
-            let cost_limit = options.cost_limit.clone();
+            let (cost_limit, streak) = (options.cost_limit.clone(), streak.clone());
             tasks.spawn(async move {
                 let finished = match specs.as_slice() {
                     [one] => vec![episode::run(one, &pool, &model).await],
@@ -447,6 +458,7 @@ async fn spawn_samples(
                 if let Some(limit) = cost_limit {
                     finished.iter().for_each(|result| limit.spend(result.cost_usd.unwrap_or(0.0)));
                 }
+                finished.iter().for_each(|result| streak.record(result));
                 drop(slot);
                 for result in finished {
                     // The writer only stops when every sender is gone.

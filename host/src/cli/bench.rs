@@ -103,6 +103,12 @@ pub(crate) struct BenchArgs {
     /// the jobs left end `interrupted` and a rerun resumes them.
     #[arg(long, value_name = "USD", value_parser = dollars)]
     max_cost: Option<f64>,
+    /// Stop a job, failed, once N of its samples in a row got no reply from
+    /// the model or judge after their retries (an endpoint down, hung or
+    /// refusing the key). Samples in flight finish; a rerun asks the rest.
+    /// 0: never stop.
+    #[arg(long, value_name = "N", default_value_t = runner::DEFAULT_MAX_FAILURES_IN_A_ROW)]
+    max_failures_in_a_row: u32,
 }
 
 impl BenchArgs {
@@ -148,6 +154,7 @@ pub(crate) async fn bench(args: BenchArgs, quiet: bool, verbose: u8) -> Result<E
         selection,
         keep_workspaces: args.keep_workspaces,
         cost_limit: args.max_cost.map(|max| Arc::new(CostLimit::new(max))),
+        max_failures_in_a_row: args.max_failures_in_a_row,
         ..run_options(quiet, verbose)
     };
     let prepared = runner::prepare(&plan, &options).await?;

@@ -253,5 +253,6 @@ pub(super) fn run_options(quiet: bool, verbose: u8) -> RunOptions {
         job_timeout: None,
         keep_workspaces: false,
         cost_limit: None,
+        max_failures_in_a_row: runner::DEFAULT_MAX_FAILURES_IN_A_ROW,
     }
 }

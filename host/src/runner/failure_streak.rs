@@ -1,0 +1,103 @@
+//! `--max-failures-in-a-row`: a job whose model (or judge) keeps failing
+//! stops, instead of spending every remaining sample's retries and timeouts
+//! on an endpoint that is down, hung or refusing the key. Samples count in
+//! the order they finish; one that got its replies resets the count. Once
+//! the limit is reached no new sample of the job starts, those in flight
+//! finish and are recorded, and the job ends `failed` with the last error;
+//! a rerun asks the failed and unstarted samples again.
+
+use crate::store::{ErrorKind, SampleResult};
+use std::sync::Mutex;
+
+/// The default limit: well past the few failures a flaky endpoint gives in
+/// a row, well before a dead one has cost much.
+pub(crate) const DEFAULT_MAX_FAILURES_IN_A_ROW: u32 = 25;
+
+/// The failures in a row of one job's samples, against a limit.
+#[derive(Debug)]
+pub(crate) struct FailureStreak {
+    limit: u32,
+    state: Mutex<Streak>,
+}
+
+#[derive(Debug, Default)]
+struct Streak {
+    in_a_row: u32,
+    /// Why the job stopped, once the limit was reached (it stays stopped).
+    stopped: Option<String>,
+}
+
+impl FailureStreak {
+    /// A streak that stops a job at `limit` failures in a row (0: never).
+    pub(crate) fn new(limit: u32) -> Self {
+        FailureStreak { limit, state: Mutex::default() }
+    }
+
+    /// Count a finished sample.
+    pub(crate) fn record(&self, result: &SampleResult) {
+        let mut state = self.state.lock().expect("streak lock");
+        let Some(error) = result.error.as_ref().filter(|error| reached_no_endpoint(error.kind)) else {
+            state.in_a_row = 0;
+            return;
+        };
+        state.in_a_row += 1;
+        if self.limit > 0 && state.in_a_row >= self.limit && state.stopped.is_none() {
+            state.stopped = Some(format!(
+                "stopped after {} samples in a row got no reply (last: {}: {}); finished samples are kept, rerun to ask the rest (--max-failures-in-a-row)",
+                self.limit,
+                error.kind.as_str(),
+                error.message
+            ));
+        }
+    }
+
+    /// Why the job stopped, once it has: no new sample may start.
+    pub(crate) fn stopped(&self) -> Option<String> {
+        self.state.lock().expect("streak lock").stopped.clone()
+    }
+}
+
+/// Whether a sample failed for want of a reply from its model's or judge's
+/// endpoint (not a replay without a completion, nor the plugin).
+fn reached_no_endpoint(kind: ErrorKind) -> bool {
+    kind == ErrorKind::Judge || (kind.is_model_failure() && !matches!(kind, ErrorKind::Replay | ErrorKind::Oracle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SampleError;
+
+    fn sample(kind: Option<ErrorKind>) -> SampleResult {
+        let mut result: SampleResult = serde_json::from_value(serde_json::json!({
+            "example_id": "q", "example_index": 0, "rollout": 0, "seed": 0, "prompt": [], "completion": null,
+            "reasoning": null, "reward": null, "parsed_answer": null, "parse_status": null, "metrics": {},
+            "info": null, "turns": 1, "tokens": {"prompt": 0, "completion": 0, "reasoning": 0},
+            "latency_ms": 0, "error": null, "finished_at": ""
+        }))
+        .unwrap();
+        result.error = kind.map(|kind| SampleError { kind, message: "HTTP 500: boom".into(), attempts: Some(1) });
+        result
+    }
+
+    #[test]
+    fn a_job_stops_at_the_limit_of_endpoint_failures_in_a_row_and_stays_stopped() {
+        let streak = FailureStreak::new(3);
+        for kind in [ErrorKind::ServerError, ErrorKind::Connection] {
+            streak.record(&sample(Some(kind)));
+        }
+        streak.record(&sample(None));
+        for kind in [ErrorKind::Trap, ErrorKind::Replay, ErrorKind::ModelTimeout, ErrorKind::Judge] {
+            streak.record(&sample(Some(kind)));
+        }
+        assert_eq!(streak.stopped(), None, "a reply, a plugin trap or a missing replay breaks the streak");
+        streak.record(&sample(Some(ErrorKind::ClientError)));
+        let why = streak.stopped().expect("three in a row");
+        assert!(why.starts_with("stopped after 3 samples in a row got no reply (last: client-error: HTTP 500: boom)"));
+        streak.record(&sample(None));
+        assert_eq!(streak.stopped(), Some(why), "samples finishing after the stop do not undo it");
+        let never = FailureStreak::new(0);
+        (0..100).for_each(|_| never.record(&sample(Some(ErrorKind::Connection))));
+        assert_eq!(never.stopped(), None);
+    }
+}
