@@ -297,7 +297,7 @@ fn servers_take_their_gpus_from_the_pool_and_dry_run_shows_where() {
         [["a", "command", "2", "0,1", "1"], ["b", "command", "1", "2", "1"], ["c", "command", "2", "0,1", "2"]],
         "{plan}"
     );
-    assert!(plan.contains("GPU pool: 0,1,2"), "{plan}");
+    assert!(plan.contains("GPU pool: 0,1,2; at most 4 servers at once (one per job slot)"), "{plan}");
     assert!(!project.path().join("runs").exists(), "a dry run writes nothing");
 
     let output = bench(&project, &[]);

@@ -218,7 +218,8 @@ pub(super) fn print_plan(plan: &Plan, prepared: &Prepared) -> Result<()> {
 
 /// The servers assay would start for the jobs that run, in the order they
 /// start, with the GPUs each takes (a later wave waits for servers of
-/// earlier ones to free its devices) and the exact command line.
+/// earlier ones to free its devices) and the exact command line; and how
+/// many may run at once.
 fn print_placement(plan: &Plan, prepared: &Prepared) -> Result<()> {
     let running = prepared.jobs.iter().zip(&prepared.schedule.actions).filter(|(_, action)| action.runs());
     let servers = runner::servers_of(running.map(|(job, _)| job));
@@ -238,7 +239,8 @@ fn print_placement(plan: &Plan, prepared: &Prepared) -> Result<()> {
         table.add_row(row.map(String::from).to_vec());
     }
     outln!("{table}")?;
-    outln!("GPU pool: {}", if pool.is_empty() { "none".into() } else { devices_text(&pool) })?;
+    let pool = if pool.is_empty() { "none".into() } else { devices_text(&pool) };
+    outln!("GPU pool: {pool}; at most {} servers at once (one per job slot)", plan.parallel.max(1))?;
     Ok(())
 }
 
