@@ -432,7 +432,7 @@ async fn spawn_samples(
             false => missing.into_iter().map(|rollout| vec![rollout]).collect(),
         };
         for rollouts in batches {
-            if over_budget(options) || streak.stopped().is_some() {
+            if over_budget(options) || !streak.allows_start() {
                 break 'records;
             }
             let slot = tokio::select! {
@@ -441,7 +441,7 @@ async fn spawn_samples(
                 // The writer stopped (e.g. a full disk): more model calls would be lost.
                 _ = results.closed() => break 'records,
             };
-            if over_budget(options) || streak.stopped().is_some() {
+            if over_budget(options) || !streak.allows_start() {
                 break 'records;
             }
             let specs: Vec<SampleSpec> = rollouts

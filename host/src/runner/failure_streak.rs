@@ -23,8 +23,11 @@ pub(crate) struct FailureStreak {
 #[derive(Debug, Default)]
 struct Streak {
     in_a_row: u32,
-    /// Why the job stopped, once the limit was reached (it stays stopped).
+    /// Why the job stops, once the limit was reached (it stays stopped).
     stopped: Option<String>,
+    /// Whether a sample was kept from starting since: a streak reached by
+    /// the job's last samples stops nothing.
+    refused: bool,
 }
 
 impl FailureStreak {
@@ -51,9 +54,17 @@ impl FailureStreak {
         }
     }
 
-    /// Why the job stopped, once it has: no new sample may start.
+    /// Whether a new sample may start: not once the limit was reached.
+    pub(crate) fn allows_start(&self) -> bool {
+        let mut state = self.state.lock().expect("streak lock");
+        state.refused |= state.stopped.is_some();
+        !state.refused
+    }
+
+    /// Why the job stopped, if the streak kept a sample from starting.
     pub(crate) fn stopped(&self) -> Option<String> {
-        self.state.lock().expect("streak lock").stopped.clone()
+        let state = self.state.lock().expect("streak lock");
+        state.stopped.clone().filter(|_| state.refused)
     }
 }
 
@@ -90,14 +101,19 @@ mod tests {
         for kind in [ErrorKind::Trap, ErrorKind::Replay, ErrorKind::ModelTimeout, ErrorKind::Judge] {
             streak.record(&sample(Some(kind)));
         }
-        assert_eq!(streak.stopped(), None, "a reply, a plugin trap or a missing replay breaks the streak");
+        assert!(streak.allows_start(), "a reply, a plugin trap or a missing replay breaks the streak");
         streak.record(&sample(Some(ErrorKind::ClientError)));
-        let why = streak.stopped().expect("three in a row");
+        assert_eq!(streak.stopped(), None, "no sample was kept from starting yet (the last ones may end a streak)");
+        assert!(!streak.allows_start(), "three in a row");
+        let why = streak.stopped().expect("a sample was refused");
         assert!(why.starts_with("stopped after 3 samples in a row got no reply (last: client-error: HTTP 500: boom)"));
         streak.record(&sample(None));
-        assert_eq!(streak.stopped(), Some(why), "samples finishing after the stop do not undo it");
+        assert!(
+            !streak.allows_start() && streak.stopped() == Some(why),
+            "samples finishing after the stop do not undo it"
+        );
         let never = FailureStreak::new(0);
         (0..100).for_each(|_| never.record(&sample(Some(ErrorKind::Connection))));
-        assert_eq!(never.stopped(), None);
+        assert!(never.allows_start() && never.stopped().is_none());
     }
 }
