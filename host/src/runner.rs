@@ -432,7 +432,7 @@ async fn spawn_samples(
             false => missing.into_iter().map(|rollout| vec![rollout]).collect(),
         };
         for rollouts in batches {
-            if over_budget(options) || !streak.allows_start() {
+            if !may_start(options, streak) {
                 break 'records;
             }
             let slot = tokio::select! {
@@ -441,7 +441,7 @@ async fn spawn_samples(
                 // The writer stopped (e.g. a full disk): more model calls would be lost.
                 _ = results.closed() => break 'records,
             };
-            if over_budget(options) || !streak.allows_start() {
+            if !may_start(options, streak) {
                 break 'records;
             }
             let specs: Vec<SampleSpec> = rollouts
@@ -473,6 +473,12 @@ async fn spawn_samples(
         _ = drain => {}
         _ = async { options.cancel.cancelled().await; tokio::time::sleep(options.grace).await } => tasks.abort_all(),
     }
+}
+
+/// Whether a new sample of the job may start: not past `--max-cost`, nor
+/// once its failures in a row stopped it.
+fn may_start(options: &RunOptions, streak: &FailureStreak) -> bool {
+    !over_budget(options) && streak.allows_start()
 }
 
 /// Whether `--max-cost` has been reached: no new sample may start.

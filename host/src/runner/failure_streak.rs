@@ -6,7 +6,7 @@
 //! finish and are recorded, and the job ends `failed` with the last error;
 //! a rerun asks the failed and unstarted samples again.
 
-use crate::store::{ErrorKind, SampleResult};
+use crate::store::SampleResult;
 use std::sync::Mutex;
 
 /// The default limit: well past the few failures a flaky endpoint gives in
@@ -39,7 +39,7 @@ impl FailureStreak {
     /// Count a finished sample.
     pub(crate) fn record(&self, result: &SampleResult) {
         let mut state = self.state.lock().expect("streak lock");
-        let Some(error) = result.error.as_ref().filter(|error| reached_no_endpoint(error.kind)) else {
+        let Some(error) = result.error.as_ref().filter(|error| error.kind.is_endpoint_failure()) else {
             state.in_a_row = 0;
             return;
         };
@@ -68,16 +68,10 @@ impl FailureStreak {
     }
 }
 
-/// Whether a sample failed for want of a reply from its model's or judge's
-/// endpoint (not a replay without a completion, nor the plugin).
-fn reached_no_endpoint(kind: ErrorKind) -> bool {
-    kind == ErrorKind::Judge || (kind.is_model_failure() && !matches!(kind, ErrorKind::Replay | ErrorKind::Oracle))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SampleError;
+    use crate::store::{ErrorKind, SampleError};
 
     fn sample(kind: Option<ErrorKind>) -> SampleResult {
         let mut result: SampleResult = serde_json::from_value(serde_json::json!({

@@ -140,6 +140,12 @@ impl ErrorKind {
         )
     }
 
+    /// Whether the sample got no reply from its model's or judge's
+    /// endpoint (unlike a replay without a completion, or the oracle).
+    pub fn is_endpoint_failure(self) -> bool {
+        self == ErrorKind::Judge || (self.is_model_failure() && !matches!(self, ErrorKind::Replay | ErrorKind::Oracle))
+    }
+
     /// The kind as results spell it.
     pub fn as_str(self) -> &'static str {
         match self {
