@@ -1,10 +1,10 @@
 //! The servers of a run's served models (`serve:`): each counts the jobs
 //! that will use it, starts with the first and stops after the last; at
 //! most as many run at once as the run has job slots (`parallel`, or
-//! `score --max-workers`); all
-//! share the run's GPU pool, each taking, in its turn (the order of the
-//! servers' first jobs), the devices [`placement`] gives it, as
-//! `--dry-run` shows; and write their logs to the run's `logs/`.
+//! `score --max-workers`); all share the run's GPU pool, each taking, in
+//! its turn (the order of the servers' first jobs), the devices
+//! [`placement`] gives it, as `--dry-run` shows; and write their logs to
+//! the run's `logs/`.
 
 use super::PreparedJob;
 use crate::models::server::{GpuPool, ServeContext, Server, ServerInfo, placement};
