@@ -34,7 +34,7 @@
 //! | `cost_usd` | float64 | the sample's cost at the models' prices; null when unpriced |
 //! | `finished_at` | timestamp[us, UTC] | |
 
-use crate::store::{ParseStatus, ResultLine};
+use crate::store::{ParseStatus, RawJson, ResultLine};
 use anyhow::{Context, Result};
 use arrow_array::builder::{
     Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
@@ -363,7 +363,7 @@ impl BatchBuilder {
 }
 
 /// A JSON list as written: null when absent or empty.
-fn append_list(builder: &mut StringBuilder, list: Option<&serde_json::value::RawValue>) {
+fn append_list(builder: &mut StringBuilder, list: Option<RawJson>) {
     match list.map(|list| list.get()) {
         None | Some("[]") | Some("null") => builder.append_null(),
         Some(list) => builder.append_value(list),

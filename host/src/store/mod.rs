@@ -4,10 +4,13 @@
 //! - [`manifest`]: `run_manifest.json` and the [`RunDir`] that owns it.
 //! - [`results`]: result lines: appending, and reading them back on resume
 //!   (a torn last line from a crash is detected and cut off).
+//! - `compact_line`: a result line read fast when it is exactly as assay
+//!   writes it (what `process` reads).
 //! - [`summary`]: per-job summaries and the statistics behind them.
 //! - [`metadata`]: `metadata.json`, what produced a job's results.
 //! - [`parts`]: a run split into shards, read as one run.
 
+mod compact_line;
 pub mod layout;
 pub mod manifest;
 pub mod metadata;
@@ -21,8 +24,8 @@ pub use manifest::{
 };
 pub use metadata::{DatasetInfo, JobMetadata, PluginInfo, RescoredJob};
 pub use results::{
-    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, JudgeCall, LineError, ParseStatus, ResultLine,
-    ResultsWriter, SampleError, SampleResult, SampleSet, ScoredContinuation, Tokens, for_each_result,
+    AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, JudgeCall, LineError, ParseStatus, RawJson,
+    ResultLine, ResultsWriter, SampleError, SampleResult, SampleSet, ScoredContinuation, Tokens, for_each_result,
     for_each_result_line, metric_names, read_existing,
 };
 pub use summary::{GroupMean, Summary, SummaryBuilder, mean_and_stderr, read_summaries};

@@ -298,7 +298,7 @@ fn is_zero(n: &u32) -> bool {
 /// (unless they hold escapes), and the JSON of its prompt, info and code
 /// runs is kept as written. For readers that pass most of a line on as it
 /// is (`process`); see [`SampleResult`] for what each field means.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 pub struct ResultLine<'a> {
     /// The record's example id.
     #[serde(borrow)]
@@ -314,7 +314,7 @@ pub struct ResultLine<'a> {
     pub group: Option<Cow<'a, str>>,
     /// The messages of the first model request, as JSON.
     #[serde(borrow)]
-    pub prompt: &'a RawValue,
+    pub prompt: RawJson<'a>,
     /// For a base model, the text the first request sent.
     #[serde(default, borrow)]
     pub prompt_text: Option<Cow<'a, str>>,
@@ -323,7 +323,7 @@ pub struct ResultLine<'a> {
     pub sampling_seed: Option<u64>,
     /// Continuations scored by log-likelihood, as JSON (absent when none).
     #[serde(default, borrow)]
-    pub continuations: Option<&'a RawValue>,
+    pub continuations: Option<RawJson<'a>>,
     /// The last model reply.
     #[serde(borrow)]
     pub completion: Option<Cow<'a, str>>,
@@ -342,16 +342,16 @@ pub struct ResultLine<'a> {
     pub metrics: BTreeMap<Cow<'a, str>, f64>,
     /// The environment's details, as JSON (`null` when none).
     #[serde(borrow)]
-    pub info: &'a RawValue,
+    pub info: RawJson<'a>,
     /// Every exchange after the first, as JSON (absent for one turn).
     #[serde(default, borrow)]
-    pub transcript: Option<&'a RawValue>,
+    pub transcript: Option<RawJson<'a>>,
     /// Programs run for the sample, as JSON (absent when none).
     #[serde(default, borrow)]
-    pub code_runs: Option<&'a RawValue>,
+    pub code_runs: Option<RawJson<'a>>,
     /// Questions the environment asked its judge, as JSON (absent when none).
     #[serde(default, borrow)]
-    pub judge_calls: Option<&'a RawValue>,
+    pub judge_calls: Option<RawJson<'a>>,
     /// Model requests made.
     pub turns: u32,
     /// Tokens over every turn.
@@ -372,8 +372,30 @@ pub struct ResultLine<'a> {
     pub finished_at: Cow<'a, str>,
 }
 
+/// A JSON value in a [`ResultLine`], as the line wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawJson<'a>(&'a str);
+
+impl<'a> RawJson<'a> {
+    /// The value's JSON text.
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+
+    /// `json`, which the caller has checked is one JSON value.
+    pub(super) fn checked(json: &'a str) -> Self {
+        RawJson(json)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(deserializer).map(|raw| RawJson(raw.get()))
+    }
+}
+
 /// A [`SampleError`] in a [`ResultLine`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 pub struct LineError<'a> {
     /// The category.
     pub kind: ErrorKind,
@@ -598,7 +620,11 @@ pub fn for_each_result_line(path: &Path, mut on_line: impl FnMut(ResultLine<'_>)
         // Checked as UTF-8 once, whole: parsing a `str` skips the check
         // `from_slice` makes string by string, a sixth of the parse.
         let line = std::str::from_utf8(line).with_context(|| not_a_result(path, number))?;
-        on_line(serde_json::from_str(line).with_context(|| not_a_result(path, number))?)
+        let result = match super::compact_line::read(line) {
+            Some(result) => result,
+            None => serde_json::from_str(line).with_context(|| not_a_result(path, number))?,
+        };
+        on_line(result)
     })
 }
 
