@@ -29,7 +29,7 @@ use arrow_array::RecordBatch;
 use assay::models::{Message, Role};
 use assay::process::schema::{self, BatchBuilder, RowSource};
 use assay::runtime::{self, Action, CallContext, EnvironmentPool, Event, ModelReply, PluginLimits, Sample, Score};
-use assay::store::{ParseStatus, SampleResult, Tokens};
+use assay::store::{self, ParseStatus, SampleResult, Tokens};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use parquet::arrow::ArrowWriter;
@@ -235,8 +235,10 @@ fn bench_results(c: &mut Criterion) {
 /// reads and gathers them.
 fn record_batch(source: &RowSource, rows: &[Vec<u8>]) -> RecordBatch {
     let mut batch = BatchBuilder::new(&[], false, Default::default());
+    batch.start_job(source);
     for row in rows {
-        batch.push(source, &serde_json::from_slice(row).expect("a result line")).expect("row");
+        let line = std::str::from_utf8(row).expect("UTF-8");
+        batch.push(&store::read_result_line(line).expect("a result line")).expect("row");
     }
     batch.finish().expect("batch")
 }
@@ -246,7 +248,8 @@ fn record_batch(source: &RowSource, rows: &[Vec<u8>]) -> RecordBatch {
 fn parquet_file(source: &RowSource, rows: &[Vec<u8>]) -> Vec<u8> {
     let batch = record_batch(source, rows);
     let properties = schema::writer_properties(PARQUET_ROWS, Vec::new());
-    let mut writer = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(properties)).expect("writer");
+    let file_schema = BatchBuilder::new(&[], false, Default::default()).schema();
+    let mut writer = ArrowWriter::try_new(Vec::new(), file_schema, Some(properties)).expect("writer");
     writer.write(&batch).expect("write");
     writer.into_inner().expect("file")
 }

@@ -313,9 +313,10 @@ fn write_group(group: &Group, path: &Path, drop_text: bool) -> Result<u64> {
                 sampling_args: &sampling_args,
                 job_seed: job.identity.get("seed").and_then(Value::as_u64),
             };
+            batch.start_job(&source);
             for part in group.job_parts(job) {
                 store::for_each_result_line(&part.results(), |result| {
-                    batch.push(&source, &result)?;
+                    batch.push(&result)?;
                     rows += 1;
                     if batch.len() == ROWS_PER_GROUP {
                         writer.write(&batch.finish()?)?;

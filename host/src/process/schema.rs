@@ -39,7 +39,8 @@ use anyhow::{Context, Result};
 use arrow_array::builder::{
     Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
 };
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::types::Int32Type;
+use arrow_array::{ArrayRef, DictionaryArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
@@ -125,6 +126,25 @@ pub fn schema(metrics: &[String], drop_text: bool) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
+/// The columns that hold one value per job (the first ones): a batch holds
+/// them as Arrow dictionaries, so the parquet encoder hashes each job's
+/// value once instead of once per row. Files still declare them as strings.
+const JOB_COLUMNS: usize = 7;
+
+/// The schema of the batches [`BatchBuilder`] makes: `file`'s, with the
+/// per-job columns as dictionaries of strings.
+fn batch_schema(file: &Schema) -> SchemaRef {
+    let fields = file.fields().iter().enumerate().map(|(at, field)| {
+        if at < JOB_COLUMNS {
+            let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+            Arc::new(field.as_ref().clone().with_data_type(dictionary))
+        } else {
+            field.clone()
+        }
+    });
+    Arc::new(Schema::new(fields.collect::<Vec<_>>()))
+}
+
 /// Columns with few distinct values in a file, dictionary-encoded: a file
 /// holds one model and env, and a handful of jobs, statuses and answers.
 /// Every other column is mostly unique text or numbers, where a dictionary
@@ -195,15 +215,20 @@ pub struct BatchSize {
     pub text_bytes: usize,
 }
 
-/// Rows being gathered into one record batch.
+/// Rows being gathered into one record batch: call
+/// [`BatchBuilder::start_job`] before a job's rows.
 pub struct BatchBuilder {
     schema: SchemaRef,
+    batch_schema: SchemaRef,
     metrics: Vec<String>,
     drop_text: bool,
-    ids: [StringBuilder; 8],
+    jobs: JobColumns,
+    example_id: StringBuilder,
     example_index: Int64Builder,
     rollout: Int32Builder,
     job_seed: UInt64Builder,
+    /// The seed of the job rows are added for.
+    current_job_seed: Option<u64>,
     seed: UInt64Builder,
     sampling_seed: UInt64Builder,
     group: StringBuilder,
@@ -228,14 +253,18 @@ impl BatchBuilder {
     /// for `size`.
     pub fn new(metrics: &[String], drop_text: bool, size: BatchSize) -> Self {
         let text = || StringBuilder::with_capacity(size.rows, size.text_bytes);
+        let schema = schema(metrics, drop_text);
         BatchBuilder {
-            schema: schema(metrics, drop_text),
+            batch_schema: batch_schema(&schema),
+            schema,
             metrics: metrics.to_vec(),
             drop_text,
-            ids: Default::default(),
+            jobs: Default::default(),
+            example_id: Default::default(),
             example_index: Default::default(),
             rollout: Default::default(),
             job_seed: Default::default(),
+            current_job_seed: None,
             seed: Default::default(),
             sampling_seed: Default::default(),
             group: Default::default(),
@@ -255,7 +284,9 @@ impl BatchBuilder {
         }
     }
 
-    /// The schema of the batches this builds.
+    /// The schema of the files the batches go to. The batches' own schema
+    /// holds the per-job columns as dictionaries, which the parquet writer
+    /// takes for these strings.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
@@ -270,11 +301,9 @@ impl BatchBuilder {
         self.rows == 0
     }
 
-    /// Add one result line. Its prompt, info, transcript and other JSON
-    /// lists go in as the JSON text they were written as, without being
-    /// parsed.
-    pub fn push(&mut self, source: &RowSource, result: &ResultLine) -> Result<()> {
-        let ids = [
+    /// The rows pushed from now on are `source`'s.
+    pub fn start_job(&mut self, source: &RowSource) {
+        let values = [
             source.run_id,
             source.job_id,
             source.env_id,
@@ -282,14 +311,20 @@ impl BatchBuilder {
             source.model_id,
             source.config_id,
             source.sampling_args,
-            &result.example_id,
         ];
-        for (builder, value) in self.ids.iter_mut().zip(ids) {
-            builder.append_value(value);
-        }
+        self.jobs.start(values);
+        self.current_job_seed = source.job_seed;
+    }
+
+    /// Add one result line of the current job. Its prompt, info, transcript and other JSON
+    /// lists go in as the JSON text they were written as, without being
+    /// parsed.
+    pub fn push(&mut self, result: &ResultLine) -> Result<()> {
+        self.jobs.push_row()?;
+        self.example_id.append_value(&result.example_id);
         self.example_index.append_value(result.example_index as i64);
         self.rollout.append_value(result.rollout as i32);
-        self.job_seed.append_option(source.job_seed);
+        self.job_seed.append_option(self.current_job_seed);
         self.seed.append_value(result.seed);
         self.sampling_seed.append_option(result.sampling_seed);
         self.group.append_option(result.group.as_deref());
@@ -336,7 +371,8 @@ impl BatchBuilder {
 
     /// The rows added so far as a batch; the builder starts empty again.
     pub fn finish(&mut self) -> Result<RecordBatch> {
-        let mut columns: Vec<ArrayRef> = self.ids.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+        let mut columns = self.jobs.finish()?;
+        columns.push(Arc::new(self.example_id.finish()));
         columns.push(Arc::new(self.example_index.finish()));
         columns.push(Arc::new(self.rollout.finish()));
         columns.push(Arc::new(self.job_seed.finish()));
@@ -358,7 +394,52 @@ impl BatchBuilder {
         columns.push(Arc::new(self.cost_usd.finish()));
         columns.push(Arc::new(self.finished_at.finish()));
         self.rows = 0;
-        RecordBatch::try_new(self.schema.clone(), columns).context("building a record batch")
+        RecordBatch::try_new(self.batch_schema.clone(), columns).context("building a record batch")
+    }
+}
+
+/// The per-job columns of a batch: each job's values once, and for each
+/// row the index of its job.
+#[derive(Default)]
+struct JobColumns {
+    values: [StringBuilder; JOB_COLUMNS],
+    /// Each row's job, an index into `values`.
+    keys: Int32Builder,
+    /// Jobs in `values`.
+    jobs: i32,
+    /// The job rows are added for, to start the next batch with.
+    current: Option<[String; JOB_COLUMNS]>,
+}
+
+impl JobColumns {
+    fn start(&mut self, values: [&str; JOB_COLUMNS]) {
+        for (builder, value) in self.values.iter_mut().zip(values) {
+            builder.append_value(value);
+        }
+        self.jobs += 1;
+        self.current = Some(values.map(str::to_owned));
+    }
+
+    fn push_row(&mut self) -> Result<()> {
+        anyhow::ensure!(self.jobs > 0, "a row was added before its job");
+        self.keys.append_value(self.jobs - 1);
+        Ok(())
+    }
+
+    /// The columns so far, as dictionaries; the current job carries on
+    /// into the next batch.
+    fn finish(&mut self) -> Result<Vec<ArrayRef>> {
+        let keys = self.keys.finish();
+        let columns = self.values.iter_mut().map(|values| {
+            let column = DictionaryArray::<Int32Type>::try_new(keys.clone(), Arc::new(values.finish()))?;
+            Ok(Arc::new(column) as ArrayRef)
+        });
+        let columns = columns.collect::<Result<Vec<_>>>()?;
+        self.jobs = 0;
+        if let Some(current) = self.current.take() {
+            self.start(current.each_ref().map(String::as_str));
+        }
+        Ok(columns)
     }
 }
 
@@ -424,6 +505,56 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::{Array, ArrayAccessor, StringArray};
+
+    fn source(job_id: &str) -> RowSource<'_> {
+        RowSource {
+            run_id: "run",
+            job_id,
+            env_id: "env",
+            variant_id: "env",
+            model_id: "model",
+            config_id: "default",
+            sampling_args: "{}",
+            job_seed: Some(7),
+        }
+    }
+
+    /// Each row's value of the per-job column `at`.
+    fn job_column(batch: &RecordBatch, at: usize) -> Vec<String> {
+        let column = batch.column(at).as_any().downcast_ref::<DictionaryArray<Int32Type>>().unwrap();
+        let values = column.downcast_dict::<StringArray>().unwrap();
+        (0..column.len()).map(|row| values.value(row).to_owned()).collect()
+    }
+
+    #[test]
+    fn job_columns_follow_jobs_across_batches_and_files_declare_strings() {
+        let line = r#"{"example_id":"q0","example_index":0,"rollout":0,"seed":1,"prompt":[],"completion":"x","reasoning":null,"reward":1.0,"parsed_answer":"A","parse_status":"ok","metrics":{},"info":null,"turns":1,"tokens":{"prompt":1,"completion":1,"reasoning":0},"latency_ms":5,"error":null,"finished_at":"2026-11-23T05:00:00Z"}"#;
+        let result = crate::store::read_result_line(line).unwrap();
+        let mut batch = BatchBuilder::new(&[], false, BatchSize::default());
+        assert!(batch.push(&result).is_err(), "a row needs its job");
+        batch.start_job(&source("a"));
+        batch.push(&result).unwrap();
+        batch.start_job(&source("b"));
+        batch.push(&result).unwrap();
+        batch.push(&result).unwrap();
+        let first = batch.finish().unwrap();
+        assert_eq!(job_column(&first, 1), ["a", "b", "b"]);
+        // The next batch goes on with job b.
+        batch.push(&result).unwrap();
+        let second = batch.finish().unwrap();
+        assert_eq!((job_column(&second, 1), job_column(&second, 0)), (vec!["b".to_owned()], vec!["run".to_owned()]));
+        assert_eq!(batch.schema().field(1).data_type(), &DataType::Utf8, "files declare strings");
+        let mut file = Vec::new();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(&mut file, batch.schema(), None).unwrap();
+        writer.write(&first).unwrap();
+        writer.close().unwrap();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes::Bytes::from(file), 16).unwrap();
+        let read = reader.map(Result::unwrap).next().unwrap();
+        let job_ids = read.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(job_ids.iter().flatten().collect::<Vec<_>>(), ["a", "b", "b"]);
+    }
 
     #[test]
     fn utc_times_read_fast_equal_the_general_parser() {

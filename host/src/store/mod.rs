@@ -26,7 +26,7 @@ pub use metadata::{DatasetInfo, JobMetadata, PluginInfo, RescoredJob};
 pub use results::{
     AppendError, DroppedLines, ErrorKind, ExistingResults, JobShape, JudgeCall, LineError, ParseStatus, RawJson,
     ResultLine, ResultsWriter, SampleError, SampleResult, SampleSet, ScoredContinuation, Tokens, for_each_result,
-    for_each_result_line, metric_names, read_existing,
+    for_each_result_line, metric_names, read_existing, read_result_line,
 };
 pub use summary::{GroupMean, Summary, SummaryBuilder, mean_and_stderr, read_summaries};
 

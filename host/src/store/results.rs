@@ -620,12 +620,15 @@ pub fn for_each_result_line(path: &Path, mut on_line: impl FnMut(ResultLine<'_>)
         // Checked as UTF-8 once, whole: parsing a `str` skips the check
         // `from_slice` makes string by string, a sixth of the parse.
         let line = std::str::from_utf8(line).with_context(|| not_a_result(path, number))?;
-        let result = match super::compact_line::read(line) {
-            Some(result) => result,
-            None => serde_json::from_str(line).with_context(|| not_a_result(path, number))?,
-        };
-        on_line(result)
+        on_line(read_result_line(line).with_context(|| not_a_result(path, number))?)
     })
+}
+
+/// One result line (with its newline or without), read as
+/// [`for_each_result_line`] reads it: without serde_json when it is in the
+/// form assay writes, by serde_json otherwise.
+pub fn read_result_line(line: &str) -> serde_json::Result<ResultLine<'_>> {
+    super::compact_line::read(line).map_or_else(|| serde_json::from_str(line), Ok)
 }
 
 /// The metric names a results file holds, read without parsing whole
