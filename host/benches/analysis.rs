@@ -151,6 +151,10 @@ fn entry(job_id: &str, model: usize, env: usize) -> JobEntry {
 fn bench_process(dir: &Path) {
     let runs = dir.join("raw");
     let rows = write_runs(&runs);
+    // Results are written long before they are processed: flush them to
+    // disk first, so the kernel's writeback does not share the two cores
+    // with the timed run.
+    nix::unistd::sync();
     let options = |output: &str| ProcessOptions {
         runs_dir: runs.clone(),
         output_dir: dir.join(output),

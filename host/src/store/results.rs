@@ -213,6 +213,10 @@ pub struct JudgeCall {
 }
 
 /// One line of `results.jsonl`: one rollout of one example.
+///
+/// A field added here also goes in [`ResultLine`] and in `compact_line`'s
+/// reader, in this order; until it does, `process` reads lines holding it
+/// with serde_json: right, but slower.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SampleResult {
     /// The record's example id.
