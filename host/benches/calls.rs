@@ -248,8 +248,7 @@ fn record_batch(source: &RowSource, rows: &[Vec<u8>]) -> RecordBatch {
 fn parquet_file(source: &RowSource, rows: &[Vec<u8>]) -> Vec<u8> {
     let batch = record_batch(source, rows);
     let properties = schema::writer_properties(PARQUET_ROWS, Vec::new());
-    let file_schema = BatchBuilder::new(&[], false, Default::default()).schema();
-    let mut writer = ArrowWriter::try_new(Vec::new(), file_schema, Some(properties)).expect("writer");
+    let mut writer = ArrowWriter::try_new(Vec::new(), schema::schema(&[], false), Some(properties)).expect("writer");
     writer.write(&batch).expect("write");
     writer.into_inner().expect("file")
 }

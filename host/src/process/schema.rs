@@ -37,7 +37,7 @@
 use crate::store::{ParseStatus, RawJson, ResultLine};
 use anyhow::{Context, Result};
 use arrow_array::builder::{
-    Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+    ArrayBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
 };
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, DictionaryArray, RecordBatch};
@@ -316,9 +316,9 @@ impl BatchBuilder {
         self.current_job_seed = source.job_seed;
     }
 
-    /// Add one result line of the current job. Its prompt, info, transcript and other JSON
-    /// lists go in as the JSON text they were written as, without being
-    /// parsed.
+    /// Add one result line of the current job. Its prompt, info,
+    /// transcript and other JSON lists go in as the JSON text they were
+    /// written as, without being parsed.
     pub fn push(&mut self, result: &ResultLine) -> Result<()> {
         self.jobs.push_row()?;
         self.example_id.append_value(&result.example_id);
@@ -405,8 +405,6 @@ struct JobColumns {
     values: [StringBuilder; JOB_COLUMNS],
     /// Each row's job, an index into `values`.
     keys: Int32Builder,
-    /// Jobs in `values`.
-    jobs: i32,
     /// The job rows are added for, to start the next batch with.
     current: Option<[String; JOB_COLUMNS]>,
 }
@@ -416,13 +414,13 @@ impl JobColumns {
         for (builder, value) in self.values.iter_mut().zip(values) {
             builder.append_value(value);
         }
-        self.jobs += 1;
         self.current = Some(values.map(str::to_owned));
     }
 
     fn push_row(&mut self) -> Result<()> {
-        anyhow::ensure!(self.jobs > 0, "a row was added before its job");
-        self.keys.append_value(self.jobs - 1);
+        let jobs = self.values[0].len();
+        anyhow::ensure!(jobs > 0, "a row was added before its job");
+        self.keys.append_value(i32::try_from(jobs - 1).context("more jobs than a batch can index")?);
         Ok(())
     }
 
@@ -435,7 +433,6 @@ impl JobColumns {
             Ok(Arc::new(column) as ArrayRef)
         });
         let columns = columns.collect::<Result<Vec<_>>>()?;
-        self.jobs = 0;
         if let Some(current) = self.current.take() {
             self.start(current.each_ref().map(String::as_str));
         }
