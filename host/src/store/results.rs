@@ -745,3 +745,37 @@ impl ExistingResults {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"example_id":"q0","example_index":0,"rollout":0,"seed":1,"prompt":[],"completion":"x","reasoning":null,"reward":1.0,"parsed_answer":"A","parse_status":"ok","metrics":{},"info":null,"turns":1,"tokens":{"prompt":1,"completion":1,"reasoning":0},"latency_ms":5,"error":null,"finished_at":"2026-11-23T05:00:00Z"}"#;
+
+    /// `process` reads lines in assay's form and in any other, names the
+    /// file and line of one that is not a result, and skips a torn last line.
+    #[test]
+    fn result_lines_in_any_form_read_and_a_bad_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        let spaced = LINE.replace(",\"rollout\"", ", \"rollout\"");
+        std::fs::write(&path, format!("{LINE}\n{spaced}\n{{\"example_id\":\"q1\"}}\n{LINE}\n{{\"torn")).unwrap();
+        let mut read = Vec::new();
+        let error = for_each_result_line(&path, |line| {
+            read.push(line.example_id.into_owned());
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(read, ["q0", "q0"]);
+        assert_eq!(error.to_string(), format!("{}:3: not a result line", path.display()));
+
+        std::fs::write(&path, format!("{LINE}\n{spaced}\n{{\"torn")).unwrap();
+        let mut rows = 0;
+        for_each_result_line(&path, |_| {
+            rows += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(rows, 2, "the torn last line is skipped");
+    }
+}
